@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Fresh machine -> install -> run the full demo spec on the bundled Guangzhou data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec cbeclab demo --out out/demo "$@"
