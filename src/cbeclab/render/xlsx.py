@@ -1,0 +1,47 @@
+"""Write several tables to one .xlsx workbook, atomically (temp file + rename)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from cbeclab.io.atomic import atomic_write_bytes
+
+__all__ = ["write_xlsx"]
+
+_BAD = re.compile(r"[\[\]\*\?/\\:]")
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = _BAD.sub("_", name)[:31] or "sheet"
+    cand, i = base, 1
+    while cand.lower() in used:
+        suffix = f"_{i}"
+        cand = base[: 31 - len(suffix)] + suffix
+        i += 1
+    used.add(cand.lower())
+    return cand
+
+
+def write_xlsx(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> None:
+    """Write ``sheets`` (name → table) to ``path``; sheet names are made Excel-safe and unique.
+
+    Cells that start with ``=``, ``+``, ``-`` or ``@`` and are text are prefixed with an apostrophe so a
+    spreadsheet never evaluates them as formulas (CSV/formula injection).
+    """
+    buf = io.BytesIO()
+    used: set[str] = set()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, df in sheets.items():
+            frame = df.copy()
+            for col in frame.columns:
+                if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+                    frame[col] = frame[col].map(
+                        lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
+                    )
+            frame.to_excel(writer, sheet_name=_sheet_name(str(name), used), index=False)
+    atomic_write_bytes(path, buf.getvalue())

@@ -1,0 +1,44 @@
+import json
+
+import numpy as np
+import pandas as pd
+from openpyxl import load_workbook
+
+from cbeclab.render import html_page, line_chart_svg, table_html, write_json, write_xlsx
+from cbeclab.render.html import Section
+
+
+def test_table_escapes_cells_and_headers() -> None:
+    df = pd.DataFrame({"<b>": ["<script>alert(1)</script>"], "x": [0.5]})
+    out = table_html(df, caption="a & b")
+    assert "<script>" not in out
+    assert "&lt;script&gt;" in out and "&lt;b&gt;" in out and "a &amp; b" in out
+    assert "0.5000" in out
+
+
+def test_page_is_self_contained_and_escaped() -> None:
+    page = html_page("T <1>", [Section("S \"q\"", "<p>ok</p>")], lang="zh", warnings=["<w>"])
+    assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page
+    assert "T &lt;1&gt;" in page and "&lt;w&gt;" in page and "http://" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+
+
+def test_line_chart_escapes_names_and_handles_nan() -> None:
+    svg = line_chart_svg({"<a>": [(2010, 0.1), (2011, float("nan")), (2012, 0.3)]}, title="t")
+    assert svg.startswith("<svg") and "&lt;a&gt;" in svg and "<a>" not in svg
+
+
+def test_write_json_nan_to_null(tmp_path) -> None:
+    p = tmp_path / "r.json"
+    write_json(p, {"a": np.float64("nan"), "b": pd.DataFrame({"x": [1, 2]}), "c": "中文"})
+    data = json.loads(p.read_text(encoding="utf-8"))
+    assert data == {"a": None, "b": [{"x": 1}, {"x": 2}], "c": "中文"}
+
+
+def test_write_xlsx_neutralises_formulas(tmp_path) -> None:
+    p = tmp_path / "r.xlsx"
+    write_xlsx(p, {"a/b": pd.DataFrame({"v": ["=1+1", "ok"]}), "a_b": pd.DataFrame({"v": [1]})})
+    wb = load_workbook(p)
+    assert wb.sheetnames == ["a_b", "a_b_1"]
+    assert wb["a_b"]["A2"].value == "'=1+1"
