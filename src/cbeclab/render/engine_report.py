@@ -1,0 +1,130 @@
+"""Outputs of an engine run: ``result.json``, ``result.xlsx`` and ``report.html`` (presentation only)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from cbeclab import __version__
+from cbeclab.io.atomic import atomic_write_text
+from cbeclab.render.charts import bar_chart_svg, line_chart_svg
+from cbeclab.render.html import Section, esc, html_page, table_html
+from cbeclab.render.jsonout import write_json
+from cbeclab.render.xlsx import write_xlsx
+
+__all__ = ["labels", "render_html", "write_outputs"]
+
+
+@cache
+def _labels() -> dict[str, dict[str, str]]:
+    text = resources.files("cbeclab.render").joinpath("labels.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The report labels in ``lang`` (``en`` or ``zh``)."""
+    return {k: v.get(lang, v["en"]) for k, v in _labels().items()}
+
+
+def _num(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _entity_charts(result: Any, L: dict[str, str]) -> str:
+    syn = result.synergy
+    figs: list[str] = []
+    if syn is not None:
+        so = syn.subsystem_order
+        sy = syn.synergy
+        for ent, grp in so.groupby("entity", sort=False):
+            series: dict[str, list[tuple[float, float]]] = {}
+            xs = [_num(p) for p in grp["period"]]
+            for s in result.subsystems:
+                series[s] = list(zip(xs, grp[s].astype(float)))
+            sg = sy[sy["entity"] == ent]
+            series[L["synergy"]] = list(zip([_num(p) for p in sg["period"]], sg["synergy"].astype(float)))
+            svg = line_chart_svg(series, title=str(ent), dashed=[L["synergy"]], hline=0.0)
+            figs.append(f"<figure>{svg}</figure>")
+    if result.coupling is not None:
+        ct = result.coupling.table
+        dser = {
+            str(e): list(zip([_num(p) for p in g["period"]], g["D"].astype(float)))
+            for e, g in ct.groupby("entity", sort=False)
+        }
+        if len(dser) <= 8:
+            figs.append(
+                f"<figure>{line_chart_svg(dser, title=L['coupling_chart'], y_range=(0.0, 1.0), width=560)}</figure>"
+            )
+    return f'<div class="charts">{"".join(figs)}</div>'
+
+
+def render_html(result: Any, lang: str = "en") -> str:
+    """The HTML report of a :class:`~cbeclab.pipeline.RunResult` (tables + inline SVG charts)."""
+    L = labels(lang)
+    p = result.panel
+    sections: list[Section] = []
+    summ = result.summary()
+    if not summ.empty:
+        drop = [c for c in summ.columns if c.endswith("_zh" if lang == "en" else "_en")]
+        sections.append(
+            Section(L["summary"], table_html(summ.drop(columns=drop)), "summary", L["summary_intro"])
+        )
+    if result.synergy is not None and len(p.entities) <= 40:
+        sections.append(Section(L["charts"], _entity_charts(result, L), "charts", L["charts_intro"]))
+    if result.synergy is not None:
+        w = result.synergy.weights.to_frame()
+        body = table_html(w)
+        if "group" in w and w["group"].nunique() == 1:
+            body = (
+                bar_chart_svg(dict(zip(w["indicator"].astype(str), w["weight"])), title=L["weights"]) + body
+            )
+        sections.append(Section(L["weights"], body, "weights"))
+        sections.append(Section(L["bounds"], table_html(result.synergy.bounds), "bounds"))
+    if result.stages is not None:
+        sections.append(Section(L["synergy"], table_html(result.stages), "synergy"))
+    if result.coupling is not None:
+        sections.append(Section(L["coupling"], table_html(result.coupling.table), "coupling"))
+    if result.obstacles is not None:
+        body = table_html(result.obstacles.top) + "<h3>" + esc(L["obstacles_sub"]) + "</h3>"
+        body += table_html(result.obstacles.subsystem)
+        sections.append(Section(L["obstacles"], body, "obstacles"))
+    if result.forecasts:
+        parts = []
+        for name, fc in result.forecasts.items():
+            parts.append(f"<h3>{esc(name)}</h3>" + table_html(fc.to_frame()))
+        sections.append(Section(L["forecasts"], "".join(parts), "forecasts"))
+    panel_long = p.to_frame()
+    mask = {"value": list(panel_long["imputed"].astype(bool))} if "imputed" in panel_long else None
+    sections.append(Section(L["panel"], table_html(panel_long, highlight=mask, max_rows=600), "panel"))
+    warnings = list(p.notes) + list(result.notes)
+    if "synthetic" in str(p.source).lower() or any("synthetic" in n.lower() for n in p.notes):
+        warnings.insert(0, L["synthetic_warning"])
+    title = result.spec.title or L["title"]
+    return html_page(
+        title,
+        sections,
+        lang,
+        subtitle=f"{L['data_source']}: {p.source}",
+        warnings=warnings,
+        footer=L["generated"].format(version=__version__),
+    )
+
+
+def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
+    """Write ``result.json``, ``result.xlsx`` and ``report.html`` into ``out`` (atomically, each file)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "result.json", "xlsx": out / "result.xlsx", "html": out / "report.html"}
+    write_json(paths["json"], result.to_dict())
+    sheets = {k: (v if isinstance(v, pd.DataFrame) else pd.DataFrame(v)) for k, v in result.tables().items()}
+    write_xlsx(paths["xlsx"], sheets)
+    atomic_write_text(paths["html"], render_html(result, result.spec.lang))
+    return paths

@@ -1,0 +1,227 @@
+"""The run specification: one YAML file (or Python dict) describing data, subsystems and model options.
+
+Example (see ``examples/guangzhou/spec.yaml``)::
+
+    data: {path: panel.csv, entity: cluster, period: year}
+    subsystems:
+      digital_trade: {exports: +, imports: +, cbec_firms: +}
+      industrial_cluster: {output_value: +, firms: +, energy_per_output: -}
+    weights: entropy
+    synergy: {bound_margin: 0.1, aggregate: weighted, base: first, scope: per_entity}
+    coupling: {model: classical, scope: pooled}
+
+Paths resolve relative to the spec file. Validation errors are :class:`~cbeclab.errors.SpecError` naming
+the file and the field (``synergy.base``) and listing the accepted values.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cbeclab.errors import SpecError
+
+__all__ = [
+    "DataSpec",
+    "WeightsSpec",
+    "SynergySpec",
+    "CouplingSpec",
+    "RunSpec",
+    "load_spec",
+    "parse_direction",
+    "spec_from_dict",
+]
+
+Scope = Literal["pooled", "per_entity"]
+
+
+def parse_direction(value: Any, *, where: str = "") -> int:
+    """``+``/``benefit``/``1`` → +1, ``-``/``cost``/``-1`` → −1 (also 正向/负向)."""
+    key = str(value).strip().lower()
+    if key in {"+", "+1", "1", "benefit", "positive", "pos", "正", "正向", "效益"}:
+        return 1
+    if key in {"-", "-1", "cost", "negative", "neg", "负", "负向", "成本"}:
+        return -1
+    raise SpecError(
+        f"direction {value!r} is not understood",
+        where=where or None,
+        fix="write + (benefit, larger is better) or - (cost, smaller is better)",
+    )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Strict):
+    """Where the panel comes from: a file (``path``) or a bundled dataset (``dataset``)."""
+
+    path: str | None = None
+    dataset: str | None = None
+    entity: str = "entity"
+    period: str = "period"
+    layout: Literal["wide", "long"] = "wide"
+    indicator_col: str | None = None
+    value_col: str | None = None
+    sheet: str | int | None = None
+    impute: Literal["linear", "interpolate"] | None = None
+    encoding: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if (self.path is None) == (self.dataset is None):
+            raise ValueError("give exactly one of data.path (a CSV/XLSX/SAV file) or data.dataset (bundled)")
+        if self.layout == "long" and not (self.indicator_col and self.value_col):
+            raise ValueError("layout: long needs indicator_col and value_col")
+        return self
+
+
+class WeightsSpec(_Strict):
+    """Weighting: a method name, user values, an AHP matrix, or a subjective × objective combination."""
+
+    method: Literal["entropy", "critic", "cv", "ahp", "equal", "user", "combined"] = "entropy"
+    values: dict[str, float] | None = None
+    ahp_matrix: dict[str, list[list[float]]] | None = None
+    ahp_allow_inconsistent: bool = False
+    combine: dict[str, Any] | None = None
+    scope: Scope | None = None
+    shift: float = 0.0
+
+
+class NormalizeSpec(_Strict):
+    method: Literal["minmax", "zscore", "vector"] = "minmax"
+    shift: float = 0.0
+
+
+class SynergySpec(_Strict):
+    enabled: bool = True
+    bound_margin: float = Field(0.1, ge=0.0, le=10.0)
+    aggregate: Literal["weighted", "geometric"] = "weighted"
+    base: Literal["first", "previous"] = "first"
+    scope: Scope = "per_entity"
+    pair: list[str] | None = None
+
+
+class CouplingSpec(_Strict):
+    enabled: bool = True
+    model: Literal["classical", "modified"] = "classical"
+    scope: Scope = "pooled"
+    compat: Literal["spssau"] | None = None
+    contribution: dict[str, float] | None = None
+
+
+class StagesSpec(_Strict):
+    thresholds: dict[str, float] | None = None
+
+
+class ObstaclesSpec(_Strict):
+    enabled: bool = True
+    top_k: int = Field(3, ge=1, le=50)
+
+
+class ForecastSpec(_Strict):
+    enabled: bool = True
+    horizon: int = Field(3, ge=1, le=20)
+
+
+class RunSpec(_Strict):
+    """A whole engine run (issue 2): data → weights → synergy / coupling → stages, obstacles, forecasts."""
+
+    title: str | None = None
+    data: DataSpec
+    framework: str | None = None
+    subsystems: dict[str, dict[str, int]] | None = None
+    weights: WeightsSpec = WeightsSpec()
+    normalize: NormalizeSpec = NormalizeSpec()
+    synergy: SynergySpec = SynergySpec()
+    coupling: CouplingSpec = CouplingSpec()
+    stages: StagesSpec = StagesSpec()
+    obstacles: ObstaclesSpec = ObstaclesSpec()
+    forecast: ForecastSpec = ForecastSpec()
+    lang: Literal["en", "zh"] = "en"
+    base_dir: str = "."
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights_shorthand(cls, v: Any) -> Any:
+        return {"method": v} if isinstance(v, str) else v
+
+    @field_validator("subsystems", mode="before")
+    @classmethod
+    def _directions(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if not isinstance(v, dict):
+            raise ValueError("subsystems must map a subsystem name to {indicator: + or -}")
+        out: dict[str, dict[str, int]] = {}
+        for sub, inds in v.items():
+            if isinstance(inds, list):
+                inds = {str(i): "+" for i in inds}
+            if not isinstance(inds, dict) or not inds:
+                raise ValueError(f"subsystem {sub!r} must map indicators to + or - (got {inds!r})")
+            out[str(sub)] = {
+                str(k): parse_direction(d, where=f"subsystems.{sub}.{k}") for k, d in inds.items()
+            }
+        return out
+
+    @model_validator(mode="after")
+    def _needs_subsystems(self) -> RunSpec:
+        if not self.subsystems and not self.framework:
+            raise ValueError("name a framework (e.g. seed001) or list subsystems with their indicators")
+        return self
+
+    def resolve(self, path: str) -> Path:
+        """Resolve a path written in the spec relative to the spec file's folder."""
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+def _format_validation(err: ValidationError, source: str) -> SpecError:
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+    msg = first["msg"].removeprefix("Value error, ")
+    fix = None
+    if first["type"] == "literal_error":
+        fix = f"use one of: {first.get('ctx', {}).get('expected', '')}"
+    elif first["type"] == "extra_forbidden":
+        fix = "remove it or check its spelling against docs/spec.md"
+    elif first["type"] == "missing":
+        fix = "add this field"
+    more = f" (+{len(err.errors()) - 1} more problems)" if len(err.errors()) > 1 else ""
+    return SpecError(f"field {loc}: {msg}{more}", where=source, fix=fix)
+
+
+def spec_from_dict(
+    raw: dict[str, Any], *, base_dir: str | os.PathLike[str] = ".", source: str = "spec"
+) -> RunSpec:
+    """Validate a spec given as a Python dict."""
+    if not isinstance(raw, dict):
+        raise SpecError("the spec must be a mapping of fields (data, subsystems, ...)", where=source)
+    try:
+        return RunSpec.model_validate({**raw, "base_dir": str(base_dir)})
+    except ValidationError as exc:
+        raise _format_validation(exc, source) from None
+
+
+def load_spec(path: str | os.PathLike[str]) -> RunSpec:
+    """Read and validate a YAML spec file; relative paths in it resolve against its folder."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError("spec file not found", where=str(p), fix="check the path")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p} line {mark.line + 1} column {mark.column + 1}" if mark else str(p)
+        raise SpecError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})",
+            where=where,
+            fix="check indentation and that every '+'/'-' direction is quoted or in {a: +}",
+        ) from None
+    except UnicodeDecodeError:
+        raise SpecError("spec is not UTF-8 text", where=str(p), fix="save the YAML as UTF-8") from None
+    return spec_from_dict(raw or {}, base_dir=p.resolve().parent, source=str(p))
