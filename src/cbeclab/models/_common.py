@@ -1,0 +1,411 @@
+"""Shared input checks and helpers for the models and diagnose stages (private).
+
+One place validates a panel matrix, a subsystem mapping and a weight specification, so every
+model refuses bad input with the same messages (see ``docs/architecture.md``, data conventions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cbeclab.errors import DataError, SpecError
+
+Progress = Callable[[float, str], None]
+
+_DIRECTION_WORDS: dict[Any, int] = {
+    1: 1,
+    -1: -1,
+    "+": 1,
+    "-": -1,
+    "+1": 1,
+    "-1": -1,
+    "benefit": 1,
+    "cost": -1,
+}
+
+
+def parse_direction(value: Any, *, where: str) -> int:
+    """Return +1 (benefit) or -1 (cost) for ``+1 | -1 | "+" | "-" | "benefit" | "cost"``."""
+    key: Any = value
+    if isinstance(value, bool):
+        key = None
+    elif isinstance(value, int | float | np.integer | np.floating):
+        key = int(value) if float(value) in (1.0, -1.0) else None
+    elif isinstance(value, str):
+        key = value.strip().lower()
+    if key in _DIRECTION_WORDS:
+        return _DIRECTION_WORDS[key]
+    raise SpecError(
+        f"direction {value!r} is not understood",
+        where=where,
+        fix="write + (benefit, larger is better) or - (cost, smaller is better)",
+    )
+
+
+def check_subsystems(
+    subsystems: Mapping[str, Mapping[str, Any]], *, min_subsystems: int = 2, where: str = "subsystems"
+) -> dict[str, dict[str, int]]:
+    """Validate ``subsystem -> {indicator: direction}`` and return it with directions as +1/-1.
+
+    Order is kept. Every subsystem needs at least one indicator; an indicator may belong to one
+    subsystem only.
+    """
+    if not isinstance(subsystems, Mapping) or len(subsystems) == 0:
+        raise SpecError(
+            "no subsystems given",
+            where=where,
+            fix="pass a mapping subsystem -> {indicator: direction}, e.g. {'trade': {'A1': '+'}}",
+        )
+    if len(subsystems) < min_subsystems:
+        raise SpecError(
+            f"{len(subsystems)} subsystem(s) given, the model needs at least {min_subsystems}",
+            where=where,
+            fix="add the other subsystem(s) of the composite system",
+        )
+    out: dict[str, dict[str, int]] = {}
+    owner: dict[str, str] = {}
+    for name, members in subsystems.items():
+        if not isinstance(members, Mapping) or len(members) == 0:
+            raise SpecError(
+                f"subsystem {name!r} has no indicators",
+                where=f"{where}.{name}",
+                fix="list its indicators with their directions, e.g. {'A1': '+', 'A2': '-'}",
+            )
+        dirs: dict[str, int] = {}
+        for ind, d in members.items():
+            ind = str(ind)
+            if ind in owner:
+                raise SpecError(
+                    f"indicator {ind!r} is listed in subsystems {owner[ind]!r} and {name!r}",
+                    where=f"{where}.{name}.{ind}",
+                    fix="keep each indicator in one subsystem only",
+                )
+            owner[ind] = str(name)
+            dirs[ind] = parse_direction(d, where=f"{where}.{name}.{ind}")
+        out[str(name)] = dirs
+    return out
+
+
+@dataclass(frozen=True)
+class PanelArrays:
+    """A checked panel matrix as plain arrays (rows sorted by entity, then period)."""
+
+    values: np.ndarray  # (N, K) float
+    entities: pd.Index  # unique entities, in order
+    entity_code: np.ndarray  # (N,) int position of each row's entity
+    position: np.ndarray  # (N,) position of the row within its entity (0 = first period)
+    starts: np.ndarray  # (E,) first row of each entity
+    counts: np.ndarray  # (E,) rows of each entity
+    index: pd.MultiIndex  # sorted (entity, period) index
+    columns: list[str]
+    names: tuple[str, str] = field(default=("entity", "period"))
+
+
+def check_panel(X: Any, columns: list[str], *, where: str = "X") -> PanelArrays:
+    """Check a panel matrix and return its indicator columns as a float array.
+
+    ``X`` must be a DataFrame indexed by ``MultiIndex([entity, period])`` without duplicate keys,
+    holding every column in ``columns`` as finite numbers. Rows are sorted by entity, then period
+    (a stable sort; already sorted input is left as is).
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise DataError(
+            f"expected a pandas DataFrame, got {type(X).__name__}",
+            where=where,
+            fix="pass the panel matrix (MultiIndex entity, period; one column per indicator)",
+        )
+    if not isinstance(X.index, pd.MultiIndex) or X.index.nlevels != 2:
+        raise DataError(
+            "the panel matrix needs a two-level MultiIndex (entity, period)",
+            where=f"{where}.index",
+            fix="use X.set_index(['entity', 'period']) or load it with cbeclab.io.load_panel",
+        )
+    missing = [c for c in columns if c not in X.columns]
+    if missing:
+        raise DataError(
+            f"indicator column(s) {missing} not found in the data",
+            where=f"{where} columns",
+            fix=f"the data has columns {list(map(str, X.columns))}; rename them or fix the subsystems",
+        )
+    if X.index.has_duplicates:
+        dup = X.index[X.index.duplicated()][0]
+        raise DataError(
+            f"entity {dup[0]!r} has period {dup[1]!r} more than once",
+            where=f"{where} row ({dup[0]!r}, {dup[1]!r})",
+            fix="keep one row per entity and period",
+        )
+    if not X.index.is_monotonic_increasing:
+        X = X.sort_index(kind="stable")
+    sub = X[columns]
+    try:
+        values = sub.to_numpy(dtype=float, copy=True)
+    except (TypeError, ValueError) as exc:
+        bad = [c for c in columns if not pd.api.types.is_numeric_dtype(sub[c])]
+        raise DataError(
+            f"indicator column(s) {bad or columns} hold non-numeric values",
+            where=f"{where} columns {bad or columns}",
+            fix="convert the cells to numbers (remove units, thousands separators, text)",
+        ) from exc
+    finite = np.isfinite(values)
+    if not finite.all():
+        r, c = np.argwhere(~finite)[0]
+        key = X.index[r]
+        raise DataError(
+            f"cell is missing or not finite ({values[r, c]!r})",
+            where=f"{where} row ({key[0]!r}, {key[1]!r}) column {columns[c]!r}",
+            fix="impute or drop the missing cells before running the model (cbeclab.io.load_panel can impute)",
+        )
+    ent_values = X.index.get_level_values(0)
+    codes, uniques = pd.factorize(ent_values, sort=False)
+    n = len(codes)
+    counts = np.bincount(codes, minlength=len(uniques)) if n else np.zeros(0, dtype=int)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp) if n else np.zeros(0, np.intp)
+    position = np.arange(n) - starts[codes] if n else np.zeros(0, np.intp)
+    names = tuple("entity" if nm is None else str(nm) for nm in X.index.names)
+    return PanelArrays(
+        values=values,
+        entities=pd.Index(uniques),
+        entity_code=codes.astype(np.intp),
+        position=position.astype(np.intp),
+        starts=starts,
+        counts=counts.astype(np.intp),
+        index=X.index,  # type: ignore[arg-type]
+        columns=list(columns),
+        names=(names[0], names[1]),
+    )
+
+
+def key_frame(index: pd.MultiIndex) -> pd.DataFrame:
+    """Return ``entity``, ``period`` columns for a panel index."""
+    return pd.DataFrame(
+        {
+            "entity": np.asarray(index.get_level_values(0)),
+            "period": np.asarray(index.get_level_values(1)),
+        }
+    )
+
+
+def json_safe(value: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to JSON-safe Python values (NaN -> None)."""
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if not math.isfinite(f) else f
+    if value is None or isinstance(value, str):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as JSON-safe records (index dropped; NaN -> None)."""
+    cols = [str(c) for c in frame.columns]
+    return [{c: json_safe(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
+
+
+def report(progress: Progress | None, fraction: float, step: str) -> None:
+    """Call the optional progress callback ``progress(fraction, step)``."""
+    if progress is not None:
+        progress(float(fraction), step)
+
+
+# --------------------------------------------------------------------------------------------
+# weights
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubsystemWeights:
+    """Indicator weights used by a model, normalised *within each subsystem*.
+
+    Same reading interface as :class:`cbeclab.evaluate.weights.WeightResult`: ``table`` has one row
+    per scope group (entity names, or the single label ``"pooled"`` when every entity uses the same
+    weights) and one column per indicator; ``for_entity(e)`` returns the row used for ``e``. Unlike a
+    WeightResult, a row sums to 1 over each subsystem's block of indicators (so it sums to the number
+    of subsystems). ``details`` maps subsystem -> the WeightResult computed for it (when the weights
+    came from :func:`cbeclab.evaluate.weights.compute_weights`), else ``None``.
+    """
+
+    table: pd.DataFrame
+    method: str
+    subsystems: dict[str, list[str]]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def for_entity(self, entity: Any) -> pd.Series:
+        if list(self.table.index) == ["pooled"]:
+            return self.table.iloc[0]
+        if entity not in self.table.index:
+            raise DataError(f"no weights for entity {entity!r}", where="weights.table")
+        row: pd.Series = self.table.loc[[entity]].iloc[0]
+        return row
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = []
+        for group, row in self.table.iterrows():
+            for sub, inds in self.subsystems.items():
+                for ind in inds:
+                    rows.append({"group": group, "subsystem": sub, "indicator": ind, "weight": row[ind]})
+        return pd.DataFrame(rows, columns=["group", "subsystem", "indicator", "weight"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "subsystems": json_safe(self.subsystems),
+            "table": records(self.to_frame()),
+        }
+
+
+def _is_weight_result(obj: Any) -> bool:
+    return hasattr(obj, "table") and isinstance(getattr(obj, "table", None), pd.DataFrame)
+
+
+def _rows_for_entities(table: pd.DataFrame, cols: list[str], entities: pd.Index, where: str) -> np.ndarray:
+    """Rows of a weight table aligned to ``entities`` (a single 'pooled' row is broadcast)."""
+    missing = [c for c in cols if c not in table.columns]
+    if missing:
+        raise SpecError(
+            f"the weight table has no weight for indicator(s) {missing}",
+            where=where,
+            fix="compute the weights on the same indicators as the subsystems",
+        )
+    if len(table.index) == 1:
+        row = table[cols].to_numpy(dtype=float)[0]
+        return np.broadcast_to(row, (len(entities), len(cols))).copy()
+    absent = [e for e in entities if e not in table.index]
+    if absent:
+        raise SpecError(
+            f"the weight table has no row for entity(ies) {absent[:5]}",
+            where=where,
+            fix="compute per-entity weights on the same panel, or pass pooled weights",
+        )
+    return table.loc[list(entities), cols].to_numpy(dtype=float)
+
+
+def _normalise_blocks(W: np.ndarray, blocks: dict[str, list[int]], cols: list[str], where: str) -> np.ndarray:
+    if not np.all(np.isfinite(W)):
+        raise SpecError("weights must be finite numbers", where=where, fix="check the weights")
+    if (W < 0).any():
+        bad = cols[int(np.argwhere(W < 0)[0][1])]
+        raise SpecError(f"weight of {bad!r} is negative", where=where, fix="weights must be >= 0")
+    out = W.copy()
+    for sub, idx in blocks.items():
+        s = W[:, idx].sum(axis=1, keepdims=True)
+        if (s <= 0).any():
+            raise SpecError(
+                f"the weights of subsystem {sub!r} sum to 0",
+                where=where,
+                fix="give at least one indicator of each subsystem a positive weight",
+            )
+        out[:, idx] = W[:, idx] / s
+    return out
+
+
+def resolve_weights(
+    X: pd.DataFrame,
+    subsystems: dict[str, dict[str, int]],
+    weights: Any,
+    panel: PanelArrays,
+    *,
+    scope: str,
+) -> tuple[np.ndarray, SubsystemWeights]:
+    """Turn a weight specification into an (E, K) array normalised within each subsystem.
+
+    ``weights`` may be ``None`` or ``"equal"`` (equal weights within each subsystem, no call to
+    evaluate), a method name for :func:`cbeclab.evaluate.weights.compute_weights` (called once per
+    subsystem on that subsystem's indicators, with ``scope``), a WeightResult (its rows, taken per
+    entity and renormalised within each subsystem), a mapping ``indicator -> weight``, a mapping
+    ``subsystem -> {indicator: weight}``, or a mapping ``subsystem -> WeightResult``.
+    """
+    cols = panel.columns
+    pos = {c: i for i, c in enumerate(cols)}
+    blocks = {s: [pos[i] for i in inds] for s, inds in subsystems.items()}
+    sub_lists = {s: list(inds) for s, inds in subsystems.items()}
+    E = len(panel.entities)
+    details: dict[str, Any] = {}
+    where = "weights"
+    if weights is None or (isinstance(weights, str) and weights.lower() == "equal"):
+        W = np.ones((E, len(cols)))
+        method = "equal"
+    elif isinstance(weights, str):
+        from cbeclab.evaluate.weights import compute_weights  # type: ignore[attr-defined]  # late import: optional dependency order
+
+        W = np.empty((E, len(cols)))
+        for s, inds in subsystems.items():
+            wr = compute_weights(X[list(inds)], dict(inds), weights, scope=scope)
+            details[s] = wr
+            W[:, blocks[s]] = _rows_for_entities(wr.table, list(inds), panel.entities, f"{where}[{s!r}]")
+        method = weights
+    elif _is_weight_result(weights):
+        W = _rows_for_entities(weights.table, cols, panel.entities, where)
+        method = str(getattr(weights, "method", "given"))
+        details = {s: weights for s in subsystems}
+    elif isinstance(weights, Mapping):
+        keys = set(map(str, weights.keys()))
+        W = np.empty((E, len(cols)))
+        if keys <= set(subsystems) and keys == set(subsystems):
+            method = "given"
+            for s, inds in subsystems.items():
+                ws = weights[s]
+                if _is_weight_result(ws):
+                    details[s] = ws
+                    W[:, blocks[s]] = _rows_for_entities(
+                        ws.table, list(inds), panel.entities, f"{where}[{s!r}]"
+                    )
+                    method = str(getattr(ws, "method", "given"))
+                elif isinstance(ws, Mapping):
+                    miss = [i for i in inds if i not in ws]
+                    if miss:
+                        raise SpecError(
+                            f"no weight given for indicator(s) {miss}",
+                            where=f"{where}[{s!r}]",
+                            fix="give a weight to every indicator of the subsystem",
+                        )
+                    W[:, blocks[s]] = np.array([float(ws[i]) for i in inds])
+                else:
+                    raise SpecError(
+                        f"weights for subsystem {s!r} must be a mapping or a WeightResult",
+                        where=f"{where}[{s!r}]",
+                    )
+        else:
+            miss = [c for c in cols if c not in weights]
+            if miss:
+                raise SpecError(
+                    f"no weight given for indicator(s) {miss}",
+                    where=where,
+                    fix="give a weight to every indicator (or a mapping subsystem -> {indicator: weight})",
+                )
+            try:
+                W[:] = np.array([float(weights[c]) for c in cols])
+            except (TypeError, ValueError) as exc:
+                raise SpecError("weights must be numbers", where=where) from exc
+            method = "given"
+    else:
+        raise SpecError(
+            f"weights of type {type(weights).__name__} are not understood",
+            where=where,
+            fix="pass a method name ('entropy', 'critic', 'equal', ...), a WeightResult or a dict",
+        )
+    W = _normalise_blocks(np.asarray(W, dtype=float), blocks, cols, where)
+    if E > 0 and np.all(W == W[0]):
+        table = pd.DataFrame(W[:1], index=pd.Index(["pooled"]), columns=cols)
+    else:
+        table = pd.DataFrame(W, index=panel.entities, columns=cols)
+    return W, SubsystemWeights(table=table, method=method, subsystems=sub_lists, details=details)
