@@ -117,9 +117,12 @@ def coupling_degree(U: np.ndarray, model: Model = "classical") -> tuple[np.ndarr
         raise SpecError("coupling needs at least two subsystem scores per row", where="U")
     n = U.shape[1]
     degenerate = U.max(axis=1) <= 0
+    mx = U.max(axis=1)
+    # U / max keeps the products away from underflow (C depends on ratios only)
+    ratio = np.divide(U, mx[:, None], out=np.zeros_like(U), where=mx[:, None] > 0)
     if model == "classical":
         S = U.sum(axis=1)
-        G = np.prod(U, axis=1) ** (1.0 / n)
+        G = mx * np.prod(ratio, axis=1) ** (1.0 / n)
         C = np.divide(n * G, S, out=np.zeros_like(S), where=S > 0)
     elif model == "modified":
         diff = np.zeros(U.shape[0])
@@ -127,8 +130,6 @@ def coupling_degree(U: np.ndarray, model: Model = "classical") -> tuple[np.ndarr
             for j in range(i):
                 diff += np.abs(U[:, i] - U[:, j])
         denom = n * (n - 1) / 2.0
-        mx = U.max(axis=1)
-        ratio = np.divide(U, mx[:, None], out=np.zeros_like(U), where=mx[:, None] > 0)
         inner = np.clip(1.0 - diff / denom, 0.0, None) * np.prod(ratio, axis=1) ** (1.0 / (n - 1))
         C = np.sqrt(inner)
     else:
