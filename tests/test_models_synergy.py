@@ -273,3 +273,46 @@ def test_synergy_sign_iff_all_rise(vals: np.ndarray, base: str) -> None:
 def test_order_degrees_function_direct() -> None:
     u = order_degrees(np.array([[2.0, 2.0]]), np.array([1.0, 1.0]), np.array([3.0, 3.0]), np.array([1, -1]))
     np.testing.assert_allclose(u, [[0.5, 0.5]])
+
+
+# ----------------------------------------------------------------------------- real weights (cbeclab.evaluate)
+
+
+def two_entity_panel() -> pd.DataFrame:
+    X = hand_panel()
+    other = X.rename(index={"leather": "jewelry"}) * np.array([1.5, 0.7, 2.0, 1.1]) + np.array([0, 0, 1.0, 5.0])
+    other.iloc[1, 2] += 3.0
+    return pd.concat([X, other])
+
+
+@pytest.mark.parametrize("scope", ["per_entity", "pooled"])
+def test_entropy_weights_from_evaluate(scope: str) -> None:
+    from cbeclab.evaluate.weights import compute_weights
+
+    X = two_entity_panel()
+    r = synergy(X, SUBS, scope=scope)  # type: ignore[arg-type]  # default weights="entropy"
+    assert r.options["weights"] == "entropy"
+    for sub, inds in SUBS.items():
+        wr = compute_weights(X[list(inds)], {i: (1 if d == "+" else -1) for i, d in inds.items()}, "entropy", scope=scope)
+        assert r.weights.details[sub] is not None
+        for ent in ["leather", "jewelry"]:
+            w = wr.for_entity(ent)
+            u = r.order_wide.loc[ent, list(inds)].to_numpy()
+            expect = u @ w[list(inds)].to_numpy()
+            got = r.subsystem_order[r.subsystem_order["entity"] == ent][sub].to_numpy()
+            np.testing.assert_allclose(got, expect, atol=1e-12)
+            np.testing.assert_allclose(r.weights.for_entity(ent)[list(inds)], w[list(inds)], atol=1e-12)
+
+
+def test_weight_result_and_options_passed_through() -> None:
+    from cbeclab.evaluate.weights import compute_weights
+
+    X = two_entity_panel()
+    dirs = {"a1": 1, "a2": -1, "b1": 1, "b2": 1}
+    wr = compute_weights(X, dirs, "entropy", scope="pooled")
+    r = synergy(X, SUBS, weights=wr)
+    wa = wr.table[["a1", "a2"]].to_numpy()[0]
+    np.testing.assert_allclose(r.weights.table[["a1", "a2"]].to_numpy()[0], wa / wa.sum(), atol=1e-12)
+    r2 = synergy(X, SUBS, weights="entropy", weight_options={"shift": 0.01}, scope="pooled")
+    r3 = synergy(X, SUBS, weights="entropy", scope="pooled")
+    assert not np.allclose(r2.weights.table.to_numpy(), r3.weights.table.to_numpy())

@@ -325,6 +325,7 @@ def resolve_weights(
     panel: PanelArrays,
     *,
     scope: str,
+    weight_options: Mapping[str, Any] | None = None,
 ) -> tuple[np.ndarray, SubsystemWeights]:
     """Turn a weight specification into an (E, K) array normalised within each subsystem.
 
@@ -333,6 +334,8 @@ def resolve_weights(
     subsystem on that subsystem's indicators, with ``scope``), a WeightResult (its rows, taken per
     entity and renormalised within each subsystem), a mapping ``indicator -> weight``, a mapping
     ``subsystem -> {indicator: weight}``, or a mapping ``subsystem -> WeightResult``.
+    ``weight_options`` are passed on to ``compute_weights`` (``shift``, ``on_constant``, ``user``,
+    ``ahp_matrix``, ``combine``...).
     """
     cols = panel.columns
     pos = {c: i for i, c in enumerate(cols)}
@@ -345,11 +348,20 @@ def resolve_weights(
         W = np.ones((E, len(cols)))
         method = "equal"
     elif isinstance(weights, str):
-        from cbeclab.evaluate.weights import compute_weights  # type: ignore[attr-defined]  # late import: optional dependency order
+        from cbeclab.evaluate.weights import (
+            compute_weights,  # late import: keeps models importable on their own
+        )
 
         W = np.empty((E, len(cols)))
         for s, inds in subsystems.items():
-            wr = compute_weights(X[list(inds)], dict(inds), weights, scope=scope)
+            opts = dict(weight_options or {})
+            for key in ("user", "ahp_matrix"):  # per-subsystem parts of subsystem-keyed options
+                val = opts.get(key)
+                if isinstance(val, Mapping) and s in val and set(val) <= set(subsystems):
+                    opts[key] = val[s]
+            if isinstance(opts.get("user"), Mapping):
+                opts["user"] = {i: opts["user"][i] for i in inds if i in opts["user"]}
+            wr = compute_weights(X[list(inds)], dict(inds), weights, scope=scope, **opts)
             details[s] = wr
             W[:, blocks[s]] = _rows_for_entities(wr.table, list(inds), panel.entities, f"{where}[{s!r}]")
         method = weights

@@ -385,6 +385,7 @@ def coupling_coordination(
     scope: Literal["pooled", "per_entity"] = "pooled",
     contribution: Mapping[str, float] | None = None,
     compat: Literal["spssau"] | None = None,
+    weight_options: Mapping[str, Any] | None = None,
 ) -> CouplingResult:
     r"""Coupling coordination degree of n >= 2 subsystems from a panel of indicators.
 
@@ -395,6 +396,8 @@ def coupling_coordination(
        (``weights``: a method name for ``compute_weights`` computed per subsystem, ``"equal"``, a
        WeightResult or a dict; see :func:`cbeclab.models.synergy.synergy`).
     3. C, T, D, grade and lagging subsystem as in :func:`coupling_from_scores`.
+
+    ``weight_options`` are passed on to ``compute_weights``.
 
     ``compat="spssau"`` keeps steps 1-2 and then rescales each U column to [0.01, 0.99] over all rows
     before step 3 (what SPSSAU does to the system columns it receives). To reproduce SPSSAU on
@@ -408,7 +411,7 @@ def coupling_coordination(
     cols = [i for d in subs.values() for i in d]
     panel = check_panel(X, cols)
     Xs = X.loc[panel.index, cols] if not X.index.equals(panel.index) else X[cols]
-    W, wobj = resolve_weights(Xs, subs, weights, panel, scope=scope)
+    W, wobj = resolve_weights(Xs, subs, weights, panel, scope=scope, weight_options=weight_options)
     z = _normalised(Xs, {i: d for s in subs.values() for i, d in s.items()}, scope)
     Z = z.loc[panel.index, cols].to_numpy(dtype=float)
     if not np.all(np.isfinite(Z)):

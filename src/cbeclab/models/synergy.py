@@ -161,6 +161,7 @@ def synergy(
     base: Literal["first", "previous"] = "first",
     scope: Literal["per_entity", "pooled"] = "per_entity",
     progress: Progress | None = None,
+    weight_options: Mapping[str, Any] | None = None,
 ) -> SynergyResult:
     r"""Composite-system synergy degree of k >= 2 subsystems (seed 001, §3.1).
 
@@ -226,6 +227,9 @@ def synergy(
         (one set of bounds and weights over all rows, comparable across entities).
     progress
         Optional callback ``progress(fraction, step)``.
+    weight_options
+        Passed on to ``compute_weights`` (e.g. ``{"shift": 0.0001}``, ``{"on_constant": "zero"}``,
+        ``{"ahp_matrix": {subsystem: matrix}}``).
 
     Returns
     -------
@@ -285,7 +289,7 @@ def synergy(
     report(progress, 0.25, "bounds")
 
     u = order_degrees(V, lo[g], hi[g], dirs)
-    W, wobj = resolve_weights(X, subs, weights, panel, scope=scope)
+    W, wobj = resolve_weights(X, subs, weights, panel, scope=scope, weight_options=weight_options)
     report(progress, 0.5, "weights")
 
     # subsystem order degrees: columns are laid out subsystem by subsystem, so each block is contiguous
