@@ -280,7 +280,9 @@ def test_order_degrees_function_direct() -> None:
 
 def two_entity_panel() -> pd.DataFrame:
     X = hand_panel()
-    other = X.rename(index={"leather": "jewelry"}) * np.array([1.5, 0.7, 2.0, 1.1]) + np.array([0, 0, 1.0, 5.0])
+    other = X.rename(index={"leather": "jewelry"}) * np.array([1.5, 0.7, 2.0, 1.1]) + np.array(
+        [0, 0, 1.0, 5.0]
+    )
     other.iloc[1, 2] += 3.0
     return pd.concat([X, other])
 
@@ -293,7 +295,9 @@ def test_entropy_weights_from_evaluate(scope: str) -> None:
     r = synergy(X, SUBS, scope=scope)  # type: ignore[arg-type]  # default weights="entropy"
     assert r.options["weights"] == "entropy"
     for sub, inds in SUBS.items():
-        wr = compute_weights(X[list(inds)], {i: (1 if d == "+" else -1) for i, d in inds.items()}, "entropy", scope=scope)
+        wr = compute_weights(
+            X[list(inds)], {i: (1 if d == "+" else -1) for i, d in inds.items()}, "entropy", scope=scope
+        )
         assert r.weights.details[sub] is not None
         for ent in ["leather", "jewelry"]:
             w = wr.for_entity(ent)

@@ -44,7 +44,9 @@ def load_stage_rules(thresholds: Any = None) -> dict[str, Any]:
     A ``{stage_key: lower}`` mapping changes the lower bounds of the bundled stages and keeps their
     labels. Bounds must start at 0 and increase.
     """
-    base = yaml.safe_load(resources.files("cbeclab.diagnose").joinpath("rules/stages.yaml").read_text("utf-8"))
+    base = yaml.safe_load(
+        resources.files("cbeclab.diagnose").joinpath("rules/stages.yaml").read_text("utf-8")
+    )
     where = _WHERE
     if thresholds is None:
         rules = base

@@ -273,11 +273,11 @@ class SubsystemWeights:
         }
 
 
-def _is_weight_result(obj: Any) -> bool:
+def is_weight_result(obj: Any) -> bool:
     return hasattr(obj, "table") and isinstance(getattr(obj, "table", None), pd.DataFrame)
 
 
-def _rows_for_entities(table: pd.DataFrame, cols: list[str], entities: pd.Index, where: str) -> np.ndarray:
+def rows_for_entities(table: pd.DataFrame, cols: list[str], entities: pd.Index, where: str) -> np.ndarray:
     """Rows of a weight table aligned to ``entities`` (a single 'pooled' row is broadcast)."""
     missing = [c for c in cols if c not in table.columns]
     if missing:
@@ -363,10 +363,10 @@ def resolve_weights(
                 opts["user"] = {i: opts["user"][i] for i in inds if i in opts["user"]}
             wr = compute_weights(X[list(inds)], dict(inds), weights, scope=scope, **opts)
             details[s] = wr
-            W[:, blocks[s]] = _rows_for_entities(wr.table, list(inds), panel.entities, f"{where}[{s!r}]")
+            W[:, blocks[s]] = rows_for_entities(wr.table, list(inds), panel.entities, f"{where}[{s!r}]")
         method = weights
-    elif _is_weight_result(weights):
-        W = _rows_for_entities(weights.table, cols, panel.entities, where)
+    elif is_weight_result(weights):
+        W = rows_for_entities(weights.table, cols, panel.entities, where)
         method = str(getattr(weights, "method", "given"))
         details = {s: weights for s in subsystems}
     elif isinstance(weights, Mapping):
@@ -376,9 +376,9 @@ def resolve_weights(
             method = "given"
             for s, inds in subsystems.items():
                 ws = weights[s]
-                if _is_weight_result(ws):
+                if is_weight_result(ws):
                     details[s] = ws
-                    W[:, blocks[s]] = _rows_for_entities(
+                    W[:, blocks[s]] = rows_for_entities(
                         ws.table, list(inds), panel.entities, f"{where}[{s!r}]"
                     )
                     method = str(getattr(ws, "method", "given"))
