@@ -1,0 +1,737 @@
+"""Panel data: load, validate, report and (on request) impute an entity × period × indicator table.
+
+A :class:`Panel` is the validated input of every evaluation and model (architecture.md, "Data
+conventions"): a wide float DataFrame indexed by ``MultiIndex([entity, period])`` with one column per
+indicator, sorted, on the full entity × period grid. Bad input stops here with a
+:class:`~cbeclab.errors.DataError` naming the file, the spreadsheet row (header = row 1), the column
+and the fix.
+
+Missing values are never filled silently. They are listed in ``Panel.missing`` and ``Panel.notes``;
+with ``impute="linear"`` each entity-indicator series is completed from its own least-squares linear
+trend on the period (the "simple regression" gap filling of seed 001, §3.2), with
+``impute="interpolate"`` by linear interpolation between the neighbouring observed periods (the trend
+at the ends). Imputed cells are flagged in ``Panel.imputed``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cbeclab.errors import DataError
+from cbeclab.io.readers import read_table, to_number
+
+__all__ = ["Panel", "load_panel", "panel_from_frame", "parse_periods", "impute_linear", "impute_interpolate"]
+
+_ROW_OFFSET = 2  # DataFrame position 0 is spreadsheet row 2 (header is row 1)
+_MAX_LISTED = 10
+_PERIOD_ACCEPTED = (
+    "periods must be whole years or integers: 2010, 2010.0, '2010', '2010年', '2010-01', '2010/01/01' "
+    "(date-like text and dates are read as their year)"
+)
+_YEAR_RE = re.compile(r"^\s*([+-]?\d+)\s*(?:年(?:度)?)?\s*$")
+_DATE_RE = re.compile(
+    r"^\s*(\d{4})\s*(?:[-/.]|年)\s*\d{1,2}\s*(?:月)?(?:\s*(?:[-/.])\s*\d{1,2}\s*(?:日)?)?\s*$"
+)
+
+ImputeMethod = Literal["linear", "interpolate"]
+
+
+def _json_safe(v: Any) -> Any:
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if v is None or (isinstance(v, str)):
+        return v
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return str(v)
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """A validated entity × period × indicator panel.
+
+    Attributes
+    ----------
+    data
+        Wide float DataFrame, index ``MultiIndex([entity, period])`` (level names = the entity and
+        period column names of the source), sorted, one column per indicator, full grid.
+    imputed
+        Boolean DataFrame of the same shape: True where the value was imputed.
+    entity, period
+        Names of the entity and period columns (= index level names).
+    source
+        Where the data came from (file path, name given by the caller, or ``"DataFrame"``).
+    notes
+        Plain-language remarks (missing cells, imputation, periods read as years...).
+    missing
+        The cells that were missing before imputation: columns ``entity, period, indicator``.
+    """
+
+    data: pd.DataFrame
+    imputed: pd.DataFrame
+    entity: str
+    period: str
+    source: str = "DataFrame"
+    notes: tuple[str, ...] = ()
+    missing: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"entity": [], "period": [], "indicator": []})
+    )
+
+    @property
+    def indicators(self) -> list[str]:
+        """Indicator names in column order."""
+        return [str(c) for c in self.data.columns]
+
+    @property
+    def entities(self) -> list[Any]:
+        """Entity labels in sorted order."""
+        return list(self.data.index.get_level_values(0).unique())
+
+    @property
+    def periods(self) -> list[int]:
+        """Period labels (ints) in sorted order."""
+        return sorted(int(p) for p in self.data.index.get_level_values(1).unique())
+
+    @property
+    def is_complete(self) -> bool:
+        """True when no cell is NaN."""
+        return not bool(self.data.isna().to_numpy().any())
+
+    def select(self, indicators: Sequence[str]) -> Panel:
+        """Panel restricted to ``indicators`` (in that order)."""
+        cols = list(indicators)
+        absent = [c for c in cols if c not in self.data.columns]
+        if absent:
+            raise DataError(
+                f"indicators not in the panel: {absent}",
+                where=self.source,
+                fix=f"use names from {self.indicators}",
+            )
+        miss = self.missing[self.missing["indicator"].isin(cols)].reset_index(drop=True)
+        return Panel(
+            self.data[cols].copy(),
+            self.imputed[cols].copy(),
+            self.entity,
+            self.period,
+            self.source,
+            self.notes,
+            miss,
+        )
+
+    def require_complete(self, where: str | None = None) -> None:
+        """Raise :class:`DataError` if any cell is still missing (lists up to 10 cells)."""
+        mask = self.data.isna()
+        if not bool(mask.to_numpy().any()):
+            return
+        r_i, c_i = np.nonzero(mask.to_numpy())
+        idx = self.data.index
+        cells = [(idx[int(r)][0], idx[int(r)][1], self.indicators[int(c)]) for r, c in zip(r_i, c_i)]
+        shown = "; ".join(f"{e} / {p} / {ind}" for e, p, ind in cells[:_MAX_LISTED])
+        more = f" (and {len(cells) - _MAX_LISTED} more)" if len(cells) > _MAX_LISTED else ""
+        raise DataError(
+            f"{len(cells)} missing value(s) (entity / period / indicator): {shown}{more}",
+            where=where or self.source,
+            fix="fill them in the data, or add `impute: linear` (or `impute: interpolate`) to the spec "
+            "(Python: load_panel(..., impute='linear'))",
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: ``entity, period, indicator, value, imputed``."""
+        n_ind = self.data.shape[1]
+        idx = self.data.index
+        out = pd.DataFrame(
+            {
+                "entity": np.repeat(idx.get_level_values(0).to_numpy(), n_ind),
+                "period": np.repeat(idx.get_level_values(1).to_numpy(), n_ind),
+                "indicator": np.tile(np.asarray(self.indicators, dtype=object), len(idx)),
+                "value": self.data.to_numpy(dtype=float).ravel(),
+                "imputed": self.imputed.to_numpy(dtype=bool).ravel(),
+            }
+        )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (NaN → None)."""
+        long = self.to_frame()
+        return {
+            "entity": self.entity,
+            "period": self.period,
+            "source": self.source,
+            "indicators": self.indicators,
+            "entities": [_json_safe(e) for e in self.entities],
+            "periods": self.periods,
+            "notes": list(self.notes),
+            "missing": [
+                {"entity": _json_safe(r[0]), "period": _json_safe(r[1]), "indicator": str(r[2])}
+                for r in self.missing[["entity", "period", "indicator"]].itertuples(index=False)
+            ],
+            "values": [
+                {
+                    "entity": _json_safe(e),
+                    "period": _json_safe(p),
+                    "indicator": str(i),
+                    "value": _json_safe(v),
+                    "imputed": bool(m),
+                }
+                for e, p, i, v, m in long.itertuples(index=False)
+            ],
+        }
+
+
+# ----------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _suggest(name: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
+    if not close:
+        low = {o.lower(): o for o in options}
+        close = [low[name.lower()]] if name.lower() in low else []
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def _rows_text(rows: Sequence[int] | np.ndarray) -> str:
+    rows = sorted(int(r) for r in rows if r > 0)
+    if not rows:
+        return "no row (absent from the table)"
+    shown = ", ".join(str(r) for r in rows[:_MAX_LISTED])
+    return ("row " if len(rows) == 1 else "rows ") + shown + (" ..." if len(rows) > _MAX_LISTED else "")
+
+
+def _require_column(df: pd.DataFrame, col: str, role: str, where: str, param: str) -> None:
+    if col not in df.columns:
+        cols = [str(c) for c in df.columns]
+        raise DataError(
+            f"the {role} column {col!r} is not in the table{_suggest(col, cols)}; columns are: {cols}",
+            where=f"{where} header (row 1)",
+            fix=f"set {param} to one of the column names above",
+        )
+
+
+def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarray) -> tuple[pd.Series, bool]:
+    """Parse a period column into integers.
+
+    Accepted: integers, integral floats, ``"2010"``, ``"2010年"``, ``"2010-01"``, ``"2010/1/1"``,
+    dates (read as their year).
+
+    Returns
+    -------
+    (periods, date_like)
+        Int64 Series and whether any value was date-like (read as its year).
+
+    Raises
+    ------
+    DataError
+        Naming the first unparseable cells with their spreadsheet rows.
+    """
+    out = np.full(len(values), np.nan)
+    date_like = False
+    bad: list[tuple[int, Any]] = []
+    vals = values.to_numpy(dtype=object)
+    for i, v in enumerate(vals):  # one pass over the period column only (not a hot path)
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+            bad.append((int(rows[i]), v))
+            continue
+        if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year") and not isinstance(v, str):
+            out[i] = pd.Timestamp(v).year
+            date_like = True
+            continue
+        if isinstance(v, bool | np.bool_):
+            bad.append((int(rows[i]), v))
+            continue
+        if isinstance(v, int | np.integer):
+            out[i] = int(v)
+            continue
+        if isinstance(v, float | np.floating):
+            if float(v).is_integer():
+                out[i] = int(v)
+            else:
+                bad.append((int(rows[i]), v))
+            continue
+        text = str(v)
+        m = _YEAR_RE.match(text)
+        if m:
+            out[i] = int(m.group(1))
+            continue
+        try:
+            f = float(text)
+            if f.is_integer():
+                out[i] = int(f)
+                continue
+        except ValueError:
+            pass
+        m = _DATE_RE.match(text)
+        if m:
+            out[i] = int(m.group(1))
+            date_like = True
+            continue
+        bad.append((int(rows[i]), v))
+    if bad:
+        shown = "; ".join(f"row {r}: {v!r}" for r, v in bad[:_MAX_LISTED])
+        raise DataError(
+            f"{len(bad)} period value(s) cannot be read as a year/integer: {shown}",
+            where=f"{where} column {column!r}",
+            fix=_PERIOD_ACCEPTED,
+        )
+    return pd.Series(out.astype(np.int64), index=values.index), date_like
+
+
+def _parse_indicator(s: pd.Series, *, where: str, column: str, rows: np.ndarray, layout: str) -> pd.Series:
+    num, bad = to_number(s)
+    if bool(bad.any()):
+        pos = np.flatnonzero(bad.to_numpy())
+        shown = "; ".join(f"row {int(rows[p])}: {s.iloc[p]!r}" for p in pos[:_MAX_LISTED])
+        more = f" (and {len(pos) - _MAX_LISTED} more)" if len(pos) > _MAX_LISTED else ""
+        raise DataError(
+            f"{len(pos)} cell(s) are not numbers: {shown}{more}",
+            where=f"{where} column {column!r}",
+            fix="replace the text with a number (thousands separators like 1,234 are fine) or leave the "
+            "cell empty for a missing value"
+            + (
+                ""
+                if layout == "long"
+                else "; if this column is not an indicator, leave it out of `indicators`"
+            ),
+        )
+    return num
+
+
+def _trend_fit(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-series OLS line through the observed values.
+
+    ``t`` has shape ``(T,)``, ``y`` shape ``(S, T)`` with NaN for missing. Returns intercept, slope and
+    the observed count per series (shape ``(S,)``).
+    """
+    m = ~np.isnan(y)
+    n = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tt = np.broadcast_to(t, y.shape)
+        tbar = np.where(m, tt, 0.0).sum(axis=1) / n
+        ybar = np.where(m, y, 0.0).sum(axis=1) / n
+        dt = np.where(m, tt - tbar[:, None], 0.0)
+        dy = np.where(m, y - ybar[:, None], 0.0)
+        sxx = (dt * dt).sum(axis=1)
+        slope = (dt * dy).sum(axis=1) / sxx
+        intercept = ybar - slope * tbar
+    return intercept, slope, n
+
+
+def impute_linear(t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Fill NaNs of each row of ``y`` from that row's OLS linear trend on ``t``.
+
+    For series :math:`s` with observed periods :math:`O_s`,
+    :math:`\\hat y_{st} = a_s + b_s t` with :math:`b_s = \\sum_{O_s}(t-\\bar t)(y-\\bar y)/\\sum_{O_s}(t-\\bar t)^2`
+    and :math:`a_s = \\bar y - b_s \\bar t`. Observed values are left unchanged. Source: seed 001, §3.2
+    ("in the absence of data, a simple regression method is used to supplement").
+    Checked against: hand calculation (y = 2, 4, NaN, 8 at t = 1..4 gives 6.0).
+
+    Series with fewer than 2 observed values are returned unchanged (the caller reports them).
+    """
+    y = np.asarray(y, dtype=float)
+    t = np.asarray(t, dtype=float)
+    a, b, n = _trend_fit(t, y)
+    fitted = a[:, None] + b[:, None] * t[None, :]
+    ok = (n >= 2)[:, None]
+    return np.where(np.isnan(y) & ok, fitted, y)
+
+
+def impute_interpolate(t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Fill NaNs by linear interpolation between the nearest observed periods; ends from the OLS trend.
+
+    Checked against: hand calculation (y = 1, NaN, 2, 6 at t = 0..3 gives 1.5 inside; the end value of
+    y = NaN, 2, 4, 5 at t = 0..3 is the trend value 2/3).
+    """
+    y = np.asarray(y, dtype=float)
+    t = np.asarray(t, dtype=float)
+    out = impute_linear(t, y)  # ends (and everything) from the trend first
+    m = ~np.isnan(y)
+    todo = np.flatnonzero((~m).any(axis=1) & (m.sum(axis=1) >= 2))
+    for s in todo:  # only series with gaps; np.interp is vectorised within a series
+        obs = m[s]
+        to, yo = t[obs], y[s, obs]
+        inside = ~obs & (t > to[0]) & (t < to[-1])
+        if inside.any():
+            out[s, inside] = np.interp(t[inside], to, yo)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# main entry points
+
+
+def panel_from_frame(
+    df: pd.DataFrame,
+    *,
+    entity: str,
+    period: str,
+    indicators: Sequence[str] | None = None,
+    layout: Literal["wide", "long"] = "wide",
+    indicator_col: str | None = None,
+    value_col: str | None = None,
+    impute: ImputeMethod | None = None,
+    nonnegative: bool = False,
+    allow_constant: bool = False,
+    name: str | None = None,
+) -> Panel:
+    """Validate a DataFrame and build a :class:`Panel` (see :func:`load_panel` for the parameters)."""
+    where = name or str(df.attrs.get("source", "DataFrame"))
+    notes: list[str] = []
+    if df.shape[0] == 0:
+        raise DataError("the table has no data rows", where=where, fix="add data rows below the header")
+    df = df.copy()
+    df.columns = pd.Index([str(c).strip() for c in df.columns])
+    if layout not in ("wide", "long"):
+        raise DataError(f"unknown layout {layout!r}", where=where, fix="use layout 'wide' or 'long'")
+    if impute not in (None, "linear", "interpolate"):
+        raise DataError(
+            f"unknown impute method {impute!r}",
+            where=where,
+            fix="use impute: linear, interpolate or leave it out",
+        )
+    _require_column(df, entity, "entity", where, "entity")
+    _require_column(df, period, "period", where, "period")
+    if entity == period:
+        raise DataError(
+            "entity and period name the same column", where=where, fix="give two different columns"
+        )
+    rows = np.arange(df.shape[0]) + _ROW_OFFSET
+
+    ent = df[entity]
+    ent_missing = ent.isna() | (ent.astype("string").str.strip() == "")
+    if bool(ent_missing.any()):
+        raise DataError(
+            f"empty entity cell(s) at {_rows_text(rows[ent_missing.to_numpy()])}",
+            where=f"{where} column {entity!r}",
+            fix="fill in the entity name or delete the row",
+        )
+    ent_labels = ent.astype("string").str.strip().astype(object)
+    per, date_like = parse_periods(df[period], where=where, column=period, rows=rows)
+    if date_like:
+        notes.append(f"period column {period!r} contained dates or year-month text; read as years")
+
+    # ---- reshape to wide values + per-cell row numbers -----------------------------------------
+    if layout == "long":
+        if not indicator_col or not value_col:
+            raise DataError(
+                "layout 'long' needs indicator_col and value_col",
+                where=where,
+                fix="name the column holding indicator names (indicator_col) and the one holding values "
+                "(value_col), or use layout 'wide'",
+            )
+        _require_column(df, indicator_col, "indicator", where, "indicator_col")
+        _require_column(df, value_col, "value", where, "value_col")
+        ind_lab = df[indicator_col].astype("string").str.strip()
+        bad_ind = ind_lab.isna() | (ind_lab == "")
+        if bool(bad_ind.any()):
+            raise DataError(
+                f"empty indicator name at {_rows_text(rows[bad_ind.to_numpy()])}",
+                where=f"{where} column {indicator_col!r}",
+                fix="fill in the indicator name or delete the row",
+            )
+        vals = _parse_indicator(df[value_col], where=where, column=value_col, rows=rows, layout="long")
+        long = pd.DataFrame(
+            {
+                "e": ent_labels.to_numpy(),
+                "p": per.to_numpy(),
+                "i": ind_lab.astype(object).to_numpy(),
+                "v": vals.to_numpy(),
+                "r": rows,
+            }
+        )
+        dup = long.duplicated(["e", "p", "i"], keep=False)
+        if bool(dup.any()):
+            d = long[dup]
+            groups: dict[tuple[Any, ...], list[int]] = {}
+            for e, p, i, r in zip(d["e"], d["p"], d["i"], d["r"]):
+                groups.setdefault((e, p, i), []).append(int(r))
+            shown = "; ".join(
+                f"{k[0]} / {k[1]} / {k[2]}: rows {', '.join(map(str, r))}"
+                for k, r in list(groups.items())[:_MAX_LISTED]
+            )
+            raise DataError(
+                f"duplicate (entity, period, indicator) records: {shown}",
+                where=where,
+                fix="keep one record per entity, period and indicator",
+            )
+        available = list(dict.fromkeys(long["i"].tolist()))
+        if indicators is None:
+            cols = available
+        else:
+            cols = [str(c) for c in indicators]
+            absent = [c for c in cols if c not in available]
+            if absent:
+                hints = "; ".join(f"{a!r}{_suggest(a, available)}" for a in absent)
+                raise DataError(
+                    f"indicator(s) not found in column {indicator_col!r}: {hints}; available: {available}",
+                    where=where,
+                    fix="spell the indicators as they appear in the data",
+                )
+            long = long[long["i"].isin(cols)]
+        wide = long.pivot(index=["e", "p"], columns="i", values="v")
+        rowmap = long.pivot(index=["e", "p"], columns="i", values="r")
+        wide = wide.reindex(columns=cols)
+        rowmap = rowmap.reindex(columns=cols)
+    else:
+        key = pd.DataFrame({"e": ent_labels.to_numpy(), "p": per.to_numpy(), "r": rows})
+        dup = key.duplicated(["e", "p"], keep=False)
+        if bool(dup.any()):
+            d = key[dup]
+            groups2: dict[tuple[Any, ...], list[int]] = {}
+            for e, p, r in zip(d["e"], d["p"], d["r"]):
+                groups2.setdefault((e, p), []).append(int(r))
+            shown = "; ".join(
+                f"{k[0]} / {k[1]}: rows {', '.join(map(str, r))}"
+                for k, r in list(groups2.items())[:_MAX_LISTED]
+            )
+            extra = " (dates were read as years, so several dates in one year collide)" if date_like else ""
+            raise DataError(
+                f"duplicate (entity, period) rows{extra}: {shown}",
+                where=where,
+                fix="keep one row per entity and period (sum or average the duplicates first)",
+            )
+        others = [c for c in df.columns if c not in (entity, period)]
+        if indicators is None:
+            cols = []
+            for c in others:
+                num, _bad = to_number(df[c])
+                if not bool(num.notna().any()):
+                    notes.append(f"column {c!r} skipped: it holds no numbers")
+                else:
+                    cols.append(c)
+            if not cols:
+                raise DataError(
+                    "no numeric indicator columns besides the entity and period columns",
+                    where=where,
+                    fix="add indicator columns, or use layout 'long' with indicator_col and value_col",
+                )
+        else:
+            cols = [str(c) for c in indicators]
+            absent = [c for c in cols if c not in df.columns]
+            if absent:
+                hints = "; ".join(f"{a!r}{_suggest(a, others)}" for a in absent)
+                raise DataError(
+                    f"indicator column(s) not found: {hints}; available columns: {others}",
+                    where=f"{where} header (row 1)",
+                    fix="spell the indicators exactly as in the header row (or rename the columns)",
+                )
+            if len(set(cols)) != len(cols):
+                raise DataError("an indicator is listed twice", where=where, fix="list each indicator once")
+            for c in cols:
+                if c in (entity, period):
+                    raise DataError(
+                        f"{c!r} is the entity or period column and cannot be an indicator",
+                        where=where,
+                        fix="remove it from the indicators",
+                    )
+        values = {
+            c: _parse_indicator(df[c], where=where, column=c, rows=rows, layout="wide").to_numpy()
+            for c in cols
+        }
+        mi = pd.MultiIndex.from_arrays([key["e"].to_numpy(), key["p"].to_numpy()], names=["e", "p"])
+        wide = pd.DataFrame(values, index=mi, columns=cols)
+        rowmap = pd.DataFrame({c: rows for c in cols}, index=mi, columns=cols)
+
+    # ---- full sorted grid ----------------------------------------------------------------------
+    ents = sorted({str(e) for e in wide.index.get_level_values(0)})
+    pers = sorted(set(int(p) for p in wide.index.get_level_values(1)))
+    grid = pd.MultiIndex.from_product([ents, pers], names=[entity, period])
+    wide.index = wide.index.set_names([entity, period])
+    rowmap.index = rowmap.index.set_names([entity, period])
+    n_rows_before = len(wide)
+    wide = wide.reindex(grid).astype(float)
+    rowmap = rowmap.reindex(grid).fillna(0).astype(np.int64)
+    wide.columns = pd.Index([str(c) for c in wide.columns])
+    rowmap.columns = wide.columns
+    if len(grid) > n_rows_before and layout == "wide":
+        notes.append(
+            f"{len(grid) - n_rows_before} entity-period combination(s) had no row; their cells count as missing"
+        )
+
+    # ---- checks on values ----------------------------------------------------------------------
+    arr = wide.to_numpy()
+    rowarr = rowmap.to_numpy()
+    colnames = [str(c) for c in wide.columns]
+    if nonnegative:
+        neg = arr < 0
+        if neg.any():
+            r_i, c_i = np.nonzero(neg)
+            shown = "; ".join(
+                f"row {int(rowarr[r, c])} column {colnames[c]!r}: {arr[r, c]:g}"
+                for r, c in list(zip(r_i, c_i))[:_MAX_LISTED]
+            )
+            raise DataError(
+                f"{len(r_i)} negative value(s) where indicators must be non-negative: {shown}",
+                where=where,
+                fix="correct the values, or drop `nonnegative` if negative values are meaningful "
+                "(e.g. a trade balance)",
+            )
+    with np.errstate(invalid="ignore"):
+        col_min = np.nanmin(np.where(np.isnan(arr), np.inf, arr), axis=0)
+        col_max = np.nanmax(np.where(np.isnan(arr), -np.inf, arr), axis=0)
+    n_obs = (~np.isnan(arr)).sum(axis=0)
+    empty = [c for c, k in zip(wide.columns, n_obs) if k == 0]
+    if empty:
+        raise DataError(
+            f"indicator(s) with no values at all: {empty}",
+            where=where,
+            fix="fill the columns or leave them out of `indicators`",
+        )
+    constant = [c for c, lo, hi in zip(wide.columns, col_min, col_max) if lo == hi]
+    if constant and not allow_constant:
+        raise DataError(
+            f"indicator(s) constant over all entities and periods: {constant}; a constant indicator carries "
+            "no information and breaks entropy/CRITIC weights (0/0)",
+            where=where,
+            fix="drop these indicators, or set `allow_constant: true` (Python: allow_constant=True) if you "
+            "use fixed weights",
+        )
+    if constant:
+        notes.append(f"constant indicator(s) kept on request: {constant}")
+
+    # ---- missing cells and imputation ----------------------------------------------------------
+    miss_mask = np.isnan(arr)
+    if miss_mask.any():
+        r_i, c_i = np.nonzero(miss_mask)
+        missing = pd.DataFrame(
+            {
+                "entity": grid.get_level_values(0).to_numpy()[r_i],
+                "period": grid.get_level_values(1).to_numpy()[r_i],
+                "indicator": wide.columns.to_numpy()[c_i],
+            }
+        )
+        per_ind = missing["indicator"].value_counts(sort=False)
+        detail = ", ".join(f"{k}: {v}" for k, v in per_ind.items())
+        notes.append(f"{len(missing)} missing cell(s) ({detail})")
+    else:
+        missing = pd.DataFrame({"entity": [], "period": [], "indicator": []})
+    imputed_mask = np.zeros_like(miss_mask)
+    if miss_mask.any() and impute is not None:
+        n_e, n_t, n_k = len(ents), len(pers), arr.shape[1]
+        cube = arr.reshape(n_e, n_t, n_k).transpose(0, 2, 1).reshape(n_e * n_k, n_t)
+        n_obs_series = (~np.isnan(cube)).sum(axis=1)
+        short = np.flatnonzero((n_obs_series < 2) & np.isnan(cube).any(axis=1))
+        if short.size:
+            shown = "; ".join(
+                f"{ents[s // n_k]} / {wide.columns[s % n_k]} ({int(n_obs_series[s])} value)"
+                for s in short[:_MAX_LISTED]
+            )
+            raise DataError(
+                f"cannot impute: fewer than 2 observed values in {short.size} entity-indicator series: {shown}",
+                where=where,
+                fix="supply at least two observed periods for these series, or drop the indicator/entity",
+            )
+        t = np.asarray(pers, dtype=float)
+        filled = impute_linear(t, cube) if impute == "linear" else impute_interpolate(t, cube)
+        arr = filled.reshape(n_e, n_k, n_t).transpose(0, 2, 1).reshape(n_e * n_t, n_k)
+        imputed_mask = miss_mask.copy()
+        notes.append(
+            f"{int(miss_mask.sum())} cell(s) imputed by "
+            + (
+                "per-entity linear trend on the period (seed 001, §3.2)"
+                if impute == "linear"
+                else "linear interpolation between neighbouring periods (trend at the ends)"
+            )
+        )
+        if nonnegative and (arr[imputed_mask] < 0).any():
+            k = int((arr[imputed_mask] < 0).sum())
+            arr = np.where(imputed_mask & (arr < 0), 0.0, arr)
+            notes.append(f"{k} imputed value(s) below 0 set to 0 (nonnegative)")
+    elif miss_mask.any():
+        notes.append("missing cells kept as NaN (set `impute: linear` to fill them)")
+
+    data = pd.DataFrame(arr, index=grid, columns=wide.columns)
+    imputed = pd.DataFrame(imputed_mask, index=grid, columns=wide.columns)
+    return Panel(
+        data=data,
+        imputed=imputed,
+        entity=entity,
+        period=period,
+        source=where,
+        notes=tuple(notes),
+        missing=missing,
+    )
+
+
+def load_panel(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    entity: str,
+    period: str,
+    indicators: Sequence[str] | None = None,
+    layout: Literal["wide", "long"] = "wide",
+    indicator_col: str | None = None,
+    value_col: str | None = None,
+    impute: ImputeMethod | None = None,
+    nonnegative: bool = False,
+    allow_constant: bool = False,
+    sheet: str | int | None = None,
+    name: str | None = None,
+) -> Panel:
+    """Read and validate a panel from a file or DataFrame.
+
+    Parameters
+    ----------
+    source
+        Path (CSV/XLSX/SAV, read with :func:`~cbeclab.io.readers.read_table`) or DataFrame.
+    entity, period
+        Column names of the entity (e.g. cluster) and the period (e.g. year). Periods become ints.
+    indicators
+        Indicator columns (wide) or indicator names (long) to keep, in this order. Default: every
+        numeric column besides entity/period (text-only columns are skipped with a note).
+    layout
+        ``"wide"``: one row per entity-period, one column per indicator. ``"long"``: one row per
+        entity-period-indicator with ``indicator_col`` and ``value_col``.
+    impute
+        ``None`` (keep NaN, note it), ``"linear"`` (per-entity OLS trend on the period) or
+        ``"interpolate"`` (between neighbours, trend at the ends).
+    nonnegative
+        Reject negative values (and clip negative imputed values to 0).
+    allow_constant
+        Accept indicators constant over the whole panel (they break entropy weights).
+    sheet
+        XLSX sheet name or index.
+    name
+        Label used as ``Panel.source`` and in messages (default: the path).
+
+    Raises
+    ------
+    DataError
+        With ``where`` = file, row (header = row 1) and column, and ``fix``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"c": ["a"] * 4, "year": [1, 2, 3, 4], "x": [2, 4, None, 8]})
+    >>> p = load_panel(df, entity="c", period="year", impute="linear")
+    >>> float(p.data.loc[("a", 3), "x"])
+    6.0
+    """
+    frame = read_table(source, sheet=sheet)
+    label = name or (str(source) if not isinstance(source, pd.DataFrame) else str(frame.attrs.get("source")))
+    return panel_from_frame(
+        frame,
+        entity=entity,
+        period=period,
+        indicators=indicators,
+        layout=layout,
+        indicator_col=indicator_col,
+        value_col=value_col,
+        impute=impute,
+        nonnegative=nonnegative,
+        allow_constant=allow_constant,
+        name=label,
+    )
