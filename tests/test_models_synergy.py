@@ -320,3 +320,19 @@ def test_weight_result_and_options_passed_through() -> None:
     r2 = synergy(X, SUBS, weights="entropy", weight_options={"shift": 0.01}, scope="pooled")
     r3 = synergy(X, SUBS, weights="entropy", scope="pooled")
     assert not np.allclose(r2.weights.table.to_numpy(), r3.weights.table.to_numpy())
+
+
+def test_fused_path_matches_order_degrees() -> None:
+    X = two_entity_panel()
+    r = synergy(X, SUBS, weights="equal", scope="per_entity")
+    b = r.bounds
+    for ent in ["leather", "jewelry"]:
+        bb = b[b["group"] == ent].set_index("indicator")
+        cols = list(r.order_wide.columns)
+        u = order_degrees(
+            X.loc[ent, cols].to_numpy(),
+            bb.loc[cols, "lo"].to_numpy(),
+            bb.loc[cols, "hi"].to_numpy(),
+            bb.loc[cols, "direction"].to_numpy(),
+        )
+        np.testing.assert_allclose(r.order_wide.loc[ent].to_numpy(), u, atol=1e-13)

@@ -288,7 +288,14 @@ def synergy(
         notes.append(f"entity(ies) {list(single)[:10]} have a single period: no synergy can be computed")
     report(progress, 0.25, "bounds")
 
-    u = order_degrees(V, lo[g], hi[g], dirs)
+    # order_degrees() written as one fused pass: u = (e - ref) * (direction / span), ref = lo or hi
+    span = hi - lo
+    scale = dirs / np.where(span > 0, span, 1.0)
+    ref = np.where(dirs > 0, lo, hi)
+    u = V - ref[g]
+    u *= scale[g]
+    if flat.any():
+        u = np.where(flat[g], 0.5, u)
     W, wobj = resolve_weights(X, subs, weights, panel, scope=scope, weight_options=weight_options)
     report(progress, 0.5, "weights")
 
