@@ -161,8 +161,8 @@ def test_many_matches_single() -> None:
 def test_many_skip_and_raise() -> None:
     F = many_frame()
     with pytest.raises(ModelError, match="food"):
-        gm11_many(F)
-    res = gm11_many(F, errors="skip")
+        gm11_many(F, errors="raise")
+    res = gm11_many(F)  # errors="skip" by default
     food = res.params[res.params["entity"] == "food"].set_index("variable")
     # food x = 1, 2, 3, 4: class ratio 0.5 is outside (e^-0.4, e^0.4)
     assert food.loc["x", "status"] == "refused" and "class ratio" in food.loc["x", "reason"]

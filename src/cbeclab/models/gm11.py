@@ -365,15 +365,16 @@ def gm11_many(
     h: int = 3,
     *,
     check_ratio: bool = True,
-    errors: Literal["raise", "skip"] = "raise",
+    errors: Literal["raise", "skip"] = "skip",
 ) -> GM11ManyResult:
     """GM(1,1) for every entity's series of every column of a panel, vectorised.
 
     ``frame`` is indexed by ``MultiIndex(entity, period)`` (sorted within entity by period); each
     column (a Series is one column) and entity gives one series. Series of equal length are fitted
-    together in one array computation. ``errors="raise"`` stops at the first series that cannot be
-    modelled (ModelError naming entity, variable and reason); ``"skip"`` records it with
-    ``status="refused"`` and its reason and carries on.
+    together in one array computation. ``errors="skip"`` (default, what a pipeline over many series
+    needs: synergy degrees can be negative, short or jumpy series fail the checks) records a series
+    that cannot be modelled with ``status="refused"`` and its reason and carries on; ``"raise"`` stops
+    at the first one (ModelError naming entity, variable and reason), like :func:`gm11`.
 
     Checked against: :func:`gm11` series by series (tests/test_models_gm11.py).
     """
