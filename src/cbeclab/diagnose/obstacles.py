@@ -185,6 +185,8 @@ def obstacle_degree(
         Indicator weights over the whole system: a method name for ``compute_weights`` (computed on
         all indicators together with ``scope``), ``"equal"``, a WeightResult, or a dict
         ``indicator -> w`` (also ``subsystem -> {indicator: w}``, flattened). Rescaled to sum to 1.
+        The ``weights`` of a synergy or coupling result (normalised within each subsystem) are
+        accepted too; rescaled over the whole system they amount to equal subsystem weights 1/k.
     top_k
         Number of largest obstacles listed per entity-period.
     scope
