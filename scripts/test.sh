@@ -10,7 +10,7 @@ echo "== mypy"
 "$PY" -m mypy
 echo "== pytest"
 set +e
-"$PY" -m pytest -n 2 "$@"
+"$PY" -m pytest -q -n 2 "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

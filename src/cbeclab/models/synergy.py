@@ -130,6 +130,14 @@ def _bounds(
     return mn, mx, lo, hi
 
 
+def _zero_width(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """True where the bounds span no range: hi <= lo, or a span below the smallest normal float or
+    below machine epsilon relative to the bounds (rounding noise, not a range)."""
+    span = hi - lo
+    scale = np.maximum(np.abs(hi), np.abs(lo))
+    return ~((span > np.finfo(float).tiny) & (span > np.finfo(float).eps * scale))
+
+
 def order_degrees(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, directions: np.ndarray) -> np.ndarray:
     r"""Order degree of order parameters (seed 001 formula (1), corrected).
 
@@ -140,15 +148,17 @@ def order_degrees(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, directions
 
     Arrays broadcast against each other; ``directions`` holds +1/-1 per column. Where
     ``hi == lo`` (a constant indicator with zero margin, or a constant zero) the value sits at the
-    middle of a zero-width range and u = 0.5 is returned.
+    middle of a zero-width range and u = 0.5 is returned. A span below the smallest normal float or
+    below machine epsilon relative to the bounds counts as zero width (rounding noise, not a range).
 
     Checked against: hand calculation (tests/test_models_synergy.py).
     """
     span = hi - lo
-    safe = np.where(span > 0, span, 1.0)
+    ok = ~_zero_width(lo, hi)
+    safe = np.where(ok, span, 1.0)
     up = (values - lo) / safe
     u = np.where(directions > 0, up, (hi - values) / safe)
-    return np.where(span > 0, u, 0.5)
+    return np.where(ok, u, 0.5)
 
 
 def synergy(
@@ -276,7 +286,7 @@ def synergy(
     mn, mx, lo, hi = _bounds(V, panel.starts, per_entity, m)
     g = panel.entity_code if per_entity else np.zeros(len(V), dtype=np.intp)
     dirs = np.array([subs[s][i] for s in subs for i in subs[s]], dtype=float)
-    flat = hi <= lo
+    flat = _zero_width(lo, hi)
     if flat.any():
         bad = sorted({cols[j] for j in np.argwhere(flat)[:, 1]})
         notes.append(
@@ -290,7 +300,7 @@ def synergy(
 
     # order_degrees() written as one fused pass: u = (e - ref) * (direction / span), ref = lo or hi
     span = hi - lo
-    scale = dirs / np.where(span > 0, span, 1.0)
+    scale = dirs / np.where(flat, 1.0, span)
     ref = np.where(dirs > 0, lo, hi)
     u = V - ref[g]
     u *= scale[g]

@@ -1,0 +1,358 @@
+"""The engine pipeline (issue 2): spec → panel → weights → synergy, coupling → stages, obstacles, forecasts.
+
+:func:`run_spec` is what ``cbeclab run`` and the demo call; it only wires together the public functions
+of :mod:`cbeclab.io`, :mod:`cbeclab.evaluate`, :mod:`cbeclab.models` and :mod:`cbeclab.diagnose`, and
+returns a :class:`RunResult`. Rendering lives in :mod:`cbeclab.render.engine_report`.
+
+The JSON schema of :meth:`RunResult.to_dict` is documented in ``docs/result-schema.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from cbeclab import __version__
+from cbeclab.errors import DataError, SpecError
+from cbeclab.spec import RunSpec
+
+__all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel"]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one engine run produced, each part a typed result of its own stage."""
+
+    spec: RunSpec
+    panel: Any  # cbeclab.io.panel.Panel
+    subsystems: dict[str, dict[str, int]]
+    synergy: Any | None  # SynergyResult
+    stages: pd.DataFrame | None
+    coupling: Any | None  # CouplingResult
+    obstacles: Any | None  # ObstacleResult
+    forecasts: dict[str, Any] = field(default_factory=dict)  # name -> GM11ManyResult
+    notes: tuple[str, ...] = ()
+
+    # ---- tidy tables -------------------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """One row per entity at its latest period: synergy, stage, D, coordination grade, lagging subsystem."""
+        rows: pd.DataFrame | None = None
+        if self.stages is not None and len(self.stages):
+            st = self.stages.groupby("entity", sort=False).tail(1)
+            keep = [c for c in ("entity", "period", "synergy", "stage", "stage_en", "stage_zh") if c in st]
+            rows = st[keep].reset_index(drop=True)
+        if self.coupling is not None:
+            ct = self.coupling.table.groupby("entity", sort=False).tail(1)
+            ct = ct[["entity", "period", "C", "T", "D", "grade", "grade_en", "grade_zh", "lagging"]]
+            rows = (
+                ct.reset_index(drop=True)
+                if rows is None
+                else rows.merge(ct.drop(columns=["period"]), on="entity", how="outer")
+            )
+        return rows if rows is not None else pd.DataFrame()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every output table by name (the sheets of result.xlsx)."""
+        out: dict[str, pd.DataFrame] = {"summary": self.summary()}
+        out["panel"] = self.panel.to_frame()
+        if self.synergy is not None:
+            out["weights_synergy"] = self.synergy.weights.to_frame()
+            out["bounds"] = self.synergy.bounds
+            out["order_degree"] = self.synergy.order_degree
+            out["subsystem_order"] = self.synergy.subsystem_order
+            out["synergy"] = self.synergy.synergy
+        if self.stages is not None:
+            out["stages"] = self.stages
+        if self.coupling is not None:
+            if self.coupling.weights is not None:
+                out["weights_coupling"] = self.coupling.weights.to_frame()
+            out["coupling"] = self.coupling.table
+        if self.obstacles is not None:
+            out["obstacles_indicator"] = self.obstacles.indicator
+            out["obstacles_subsystem"] = self.obstacles.subsystem
+            out["obstacles_top"] = self.obstacles.top
+        for name, fc in self.forecasts.items():
+            out[f"forecast_{name}"] = fc.to_frame()
+        if len(self.panel.missing):
+            out["missing_cells"] = self.panel.missing
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe result; schema in docs/result-schema.md (``schema_version`` 1)."""
+        from cbeclab.render.jsonout import records, to_jsonable
+
+        p = self.panel
+        return {
+            "schema_version": 1,
+            "cbeclab_version": __version__,
+            "title": self.spec.title,
+            "data": {
+                "source": p.source,
+                "entity": p.entity,
+                "period": p.period,
+                "entities": to_jsonable(list(p.entities)),
+                "periods": to_jsonable(list(p.periods)),
+                "indicators": list(p.indicators),
+                "imputed_cells": records(_imputed_cells(p)),
+                "missing_cells": records(p.missing),
+                "notes": list(p.notes),
+            },
+            "subsystems": self.subsystems,
+            "options": to_jsonable(self.spec.model_dump(exclude={"base_dir"})),
+            "summary": records(self.summary()),
+            "synergy": None if self.synergy is None else self.synergy.to_dict(),
+            "stages": None if self.stages is None else records(self.stages),
+            "coupling": None if self.coupling is None else self.coupling.to_dict(),
+            "obstacles": None if self.obstacles is None else self.obstacles.to_dict(),
+            "forecasts": {k: v.to_dict() for k, v in self.forecasts.items()},
+            "notes": list(self.notes),
+        }
+
+
+def _imputed_cells(panel: Any) -> pd.DataFrame:
+    imp = panel.imputed
+    if not bool(imp.to_numpy().any()):
+        return pd.DataFrame(columns=["entity", "period", "indicator", "value"])
+    stacked = imp.stack()
+    stacked = stacked[stacked]
+    idx = stacked.index
+    values = [panel.data.at[(e, t), i] for e, t, i in idx]
+    return pd.DataFrame(
+        {
+            "entity": idx.get_level_values(0),
+            "period": idx.get_level_values(1),
+            "indicator": idx.get_level_values(2),
+            "value": values,
+        }
+    )
+
+
+def load_spec_panel(spec: RunSpec) -> Any:
+    """Load and validate the panel the spec names (a file or a bundled dataset)."""
+    from cbeclab.io.panel import load_panel, panel_from_frame
+
+    d = spec.data
+    if d.dataset is not None:
+        from cbeclab.datasets.registry import load_dataset
+
+        frame = load_dataset(d.dataset)
+        return panel_from_frame(
+            frame,
+            entity=d.entity,
+            period=d.period,
+            impute=d.impute,
+            name=f"dataset:{d.dataset}",
+        )
+    path = spec.resolve(d.path or "")
+    if d.encoding is None:
+        return load_panel(
+            path,
+            entity=d.entity,
+            period=d.period,
+            layout=d.layout,
+            indicator_col=d.indicator_col,
+            value_col=d.value_col,
+            impute=d.impute,
+            sheet=d.sheet,
+        )
+    from cbeclab.io.readers import read_table
+
+    return panel_from_frame(
+        read_table(path, sheet=d.sheet, encoding=d.encoding),
+        entity=d.entity,
+        period=d.period,
+        layout=d.layout,
+        indicator_col=d.indicator_col,
+        value_col=d.value_col,
+        impute=d.impute,
+        name=str(path),
+    )
+
+
+def resolve_subsystems(spec: RunSpec, columns: list[str]) -> dict[str, dict[str, int]]:
+    """Subsystems from the spec (inline, a framework, or a framework extended inline), checked against data."""
+    subs: dict[str, dict[str, int]] = {}
+    if spec.framework:
+        from cbeclab.frameworks import load_framework
+
+        fw_path = spec.framework
+        candidate = spec.resolve(fw_path)
+        fw = load_framework(str(candidate) if candidate.is_file() else fw_path)
+        subs = {k: dict(v) for k, v in fw.subsystems().items()}
+        if spec.subsystems:
+            for k, v in spec.subsystems.items():
+                subs[k] = dict(v)
+        # a framework's indicators that the data does not carry are dropped only if the spec says
+        # nothing else; an empty subsystem is an error below
+    else:
+        subs = {k: dict(v) for k, v in (spec.subsystems or {}).items()}
+    if len(subs) < 2:
+        raise SpecError(
+            f"found {len(subs)} subsystem(s); the synergy and coupling models need at least 2",
+            where="subsystems",
+            fix="list two or more subsystems, each with its indicators",
+        )
+    seen: dict[str, str] = {}
+    for s, inds in subs.items():
+        for i in inds:
+            if i in seen:
+                raise SpecError(
+                    f"indicator {i!r} is listed in both {seen[i]!r} and {s!r}",
+                    where=f"subsystems.{s}.{i}",
+                    fix="an indicator belongs to one subsystem; rename or remove one",
+                )
+            seen[i] = s
+    missing = [i for i in seen if i not in columns]
+    if missing:
+        import difflib
+
+        hints = []
+        for m in missing[:5]:
+            close = difflib.get_close_matches(m, columns, n=1)
+            hints.append(f"{m!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise DataError(
+            f"{len(missing)} indicator(s) named in the spec are not columns of the data: {', '.join(hints)}",
+            where="subsystems",
+            fix=f"use column names of the data; available: {', '.join(map(str, columns[:30]))}",
+        )
+    return subs
+
+
+def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame, scope: str) -> Any:
+    """Compute one WeightResult per subsystem with every option of the spec (or a cheap shorthand)."""
+    w = spec.weights
+    if w.method == "equal":
+        return "equal"
+    from cbeclab.evaluate.weights import compute_weights
+
+    out: dict[str, Any] = {}
+    for s, inds in subs.items():
+        cols = list(inds)
+        user = None
+        if w.values is not None:
+            user = {k: v for k, v in w.values.items() if k in inds}
+        ahp = None
+        if w.ahp_matrix is not None:
+            if s not in w.ahp_matrix:
+                raise SpecError(
+                    f"no AHP matrix for subsystem {s!r}",
+                    where="weights.ahp_matrix",
+                    fix=f"give a {len(cols)}x{len(cols)} pairwise matrix for {s!r} in indicator order {cols}",
+                )
+            ahp = pd.DataFrame(w.ahp_matrix[s], index=cols, columns=cols)
+        out[s] = compute_weights(
+            X[cols],
+            dict(inds),
+            w.method,
+            scope=w.scope or scope,  # type: ignore[arg-type]
+            shift=w.shift,
+            user=user,
+            ahp_matrix=ahp,
+            ahp_allow_inconsistent=w.ahp_allow_inconsistent,
+            combine=w.combine,
+        )
+    return out
+
+
+def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | None = None) -> RunResult:
+    """Run every stage the spec enables and return the typed results.
+
+    Parameters
+    ----------
+    spec
+        A validated :class:`~cbeclab.spec.RunSpec` (see :func:`cbeclab.spec.load_spec`).
+    progress
+        Optional callback ``(fraction, step)`` for progress bars.
+    panel
+        An already loaded :class:`~cbeclab.io.panel.Panel` (skips loading; used by the web app and tests).
+    """
+
+    def tick(frac: float, step: str) -> None:
+        if progress is not None:
+            progress(frac, step)
+
+    tick(0.0, "load data")
+    if panel is None:
+        panel = load_spec_panel(spec)
+    subs = resolve_subsystems(spec, list(panel.indicators))
+    used = [i for inds in subs.values() for i in inds]
+    X = panel.data[used]
+    if X.isna().to_numpy().any():
+        panel.require_complete(where=str(panel.source))
+    notes: list[str] = []
+
+    syn = stages = None
+    if spec.synergy.enabled:
+        tick(0.15, "synergy")
+        from cbeclab.diagnose.stages import synergy_stage
+        from cbeclab.models.synergy import synergy
+
+        syn = synergy(
+            X,
+            subs,
+            weights=_weights_arg(spec, subs, X, spec.synergy.scope),
+            bound_margin=spec.synergy.bound_margin,
+            aggregate=spec.synergy.aggregate,
+            base=spec.synergy.base,
+            scope=spec.synergy.scope,
+        )
+        stages = synergy_stage(syn.synergy, thresholds=spec.stages.thresholds)
+        notes.extend(syn.notes)
+
+    cpl = None
+    if spec.coupling.enabled:
+        tick(0.45, "coupling coordination")
+        from cbeclab.models.coupling import coupling_coordination
+
+        cpl = coupling_coordination(
+            X,
+            subs,
+            weights=_weights_arg(spec, subs, X, spec.coupling.scope),
+            model=spec.coupling.model,
+            scope=spec.coupling.scope,
+            contribution=spec.coupling.contribution,
+            compat=spec.coupling.compat,
+        )
+        notes.extend(cpl.notes)
+
+    obs = None
+    if spec.obstacles.enabled:
+        tick(0.65, "obstacle degree")
+        from cbeclab.diagnose.obstacles import obstacle_degree
+
+        obs_weights = (
+            cpl.weights
+            if cpl is not None and cpl.weights is not None
+            else (syn.weights if syn is not None else "equal")
+        )
+        obs = obstacle_degree(X, subs, obs_weights, top_k=spec.obstacles.top_k, scope=spec.coupling.scope)
+
+    forecasts: dict[str, Any] = {}
+    if spec.forecast.enabled:
+        tick(0.8, "GM(1,1) forecasts")
+        from cbeclab.models.gm11 import gm11_many
+
+        h = spec.forecast.horizon
+        if syn is not None:
+            forecasts["subsystem_order"] = gm11_many(syn.subsystem_order.set_index(["entity", "period"]), h=h)
+            s = syn.synergy.set_index(["entity", "period"])[["synergy"]].dropna()
+            forecasts["synergy"] = gm11_many(s, h=h)
+        if cpl is not None:
+            forecasts["D"] = gm11_many(cpl.table.set_index(["entity", "period"])[["D"]], h=h)
+    tick(1.0, "done")
+    return RunResult(
+        spec=spec,
+        panel=panel,
+        subsystems=subs,
+        synergy=syn,
+        stages=stages,
+        coupling=cpl,
+        obstacles=obs,
+        forecasts=forecasts,
+        notes=tuple(dict.fromkeys(notes)),
+    )
