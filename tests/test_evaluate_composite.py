@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -86,14 +86,13 @@ def test_composite_errors() -> None:
         subsystem_scores(X, {"s": {"a": 1}, "t": {"b": 1}}, {"s": "equal"})
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     hnp.arrays(float, st.tuples(st.integers(3, 10), st.integers(2, 4)), elements=st.floats(-1e3, 1e3)),
     st.sampled_from(["entropy", "critic", "equal"]),
 )
 def test_composite_in_unit_interval(a: np.ndarray, method: str) -> None:
-    if not ((a.max(axis=0) - a.min(axis=0)) > 1e-3 * np.maximum(1.0, np.abs(a).max(axis=0))).all():
-        return
+    assume(bool(((a.max(axis=0) - a.min(axis=0)) > 1e-3 * np.maximum(1.0, np.abs(a).max(axis=0))).all()))
     Xh = pd.DataFrame(a, columns=[f"x{j}" for j in range(a.shape[1])])
     d = {c: (1 if j % 2 else -1) for j, c in enumerate(Xh.columns)}
     try:

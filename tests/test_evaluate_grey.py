@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -79,14 +79,13 @@ def test_grey_errors() -> None:
         grey_relational(X.assign(c=1.0), DIRS)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     hnp.arrays(float, st.tuples(st.integers(2, 8), st.integers(1, 4)), elements=st.floats(-1e3, 1e3)),
     st.floats(0.05, 1.0),
 )
 def test_grey_coefficients_in_range(a: np.ndarray, rho: float) -> None:
-    if not ((a.max(axis=0) - a.min(axis=0)) > 1e-3 * np.maximum(1.0, np.abs(a).max(axis=0))).all():
-        return
+    assume(bool(((a.max(axis=0) - a.min(axis=0)) > 1e-3 * np.maximum(1.0, np.abs(a).max(axis=0))).all()))
     Xh = pd.DataFrame(a, columns=[f"x{j}" for j in range(a.shape[1])])
     r = grey_relational(Xh, dict.fromkeys(Xh.columns, 1), rho=rho)
     xi = r.coefficients.to_numpy()

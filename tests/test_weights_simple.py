@@ -8,7 +8,7 @@ import statistics as stats
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cbeclab.errors import DataError, SpecError
@@ -123,7 +123,7 @@ def test_combined_errors() -> None:
         )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     st.lists(st.floats(0.01, 100), min_size=3, max_size=3),
     st.sampled_from(["entropy", "critic", "cv"]),
