@@ -390,6 +390,11 @@ def panel_from_frame(
     """Validate a DataFrame and build a :class:`Panel` (see :func:`load_panel` for the parameters)."""
     where = name or str(df.attrs.get("source", "DataFrame"))
     notes: list[str] = []
+    if df.attrs.get("synthetic_columns"):
+        cols_s = ", ".join(map(str, df.attrs["synthetic_columns"]))
+        notes.append(f"synthetic columns (generated numbers, not observations): {cols_s}")
+    elif df.attrs.get("synthetic") or str(df.attrs.get("source", "")).lower() == "synthetic":
+        notes.append("synthetic data: generated numbers, not observations")
     if df.shape[0] == 0:
         raise DataError("the table has no data rows", where=where, fix="add data rows below the header")
     df = df.copy()
@@ -510,6 +515,13 @@ def panel_from_frame(
                 num, _bad = to_number(df[c])
                 if not bool(num.notna().any()):
                     notes.append(f"column {c!r} skipped: it holds no numbers")
+                    marks = df[c].astype("string").str.strip().str.lower()
+                    if bool((marks == "synthetic").any()) and not any(
+                        n.startswith("synthetic") for n in notes
+                    ):
+                        notes.append(
+                            f"synthetic data (column {c!r} marks rows as synthetic): not observations"
+                        )
                 else:
                     cols.append(c)
             if not cols:
