@@ -268,3 +268,9 @@ def test_gbk_csv_file_panel(tmp_path: Path) -> None:
 def test_panel_from_frame_name() -> None:
     p = panel_from_frame(_wide(), entity="cluster", period="year", name="demo")
     assert p.source == "demo"
+
+
+def test_constant_within_entity_is_noted() -> None:
+    df = pd.DataFrame({"e": ["a", "a", "b", "b"], "t": [1, 2, 1, 2], "x": [3.0, 3.0, 1.0, 2.0]})
+    p = load_panel(df, entity="e", period="t")
+    assert any("constant within an entity (x in a)" in n for n in p.notes)

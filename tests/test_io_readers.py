@@ -201,3 +201,11 @@ def test_broken_sav(tmp_path: Path) -> None:
     p.write_bytes(b"garbage")
     with pytest.raises(DataError, match="SPSS"):
         read_table(p)
+
+
+def test_codes_with_leading_zeros_stay_text_and_empty_columns_dropped(tmp_path: Path) -> None:
+    p = tmp_path / "c.csv"
+    p.write_text("code,year,x,\n001,2010,1,\n002,2010,2,\n", encoding="utf-8")
+    df = read_table(p)
+    assert df.columns.tolist() == ["code", "year", "x"]
+    assert df["code"].tolist() == ["001", "002"]

@@ -613,6 +613,19 @@ def panel_from_frame(
         )
     if constant:
         notes.append(f"constant indicator(s) kept on request: {constant}")
+    else:
+        n_e_, n_t_ = len(ents), len(pers)
+        cube3 = arr.reshape(n_e_, n_t_, arr.shape[1])
+        lo3 = np.where(np.isnan(cube3), np.inf, cube3).min(axis=1)
+        hi3 = np.where(np.isnan(cube3), -np.inf, cube3).max(axis=1)
+        flat = (lo3 == hi3) & ((~np.isnan(cube3)).sum(axis=1) >= 2)
+        if flat.any():
+            e_i, k_i = np.nonzero(flat)
+            shown = ", ".join(f"{colnames[k]} in {ents[e]}" for e, k in list(zip(e_i, k_i))[:_MAX_LISTED])
+            notes.append(
+                f"{len(e_i)} indicator series constant within an entity ({shown}); fine for pooled "
+                "weights, but per-entity entropy/CRITIC weights cannot use them"
+            )
 
     # ---- missing cells and imputation ----------------------------------------------------------
     miss_mask = np.isnan(arr)

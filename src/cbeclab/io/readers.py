@@ -100,12 +100,22 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _convert_numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Turn text columns whose every non-missing cell is a number into numeric columns."""
+    """Turn text columns whose every non-missing cell is a number into numeric columns.
+
+    Columns of codes with leading zeros (``"001"``, region codes) stay text, and blank-headed
+    columns without any value (trailing delimiters, empty Excel columns) are dropped.
+    """
+    empty_auto = [c for c in df.columns if str(c).startswith("column_") and df[c].isna().all()]
+    if empty_auto:
+        df = df.drop(columns=empty_auto)
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             continue
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            continue
+        text = s.astype("string").str.strip()
+        if bool(text.str.match(r"^0\d").fillna(False).any()):
             continue
         num, bad = to_number(s)
         if bool(bad.any()) or not bool(num.notna().any()):
