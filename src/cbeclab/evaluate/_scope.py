@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -142,8 +142,7 @@ class Scoped:
         """Map a ``(G, T, ...)`` array back to original row order ``(N, ...)``."""
         if self.pos is None:
             return arr.reshape((self.n_rows,) + arr.shape[2:])
-        assert self.codes is not None
-        return arr[self.codes, self.pos]
+        return arr[cast(np.ndarray, self.codes), self.pos]
 
     def per_row(self, arr: np.ndarray) -> np.ndarray:
         """Spread a ``(G, ...)`` per-group array to original rows ``(N, ...)``."""
@@ -275,35 +274,3 @@ def describe_groups(sc: Scoped, mask: np.ndarray, limit: int = 5) -> tuple[str, 
     if sc.scope != "pooled":
         where += f", entity {sc.group_label(g0)!r}"
     return ", ".join(items) + more, where, len(gs)
-
-
-def weights_per_row(sc: Scoped, table: pd.DataFrame, what: str = "weights") -> np.ndarray:
-    """Weight matrix ``(G, K)`` aligned to the scope groups and indicators of ``sc``.
-
-    ``table`` has one row per scope group (``"pooled"`` for a pooled row) and one column per indicator.
-    A single pooled row is reused for every group.
-    """
-    missing = [c for c in sc.indicators if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"{what} have no column for indicator(s) {', '.join(map(repr, missing))}.",
-            where=f"{what} table",
-            fix="compute the weights on the same indicators as X.",
-        )
-    t = table.loc[:, sc.indicators]
-    if len(t.index) == 1 and t.index[0] == POOLED_LABEL:
-        return np.broadcast_to(t.to_numpy(dtype=float), (len(sc.groups), len(sc.indicators)))
-    if sc.scope == "pooled":
-        raise DataError(
-            f"{what} were computed per entity but the scores are pooled.",
-            where=f"{what} table",
-            fix="use scope='per_entity' for the scores, or compute pooled weights.",
-        )
-    lost = [g for g in sc.groups if g not in t.index]
-    if lost:
-        raise DataError(
-            f"{what} have no row for entity(ies) {', '.join(map(repr, lost[:5]))}.",
-            where=f"{what} table",
-            fix="compute the weights on the same entities as X.",
-        )
-    return t.reindex(sc.groups).to_numpy(dtype=float)

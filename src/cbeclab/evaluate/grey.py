@@ -117,7 +117,8 @@ def grey_relational(
     ``xi = (Delta_min + rho Delta_max) / (Delta + rho Delta_max)``, ``Delta = |x0 - x_i|`` after min–max by
     direction. Source: Deng (1989).
 
-    Checked against: hand calculation on a 3 x 2 matrix (tests/test_evaluate_grey.py).
+    Checked against: hand calculation on a 3 x 3 matrix (tests/test_evaluate_grey.py) and base R
+    (tests/fixtures/r/evaluate_mcda.R; max |diff| < 1e-15).
 
     Examples
     --------

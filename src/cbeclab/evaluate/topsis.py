@@ -105,7 +105,8 @@ def topsis(
     -----
     ``C = D- / (D+ + D-)``, see the module docstring. Source: Hwang & Yoon (1981).
 
-    Checked against: hand calculation on a 3 x 2 matrix (tests/test_evaluate_topsis.py).
+    Checked against: hand calculation on a 3 x 2 matrix (tests/test_evaluate_topsis.py) and a base-R
+    entropy-TOPSIS (tests/fixtures/r/evaluate_mcda.R; max |diff| < 1e-15).
 
     Examples
     --------

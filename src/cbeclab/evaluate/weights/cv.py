@@ -41,7 +41,7 @@ def cv_weights(
     ``CV_j = s_j / |xbar_j|``, ``w_j = CV_j / sum_k CV_k``. The mean guard: ``|xbar_j|`` must exceed
     ``1e-12 * max |x_.j|`` in every group. A constant indicator has ``CV = 0`` and weight 0.
 
-    Checked against: hand calculation (tests/test_weights_simple.py).
+    Checked against: hand calculation (tests/test_weights_simple.py) and base R (tests/fixtures/r/evaluate_mcda.R).
 
     Examples
     --------

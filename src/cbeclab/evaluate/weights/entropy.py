@@ -91,7 +91,8 @@ def entropy_weights(
     ``e_j = -sum_i p_ij ln p_ij / ln m``, ``d_j = 1 - e_j``, ``w_j = d_j / sum_k d_k``.
     Source: Shannon entropy weighting as applied in seed 001 (§3).
 
-    Checked against: hand calculation on a 3 x 2 matrix (tests/test_weights_entropy.py).
+    Checked against: hand calculation on a 3 x 2 matrix (tests/test_weights_entropy.py) and a base-R
+    implementation, pooled, per entity and with shift 0.01 (tests/fixtures/r/evaluate_mcda.R; max |diff| < 1e-15).
 
     Examples
     --------
