@@ -1,0 +1,142 @@
+"""Input checks and small matrix helpers shared by the ``measure`` modules (private)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cbeclab.errors import DataError, ModelError
+
+
+def item_frame(data: Any, *, where: str, min_items: int = 2) -> pd.DataFrame:
+    """Return ``data`` as a float ``DataFrame`` of items (columns), or raise :class:`DataError`."""
+    if isinstance(data, pd.DataFrame):
+        df = data
+    elif isinstance(data, np.ndarray) and data.ndim == 2:
+        df = pd.DataFrame(data, columns=[f"V{i + 1}" for i in range(data.shape[1])])
+    else:
+        raise DataError(
+            f"expected a DataFrame (rows = respondents, columns = items), got {type(data).__name__}",
+            where=where,
+            fix="pass a pandas DataFrame or a 2-D numpy array",
+        )
+    bad = [str(c) for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    if bad:
+        raise DataError(
+            f"non-numeric item column(s): {', '.join(bad)}",
+            where=f"{where}, column {bad[0]}",
+            fix="recode the answers as numbers (e.g. Likert 1-5) or drop the column",
+        )
+    if df.shape[1] < min_items:
+        raise DataError(
+            f"need at least {min_items} items, got {df.shape[1]}",
+            where=where,
+            fix="select more item columns",
+        )
+    out = df.astype(float)
+    out.columns = [str(c) for c in out.columns]
+    sd = out.std(ddof=1)
+    flat = [c for c in out.columns if not (sd[c] > 0)]
+    if flat:
+        raise DataError(
+            f"item(s) without variance: {', '.join(flat)}",
+            where=f"{where}, column {flat[0]}",
+            fix="drop constant items (every respondent gave the same answer)",
+        )
+    return out
+
+
+def correlation_input(
+    data: Any = None, *, corr: Any = None, n_obs: int | None = None, where: str
+) -> tuple[np.ndarray, list[str], int | None]:
+    """Correlation matrix, item names and sample size from raw data *or* a correlation matrix.
+
+    Raw data use pairwise-complete Pearson correlations, as ``cor(x, use = "pairwise")`` in psych.
+    """
+    if (data is None) == (corr is None):
+        raise DataError(
+            "give exactly one of `data` (raw item scores) or `corr` (a correlation matrix)",
+            where=where,
+            fix="pass data=DataFrame, or corr=matrix together with n_obs=",
+        )
+    if data is not None:
+        df = item_frame(data, where=where)
+        r = df.corr(method="pearson", min_periods=2).to_numpy(dtype=float)
+        if np.isnan(r).any():
+            raise DataError(
+                "some item pairs have fewer than 2 joint answers, so their correlation is undefined",
+                where=where,
+                fix="drop items with almost no answers",
+            )
+        # psych counts every row as an observation (fa: n.obs = nrow(x)), missing cells or not.
+        n = int(df.shape[0]) if n_obs is None else int(n_obs)
+        return r, list(df.columns), n
+    if isinstance(corr, pd.DataFrame):
+        names = [str(c) for c in corr.columns]
+        r = corr.to_numpy(dtype=float)
+    else:
+        r = np.asarray(corr, dtype=float)
+        names = [f"V{i + 1}" for i in range(r.shape[0])] if r.ndim == 2 else []
+    if r.ndim != 2 or r.shape[0] != r.shape[1]:
+        raise DataError(f"correlation matrix must be square, got shape {r.shape}", where=where)
+    if not np.allclose(r, r.T, atol=1e-8) or np.isnan(r).any():
+        raise DataError(
+            "correlation matrix must be symmetric without missing cells",
+            where=where,
+            fix="check the matrix was pasted completely",
+        )
+    d = np.sqrt(np.diag(r))
+    if not np.all(d > 0):
+        raise DataError("matrix has a zero or negative diagonal entry", where=where)
+    r = r / np.outer(d, d)
+    return r, names, None if n_obs is None else int(n_obs)
+
+
+def smc(r: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations ``1 - 1/diag(R^-1)`` (psych::smc, pseudo-inverse, clipped to [0, 1])."""
+    inv = np.linalg.pinv(r)
+    out = 1.0 - 1.0 / np.diag(inv)
+    return np.clip(out, 0.0, 1.0)
+
+
+def sym_eigh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (descending) and vectors of a symmetric matrix, like R's ``eigen(symmetric=TRUE)``."""
+    vals, vecs = np.linalg.eigh((a + a.T) / 2.0)
+    order = np.argsort(vals)[::-1]
+    return vals[order], vecs[:, order]
+
+
+def require_pd(r: np.ndarray, *, where: str) -> None:
+    """Raise :class:`ModelError` if ``r`` is singular (determinant <= 0)."""
+    sign, _ = np.linalg.slogdet(r)
+    if sign <= 0:
+        raise ModelError(
+            "the correlation matrix is singular (an item is a linear combination of others)",
+            where=where,
+            fix="drop duplicated or summed items, or collect more cases than items",
+        )
+
+
+def json_safe(value: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to JSON-safe Python (NaN -> None)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
+    if isinstance(value, pd.DataFrame):
+        return {str(k): json_safe(v) for k, v in value.to_dict(orient="index").items()}
+    if isinstance(value, pd.Series):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    return value
