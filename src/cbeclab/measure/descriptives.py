@@ -60,7 +60,7 @@ def describe_items(data: pd.DataFrame, *, type: Literal[1, 2, 3] = 3) -> Descrip
     --------
     >>> import pandas as pd
     >>> r = describe_items(pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5]}))
-    >>> float(r.table.loc["a", "sd"]) ** 2
+    >>> round(float(r.table.loc["a", "sd"]) ** 2, 6)
     2.5
     """
     if type not in (1, 2, 3):
