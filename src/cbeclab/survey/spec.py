@@ -1,0 +1,382 @@
+"""The survey specification: one YAML file describing a questionnaire study end to end.
+
+Example (see ``examples/yongkang/survey.yaml``)::
+
+    title: Yongkang hardware cluster survey (SYNTHETIC data)
+    data: {path: yongkang_survey_SYNTHETIC.csv}
+    likert: [1, 5]
+    missing: listwise
+    constructs:
+      F1: {en: Cluster enterprise factors, zh: 集群企业因素, items: [T11, T12, T13, T14, T15]}
+      Y:
+        en: CBEC development
+        items: {Y1: {en: Turnover grows}, Y2: {}, Y3: {}}
+    model:
+      paths: ["F1 -> M", "M -> Y", "F1 -> Y"]      # or syntax: | ... (lavaan), or file: model.lav
+    mediation:
+      - {x: F1, m: M, y: Y}
+    bootstrap: {draws: 5000, ci: bc}
+    seed: 0
+
+The measurement part of every model (``construct =~ items``) is written from ``constructs``; ``model``
+gives the structural part only (lavaan syntax that already contains ``=~`` lines is used as it is).
+Paths resolve relative to the spec file. Validation errors are :class:`~cbeclab.errors.SpecError`
+naming the file and the field (``bootstrap.ci``) and what to write instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cbeclab.errors import SpecError
+
+__all__ = [
+    "BootstrapSpec",
+    "ConstructSpec",
+    "EFASpec",
+    "ItemSpec",
+    "MediationSpec",
+    "ModelSpec",
+    "SurveyDataSpec",
+    "SurveySpec",
+    "load_survey_spec",
+    "survey_spec_from_dict",
+]
+
+_NAME = re.compile(r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_.\u4e00-\u9fff]*$")
+_PATH = re.compile(r"^\s*(.+?)\s*(?:->|→)\s*(.+?)\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_name(name: str, what: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(
+            f"{what} name {name!r} cannot be used in model syntax "
+            "(start with a letter, then letters, digits, '_' or '.')"
+        )
+    return name
+
+
+class ItemSpec(_Strict):
+    """One questionnaire item: display texts and whether it is reverse-keyed."""
+
+    en: str | None = None
+    zh: str | None = None
+    reverse: bool = False
+
+
+class ConstructSpec(_Strict):
+    """A latent construct measured by two or more items."""
+
+    en: str | None = None
+    zh: str | None = None
+    items: dict[str, ItemSpec]
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _items_shorthand(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple):
+            return {str(i): {} for i in v}
+        if isinstance(v, dict):
+            return {
+                str(k): ({} if val is None else {"en": val} if isinstance(val, str) else val)
+                for k, val in v.items()
+            }
+        raise ValueError("items must be a list of column names or a mapping item -> {en, zh}")
+
+    @field_validator("items")
+    @classmethod
+    def _two_items(cls, v: dict[str, ItemSpec]) -> dict[str, ItemSpec]:
+        if len(v) < 2:
+            raise ValueError("a construct needs at least 2 items (reliability and CFA are undefined for 1)")
+        for k in v:
+            _check_name(k, "item")
+        return v
+
+    def label(self, name: str, lang: str) -> str:
+        """Display name in ``lang`` (falls back to the other language, then the short name)."""
+        return (self.zh if lang == "zh" else self.en) or self.en or self.zh or name
+
+
+class SurveyDataSpec(_Strict):
+    """The response file: CSV (UTF-8 or GBK), XLSX or SPSS .sav, one respondent a row."""
+
+    path: str
+    sheet: str | int | None = None
+    encoding: str | None = None
+
+
+class EFASpec(_Strict):
+    """Exploratory factor analysis options (seed 000 §4.2 extracts one factor per construct)."""
+
+    enabled: bool = True
+    n_factors: int | None = Field(None, ge=1, le=50)
+    method: Literal["pa", "minres", "ml"] = "pa"
+    rotation: Literal["promax", "varimax", "none"] = "promax"
+
+
+class ModelSpec(_Strict):
+    """The structural model: lavaan syntax inline, a syntax file, or a list of ``"X -> Y"`` paths."""
+
+    syntax: str | None = None
+    file: str | None = None
+    paths: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelSpec:
+        given = [k for k in ("syntax", "file", "paths") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of model.syntax (lavaan text), model.file (a .lav file) "
+                f"or model.paths (['F1 -> Y', ...]); got {given or 'none'}"
+            )
+        for p in self.paths or []:
+            if not _PATH.match(p):
+                raise ValueError(f"path {p!r} is not of the form 'X -> Y'")
+        return self
+
+    def edges(self) -> list[tuple[str, str]]:
+        """``(predictor, outcome)`` pairs of ``paths`` (empty for syntax)."""
+        out = []
+        for p in self.paths or []:
+            m = _PATH.match(p)
+            assert m is not None  # checked by the validator
+            out.append((m.group(1), m.group(2)))
+        return out
+
+
+class MediationSpec(_Strict):
+    """One mediation hypothesis ``x -> m -> y`` (several ``m``: parallel, or serial in the given order)."""
+
+    x: str
+    m: list[str]
+    y: str
+    kind: Literal["simple", "parallel", "serial"] | None = None
+    hypothesis: str | None = None
+
+    @field_validator("m", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _kind(self) -> MediationSpec:
+        if not self.m:
+            raise ValueError("m must name at least one mediator")
+        if self.kind == "simple" and len(self.m) != 1:
+            raise ValueError("kind: simple takes one mediator; use parallel or serial for several")
+        if len({self.x, self.y, *self.m}) != len(self.m) + 2:
+            raise ValueError("x, m and y must be different constructs")
+        return self
+
+    @property
+    def design(self) -> str:
+        """``simple`` for one mediator, else the given kind (default ``parallel``)."""
+        return self.kind or ("simple" if len(self.m) == 1 else "parallel")
+
+    @property
+    def label(self) -> str:
+        return " -> ".join([self.x, *self.m, self.y])
+
+
+class BootstrapSpec(_Strict):
+    """Nonparametric bootstrap of the structural model (seed 000 §4.5: bias-corrected, 95 %)."""
+
+    draws: int = Field(5000, ge=1, le=1_000_000)
+    ci: Literal["bc", "perc"] = "bc"
+    level: float = Field(0.95, gt=0.5, lt=1.0)
+    n_jobs: int | None = Field(None, ge=1)
+
+
+class SurveySpec(_Strict):
+    """A whole survey study: data, constructs, model, mediation and bootstrap settings."""
+
+    title: str | None = None
+    data: SurveyDataSpec
+    likert: tuple[float, float] = (1.0, 5.0)
+    missing: Literal["listwise", "error"] = "listwise"
+    constructs: dict[str, ConstructSpec]
+    efa: EFASpec = EFASpec()
+    model: ModelSpec
+    mediation: list[MediationSpec] = []
+    hypotheses: dict[str, str] = {}
+    bootstrap: BootstrapSpec = BootstrapSpec()
+    seed: int = Field(0, ge=0)
+    scheduler: str | None = None
+    thresholds: dict[str, float] = {}
+    lang: Literal["en", "zh"] = "en"
+    base_dir: str = "."
+    source: str = "spec"
+
+    @field_validator("bootstrap", mode="before")
+    @classmethod
+    def _draws_shorthand(cls, v: Any) -> Any:
+        return {"draws": v} if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("likert")
+    @classmethod
+    def _likert(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not v[0] < v[1]:
+            raise ValueError(f"likert must be [lowest, highest] with lowest < highest, got {list(v)}")
+        return v
+
+    @field_validator("constructs")
+    @classmethod
+    def _constructs(cls, v: dict[str, ConstructSpec]) -> dict[str, ConstructSpec]:
+        if len(v) < 1:
+            raise ValueError("list at least one construct with its items")
+        seen: dict[str, str] = {}
+        for c, spec in v.items():
+            _check_name(c, "construct")
+            for item in spec.items:
+                if item in seen:
+                    raise ValueError(f"item {item!r} is listed under both {seen[item]!r} and {c!r}")
+                if item in v:
+                    raise ValueError(f"item {item!r} has the same name as a construct")
+                seen[item] = c
+        return v
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> SurveySpec:
+        names = list(self.constructs)
+
+        def known(name: str, field: str) -> None:
+            if name not in self.constructs:
+                close = difflib.get_close_matches(name, names, n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise ValueError(
+                    f"{field}: {name!r} is not a construct{hint}; constructs: {', '.join(names)}"
+                )
+
+        for a, b in self.model.edges():
+            known(a, "model.paths")
+            known(b, "model.paths")
+        for i, med in enumerate(self.mediation):
+            for n in (med.x, *med.m, med.y):
+                known(n, f"mediation.{i}")
+        for h, text in self.hypotheses.items():
+            parts = re.split(r"\s*(?:->|→)\s*", text.strip())
+            if len(parts) < 2:
+                raise ValueError(
+                    f"hypotheses.{h}: write a path 'X -> Y' or a chain 'X -> M -> Y', got {text!r}"
+                )
+            for n in parts:
+                known(n, f"hypotheses.{h}")
+        unknown = set(self.thresholds) - set(_threshold_keys())
+        if unknown:
+            raise ValueError(
+                f"thresholds: unknown key(s) {sorted(unknown)}; known: {', '.join(_threshold_keys())}"
+            )
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def resolve(self, path: str) -> Path:
+        """Resolve a path written in the spec relative to the spec file's folder."""
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def items(self) -> list[str]:
+        """All items, construct by construct, in spec order."""
+        return [i for c in self.constructs.values() for i in c.items]
+
+    @property
+    def item_construct(self) -> dict[str, str]:
+        """``item -> construct``."""
+        return {i: c for c, spec in self.constructs.items() for i in spec.items}
+
+    @property
+    def reversed_items(self) -> list[str]:
+        return [i for c in self.constructs.values() for i, s in c.items.items() if s.reverse]
+
+    def measurement_syntax(self) -> str:
+        """lavaan measurement model, one ``construct =~ items`` line per construct (a CFA)."""
+        return "\n".join(f"{c} =~ " + " + ".join(s.items) for c, s in self.constructs.items())
+
+    def structural_syntax(self) -> str:
+        """The structural part as lavaan text (from ``paths``, ``syntax`` or ``file``)."""
+        if self.model.paths:
+            by_y: dict[str, list[str]] = {}
+            for a, b in self.model.edges():
+                by_y.setdefault(b, []).append(a)
+            return "\n".join(f"{y} ~ " + " + ".join(xs) for y, xs in by_y.items())
+        if self.model.syntax:
+            return self.model.syntax.strip()
+        assert self.model.file is not None
+        p = self.resolve(self.model.file)
+        try:
+            return p.read_text(encoding="utf-8-sig").strip()
+        except FileNotFoundError:
+            raise SpecError(
+                "model file not found", where=f"{self.source}: field model.file ({p})", fix="check the path"
+            ) from None
+
+    def full_syntax(self) -> str:
+        """Measurement + structural model (the structural text alone when it already has ``=~``)."""
+        struct = self.structural_syntax()
+        if "=~" in struct:
+            return struct
+        return self.measurement_syntax() + "\n" + struct
+
+
+def _threshold_keys() -> list[str]:
+    from cbeclab.survey.thresholds import load_thresholds
+
+    return list(load_thresholds())
+
+
+def _format_validation(err: ValidationError, source: str) -> SpecError:
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+    msg = first["msg"].removeprefix("Value error, ")
+    fix = None
+    if first["type"] == "literal_error":
+        fix = f"use one of: {first.get('ctx', {}).get('expected', '')}"
+    elif first["type"] == "extra_forbidden":
+        fix = "remove it or check its spelling against docs/survey.md"
+    elif first["type"] == "missing":
+        fix = "add this field (see docs/survey.md)"
+    more = f" (+{len(err.errors()) - 1} more problems)" if len(err.errors()) > 1 else ""
+    return SpecError(f"field {loc}: {msg}{more}", where=source, fix=fix)
+
+
+def survey_spec_from_dict(
+    raw: dict[str, Any], *, base_dir: str | os.PathLike[str] = ".", source: str = "spec"
+) -> SurveySpec:
+    """Validate a survey spec given as a Python dict (paths relative to ``base_dir``)."""
+    if not isinstance(raw, dict):
+        raise SpecError(
+            "the survey spec must be a mapping of fields (data, constructs, model, ...)", where=source
+        )
+    try:
+        return SurveySpec.model_validate({**raw, "base_dir": str(base_dir), "source": source})
+    except ValidationError as exc:
+        raise _format_validation(exc, source) from None
+
+
+def load_survey_spec(path: str | os.PathLike[str]) -> SurveySpec:
+    """Read and validate a YAML survey spec; relative paths in it resolve against its folder."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError("survey spec file not found", where=str(p), fix="check the path")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p} line {mark.line + 1} column {mark.column + 1}" if mark else str(p)
+        raise SpecError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})", where=where, fix="check the indentation"
+        ) from None
+    except UnicodeDecodeError:
+        raise SpecError("spec is not UTF-8 text", where=str(p), fix="save the YAML as UTF-8") from None
+    return survey_spec_from_dict(raw or {}, base_dir=p.resolve().parent, source=str(p))

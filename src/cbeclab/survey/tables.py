@@ -1,0 +1,411 @@
+"""Paper-style tables of a survey run (seed 000, Tables 1–5) plus descriptives, KMO/Bartlett, EFA and HTMT.
+
+Presentation only: every number is read from the :class:`~cbeclab.survey.workflow.SurveyResult`
+views, which are themselves read off the results of :mod:`cbeclab.measure` and :mod:`cbeclab.sem`
+without recomputation. Threshold checks are explicit columns (``*_ok`` / ``Passes``), never hidden.
+
+Layouts (column keys; headers come from ``labels.yaml`` in ``en`` or ``zh``):
+
+* ``table1``: construct, construct_name, item, item_text, efa_loading, std_loading, loading_ok, r_drop,
+  alpha_if_deleted, alpha, alpha_ok, cr, cr_ok, ave, ave_ok (construct-level values on the construct's
+  first row, as the paper prints merged cells);
+* ``table2``: construct, ave, sqrt_ave, one column per construct (diagonal √AVE, lower triangle latent
+  correlations), max_corr, fl_ok;
+* ``table3``: row (value / threshold / pass / source), one column per fit index (seed 000 Table 3 is laid
+  out the same way);
+* ``table4``: hypothesis, path, estimate, std_estimate, se, cr_z, p, sig, supported;
+* ``table5``: hypothesis, model, effect, estimate, std_estimate, boot_se, z, ci_lower, ci_upper,
+  std_ci_lower, std_ci_upper, p, share_pct, verdict, typology, supported.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+if TYPE_CHECKING:
+    from cbeclab.survey.workflow import SurveyResult
+
+__all__ = ["FIT_INDICES", "TABLE_KEYS", "build_tables", "labels", "stars"]
+
+#: the five paper tables, then the supporting tables, in report order
+TABLE_KEYS = (
+    "table1",
+    "table2",
+    "table3",
+    "table4",
+    "table5",
+    "descriptives",
+    "adequacy",
+    "efa",
+    "efa_variance",
+    "htmt",
+)
+
+#: Table 3 columns: (fit-measure key, printed name); seed 000 prints the first six
+FIT_INDICES = (
+    ("chisq_df", "χ²/df"),
+    ("rmsea", "RMSEA"),
+    ("gfi", "GFI"),
+    ("nfi", "NFI"),
+    ("cfi", "CFI"),
+    ("ifi", "IFI"),
+    ("tli", "TLI"),
+    ("srmr", "SRMR"),
+)
+
+
+@cache
+def _labels_raw() -> dict[str, Any]:
+    return yaml.safe_load(Path(__file__).with_name("labels.yaml").read_text(encoding="utf-8"))
+
+
+def labels(lang: str) -> dict[str, dict[str, str]]:
+    """``{group: {key: text}}`` in ``lang`` (``en`` or ``zh``)."""
+    return {g: {k: v[lang] for k, v in d.items()} for g, d in _labels_raw().items()}
+
+
+def stars(p: float | None) -> str:
+    """``***`` p < 0.001, ``**`` p < 0.01, ``*`` p < 0.05, else ``""`` (seed 000 prints *** for p < 0.001)."""
+    if p is None or not math.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _f(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def _yn(v: bool | None, L: dict[str, dict[str, str]]) -> str:
+    return L["words"]["na"] if v is None else L["words"]["yes"] if v else L["words"]["no"]
+
+
+def _finish(
+    df: pd.DataFrame, key: str, L: dict[str, dict[str, str]], note: str | None = None
+) -> pd.DataFrame:
+    cols = L["columns"]
+    out = df.rename(columns={c: cols.get(c, c) for c in df.columns})
+    out.attrs["key"] = key
+    out.attrs["title"] = L["titles"][key]
+    out.attrs["sheet"] = L["sheets"][key]
+    if note:
+        out.attrs["note"] = note
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# the tables
+# --------------------------------------------------------------------------------------------------
+
+
+def table1(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Measurement model (seed 000 Table 1 + Table 2's AVE column): one row per item."""
+    L = labels(lang)
+    th = res.thresholds
+    spec = res.spec
+    rows = []
+    efa = res.efa_primary
+    for c, cs in spec.constructs.items():
+        a = res.alpha[c]
+        r_drop = a.item_stats["r_drop"]
+        a_drop = a.alpha_drop["raw_alpha"]
+        for j, (item, its) in enumerate(cs.items.items()):
+            lam = _f(res.std_loadings.get(item))
+            first = j == 0
+            rows.append(
+                {
+                    "construct": c if first else "",
+                    "construct_name": cs.label(c, lang) if first else "",
+                    "item": item,
+                    "item_text": (its.zh if lang == "zh" else its.en) or its.en or its.zh or "",
+                    "efa_loading": _f(efa.get(item)) if efa is not None else math.nan,
+                    "std_loading": lam,
+                    "loading_ok": _yn(th["loading"].passes(lam), L),
+                    "r_drop": _f(r_drop.get(item)),
+                    "alpha_if_deleted": _f(a_drop.get(item)),
+                    "alpha": a.raw_alpha if first else math.nan,
+                    "alpha_ok": _yn(th["alpha"].passes(a.raw_alpha), L) if first else "",
+                    "cr": _f(res.cr.get(c)) if first else math.nan,
+                    "cr_ok": _yn(th["cr"].passes(_f(res.cr.get(c))), L) if first else "",
+                    "ave": _f(res.ave.get(c)) if first else math.nan,
+                    "ave_ok": _yn(th["ave"].passes(_f(res.ave.get(c))), L) if first else "",
+                }
+            )
+    df = pd.DataFrame(rows)
+    if efa is None:
+        df = df.drop(columns="efa_loading")
+    efa_txt = (
+        f"{spec.efa.method}, {spec.efa.rotation}, {res.n_factors} factors"
+        if res.efa is not None
+        else L["words"]["na"]
+    )
+    note = L["notes"]["table1"].format(
+        kmo=f"{res.kmo.overall:.3f}",
+        chisq=f"{res.bartlett.chisq:.3f}",
+        df=res.bartlett.df,
+        p=f"{res.bartlett.p_value:.3g}",
+        efa=efa_txt,
+    )
+    return _finish(df, "table1", L, note)
+
+
+def table2(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Fornell–Larcker matrix (seed 000 Table 2): √AVE on the diagonal, latent correlations below."""
+    L = labels(lang)
+    names = list(res.spec.constructs)
+    corr = res.latent_corr.loc[names, names]
+    sq = res.sqrt_ave.reindex(names)
+    rows = []
+    for i, c in enumerate(names):
+        row: dict[str, Any] = {"construct": c, "ave": _f(res.ave.get(c)), "sqrt_ave": _f(sq[c])}
+        for j, d in enumerate(names):
+            row[d] = _f(sq[c]) if i == j else _f(corr.loc[c, d]) if j < i else math.nan
+        others = corr.loc[c].drop(c).abs()
+        mx = _f(others.max()) if len(others) else math.nan
+        row["max_corr"] = mx
+        ok = res.fl_ok.get(c)
+        row["fl_ok"] = _yn(None if ok is None else bool(ok), L)
+        rows.append(row)
+    return _finish(pd.DataFrame(rows), "table2", L, L["notes"]["table2"])
+
+
+def table3(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Fit indices laid out as seed 000 Table 3: value, ideal standard, judgement (+ source)."""
+    L = labels(lang)
+    fit = res.fit
+    th = res.thresholds
+    value: dict[str, Any] = {"row": L["rows"]["value"]}
+    thr: dict[str, Any] = {"row": L["rows"]["threshold"]}
+    ok: dict[str, Any] = {"row": L["rows"]["pass"]}
+    src: dict[str, Any] = {"row": L["rows"]["source"]}
+    for key, name in FIT_INDICES:
+        v = _f(fit.get(key))
+        value[name] = v
+        thr[name] = th[key].text
+        ok[name] = _yn(th[key].passes(v), L)
+        src[name] = th[key].source
+    df = pd.DataFrame([value, thr, ok, src])
+    note = L["notes"]["table3"].format(n=res.checked.n_used)
+    note += (
+        f" χ² = {_f(fit.get('chisq')):.3f}, df = {int(_f(fit.get('df')))}, p = {_f(fit.get('pvalue')):.3g}, "
+        f"RMSEA 90% CI [{_f(fit.get('rmsea_ci_lower')):.3f}, {_f(fit.get('rmsea_ci_upper')):.3f}]."
+    )
+    return _finish(df, "table3", L, note)
+
+
+def _hyp_lookup(res: SurveyResult) -> dict[tuple[str, ...], str]:
+    out = {}
+    for h, text in res.spec.hypotheses.items():
+        parts = tuple(p.strip() for p in text.replace("→", "->").split("->"))
+        out[parts] = h
+    for med in res.spec.mediation:
+        if med.hypothesis:
+            out[(med.x, *med.m, med.y)] = med.hypothesis
+    return out
+
+
+def table4(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Structural paths (seed 000 Table 4): our own estimates, unstandardized and standardized."""
+    L = labels(lang)
+    hyp = _hyp_lookup(res)
+    p_th = res.thresholds["p_value"]
+    rows = []
+    for r in res.paths.itertuples(index=False):
+        p = _f(r.pvalue)
+        h = hyp.get((str(r.rhs), str(r.lhs)), "")
+        rows.append(
+            {
+                "hypothesis": h,
+                "path": f"{r.rhs} → {r.lhs}",
+                "estimate": _f(r.est),
+                "std_estimate": _f(r.std_all),
+                "se": _f(r.se),
+                "cr_z": _f(r.z),
+                "p": p,
+                "sig": stars(p),
+                "supported": _yn(p_th.passes(p) and _f(r.est) > 0, L) if h else "",
+            }
+        )
+    return _finish(pd.DataFrame(rows), "table4", L, L["notes"]["table4"])
+
+
+def table5(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Bootstrap mediation (seed 000 Table 5): three rows (indirect, direct, total) per model."""
+    L = labels(lang)
+    eff = res.effects
+    rows = []
+    for r in eff.itertuples(index=False):
+        first = r.effect == "indirect"
+        rows.append(
+            {
+                "hypothesis": (r.hypothesis or "") if first else "",
+                "model": r.model if first else "",
+                "effect": L["effects"].get(str(r.effect), str(r.effect)),
+                "estimate": _f(r.est),
+                "std_estimate": _f(r.std_est),
+                "boot_se": _f(r.boot_se),
+                "z": _f(r.z),
+                "ci_lower": _f(r.ci_lower),
+                "ci_upper": _f(r.ci_upper),
+                "std_ci_lower": _f(r.std_ci_lower),
+                "std_ci_upper": _f(r.std_ci_upper),
+                "p": _f(r.p),
+                "share_pct": _f(r.share_pct),
+                "verdict": L["verdicts"].get(str(r.verdict), str(r.verdict)) if first else "",
+                "typology": L["typology"].get(str(r.typology), str(r.typology)) if first else "",
+                "supported": _yn(r.verdict in ("full", "partial"), L) if first and r.hypothesis else "",
+            }
+        )
+    df = pd.DataFrame(rows)
+    b = res.boot_info
+    note = L["notes"]["table5"].format(
+        ci=L["notes"]["ci_" + res.spec.bootstrap.ci],
+        level=f"{100 * res.spec.bootstrap.level:g}",
+        draws=b.get("n_boot"),
+        failed=b.get("n_failed"),
+        seed=b.get("seed"),
+    )
+    return _finish(df, "table5", L, note)
+
+
+def descriptives(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Item descriptives (``cbeclab.measure.describe_items``) with the construct of each item."""
+    L = labels(lang)
+    d = res.descriptives.to_frame()
+    d.insert(0, "construct", d["item"].map(res.spec.item_construct))
+    keep = [
+        c
+        for c in ("construct", "item", "n", "mean", "sd", "median", "min", "max", "skew", "kurtosis")
+        if c in d
+    ]
+    return _finish(d[keep], "descriptives", L)
+
+
+def adequacy(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """KMO and Bartlett's test with their thresholds (seed 000 §4.2), plus EFA variance explained."""
+    L = labels(lang)
+    th = res.thresholds
+    rows = [
+        {
+            "measure": L["rows"]["kmo"],
+            "value": res.kmo.overall,
+            "threshold": th["kmo"].text,
+            "pass": _yn(th["kmo"].passes(res.kmo.overall), L),
+            "source": th["kmo"].source,
+        },
+        {
+            "measure": L["rows"]["bartlett_chisq"],
+            "value": res.bartlett.chisq,
+            "threshold": "",
+            "pass": "",
+            "source": "",
+        },
+        {
+            "measure": L["rows"]["bartlett_df"],
+            "value": float(res.bartlett.df),
+            "threshold": "",
+            "pass": "",
+            "source": "",
+        },
+        {
+            "measure": L["rows"]["bartlett_p"],
+            "value": res.bartlett.p_value,
+            "threshold": th["bartlett_p"].text,
+            "pass": _yn(th["bartlett_p"].passes(res.bartlett.p_value), L),
+            "source": th["bartlett_p"].source,
+        },
+    ]
+    if res.efa is not None:
+        cum = res.efa_variance
+        rows.append(
+            {
+                "measure": L["rows"]["efa_factors"],
+                "value": float(res.n_factors),
+                "threshold": "",
+                "pass": "",
+                "source": "",
+            }
+        )
+        if cum is not None and len(cum):
+            rows.append(
+                {
+                    "measure": L["rows"]["efa_cumvar"],
+                    "value": float(cum["cumulative_var"].iloc[-1]),
+                    "threshold": "",
+                    "pass": "",
+                    "source": "",
+                }
+            )
+    return _finish(pd.DataFrame(rows), "adequacy", L)
+
+
+def efa_loadings(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Rotated EFA loadings (item × factor) with communalities."""
+    L = labels(lang)
+    if res.efa is None:
+        return _finish(pd.DataFrame(columns=["construct", "item"]), "efa", L)
+    lo = res.efa_loadings.copy()
+    lo.index.name = "item"
+    df = lo.reset_index()
+    df.insert(0, "construct", df["item"].map(res.spec.item_construct))
+    if res.efa_communalities is not None:
+        df["communality"] = df["item"].map(res.efa_communalities).astype(float)
+    return _finish(df, "efa", L)
+
+
+def efa_variance(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Sums of squared loadings and (cumulative) proportion of variance per factor."""
+    L = labels(lang)
+    v = res.efa_variance
+    if v is None:
+        return _finish(pd.DataFrame(columns=["factor"]), "efa_variance", L)
+    df = v.rename_axis("factor").reset_index()
+    return _finish(df, "efa_variance", L)
+
+
+def htmt(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """HTMT matrix (lower triangle) and whether every ratio stays below the threshold."""
+    L = labels(lang)
+    names = list(res.spec.constructs)
+    m = res.htmt.reindex(index=names, columns=names)
+    th = res.thresholds["htmt"]
+    rows = []
+    for i, c in enumerate(names):
+        row: dict[str, Any] = {"construct": c}
+        for j, d in enumerate(names):
+            row[d] = _f(m.loc[c, d]) if j < i else math.nan
+        below = [_f(m.loc[c, d]) for j, d in enumerate(names) if j < i]
+        vals = [v for v in below if np.isfinite(v)]
+        row["pass"] = _yn(all(th.passes(v) for v in vals), L) if vals else ""
+        rows.append(row)
+    note = f"HTMT {th.text} ({th.source})"
+    return _finish(pd.DataFrame(rows), "htmt", L, note)
+
+
+_BUILDERS = {
+    "table1": table1,
+    "table2": table2,
+    "table3": table3,
+    "table4": table4,
+    "table5": table5,
+    "descriptives": descriptives,
+    "adequacy": adequacy,
+    "efa": efa_loadings,
+    "efa_variance": efa_variance,
+    "htmt": htmt,
+}
+
+
+def build_tables(res: SurveyResult, lang: str = "en") -> dict[str, pd.DataFrame]:
+    """All tables keyed by :data:`TABLE_KEYS`; each frame has ``attrs`` title, sheet and (maybe) note."""
+    return {k: _BUILDERS[k](res, lang) for k in TABLE_KEYS}

@@ -1,0 +1,394 @@
+"""The survey workflow of seed 000, end to end: checks → descriptives → KMO/Bartlett → EFA → alpha →
+CFA → CR/AVE → Fornell–Larcker/HTMT → SEM fit → paths → bootstrap mediation.
+
+:func:`run_survey` only calls the public functions of :mod:`cbeclab.measure` and :mod:`cbeclab.sem`
+and keeps their result objects; :class:`SurveyResult` exposes read-only *views* (plain pandas objects
+picked out of those results, never recomputed) from which :mod:`cbeclab.survey.tables` lays out the
+paper's Tables 1–5.
+
+Source: seed 000 (Zhu & Lu), §4.1–4.5 and Tables 1–5.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings as _warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cbeclab.errors import CbecWarning, ModelError
+from cbeclab.io.readers import read_table
+from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
+from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
+from cbeclab.measure.descriptives import DescriptivesResult, describe_items
+from cbeclab.measure.efa import EFAResult, efa
+from cbeclab.measure.kmo import KMOResult, kmo
+from cbeclab.measure.reliability import ReliabilityResult, composite_reliability
+from cbeclab.measure.validity import FornellLarckerResult, HTMTResult, fornell_larcker, htmt
+from cbeclab.survey.checks import CheckedItems, check_items
+from cbeclab.survey.spec import SurveySpec
+from cbeclab.survey.thresholds import Threshold, thresholds_for
+
+__all__ = ["ProgressFn", "SurveyResult", "run_survey"]
+
+#: ``progress(done, total)`` after each finished chunk of bootstrap draws
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SurveyResult:
+    """Everything one survey run produced.
+
+    The attributes hold the result objects of the public functions that were called (so each number
+    can be traced to its function); the properties below are views used by the tables.
+    """
+
+    spec: SurveySpec
+    checked: CheckedItems
+    descriptives: DescriptivesResult
+    kmo: KMOResult
+    bartlett: BartlettResult
+    efa: EFAResult | None
+    alpha: dict[str, AlphaResult]
+    cfa: Any  # cbeclab.sem.SEMResult of the measurement model
+    reliability: ReliabilityResult
+    fornell_larcker: FornellLarckerResult
+    htmt_result: HTMTResult
+    sem: Any  # cbeclab.sem.SEMResult of the structural model
+    mediation: tuple[Any, ...]  # one cbeclab.sem.mediation result per spec.mediation entry
+    thresholds: dict[str, Threshold]
+    warnings: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ views (no computation)
+    @property
+    def n_factors(self) -> int:
+        return int(self.efa.n_factors) if self.efa is not None else 0
+
+    @property
+    def std_loadings(self) -> pd.Series:
+        """CFA standardized loadings (``std.all`` of the ``=~`` rows), indexed by item."""
+        p = self.cfa.params
+        lo = p[p["op"] == "=~"]
+        return pd.Series(lo["std_all"].to_numpy(dtype=float), index=lo["rhs"].astype(str), name="std_loading")
+
+    @property
+    def std_loadings_by_construct(self) -> dict[str, pd.Series]:
+        p = self.cfa.params
+        lo = p[p["op"] == "=~"]
+        return {
+            str(c): pd.Series(g["std_all"].to_numpy(dtype=float), index=g["rhs"].astype(str))
+            for c, g in lo.groupby("lhs", sort=False)
+        }
+
+    @property
+    def efa_loadings(self) -> pd.DataFrame:
+        """Rotated pattern loadings, items × factors (empty when EFA was off)."""
+        return self.efa.loadings if self.efa is not None else pd.DataFrame()
+
+    @property
+    def efa_primary(self) -> pd.Series | None:
+        """Each item's loading on the factor where it loads most (largest absolute pattern loading)."""
+        if self.efa is None:
+            return None
+        lo = self.efa.loadings
+        arr = lo.to_numpy(dtype=float)
+        pick = np.abs(arr).argmax(axis=1)
+        return pd.Series(arr[np.arange(arr.shape[0]), pick], index=lo.index.astype(str))
+
+    @property
+    def efa_communalities(self) -> pd.Series | None:
+        return self.efa.communality if self.efa is not None else None
+
+    @property
+    def efa_variance(self) -> pd.DataFrame | None:
+        """Factors in rows; columns ss_loadings, proportion_var, cumulative_var (psych's rows)."""
+        if self.efa is None:
+            return None
+        v = self.efa.variance.T
+        names = {
+            "SS loadings": "ss_loadings",
+            "Proportion Var": "proportion_var",
+            "Cumulative Var": "cumulative_var",
+        }
+        return v[[c for c in names if c in v.columns]].rename(columns=names)
+
+    @property
+    def cr(self) -> pd.Series:
+        """Composite reliability per construct (``composite_reliability(...).table["cr"]``)."""
+        return self.reliability.table["cr"]
+
+    @property
+    def ave(self) -> pd.Series:
+        """AVE per construct (``composite_reliability(...).table["ave"]``)."""
+        return self.reliability.table["ave"]
+
+    @property
+    def sqrt_ave(self) -> pd.Series:
+        """The diagonal of the Fornell–Larcker table."""
+        t = self.fornell_larcker.table
+        return pd.Series(np.diag(t.to_numpy(dtype=float)), index=t.index.astype(str))
+
+    @property
+    def latent_corr(self) -> pd.DataFrame:
+        """Latent correlations of the CFA (``std.all`` of the factor ``~~`` rows), 1 on the diagonal."""
+        return latent_correlations(self.cfa.params, list(self.spec.constructs))
+
+    @property
+    def fl_ok(self) -> dict[str, bool | None]:
+        """Per construct: no Fornell–Larcker violation listed for it."""
+        bad = {str(v["construct"]) for v in self.fornell_larcker.violations}
+        return {str(c): c not in bad for c in self.fornell_larcker.table.index}
+
+    @property
+    def htmt(self) -> pd.DataFrame:
+        return self.htmt_result.matrix
+
+    @property
+    def fit(self) -> dict[str, Any]:
+        """``fit_measures()`` of the structural model, plus ``chisq_df`` if the SEM module omits it."""
+        fm = dict(self.sem.fit_measures())
+        if fm.get("chisq_df") is None and fm.get("df"):
+            fm["chisq_df"] = fm["chisq"] / fm["df"]
+        return fm
+
+    @property
+    def paths(self) -> pd.DataFrame:
+        """The ``~`` rows of the structural model's parameter table."""
+        p = self.sem.params
+        return p[p["op"] == "~"].reset_index(drop=True)
+
+    @property
+    def effects(self) -> pd.DataFrame:
+        """One row per (mediation model, effect): indirect, direct, total (Table 5)."""
+        frames = [_effects_frame(m, spec) for m, spec in zip(self.mediation, self.spec.mediation)]
+        if not frames:
+            return pd.DataFrame(columns=_EFFECT_COLS)
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def boot_info(self) -> dict[str, Any]:
+        if not self.mediation:
+            return {"n_boot": 0, "n_failed": 0, "seed": self.spec.seed}
+        return _boot_info(self.mediation[0], self.spec.seed)
+
+    # ------------------------------------------------------------------ outputs
+    def tables(self, lang: str | None = None) -> dict[str, pd.DataFrame]:
+        """Tables 1–5 of seed 000 plus descriptives, KMO/Bartlett, EFA and HTMT, headers in ``lang``."""
+        from cbeclab.survey.tables import build_tables
+
+        return build_tables(self, lang or self.spec.lang)
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """JSON-safe: spec, data checks, every underlying result's ``to_dict()``, and the tables."""
+        from cbeclab.render import records, to_jsonable
+
+        out: dict[str, Any] = {
+            "title": self.spec.title,
+            "spec": self.spec.model_dump(mode="json", exclude={"base_dir"}),
+            "data": self.checked.to_dict(),
+            "thresholds": {
+                k: {"value": t.value, "op": t.op, "source": t.source} for k, t in self.thresholds.items()
+            },
+            "results": {
+                "descriptives": self.descriptives.to_dict(),
+                "kmo": self.kmo.to_dict(),
+                "bartlett": self.bartlett.to_dict(),
+                "efa": self.efa.to_dict() if self.efa is not None else None,
+                "alpha": {c: a.to_dict() for c, a in self.alpha.items()},
+                "cfa": {"params": records(self.cfa.params), "fit": to_jsonable(self.cfa.fit_measures())},
+                "reliability": to_jsonable(self.reliability),
+                "fornell_larcker": to_jsonable(self.fornell_larcker),
+                "htmt": to_jsonable(self.htmt_result),
+                "sem": {"params": records(self.sem.params), "fit": to_jsonable(self.sem.fit_measures())},
+                "mediation": [to_jsonable(m) for m in self.mediation],
+            },
+            "tables": {
+                k: {"title": t.attrs.get("title"), "note": t.attrs.get("note"), "rows": records(t)}
+                for k, t in self.tables(lang).items()
+            },
+            "warnings": list(self.warnings),
+            "timings_s": self.timings,
+        }
+        return to_jsonable(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# adapters: pick plain pandas objects out of the dependency results (no arithmetic)
+# --------------------------------------------------------------------------------------------------
+
+_EFFECT_COLS = [
+    "hypothesis",
+    "model",
+    "effect",
+    "est",
+    "std_est",
+    "boot_se",
+    "z",
+    "ci_lower",
+    "ci_upper",
+    "std_ci_lower",
+    "std_ci_upper",
+    "p",
+    "share_pct",
+    "verdict",
+    "typology",
+]
+
+
+def latent_correlations(params: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
+    """Square matrix of the ``std_all`` values of the ``~~`` rows between ``factors`` (read, not computed).
+
+    In a CFA whose factors covary freely, ``std.all`` of ``F1 ~~ F2`` is their correlation (lavaan).
+    """
+    m = pd.DataFrame(np.eye(len(factors)), index=factors, columns=factors)
+    cov = params[(params["op"] == "~~") & (params["lhs"] != params["rhs"])]
+    cov = cov[cov["lhs"].isin(factors) & cov["rhs"].isin(factors)]
+    for a, b, v in zip(cov["lhs"], cov["rhs"], cov["std_all"]):
+        m.loc[a, b] = m.loc[b, a] = float(v)
+    return m
+
+
+def _effects_frame(m: Any, spec: Any) -> pd.DataFrame:
+    return m.table(spec)  # replaced once cbeclab.sem.mediation.mediation lands
+
+
+def _boot_info(m: Any, seed: int) -> dict[str, Any]:
+    return {"n_boot": m.n_boot, "n_failed": m.n_failed, "seed": seed}
+
+
+# --------------------------------------------------------------------------------------------------
+# the workflow
+# --------------------------------------------------------------------------------------------------
+
+
+def _timed(timings: dict[str, float], key: str, t0: float) -> float:
+    t1 = time.perf_counter()
+    timings[key] = round(t1 - t0, 4)
+    return t1
+
+
+def run_survey(
+    spec: SurveySpec,
+    progress: ProgressFn | None = None,
+    *,
+    data: pd.DataFrame | None = None,
+) -> SurveyResult:
+    """Run seed 000's whole survey workflow on ``spec``.
+
+    Parameters
+    ----------
+    spec
+        A validated :class:`~cbeclab.survey.spec.SurveySpec` (see :func:`load_survey_spec`).
+    progress
+        Called as ``progress(done, total)`` while the bootstrap runs.
+    data
+        Responses as a DataFrame instead of ``spec.data.path`` (e.g. a generated survey).
+
+    Returns
+    -------
+    SurveyResult
+
+    Raises
+    ------
+    DataError
+        Bad input (missing/non-numeric/out-of-range/constant items), before any model is fitted.
+    ModelError
+        A model cannot be fitted.
+    """
+    from cbeclab.sem.model import Model
+
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    th = thresholds_for(spec.thresholds)
+    t = time.perf_counter()
+    if data is None:
+        path = spec.resolve(spec.data.path)
+        raw = read_table(path, sheet=spec.data.sheet, encoding=spec.data.encoding)
+        source = str(spec.data.path)
+    else:
+        raw = read_table(data)
+        source = "data"
+    if raw.attrs.get("synthetic") or "synthetic" in source.lower():
+        notes.append("the responses are SYNTHETIC (generated), not real questionnaires")
+    checked = check_items(
+        raw, spec.items, likert=spec.likert, missing=spec.missing, reverse=spec.reversed_items, source=source
+    )
+    notes.extend(checked.notes)
+    X = checked.data
+    t = _timed(timings, "load_check", t)
+
+    desc = describe_items(X)
+    k = kmo(X)
+    b = bartlett_sphericity(X)
+    t = _timed(timings, "descriptives_kmo_bartlett", t)
+
+    efa_res: EFAResult | None = None
+    if spec.efa.enabled:
+        n_f = spec.efa.n_factors or len(spec.constructs)
+        efa_res = efa(X, n_factors=n_f, fm=spec.efa.method, rotate=spec.efa.rotation)
+        if not efa_res.converged:
+            notes.append(
+                f"EFA ({spec.efa.method}) stopped after {efa_res.iterations} iterations without converging"
+            )
+    t = _timed(timings, "efa", t)
+
+    alphas = {c: cronbach_alpha(X[list(cs.items)]) for c, cs in spec.constructs.items()}
+    t = _timed(timings, "alpha", t)
+
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always", CbecWarning)
+        cfa = Model(spec.measurement_syntax()).fit(X)
+        by_c = {c: list(cs.items) for c, cs in spec.constructs.items()}
+        lam = cfa.params[cfa.params["op"] == "=~"]
+        loadings = {c: lam.loc[lam["lhs"] == c, "std_all"].to_numpy(dtype=float) for c in by_c}
+        rel = composite_reliability(loadings)
+        phi = latent_correlations(cfa.params, list(by_c))
+        fl = fornell_larcker(phi, ave=rel.table["ave"])
+        ht = htmt(X, by_c, cutoff=th["htmt"].value)
+        t = _timed(timings, "cfa_reliability_validity", t)
+
+        sem = Model(spec.full_syntax()).fit(X)
+        t = _timed(timings, "sem", t)
+
+        meds = tuple(_run_mediation(spec, sem, X, progress) for _ in [0] if spec.mediation)
+        t = _timed(timings, "bootstrap_mediation", t)
+    for w in caught:
+        notes.append(str(w.message))
+    for r in (cfa, sem):
+        notes.extend(str(w) for w in getattr(r, "warnings", ()) or ())
+
+    return SurveyResult(
+        spec=spec,
+        checked=checked,
+        descriptives=desc,
+        kmo=k,
+        bartlett=b,
+        efa=efa_res,
+        alpha=alphas,
+        cfa=cfa,
+        reliability=rel,
+        fornell_larcker=fl,
+        htmt_result=ht,
+        sem=sem,
+        mediation=meds,
+        thresholds=th,
+        warnings=tuple(dict.fromkeys(notes)),
+        timings=timings,
+    )
+
+
+def _run_mediation(spec: SurveySpec, sem: Any, X: pd.DataFrame, progress: ProgressFn | None) -> Any:
+    raise ModelError("mediation is not wired yet", where="run_survey")
+
+
+def _isfinite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False

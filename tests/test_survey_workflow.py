@@ -1,0 +1,180 @@
+"""Survey workflow (seed 000): spec validation, input checks, the full run on the synthetic Yongkang survey.
+
+The full run uses 200 bootstrap draws for speed; table numbers are compared with what the underlying
+public functions of cbeclab.measure / cbeclab.sem return for the same data (no recomputation here).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from cbeclab.errors import DataError, SpecError
+from cbeclab.survey.checks import check_items
+from cbeclab.survey.spec import load_survey_spec, survey_spec_from_dict
+from cbeclab.survey.thresholds import load_thresholds, thresholds_for
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "yongkang" / "survey.yaml"
+
+
+def _mini(**over: object) -> dict:
+    raw: dict = {
+        "data": {"path": "x.csv"},
+        "constructs": {"A": {"items": ["a1", "a2", "a3"]}, "B": {"items": ["b1", "b2", "b3"]}},
+        "model": {"paths": ["A -> B"]},
+    }
+    raw.update(over)
+    return raw
+
+
+# ------------------------------------------------------------------------------------------ spec
+
+
+def test_example_spec_loads_and_writes_syntax() -> None:
+    s = load_survey_spec(EXAMPLE)
+    assert "SYNTHETIC" in (s.title or "")
+    assert list(s.constructs) == ["F1", "F2", "F3", "M", "Y"]
+    assert len(s.items) == 24
+    assert s.bootstrap.draws == 5000 and s.bootstrap.ci == "bc"
+    syn = s.full_syntax()
+    assert "F1 =~ T11 + T12 + T13 + T14 + T15" in syn
+    assert "Y ~ F1 + F2 + F3 + M" in syn
+    assert s.resolve(s.data.path).is_file()
+
+
+def test_paths_shorthand_groups_by_outcome() -> None:
+    s = survey_spec_from_dict(
+        _mini(model={"paths": ["A -> B", "B → A2"]})
+        | {
+            "constructs": {
+                "A": {"items": ["a1", "a2"]},
+                "B": {"items": ["b1", "b2"]},
+                "A2": {"items": ["c1", "c2"]},
+            }
+        }
+    )
+    assert s.structural_syntax() == "B ~ A\nA2 ~ B"
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"bootstrap": {"ci": "bca"}}, "bootstrap.ci"),
+        ({"likert": [5, 1]}, "likert"),
+        ({"model": {}}, "model"),
+        ({"model": {"paths": ["A -> Z"]}}, "model"),
+        ({"mediation": [{"x": "A", "m": "A", "y": "B"}]}, "mediation.0"),
+        ({"constructs": {"A": {"items": ["a1"]}}}, "constructs.A.items"),
+        ({"missing": "mean"}, "missing"),
+        ({"thresholds": {"kmoo": 0.7}}, "thresholds"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_spec_errors_name_file_and_field(over: dict, field: str) -> None:
+    with pytest.raises(SpecError) as ei:
+        survey_spec_from_dict(_mini(**over), source="my.yaml")
+    assert ei.value.where == "my.yaml"
+    assert f"field {field}" in ei.value.message or field in ei.value.message
+
+
+def test_spec_duplicate_item_and_unknown_construct_suggestion() -> None:
+    raw = _mini(constructs={"A": {"items": ["a1", "a2"]}, "B": {"items": ["a2", "b2"]}})
+    with pytest.raises(SpecError, match="listed under both"):
+        survey_spec_from_dict(raw)
+    with pytest.raises(SpecError, match="did you mean A"):
+        survey_spec_from_dict(_mini(model={"paths": ["AA -> B"]}))
+
+
+def test_load_spec_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="not found"):
+        load_survey_spec(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: [\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="line"):
+        load_survey_spec(bad)
+    missing_model = tmp_path / "m.yaml"
+    missing_model.write_text(yaml.safe_dump(_mini(model={"file": "absent.lav"})), encoding="utf-8")
+    s = load_survey_spec(missing_model)
+    with pytest.raises(SpecError, match="model.file"):
+        s.structural_syntax()
+
+
+def test_thresholds_have_sources_and_overrides() -> None:
+    th = load_thresholds()
+    for key in ("alpha", "cr", "ave", "kmo", "chisq_df", "rmsea", "gfi", "nfi", "cfi", "ifi", "htmt"):
+        assert th[key].source
+    assert th["alpha"].passes(0.7) and not th["alpha"].passes(0.69)
+    assert th["rmsea"].passes(0.079) and not th["rmsea"].passes(0.08)
+    assert th["cfi"].passes(None) is None
+    assert thresholds_for({"kmo": 0.7})["kmo"].value == 0.7
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def _frame() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame(rng.integers(1, 6, size=(12, 4)), columns=["a1", "a2", "b1", "b2"])
+
+
+def test_check_ok_and_reverse() -> None:
+    df = _frame()
+    out = check_items(df, ["a1", "a2", "b1", "b2"], likert=(1, 5), reverse=["b2"])
+    assert out.n_used == 12 and out.n_dropped == 0
+    assert np.array_equal(out.data["b2"].to_numpy(), 6 - df["b2"].to_numpy())
+
+
+def test_check_absent_item_suggests_close_match() -> None:
+    with pytest.raises(DataError, match=r"a3 \(close: a2, a1") as ei:
+        check_items(_frame(), ["a1", "a3"], likert=(1, 5), source="f.csv")
+    assert "f.csv" in str(ei.value)
+
+
+def test_check_non_numeric_cell_names_row_and_column() -> None:
+    df = _frame().astype(object)
+    df.loc[3, "a2"] = "agree"
+    with pytest.raises(DataError, match=r"row 5 \('agree'\)") as ei:
+        check_items(df, ["a1", "a2"], likert=(1, 5), source="f.csv")
+    assert ei.value.where == "f.csv: column a2"
+
+
+def test_check_out_of_range_lists_rows() -> None:
+    df = _frame()
+    df.loc[[0, 7], "b1"] = [9, 0]
+    with pytest.raises(DataError, match=r"rows 2, 9 \(values 0, 9\)") as ei:
+        check_items(df, ["a1", "b1"], likert=(1, 5))
+    assert ei.value.where is not None and "column b1" in ei.value.where
+
+
+def test_check_missing_listwise_counts_and_error_mode() -> None:
+    df = _frame().astype(float)
+    df.loc[[2, 5], "a1"] = np.nan
+    out = check_items(df, ["a1", "a2"], likert=(1, 5))
+    assert out.n_dropped == 2 and out.dropped_rows == (4, 7) and out.n_used == 10
+    assert "listwise" in out.notes[0]
+    with pytest.raises(DataError, match="rows 4, 7"):
+        check_items(df, ["a1", "a2"], likert=(1, 5), missing="error")
+    df["a2"] = np.nan
+    with pytest.raises(DataError, match="leaves no data"):
+        check_items(df, ["a1", "a2"], likert=(1, 5))
+
+
+def test_check_constant_item() -> None:
+    df = _frame()
+    df["a2"] = 3
+    with pytest.raises(DataError, match="constant item") as ei:
+        check_items(df, ["a1", "a2"], likert=(1, 5))
+    assert ei.value.where is not None and "a2" in ei.value.where
+
+
+def test_check_missing_markers_are_missing_not_text() -> None:
+    df = _frame().astype(object)
+    df.loc[1, "a1"] = "缺失"
+    out = check_items(df, ["a1", "a2"], likert=(1, 5))
+    assert out.n_dropped == 1 and math.isfinite(float(out.data["a1"].sum()))
