@@ -98,7 +98,7 @@ def _alpha_core(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
     }
 
 
-def cronbach_alpha(data: pd.DataFrame, *, reverse: Sequence[str] = ()) -> AlphaResult:
+def cronbach_alpha(data: pd.DataFrame, *, reverse: str | Sequence[str] = ()) -> AlphaResult:
     """Cronbach's alpha (raw and standardized), r.drop and alpha-if-item-deleted for one scale.
 
     Parameters
@@ -122,7 +122,7 @@ def cronbach_alpha(data: pd.DataFrame, *, reverse: Sequence[str] = ()) -> AlphaR
     0.8721
     """
     df = item_frame(data, where="cronbach_alpha(data)")
-    rev = [str(c) for c in reverse]
+    rev = [reverse] if isinstance(reverse, str) else [str(c) for c in reverse]
     missing = [c for c in rev if c not in df.columns]
     if missing:
         raise DataError(

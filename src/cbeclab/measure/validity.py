@@ -8,7 +8,8 @@ seed 000 Table 2: ``sqrt(AVE)`` on the diagonal, latent correlations below it, b
 ``HTMT_ij = mean_{a in I, b in J} r_ab / sqrt(mean_{a<a' in I} r_aa' * mean_{b<b' in J} r_bb')``
 (heterotrait-heteromethod mean over the geometric mean of the two monotrait-heteromethod means;
 absolute correlations by default, as semTools). ``htmt2=True`` gives HTMT2 (Roemer, Schuberth &
-Henseler 2021): geometric instead of arithmetic means. Cut-off 0.85 (0.90 liberal).
+Henseler 2021): geometric instead of arithmetic means. Note semTools 0.5-6 ``htmt()`` defaults to
+``htmt2 = TRUE``; our default is Henseler's original HTMT. Cut-off 0.85 (0.90 liberal).
 
 Source: seed 000 §4.2, Table 2 (AVE and Fornell-Larcker). Checked against: semTools::htmt 0.5-6 on the
 synthetic Yongkang survey (``tests/fixtures/psych_yongkang.json``) and seed 000 Table 2 (hand).
