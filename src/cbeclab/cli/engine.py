@@ -95,7 +95,7 @@ def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False), default="out/demo", show_default=True)
 @LANG
 def demo_cmd(out: str, lang: str | None) -> None:
-    """Run the bundled demo: Guangzhou cluster trade 2010-2022 (seed 001) + synthetic cluster indicators."""
+    """Run the bundled demo: Guangzhou cluster trade 2010-2021 (seed 001 Table 2) + synthetic cluster indicators."""
     from cbeclab.examples import demo_spec
 
     _run_and_write(demo_spec(), Path(out), lang, quiet=False)

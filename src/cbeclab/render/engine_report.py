@@ -50,8 +50,10 @@ def _entity_charts(result: Any, L: dict[str, str]) -> str:
             for s in result.subsystems:
                 series[s] = list(zip(xs, grp[s].astype(float)))
             sg = sy[sy["entity"] == ent]
-            series[L["synergy"]] = list(zip([_num(p) for p in sg["period"]], sg["synergy"].astype(float)))
-            svg = line_chart_svg(series, title=str(ent), dashed=[L["synergy"]], hline=0.0)
+            series[L["synergy_line"]] = list(
+                zip([_num(p) for p in sg["period"]], sg["synergy"].astype(float))
+            )
+            svg = line_chart_svg(series, title=str(ent), dashed=[L["synergy_line"]], hline=0.0)
             figs.append(f"<figure>{svg}</figure>")
     if result.coupling is not None:
         ct = result.coupling.table
@@ -73,7 +75,10 @@ def render_html(result: Any, lang: str = "en") -> str:
     sections: list[Section] = []
     summ = result.summary()
     if not summ.empty:
-        drop = [c for c in summ.columns if c.endswith("_zh" if lang == "en" else "_en")]
+        other = "_zh" if lang == "en" else "_en"
+        drop = [
+            c for c in summ.columns if c.endswith(other) or c in ("stage", "grade") and f"{c}_{lang}" in summ
+        ]
         sections.append(
             Section(L["summary"], table_html(summ.drop(columns=drop)), "summary", L["summary_intro"])
         )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["Section", "esc", "fmt", "html_page", "table_html", "kv_table_html"]
@@ -29,12 +30,14 @@ def fmt(value: Any, digits: int = 4) -> str:
         return "–"
     if isinstance(value, bool):
         return "✓" if value else ""
-    if isinstance(value, float | int) and not isinstance(value, bool):
+    if isinstance(value, int | np.integer):
+        return str(int(value))  # ids and years: never thousands separators
+    if isinstance(value, float | np.floating):
         f = float(value)
         if math.isnan(f):
             return "–"
-        if isinstance(value, int) or f.is_integer() and abs(f) >= 1000:
-            return f"{int(f):,}" if abs(f) >= 1000 else str(int(f))
+        if abs(f) >= 1000:
+            return f"{f:,.0f}" if f.is_integer() else f"{f:,.2f}"
         return f"{f:.{digits}f}"
     return str(value)
 
