@@ -349,7 +349,7 @@ def run_survey(
         loadings = {c: lam.loc[lam["lhs"] == c, "std_all"].to_numpy(dtype=float) for c in by_c}
         rel = composite_reliability(loadings)
         phi = latent_correlations(cfa.params, list(by_c))
-        fl = fornell_larcker(phi, ave=rel.table["ave"].to_dict())
+        fl = fornell_larcker(phi, ave={str(k): float(v) for k, v in rel.table["ave"].items()})
         ht = htmt(X, by_c, cutoff=th["htmt"].value)
         t = _timed(timings, "cfa_reliability_validity", t)
 
