@@ -134,43 +134,26 @@ def _imputed_cells(panel: Any) -> pd.DataFrame:
 
 def load_spec_panel(spec: RunSpec) -> Any:
     """Load and validate the panel the spec names (a file or a bundled dataset)."""
-    from cbeclab.io.panel import load_panel, panel_from_frame
+    from cbeclab.io.panel import load_panel
+    from cbeclab.io.readers import read_table
 
     d = spec.data
     if d.dataset is not None:
         from cbeclab.datasets.registry import load_dataset
 
-        frame = load_dataset(d.dataset)
-        return panel_from_frame(
-            frame,
-            entity=d.entity,
-            period=d.period,
-            impute=d.impute,
-            name=f"dataset:{d.dataset}",
-        )
-    path = spec.resolve(d.path or "")
-    if d.encoding is None:
-        return load_panel(
-            path,
-            entity=d.entity,
-            period=d.period,
-            layout=d.layout,
-            indicator_col=d.indicator_col,
-            value_col=d.value_col,
-            impute=d.impute,
-            sheet=d.sheet,
-        )
-    from cbeclab.io.readers import read_table
-
-    return panel_from_frame(
-        read_table(path, sheet=d.sheet, encoding=d.encoding),
+        source, name = load_dataset(d.dataset), f"dataset:{d.dataset}"
+    else:
+        path = spec.resolve(d.path or "")
+        source, name = read_table(path, sheet=d.sheet, encoding=d.encoding), str(path)
+    return load_panel(
+        source,
         entity=d.entity,
         period=d.period,
         layout=d.layout,
         indicator_col=d.indicator_col,
         value_col=d.value_col,
         impute=d.impute,
-        name=str(path),
+        name=name,
     )
 
 

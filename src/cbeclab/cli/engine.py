@@ -140,6 +140,18 @@ def _subsystems_opt(panel: Any, specs: tuple[str, ...], cost: str | None) -> dic
     return out
 
 
+def _subsystem_panel(
+    data: str, entity: str, period: str, impute: str | None, subsystem: tuple[str, ...], cost: str | None
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Read a panel for a one-off model command; check the --subsystem indicators exist and are complete."""
+    panel = _read_one_off(data, entity, period, impute)
+    subs = _subsystems_opt(panel, subsystem, cost)
+    cols = [i for s in subs.values() for i in s]
+    _directions(panel, ",".join(cols), None)
+    panel.require_complete(where=data)
+    return panel.data[cols], subs
+
+
 def _emit(df: pd.DataFrame, out: str | None) -> None:
     if out is None:
         click.echo(df.to_string(index=False))
@@ -230,13 +242,9 @@ def synergy_cmd(
     from cbeclab.diagnose.stages import synergy_stage
     from cbeclab.models.synergy import synergy
 
-    panel = _read_one_off(data, entity, period, impute)
-    subs = _subsystems_opt(panel, subsystem, cost)
-    cols = [i for s in subs.values() for i in s]
-    _directions(panel, ",".join(cols), None)
-    panel.require_complete(where=data)
+    X, subs = _subsystem_panel(data, entity, period, impute, subsystem, cost)
     res = synergy(
-        panel.data[cols],
+        X,
         subs,
         weights=weights,
         bound_margin=bound_margin,
@@ -273,13 +281,9 @@ def coupling_cmd(
     """Coupling coordination degree (C, T, D, grade, lagging subsystem) of a panel CSV/XLSX."""
     from cbeclab.models.coupling import coupling_coordination
 
-    panel = _read_one_off(data, entity, period, impute)
-    subs = _subsystems_opt(panel, subsystem, cost)
-    cols = [i for s in subs.values() for i in s]
-    _directions(panel, ",".join(cols), None)
-    panel.require_complete(where=data)
+    X, subs = _subsystem_panel(data, entity, period, impute, subsystem, cost)
     res = coupling_coordination(
-        panel.data[cols],
+        X,
         subs,
         weights=weights,
         model=cast(Any, model),
