@@ -27,6 +27,7 @@ Source: seed 000 §4.2 (five factors, 67.768 % of variance, SPSS). Checked again
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from cbeclab.errors import ConvergenceError, ModelError, SpecError
+from cbeclab.errors import CbecWarning, ConvergenceError, ModelError, SpecError
 from cbeclab.measure._common import correlation_input, json_safe, smc, sym_eigh
 from cbeclab.measure.rotation import promax, varimax
 
@@ -244,7 +245,9 @@ def efa(
     SpecError
         Unknown ``fm`` / ``rotate`` or a bad number of factors.
     ConvergenceError
-        ML / minres optimisation failed.
+        Extraction produced non-finite loadings. (An optimiser or iteration that stops without
+        meeting its rule only gives a :class:`~cbeclab.errors.CbecWarning` and ``converged=False``,
+        as psych only prints a message.)
 
     Examples
     --------
@@ -276,14 +279,20 @@ def efa(
         load, vals, iters, converged = _fit_pa(r, k, max_iter, min_err)
     else:
         load, vals, iters, converged, objective = _fit_opt(r, k, fm, max_iter)
-        if not converged:
-            raise ConvergenceError(
-                f"the {fm} optimiser did not converge after {iters} iterations",
-                where=f"efa(fm='{fm}')",
-                fix="extract fewer factors or try fm='pa'",
-            )
     if not np.all(np.isfinite(load)):
-        raise ModelError("extraction produced non-finite loadings", where=f"efa(fm='{fm}')")
+        raise ConvergenceError(
+            "extraction produced non-finite loadings",
+            where=f"efa(fm='{fm}')",
+            fix="extract fewer factors or try another fm",
+        )
+    if not converged:  # psych only prints a message; we attach a warning and keep the estimate
+        warnings.warn(
+            CbecWarning(
+                f"efa(fm='{fm}'): the {'iteration' if fm == 'pa' else 'optimiser'} stopped after {iters} steps "
+                "without meeting its convergence rule (often a Heywood case: a uniqueness at its 0.005 bound)"
+            ),
+            stacklevel=2,
+        )
     sign = np.sign(load.sum(axis=0))
     sign[sign == 0] = 1
     load = load * sign

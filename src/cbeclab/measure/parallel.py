@@ -19,13 +19,14 @@ Source: Horn (1965); seed 000 §4.2 extracts 5 factors. Checked against: psych::
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from cbeclab.errors import DataError, SpecError
+from cbeclab.errors import CbecWarning, DataError, SpecError
 from cbeclab.measure._common import correlation_input, json_safe, smc, sym_eigh
 from cbeclab.measure.efa import efa
 
@@ -137,7 +138,9 @@ def parallel_analysis(
         z = rng.standard_normal((n, p))
         rs = np.asarray(np.corrcoef(z, rowvar=False), dtype=float)
         pc_sim[it] = sym_eigh(rs)[0]
-        fa_sim[it] = _fa_values(rs, fa_method)
+        with warnings.catch_warnings():  # Heywood cases in pure noise are expected, psych ignores them
+            warnings.simplefilter("ignore", CbecWarning)
+            fa_sim[it] = _fa_values(rs, fa_method)
     if quantile is None:
         pc_ref, fa_ref = pc_sim.mean(axis=0), fa_sim.mean(axis=0)
     else:  # R's default quantile type 7 = numpy "linear"

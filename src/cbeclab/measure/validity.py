@@ -91,7 +91,7 @@ def fornell_larcker(
     if loadings is not None:
         ave_s = composite_reliability(loadings).table["ave"]
     else:
-        ave_s = pd.Series(dict(ave or {}), dtype=float)
+        ave_s = pd.Series(dict(ave) if ave is not None else {}, dtype=float)
     names = [str(c) for c in latent_corr.columns]
     missing = [c for c in names if c not in ave_s.index]
     if missing or list(map(str, latent_corr.index)) != names:
