@@ -58,3 +58,19 @@ def test_parallel_errors() -> None:
         parallel_analysis(x, fa_method="pc")  # type: ignore[arg-type]
     with pytest.raises(DataError):
         parallel_analysis(corr=x.corr())
+
+
+def test_synthetic_yongkang_has_five_factors() -> None:
+    """Seed 000 extracts 5 factors from its 24 items; the synthetic survey built from its model agrees."""
+    from cbeclab.datasets.survey import synthetic_yongkang_survey, yongkang_model
+
+    d = synthetic_yongkang_survey(2000, seed=3)
+    res = parallel_analysis(d, n_iter=10, seed=0)
+    assert res.n_factors == 5 and res.n_components == 5
+    fit = efa(d, 5, fm="ml", rotate="promax")
+    m = yongkang_model()
+    top = fit.loadings.abs().idxmax(axis=1)
+    # every construct's items share one factor, and different constructs get different factors
+    groups = {c: set(top[m.items_of(c)]) for c in m.constructs}
+    assert all(len(g) == 1 for g in groups.values())
+    assert len(set().union(*groups.values())) == 5

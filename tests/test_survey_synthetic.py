@@ -56,7 +56,8 @@ def test_generator_is_deterministic_and_labelled() -> None:
     assert all(pd.api.types.is_integer_dtype(t) for t in a.dtypes)
     assert a.isin([1, 2, 3, 4, 5]).all().all()
     assert a.attrs["synthetic"] is True
-    assert "SYNTHETIC" in a.attrs["source"] and "seed 000" in a.attrs["source"]
+    assert a.attrs["source"] == "synthetic" and a.attrs["seed"] == 0
+    assert "SYNTHETIC" in a.attrs["generator"] and "seed 000" in a.attrs["generator"]
     assert "synthetic" in synthetic_yongkang_survey.__name__
     assert "SYNTHETIC" in (synthetic_yongkang_survey.__doc__ or "")
 

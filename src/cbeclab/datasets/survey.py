@@ -190,8 +190,9 @@ def synthetic_yongkang_survey(n: int = 233, seed: int = 0, *, likert: bool = Tru
     Returns
     -------
     DataFrame
-        24 columns ``T11 .. Y4`` (int64 Likert 1-5 by default), with ``attrs["synthetic"] = True`` and
-        ``attrs["source"]`` naming the generator and seed paper.
+        24 columns ``T11 .. Y4`` (int64 Likert 1-5 by default), with ``attrs["synthetic"] = True``,
+        ``attrs["source"] = "synthetic"`` (package convention), ``attrs["seed"]`` and
+        ``attrs["generator"]`` naming the call and the seed paper.
 
     Examples
     --------
@@ -218,11 +219,14 @@ def synthetic_yongkang_survey(n: int = 233, seed: int = 0, *, likert: bool = Tru
     else:
         df = pd.DataFrame(x, columns=items)
     df.index.name = "respondent"
+    # package convention (datasets/synthetic.py): source == "synthetic" and synthetic is True
     df.attrs["synthetic"] = True
-    df.attrs["source"] = (
-        f"SYNTHETIC data: cbeclab.datasets.synthetic_yongkang_survey(n={int(n)}, seed={seed}, likert={likert}) "
-        "drawn from the published measurement model of seed 000 (Zhu & Lu, Yongkang hardware cluster, "
-        "Tables 1-2); not the paper's respondents"
+    df.attrs["source"] = "synthetic"
+    df.attrs["seed"] = seed
+    df.attrs["generator"] = (
+        f"SYNTHETIC data: cbeclab.datasets.survey.synthetic_yongkang_survey(n={int(n)}, seed={seed}, "
+        f"likert={likert}) drawn from the published measurement model of seed 000 (Zhu & Lu, Yongkang "
+        "hardware cluster, Tables 1-2); not the paper's respondents"
     )
     return df
 
