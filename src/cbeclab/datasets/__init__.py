@@ -5,7 +5,10 @@ Real: :func:`guangzhou_trade` (five clusters' imports/exports 2010–2021) and :
 
 Synthetic (always named so, ``attrs["source"] == "synthetic"``): :func:`synthetic_panel`,
 :func:`synthetic_cluster_indicators`, :func:`synthetic_large_panel`,
-:func:`guangzhou_demo_with_synthetic`.
+:func:`guangzhou_demo_with_synthetic`, :func:`synthetic_yongkang_survey` (a survey drawn from seed 000's
+published measurement model).
+
+Classic SEM data: :func:`holzinger_swineford`, :func:`political_democracy` (in :mod:`cbeclab.datasets.classic`).
 """
 
 from cbeclab.datasets.guangzhou import CLUSTERS, guangzhou_totals, guangzhou_trade
@@ -15,6 +18,7 @@ from cbeclab.datasets.synthetic import (
     synthetic_large_panel,
     synthetic_panel,
 )
+from cbeclab.datasets.survey import synthetic_yongkang_survey, yongkang_model, yongkang_model_syntax
 
 __all__ = [
     "CLUSTERS",
@@ -24,4 +28,7 @@ __all__ = [
     "synthetic_cluster_indicators",
     "synthetic_large_panel",
     "synthetic_panel",
+    "synthetic_yongkang_survey",
+    "yongkang_model",
+    "yongkang_model_syntax",
 ]
