@@ -12,13 +12,13 @@ Classic SEM data: :func:`holzinger_swineford`, :func:`political_democracy` (in :
 """
 
 from cbeclab.datasets.guangzhou import CLUSTERS, guangzhou_totals, guangzhou_trade
+from cbeclab.datasets.survey import synthetic_yongkang_survey, yongkang_model, yongkang_model_syntax
 from cbeclab.datasets.synthetic import (
     guangzhou_demo_with_synthetic,
     synthetic_cluster_indicators,
     synthetic_large_panel,
     synthetic_panel,
 )
-from cbeclab.datasets.survey import synthetic_yongkang_survey, yongkang_model, yongkang_model_syntax
 
 __all__ = [
     "CLUSTERS",

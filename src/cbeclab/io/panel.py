@@ -28,6 +28,7 @@ import pandas as pd
 
 from cbeclab.errors import DataError
 from cbeclab.io.readers import read_table, to_number
+from cbeclab.jsonsafe import json_safe
 
 __all__ = ["Panel", "load_panel", "panel_from_frame", "parse_periods", "impute_linear", "impute_interpolate"]
 
@@ -43,21 +44,6 @@ _DATE_RE = re.compile(
 )
 
 ImputeMethod = Literal["linear", "interpolate"]
-
-
-def _json_safe(v: Any) -> Any:
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    if isinstance(v, int | np.integer):
-        return int(v)
-    if v is None or (isinstance(v, str)):
-        return v
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return str(v)
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,19 +158,19 @@ class Panel:
             "period": self.period,
             "source": self.source,
             "indicators": self.indicators,
-            "entities": [_json_safe(e) for e in self.entities],
+            "entities": [json_safe(e) for e in self.entities],
             "periods": self.periods,
             "notes": list(self.notes),
             "missing": [
-                {"entity": _json_safe(r[0]), "period": _json_safe(r[1]), "indicator": str(r[2])}
+                {"entity": json_safe(r[0]), "period": json_safe(r[1]), "indicator": str(r[2])}
                 for r in self.missing[["entity", "period", "indicator"]].itertuples(index=False)
             ],
             "values": [
                 {
-                    "entity": _json_safe(e),
-                    "period": _json_safe(p),
+                    "entity": json_safe(e),
+                    "period": json_safe(p),
                     "indicator": str(i),
-                    "value": _json_safe(v),
+                    "value": json_safe(v),
                     "imputed": bool(m),
                 }
                 for e, p, i, v, m in long.itertuples(index=False)

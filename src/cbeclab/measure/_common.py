@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, ModelError
+from cbeclab.jsonsafe import json_safe as _json_safe
 
 
 def item_frame(data: Any, *, where: str, min_items: int = 2) -> pd.DataFrame:
@@ -121,22 +121,5 @@ def require_pd(r: np.ndarray, *, where: str) -> None:
 
 
 def json_safe(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to JSON-safe Python (NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if isinstance(value, pd.DataFrame):
-        return {str(k): json_safe(v) for k, v in value.to_dict(orient="index").items()}
-    if isinstance(value, pd.Series):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    return value
+    """JSON-safe conversion with labelled matrices (loadings, correlations) kept as row -> column maps."""
+    return _json_safe(value, frames="index")

@@ -6,7 +6,6 @@ model refuses bad input with the same messages (see ``docs/architecture.md``, da
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.jsonsafe import json_safe, records
 
 Progress = Callable[[float, str], None]
 
@@ -189,36 +189,6 @@ def key_frame(index: pd.MultiIndex) -> pd.DataFrame:
             "period": np.asarray(index.get_level_values(1)),
         }
     )
-
-
-def json_safe(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to JSON-safe Python values (NaN -> None)."""
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if not math.isfinite(f) else f
-    if value is None or isinstance(value, str):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame as JSON-safe records (index dropped; NaN -> None)."""
-    cols = [str(c) for c in frame.columns]
-    return [{c: json_safe(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
 
 
 def report(progress: Progress | None, fraction: float, step: str) -> None:

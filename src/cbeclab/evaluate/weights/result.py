@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -12,33 +11,12 @@ import pandas as pd
 
 from cbeclab.errors import DataError
 from cbeclab.evaluate._scope import POOLED_LABEL, Scoped
-
-
-def json_safe(value: Any) -> Any:
-    """Convert numpy / pandas scalars and containers to JSON-safe Python values (NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return None if not math.isfinite(value) else value
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
+from cbeclab.jsonsafe import json_safe, records
 
 
 def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame as a JSON-safe list of row dicts (the index becomes a ``group`` / index-name field)."""
-    out = df.reset_index()
-    return [json_safe(r) for r in out.to_dict(orient="records")]
+    return records(df.reset_index())
 
 
 @dataclass(frozen=True)
