@@ -529,24 +529,33 @@ class BootstrapResult:
     Attributes
     ----------
     params
-        Parameter rows (``lhs, op, rhs, label``), free parameters first then ``:=`` rows, aligned with
-        the columns of ``draws`` / ``defined_draws``.
+        Non-``:=`` rows of the parameter table (``lhs, op, rhs, label, free``); ``free`` is the
+        1-based column of the row in ``draws`` (0 = fixed).
+    defined_params
+        ``:=`` rows (``lhs, op, rhs, label``), aligned with the columns of ``defined_draws``.
     estimate, draws
-        Full-sample estimates of the free parameters and the ``(n_boot, k)`` draw matrix (NaN rows
+        Full-sample free parameters and the ``(n_boot, q)`` draw matrix (lavaan's ``BOOT``; NaN rows
         for failed draws).
+    row_estimate
+        Full-sample value of every row of ``params`` (fixed values included).
     std_estimate, std_draws
-        The same on the standardized (``std.all``) scale, each draw standardized with its own
-        model-implied variances.
-    defined_*, defined_std_*
-        ``:=`` parameters on the raw and standardized scale.
+        ``std.all`` of every row of ``params``; each draw standardized with its own model-implied
+        variances.
+    defined_estimate, defined_draws, defined_std_estimate, defined_std_draws
+        ``:=`` parameters on the raw and on the standardized scale (the expression evaluated on
+        the std.all values of the labelled rows).
     converged
-        Per-draw success flag; ``n_failed`` / ``failed`` give the count and draw numbers.
+        Per-draw success flag; :attr:`n_failed` / :attr:`failed` give the count and draw numbers.
+    vcov
+        Covariance matrix of the full-sample free parameters from the expected information (for
+        delta-method SEs), or ``None``.
     """
 
-    free_params: pd.DataFrame
+    params: pd.DataFrame
     defined_params: pd.DataFrame
     estimate: np.ndarray
     draws: np.ndarray
+    row_estimate: np.ndarray
     std_estimate: np.ndarray
     std_draws: np.ndarray
     defined_estimate: np.ndarray
@@ -559,8 +568,10 @@ class BootstrapResult:
     n_obs: int
     ci_method: CIMethod = "bc"
     level: float = 0.95
+    vcov: np.ndarray | None = None
     errors: tuple[tuple[int, str], ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    seconds: float = math.nan
 
     @property
     def n_boot(self) -> int:
@@ -575,31 +586,48 @@ class BootstrapResult:
         """Draw numbers (0-based) of the failed resamples."""
         return np.flatnonzero(~self.converged)
 
+    def row_draws(self) -> np.ndarray:
+        """``(n_boot, rows)`` draws of every row of ``params`` (fixed rows constant)."""
+        free = self.params["free"].to_numpy(dtype=np.intp)
+        out = np.broadcast_to(self.row_estimate, (self.n_boot, free.size)).copy()
+        out[:, free > 0] = self.draws[:, free[free > 0] - 1]
+        out[~self.converged] = np.nan
+        return out
+
     def summary(
         self, which: str = "free", *, ci: CIMethod | None = None, level: float | None = None
     ) -> BootSummary:
-        """SE/CI for ``which`` in ``"free"``, ``"std"``, ``"defined"``, ``"defined_std"``."""
+        """SE/CI for ``which`` in ``"rows"``, ``"std"``, ``"defined"``, ``"defined_std"``, ``"free"``."""
         m = ci or self.ci_method
         lv = level or self.level
+        rows = _names(self.params)
         if which == "free":
-            names, est, d = _names(self.free_params), self.estimate, self.draws
+            free = self.params["free"].to_numpy(dtype=np.intp)
+            first = {f: i for i, f in reversed(list(enumerate(free))) if f > 0}
+            names = [rows[first[f]] for f in range(1, self.estimate.size + 1)]
+            est, d = self.estimate, self.draws
+        elif which == "rows":
+            names, est, d = rows, self.row_estimate, self.row_draws()
         elif which == "std":
-            names, est, d = _names(self.free_params), self.std_estimate, self.std_draws
+            names, est, d = rows, self.std_estimate, self.std_draws
         elif which == "defined":
             names, est, d = _names(self.defined_params), self.defined_estimate, self.defined_draws
         elif which == "defined_std":
             names, est, d = _names(self.defined_params), self.defined_std_estimate, self.defined_std_draws
         else:
             raise SpecError(
-                f"unknown block {which!r}", where="which", fix="free, std, defined or defined_std"
+                f"unknown block {which!r}", where="which", fix="rows, std, defined, defined_std or free"
             )
         return summarize(names, est, d, self.converged, method=m, level=lv)
 
     def to_frame(self, *, ci: CIMethod | None = None, level: float | None = None) -> pd.DataFrame:
-        """One row per free and defined parameter: est, boot SE, CI, and the standardized versions."""
-        rows = []
+        """One row per table row and ``:=`` parameter: est, boot SE, CI and the std.all versions.
+
+        Fixed rows get SE 0 and the CI ``[est, est]`` (lavaan).
+        """
+        parts = []
         for blk, std_blk, tab in (
-            ("free", "std", self.free_params),
+            ("rows", "std", self.params),
             ("defined", "defined_std", self.defined_params),
         ):
             if len(tab) == 0:
@@ -611,13 +639,12 @@ class BootstrapResult:
             f["se"] = s.se
             f["ci_lower"] = s.ci_lower
             f["ci_upper"] = s.ci_upper
-            if z.estimate.size == len(f):
-                f["std_all"] = z.estimate
-                f["std_se"] = z.se
-                f["std_ci_lower"] = z.ci_lower
-                f["std_ci_upper"] = z.ci_upper
-            rows.append(f)
-        out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+            f["std_all"] = z.estimate
+            f["std_se"] = z.se
+            f["std_ci_lower"] = z.ci_lower
+            f["std_ci_upper"] = z.ci_upper
+            parts.append(f)
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         out.attrs["n_boot"] = self.n_boot
         out.attrs["n_failed"] = self.n_failed
         out.attrs["ci"] = ci or self.ci_method
@@ -638,15 +665,17 @@ class BootstrapResult:
             "n_obs": int(self.n_obs),
             "ci": self.ci_method,
             "level": float(self.level),
+            "seconds": _nan_to_none(float(self.seconds)),
             "warnings": list(self.warnings),
             "params": recs,
         }
 
 
 def _names(tab: pd.DataFrame) -> list[str]:
+    labels = tab["label"].fillna("").astype(str) if "label" in tab else [""] * len(tab)
     return [
         f"{a}{o}{b}" if not lab else str(lab)
-        for a, o, b, lab in zip(tab["lhs"], tab["op"], tab["rhs"], tab["label"].fillna(""))
+        for a, o, b, lab in zip(tab["lhs"], tab["op"], tab["rhs"], labels)
     ]
 
 
@@ -666,3 +695,224 @@ def failure_warnings(converged: np.ndarray, errors: Sequence[tuple[int, str]] = 
     if share > FAIL_WARN_SHARE:
         warnings.warn(CbecWarning(msg), stacklevel=3)
     return (msg,)
+
+
+# --------------------------------------------------------------------------------------------------
+# SEM adapter and public entry point
+# --------------------------------------------------------------------------------------------------
+
+#: refit tolerance of bootstrap resamples (``fit_cov(tol=...)``): steps below 1e-6 (1 + max|θ|) stop
+#: the Fisher scoring; estimates then sit within ~1e-5 of a fully converged refit, far below the
+#: Monte-Carlo error of any bootstrap SE or CI endpoint (tests/test_bootstrap_sem.py)
+REFIT_TOL = 1e-6
+
+
+class SemRefitter:
+    """The SEM core's :class:`cbeclab.sem.ml.CompiledModel` seen through :class:`CompiledModel`."""
+
+    def __init__(self, cm: Any, tol: float) -> None:
+        self.cm = cm
+        self.tol = tol
+        self.n_par_rows = int(cm.n_par_rows)
+
+    def fit_cov(self, S: np.ndarray, n: int, start: np.ndarray | None = None) -> tuple[np.ndarray, bool, int]:
+        return self.cm.fit_cov(S, n, start=start, tol=self.tol)  # type: ignore[no-any-return]
+
+    def standardized(self, theta: np.ndarray) -> np.ndarray:
+        """std.all of every table row, then the ``:=`` parameters on that scale."""
+        return np.asarray(self.cm.standardized(theta), dtype=np.float64)
+
+    def defined(self, theta: np.ndarray) -> np.ndarray:
+        return np.asarray(self.cm.defined(theta), dtype=np.float64)
+
+    def defined_std(self, std: np.ndarray) -> np.ndarray:
+        return std[self.n_par_rows :]
+
+
+@dataclass(frozen=True)
+class SemCompiler:
+    """Picklable recipe: parse + build the parameter table + compile, once per worker process."""
+
+    syntax: str
+    ov_names: tuple[str, ...]
+    std_lv: bool = False
+    tol: float = REFIT_TOL
+
+    def compiled(self) -> Any:
+        from cbeclab.sem.ml import CompiledModel as _CM
+        from cbeclab.sem.partable import build_partable
+
+        return _CM(build_partable(self.syntax, std_lv=self.std_lv), list(self.ov_names))
+
+    def __call__(self) -> SemRefitter:
+        return SemRefitter(self.compiled(), self.tol)
+
+
+def _syntax_of(model: Any) -> tuple[str, bool]:
+    if isinstance(model, str):
+        return model, False
+    for attr in ("syntax", "model_syntax"):
+        val = getattr(model, attr, None)
+        if isinstance(val, str):
+            return val, bool(getattr(model, "std_lv", False))
+    inner = getattr(model, "model", None)
+    if inner is not None and inner is not model:
+        return _syntax_of(inner)
+    raise SpecError(
+        f"cannot read the model syntax from a {type(model).__name__}",
+        where="model",
+        fix="pass lavaan syntax (str) or a cbeclab.sem Model",
+    )
+
+
+def complete_data(data: pd.DataFrame, ov_names: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Observed variables as a float matrix, listwise deletion (lavaan ``missing = "listwise"``).
+
+    Returns the matrix and the number of rows dropped.
+    """
+    from cbeclab.errors import DataError
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}", where="data")
+    missing = [v for v in ov_names if v not in data.columns]
+    if missing:
+        raise DataError(
+            f"the data have no column(s) {missing}", where="data", fix="rename the columns or fix the model"
+        )
+    sub = data[list(ov_names)]
+    bad = [c for c in sub.columns if not pd.api.types.is_numeric_dtype(sub[c])]
+    if bad:
+        raise DataError(f"non-numeric column(s) {bad}", where="data", fix="recode them as numbers")
+    X = sub.to_numpy(dtype=np.float64)
+    keep = np.all(np.isfinite(X), axis=1)
+    return X[keep], int((~keep).sum())
+
+
+@dataclass(frozen=True)
+class FullFit:
+    """Full-sample ML fit used as the bootstrap's warm start (and for delta-method SEs)."""
+
+    compiler: SemCompiler
+    compiled: Any
+    X: np.ndarray
+    theta: np.ndarray
+    vcov: np.ndarray
+    n_dropped: int
+
+
+def full_fit(model: Any, data: pd.DataFrame, *, std_lv: bool | None = None) -> FullFit:
+    """Compile ``model`` for ``data`` and fit it by ML on the full sample (divisor-n covariance)."""
+    from cbeclab.errors import ConvergenceError, DataError
+    from cbeclab.sem.partable import build_partable
+
+    syntax, lv = _syntax_of(model)
+    lv = lv if std_lv is None else std_lv
+    ov = tuple(build_partable(syntax, std_lv=lv).ov_names)
+    X, dropped = complete_data(data, ov)
+    n = X.shape[0]
+    if n < len(ov) + 1:
+        raise DataError(
+            f"{n} complete rows for {len(ov)} observed variables", where="data", fix="use more observations"
+        )
+    comp = SemCompiler(syntax, ov, lv)
+    cm = comp.compiled()
+    S = np.cov(X.T, ddof=0)
+    theta, ok, it = cm.fit_cov(S, n)
+    if not ok:
+        raise ConvergenceError(
+            f"the full-sample ML fit did not converge in {it} iterations",
+            where="bootstrap",
+            fix="check the model and the data before bootstrapping",
+        )
+    return FullFit(comp, cm, X, np.asarray(theta, dtype=np.float64), cm.vcov(theta, n), dropped)
+
+
+def bootstrap(
+    model: Any,
+    data: pd.DataFrame,
+    n_boot: int = 5000,
+    seed: int = 0,
+    *,
+    ci: CIMethod = "bc",
+    level: float = 0.95,
+    std_lv: bool | None = None,
+    scheduler: Any = None,
+    n_jobs: int | None = None,
+    chunk: int | None = None,
+    progress: ProgressFn | None = None,
+    tol: float = REFIT_TOL,
+) -> BootstrapResult:
+    """Nonparametric (ordinary) bootstrap of an SEM, lavaan ``se = "bootstrap"`` style.
+
+    Each draw resamples the complete rows with replacement (:mod:`cbeclab.sem.resample`), refits
+    the model by ML on the resample's divisor-n covariance matrix, warm-started from the full-sample
+    estimate, and records the free parameters, their std.all values (from the draw's own implied
+    variances) and the ``:=`` parameters on both scales.
+
+    Parameters
+    ----------
+    model
+        lavaan syntax or a :class:`cbeclab.sem` model object carrying its syntax.
+    data
+        Raw data (one column per observed variable; incomplete rows are dropped listwise).
+    n_boot, seed
+        Number of draws and seed; the draws depend only on ``(seed, draw number)``.
+    ci, level
+        Default CI method (``"bc"`` = lavaan ``"bca.simple"``, ``"perc"``) and level of the tables.
+    scheduler, n_jobs, chunk, progress
+        See :func:`run_draws` (local processes by default, a Dask cluster given its address).
+    tol
+        Refit tolerance (:data:`REFIT_TOL`).
+
+    Returns
+    -------
+    BootstrapResult
+
+    Notes
+    -----
+    Failed resamples (no convergence, non-positive-definite implied covariance, numerical errors)
+    are kept as NaN rows, counted in ``n_failed``, listed in ``failed`` and left out of SEs and CIs;
+    a :class:`~cbeclab.errors.CbecWarning` is raised when more than 1 % fail.
+
+    Checked against: lavaan 0.6-14 ``sem(..., se = "bootstrap")`` + ``parameterEstimates(boot.ci.type =
+    "bca.simple" | "perc")`` within Monte-Carlo error (``tests/test_bootstrap_sem.py``).
+    """
+    import time
+
+    t0 = time.perf_counter()
+    ff = full_fit(model, data, std_lv=std_lv)
+    comp = SemCompiler(ff.compiler.syntax, ff.compiler.ov_names, ff.compiler.std_lv, tol)
+    spec = RefitSpec(factory=comp, X=ff.X, theta0=ff.theta, seed=int(seed)).with_key()
+    d = run_draws(spec, n_boot, scheduler=scheduler, n_jobs=n_jobs, chunk=chunk, progress=progress)
+    cm = ff.compiled
+    pt = cm.pt.table
+    par = pt[pt["op"] != ":="][["lhs", "op", "rhs", "label", "free"]].reset_index(drop=True)
+    dfn = pt[pt["op"] == ":="][["lhs", "op", "rhs", "label"]].reset_index(drop=True)
+    R = int(cm.n_par_rows)
+    std0 = np.asarray(cm.standardized(ff.theta), dtype=np.float64)
+    msgs = failure_warnings(d.converged, d.errors)
+    if ff.n_dropped:
+        msgs = (*msgs, f"{ff.n_dropped} incomplete rows dropped (listwise)")
+    return BootstrapResult(
+        params=par,
+        defined_params=dfn,
+        estimate=ff.theta,
+        draws=d.theta,
+        row_estimate=np.asarray(cm.row_values(ff.theta), dtype=np.float64),
+        std_estimate=std0[:R],
+        std_draws=d.std[:, :R],
+        defined_estimate=np.asarray(cm.defined(ff.theta), dtype=np.float64),
+        defined_draws=d.defined,
+        defined_std_estimate=std0[R:],
+        defined_std_draws=d.defined_std,
+        converged=d.converged,
+        n_iter=d.n_iter,
+        seed=int(seed),
+        n_obs=int(ff.X.shape[0]),
+        ci_method=ci,
+        level=level,
+        vcov=ff.vcov,
+        errors=d.errors,
+        warnings=msgs,
+        seconds=time.perf_counter() - t0,
+    )

@@ -1,0 +1,216 @@
+"""Benchmark: bootstrap of the seed-000 SEM (24 indicators, 5 factors, 3 mediation paths, n = 233).
+
+Times, as whole commands (start-up included):
+
+* ``cbeclab sem MODEL DATA --bootstrap B --seed 1 --json OUT`` (our CLI; all cores);
+* ``Rscript benchmarks/r/boot_lavaan.R`` — lavaan ``sem(se = "bootstrap", bootstrap = B)`` with
+  ``parallel = "no"`` and with ``parallel = "multicore", ncpus = 2``;
+* semopy, which has no bootstrap: a plain loop of semopy fits on resamples, measured on a subset and
+  extrapolated to B (labelled as such);
+
+then prints the ratios and compares the indirect effects (point estimates, bias-corrected CI endpoints)
+of our in-process bootstrap with lavaan's, in units of the Monte-Carlo SE of a CI endpoint.
+
+Usage::
+
+    python benchmarks/bench_bootstrap.py [--boot 5000] [--semopy-subset 50] [--skip-r] [--skip-semopy]
+
+Data: ``cbeclab.datasets.survey.synthetic_yongkang_survey(n=233, seed=0)`` (SYNTHETIC), written to a
+temporary CSV; model: ``yongkang_model_syntax()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def run_timed(
+    cmd: list[str], *, env: dict[str, str] | None = None
+) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    return time.perf_counter() - t0, proc
+
+
+def ours_cli(model: Path, data: Path, out: Path, B: int) -> float | None:
+    exe = shutil.which("cbeclab")
+    cmd = [exe] if exe else [sys.executable, "-m", "cbeclab.cli"]
+    cmd += ["sem", str(model), str(data), "--bootstrap", str(B), "--seed", "1", "--json", str(out)]
+    secs, proc = run_timed(cmd)
+    if proc.returncode != 0:
+        print(f"  cbeclab sem failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+        return None
+    return secs
+
+
+def lavaan(model: Path, data: Path, out: Path, B: int, parallel: str, ncpus: int) -> float | None:
+    script = HERE / "r" / "boot_lavaan.R"
+    cmd = ["Rscript", str(script), str(data), str(model), str(out), str(B), parallel, str(ncpus), "1"]
+    secs, proc = run_timed(cmd)
+    if proc.returncode != 0:
+        print(f"  lavaan failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+        return None
+    return secs
+
+
+def semopy_loop(syntax: str, df: pd.DataFrame, subset: int, B: int) -> tuple[float, float] | None:
+    try:
+        import semopy
+    except ImportError:
+        print("  semopy not installed: skipped")
+        return None
+    # semopy's parser does not read ':=' lines or labels
+    lines = []
+    for line in syntax.splitlines():
+        line = line.split("#")[0].strip()
+        if not line or ":=" in line:
+            continue
+        if "~" in line and "=~" not in line:
+            lhs, rhs = line.split("~", 1)
+            terms = [t.split("*")[-1].strip() for t in rhs.split("+")]
+            line = f"{lhs.strip()} ~ {' + '.join(terms)}"
+        lines.append(line)
+    desc = "\n".join(lines)
+    rng = np.random.default_rng(1)
+    t0 = time.perf_counter()
+    m = semopy.Model(desc)
+    m.fit(df)
+    t_first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(subset):
+        d = df.iloc[rng.integers(0, len(df), len(df))].reset_index(drop=True)
+        semopy.Model(desc).fit(d)
+    per = (time.perf_counter() - t0) / subset
+    return per, t_first + per * B
+
+
+def compare(ours: pd.DataFrame, lav: dict, ci: str = "bca_simple") -> pd.DataFrame:
+    tab = pd.DataFrame(lav[ci])
+    tab = tab[tab["op"] == ":="].set_index("lhs")
+    rows = []
+    for name, r in tab.iterrows():
+        o = ours.loc[name]
+        rows.append(
+            {
+                "effect": name,
+                "est_ours": o["est"],
+                "est_lavaan": r["est"],
+                "se_ours": o["se"],
+                "se_lavaan": r["se"],
+                "lo_ours": o["ci_lower"],
+                "lo_lavaan": r["ci_lower"],
+                "hi_ours": o["ci_upper"],
+                "hi_lavaan": r["ci_upper"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--boot", type=int, default=5000)
+    ap.add_argument("--semopy-subset", type=int, default=50)
+    ap.add_argument("--skip-r", action="store_true")
+    ap.add_argument("--skip-semopy", action="store_true")
+    ap.add_argument("--skip-multicore", action="store_true")
+    args = ap.parse_args()
+    B = args.boot
+
+    from cbeclab.datasets.survey import synthetic_yongkang_survey, yongkang_model_syntax
+    from cbeclab.sem.bootstrap import bootstrap
+
+    df = synthetic_yongkang_survey(n=233, seed=0)
+    syntax = yongkang_model_syntax()
+    tmp = Path(tempfile.mkdtemp(prefix="cbeclab-bench-boot-"))
+    data_csv, model_file = tmp / "yongkang_synthetic.csv", tmp / "yongkang.lav"
+    df.to_csv(data_csv, index=False)
+    model_file.write_text(syntax + "\n", encoding="utf-8")
+    print(
+        f"seed-000 model, SYNTHETIC data n={len(df)}, {df.shape[1]} indicators; B={B}; cores={os.cpu_count()}"
+    )
+
+    times: dict[str, float] = {}
+    print("\n[ours] cbeclab sem ... --bootstrap (whole command)")
+    t = ours_cli(model_file, data_csv, tmp / "ours.json", B)
+    if t is not None:
+        times["cbeclab CLI"] = t
+        print(f"  {t:8.2f} s")
+
+    print("[ours] in-process bootstrap() (for the comparison; excludes interpreter start-up)")
+    t0 = time.perf_counter()
+    res = bootstrap(syntax, df, n_boot=B, seed=1)
+    t_in = time.perf_counter() - t0
+    times["cbeclab in-process"] = t_in
+    print(
+        f"  {t_in:8.2f} s   failed resamples: {res.n_failed}   mean iterations/refit: {res.n_iter.mean():.1f}"
+    )
+    ours = res.to_frame(ci="bc")
+    ours = ours[ours["op"] == ":="].set_index("lhs")
+
+    lav_runs: dict[str, dict] = {}
+    if args.skip_r:
+        print("[lavaan] skipped (--skip-r)")
+    elif shutil.which("Rscript") is None:
+        print("[lavaan] Rscript not found: R comparison skipped")
+    else:
+        for label, par, nc in (("lavaan serial", "no", 1), ("lavaan multicore x2", "multicore", 2)):
+            if nc > 1 and args.skip_multicore:
+                continue
+            print(f"[{label}] Rscript benchmarks/r/boot_lavaan.R (parallel={par}, ncpus={nc})")
+            out = tmp / f"lav_{par}.json"
+            t = lavaan(model_file, data_csv, out, B, par, nc)
+            if t is not None:
+                times[label] = t
+                lav_runs[label] = json.loads(out.read_text())
+                print(f"  {t:8.2f} s   (bootstrap inside R: {lav_runs[label]['seconds_fit']:.2f} s)")
+
+    if not args.skip_semopy:
+        print(f"[semopy] loop of fits on {args.semopy_subset} resamples, EXTRAPOLATED to {B}")
+        r = semopy_loop(syntax, df, args.semopy_subset, B)
+        if r is not None:
+            per, total = r
+            times[f"semopy loop (extrapolated from {args.semopy_subset})"] = total
+            print(f"  {per * 1e3:8.1f} ms per fit -> {total:8.1f} s for {B}")
+
+    print("\nwall time and ratio to the cbeclab CLI")
+    base = times.get("cbeclab CLI", times["cbeclab in-process"])
+    for k, v in times.items():
+        print(f"  {k:45s} {v:9.2f} s   x{v / base:7.1f}")
+
+    if lav_runs:
+        lav = lav_runs.get("lavaan serial") or next(iter(lav_runs.values()))
+        cmp = compare(ours, lav)
+        # Monte-Carlo SE of a 2.5 % quantile with B draws ~ sqrt(p(1-p)/B) / f(q); for a normal
+        # approximation f(q) = phi(1.96)/se, i.e. mcse ~ se * sqrt(.025*.975/B) / phi(1.96)
+        k = np.sqrt(0.025 * 0.975 / B) / 0.05844
+        mcse = np.sqrt(2) * k * cmp["se_lavaan"]  # two independent bootstraps
+        cmp["d_est"] = cmp["est_ours"] - cmp["est_lavaan"]
+        cmp["d_lo/mcse"] = (cmp["lo_ours"] - cmp["lo_lavaan"]) / mcse
+        cmp["d_hi/mcse"] = (cmp["hi_ours"] - cmp["hi_lavaan"]) / mcse
+        cmp["se_ratio"] = cmp["se_ours"] / cmp["se_lavaan"]
+        pd.set_option("display.width", 200)
+        print("\nindirect/total effects, bias-corrected CIs: ours vs lavaan (different resamples)")
+        print(cmp.round(4).to_string(index=False))
+        print(
+            f"  max |d_est| = {cmp['d_est'].abs().max():.2e}; max |d_CI|/MCSE = "
+            f"{np.nanmax(np.abs(cmp[['d_lo/mcse', 'd_hi/mcse']].to_numpy())):.2f}"
+        )
+    print(f"\n(temporary files in {tmp})")
+
+
+if __name__ == "__main__":
+    main()
