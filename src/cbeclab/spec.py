@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cbeclab.directions import parse_direction
 from cbeclab.errors import SpecError
 
 __all__ = [
@@ -37,20 +38,6 @@ __all__ = [
 ]
 
 Scope = Literal["pooled", "per_entity"]
-
-
-def parse_direction(value: Any, *, where: str = "") -> int:
-    """``+``/``benefit``/``1`` → +1, ``-``/``cost``/``-1`` → −1 (also 正向/负向)."""
-    key = str(value).strip().lower()
-    if key in {"+", "+1", "1", "benefit", "positive", "pos", "正", "正向", "效益"}:
-        return 1
-    if key in {"-", "-1", "cost", "negative", "neg", "负", "负向", "成本"}:
-        return -1
-    raise SpecError(
-        f"direction {value!r} is not understood",
-        where=where or None,
-        fix="write + (benefit, larger is better) or - (cost, smaller is better)",
-    )
 
 
 class _Strict(BaseModel):

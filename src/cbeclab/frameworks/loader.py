@@ -50,6 +50,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cbeclab.directions import parse_direction
 from cbeclab.errors import SpecError
 
 __all__ = [
@@ -64,34 +65,6 @@ __all__ = [
 ]
 
 _HERE = Path(__file__).resolve().parent
-
-_PLUS = {"+", "+1", "1", "benefit", "positive", "pos", "正", "正向", "效益型", "up"}
-_MINUS = {"-", "−", "-1", "cost", "negative", "neg", "负", "负向", "成本型", "down"}
-
-
-def parse_direction(value: Any, where: str = "direction") -> int:
-    """Read a direction written as ``+``/``-``, ``1``/``-1``, ``benefit``/``cost``, ``正向``/``负向``.
-
-    Returns ``+1`` or ``-1``; raises :class:`SpecError` otherwise.
-
-    >>> parse_direction("-"), parse_direction(1), parse_direction("正向")
-    (-1, 1, 1)
-    """
-    if isinstance(value, bool):
-        pass
-    elif isinstance(value, int | float) and value in (1, -1):
-        return int(value)
-    elif isinstance(value, str):
-        v = value.strip().lower()
-        if v in _PLUS:
-            return 1
-        if v in _MINUS:
-            return -1
-    raise SpecError(
-        f"direction {value!r} is not understood",
-        where=where,
-        fix='write "+" for a benefit indicator (more is better) or "-" for a cost indicator',
-    )
 
 
 class _Node(BaseModel):

@@ -13,39 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cbeclab.directions import parse_direction
 from cbeclab.errors import DataError, SpecError
 from cbeclab.jsonsafe import json_safe, records
 
 Progress = Callable[[float, str], None]
-
-_DIRECTION_WORDS: dict[Any, int] = {
-    1: 1,
-    -1: -1,
-    "+": 1,
-    "-": -1,
-    "+1": 1,
-    "-1": -1,
-    "benefit": 1,
-    "cost": -1,
-}
-
-
-def parse_direction(value: Any, *, where: str) -> int:
-    """Return +1 (benefit) or -1 (cost) for ``+1 | -1 | "+" | "-" | "benefit" | "cost"``."""
-    key: Any = value
-    if isinstance(value, bool):
-        key = None
-    elif isinstance(value, int | float | np.integer | np.floating):
-        key = int(value) if float(value) in (1.0, -1.0) else None
-    elif isinstance(value, str):
-        key = value.strip().lower()
-    if key in _DIRECTION_WORDS:
-        return _DIRECTION_WORDS[key]
-    raise SpecError(
-        f"direction {value!r} is not understood",
-        where=where,
-        fix="write + (benefit, larger is better) or - (cost, smaller is better)",
-    )
 
 
 def check_subsystems(
