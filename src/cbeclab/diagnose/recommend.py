@@ -1,0 +1,359 @@
+"""Explained recommendations: measures from ``rules/recommendations.yaml`` chosen by a diagnosis.
+
+A measure is recommended exactly when its trigger holds; each recommendation carries ``why``: the
+number that crossed which threshold (``"synergy 0.18 < 0.5 (expansion stage threshold)"``) or the
+category that matched (``"lagging subsystem = environment (U 0.21, lowest of 4)"``).
+
+Sources of the measures: seed 001 §4 (stage countermeasures), seed 002 §5.2 (governance,
+management innovation, promotion), seed 003 §3 (five suggestions, keyed by development mode),
+seed 004 §5 (policy system, including the three cluster proposals, keyed by the weakest
+empowerment dimension or core element), seed 000 §5 (factor-based suggestions).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from cbeclab.errors import SpecError
+
+__all__ = ["Diagnosis", "Measure", "Recommendation", "load_recommendations", "recommend"]
+
+PathLike = str | os.PathLike[str]
+
+#: diagnosis keys and their labels (used in `why`)
+KEY_LABELS: dict[str, dict[str, str]] = {
+    "synergy": {"en": "synergy", "zh": "协同度"},
+    "stage": {"en": "synergy stage", "zh": "协同阶段"},
+    "coupling_D": {"en": "coupling coordination D", "zh": "耦合协调度 D"},
+    "lagging_subsystem": {"en": "lagging subsystem", "zh": "滞后子系统"},
+    "top_obstacle": {"en": "top obstacle", "zh": "首要障碍"},
+    "mode": {"en": "development mode", "zh": "发展模式"},
+    "weakest_dimension": {"en": "weakest empowerment dimension", "zh": "最弱赋能维度"},
+    "weakest_element": {"en": "weakest core element", "zh": "最弱核心要素"},
+    "empowerment_pattern": {"en": "empowerment pattern", "zh": "赋能形态"},
+    "significant_roles": {"en": "significant factors", "zh": "显著因素"},
+    "nonsignificant_roles": {"en": "non-significant factors", "zh": "不显著因素"},
+    "mediated_roles": {"en": "factors with a significant indirect effect", "zh": "存在显著间接效应的因素"},
+}
+_NUMERIC = {"synergy", "coupling_D"}
+_LISTS = {"significant_roles", "nonsignificant_roles", "mediated_roles"}
+_OPS = {
+    "lt": ("<", lambda a, b: a < b),
+    "le": ("<=", lambda a, b: a <= b),
+    "gt": (">", lambda a, b: a > b),
+    "ge": (">=", lambda a, b: a >= b),
+}
+_NOT = {"lt": ">=", "le": ">", "gt": "<=", "ge": "<"}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the diagnose stage found; every field is optional (None / empty = not diagnosed).
+
+    ``evidence`` maps a key to extra context shown in `why`, as ``{"en": ..., "zh": ...}``.
+    """
+
+    synergy: float | None = None
+    stage: str | None = None
+    coupling_D: float | None = None
+    lagging_subsystem: str | None = None
+    top_obstacle: str | None = None
+    mode: str | None = None
+    weakest_dimension: str | None = None
+    weakest_element: str | None = None
+    empowerment_pattern: str | None = None
+    significant_roles: tuple[str, ...] = ()
+    nonsignificant_roles: tuple[str, ...] = ()
+    mediated_roles: tuple[str, ...] = ()
+    evidence: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Diagnosis:
+        names = {f.name for f in fields(cls)}
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            raise SpecError(
+                f"unknown diagnosis keys {unknown}", where="diagnosis", fix=f"use {sorted(names)}"
+            )
+        kw: dict[str, Any] = {k: (tuple(v) if k in _LISTS else v) for k, v in data.items()}
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One library entry."""
+
+    id: str
+    category: str
+    citation: str
+    en: str
+    zh: str
+    trigger: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "category": self.category,
+            "citation": self.citation,
+            "en": self.en,
+            "zh": self.zh,
+            "trigger": self.trigger,
+        }
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommended measure and why it was chosen."""
+
+    id: str
+    category: str
+    citation: str
+    en: str
+    zh: str
+    why_en: str
+    why_zh: str
+
+    def text(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def why(self, lang: str = "en") -> str:
+        return self.why_zh if lang == "zh" else self.why_en
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _check_condition(c: Any, where: str) -> None:
+    if not isinstance(c, Mapping):
+        raise SpecError("a trigger condition must be a mapping", where=where)
+    if "all" in c or "any" in c:
+        sub = c.get("all", c.get("any"))
+        if not isinstance(sub, list) or not sub:
+            raise SpecError("`all` / `any` needs a non-empty list of conditions", where=where)
+        for i, s in enumerate(sub):
+            _check_condition(s, f"{where}[{i}]")
+        return
+    key = c.get("key")
+    if key not in KEY_LABELS:
+        raise SpecError(
+            f"trigger key {key!r} is not a diagnosis key", where=where, fix=f"use one of {list(KEY_LABELS)}"
+        )
+    if "op" in c:
+        if c["op"] not in _OPS or "threshold" not in c:
+            raise SpecError("numeric condition needs op (lt, le, gt, ge) and threshold", where=where)
+        if key not in _NUMERIC:
+            raise SpecError(f"key {key!r} is not numeric", where=where)
+    elif not any(k in c for k in ("in", "eq", "nonempty")):
+        raise SpecError("condition needs op+threshold, in, eq or nonempty", where=where)
+
+
+def _parse(data: Mapping[str, Any], where: str) -> list[Measure]:
+    out: list[Measure] = []
+    seen: set[str] = set()
+    for i, m in enumerate(data.get("measures") or []):
+        w = f"{where}: measures[{i}]"
+        try:
+            mid = str(m["id"])
+            _check_condition(m["trigger"], f"{w}.trigger")
+            out.append(
+                Measure(
+                    id=mid,
+                    category=str(m.get("category", "")),
+                    citation=str(m["citation"]),
+                    en=" ".join(str(m["en"]).split()),
+                    zh=str(m["zh"]).strip(),
+                    trigger=dict(m["trigger"]),
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise SpecError(
+                f"measure entry is incomplete ({exc})",
+                where=w,
+                fix="each measure needs id, citation, en, zh, trigger",
+            ) from None
+        if mid in seen:
+            raise SpecError(f"duplicate measure id {mid!r}", where=w)
+        seen.add(mid)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[Measure, ...]:
+    text = resources.files("cbeclab.diagnose").joinpath("rules/recommendations.yaml").read_text("utf-8")
+    return tuple(_parse(yaml.safe_load(text), "cbeclab/diagnose/rules/recommendations.yaml"))
+
+
+def load_recommendations(path: PathLike | None = None) -> list[Measure]:
+    """The measure library (bundled ``rules/recommendations.yaml`` or a user file)."""
+    if path is None:
+        return list(_bundled())
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"cannot read the measure library ({exc})", where=str(p)) from exc
+    return _parse(data or {}, str(p))
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _stage_bounds(stage_thresholds: Any) -> dict[str, dict[str, Any]]:
+    from cbeclab.diagnose.stages import load_stage_rules
+
+    rules = load_stage_rules(stage_thresholds)
+    return {s["key"]: s for s in rules["stages"]}
+
+
+def _evidence(d: Diagnosis, key: str, lang: str) -> str:
+    e = d.evidence.get(key) or {}
+    t = e.get(lang) or e.get("en")
+    return f" ({t})" if t else ""
+
+
+def _eval(c: Mapping[str, Any], d: Diagnosis, stages: Mapping[str, Any]) -> tuple[bool, str, str]:
+    if "all" in c:
+        parts = [_eval(s, d, stages) for s in c["all"]]
+        ok = all(p[0] for p in parts)
+        return ok, " and ".join(p[1] for p in parts), "且".join(p[2] for p in parts)
+    if "any" in c:
+        parts = [_eval(s, d, stages) for s in c["any"]]
+        hit = [p for p in parts if p[0]]
+        shown = hit or parts
+        return bool(hit), " or ".join(p[1] for p in shown), "或".join(p[2] for p in shown)
+    key = c["key"]
+    lab = KEY_LABELS[key]
+    v = getattr(d, key)
+    if "op" in c:
+        t = c["threshold"]
+        if isinstance(t, Mapping) and "stage" in t:
+            st = stages.get(str(t["stage"]))
+            if st is None:
+                raise SpecError(f"stage {t['stage']!r} is not in the stage rules", where=f"trigger of {key}")
+            tval = float(st["lower"])
+            tlab_en, tlab_zh = f" ({st['en']} stage threshold)", f"（{st['zh']}阶段阈值）"
+        else:
+            tval, tlab_en, tlab_zh = float(t), "", ""
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return False, f"{lab['en']} not available", f"{lab['zh']}缺失"
+        sym, fn = _OPS[c["op"]]
+        ok = bool(fn(float(v), tval))
+        s = sym if ok else _NOT[c["op"]]
+        return (
+            ok,
+            f"{lab['en']} {_num(float(v))} {s} {_num(tval)}{tlab_en}{_evidence(d, key, 'en')}",
+            f"{lab['zh']} {_num(float(v))} {s.replace('<=', '≤').replace('>=', '≥')} {_num(tval)}{tlab_zh}"
+            f"{_evidence(d, key, 'zh')}",
+        )
+    if key in _LISTS:
+        vals = [str(x) for x in (v or ())]
+        if c.get("nonempty"):
+            ok = bool(vals)
+        elif "in" in c:
+            ok = bool(set(vals) & {str(x) for x in c["in"]})
+            vals = [x for x in vals if x in {str(y) for y in c["in"]}] or vals
+        else:
+            ok = str(c["eq"]) in vals
+        listed = ", ".join(vals) if vals else "none"
+        return (
+            ok,
+            f"{lab['en']}: {listed}{_evidence(d, key, 'en')}",
+            f"{lab['zh']}：{listed}{_evidence(d, key, 'zh')}",
+        )
+    if v is None:
+        return False, f"{lab['en']} not available", f"{lab['zh']}缺失"
+    ok = str(v) in {str(x) for x in c["in"]} if "in" in c else str(v) == str(c.get("eq"))
+    return ok, f"{lab['en']} = {v}{_evidence(d, key, 'en')}", f"{lab['zh']} = {v}{_evidence(d, key, 'zh')}"
+
+
+def recommend(
+    diagnosis: Diagnosis | Mapping[str, Any],
+    *,
+    library: PathLike | Sequence[Measure] | None = None,
+    stage_thresholds: Any = None,
+    categories: Sequence[str] | None = None,
+) -> list[Recommendation]:
+    """Measures whose trigger holds for ``diagnosis``, in library order, each with its reason.
+
+    Parameters
+    ----------
+    diagnosis
+        A :class:`Diagnosis` or a mapping with its keys.
+    library
+        Measure library (default: bundled ``rules/recommendations.yaml``).
+    stage_thresholds
+        Passed to :func:`cbeclab.diagnose.stages.load_stage_rules` to resolve ``{stage: ...}`` thresholds.
+    categories
+        Keep only these categories (stage, subsystem, obstacle, mode, empowerment, factors).
+
+    Examples
+    --------
+    >>> recs = recommend({"synergy": 0.18})
+    >>> recs[0].id, recs[0].why_en
+    ('s001_digital_links', 'synergy 0.18 < 0.5 (expansion stage threshold)')
+
+    Checked against: each trigger just below and just above its threshold
+    (tests/test_recommend.py).
+    """
+    d = diagnosis if isinstance(diagnosis, Diagnosis) else Diagnosis.from_mapping(diagnosis)
+    lib = (
+        list(library)
+        if isinstance(library, Sequence) and not isinstance(library, str)
+        else load_recommendations(library)
+    )  # type: ignore[arg-type]
+    stages = _stage_bounds(stage_thresholds)
+    out: list[Recommendation] = []
+    for m in lib:
+        if categories is not None and m.category not in categories:
+            continue
+        ok, why_en, why_zh = _eval(m.trigger, d, stages)
+        if ok:
+            out.append(
+                Recommendation(
+                    id=m.id,
+                    category=m.category,
+                    citation=m.citation,
+                    en=m.en,
+                    zh=m.zh,
+                    why_en=why_en,
+                    why_zh=why_zh,
+                )
+            )
+    return out
+
+
+def recommendations_frame(recs: Sequence[Recommendation], lang: str = "en") -> pd.DataFrame:
+    """Tidy table of recommendations (id, category, measure, why, citation) in one language."""
+    return pd.DataFrame(
+        [
+            {
+                "id": r.id,
+                "category": r.category,
+                "measure": r.text(lang),
+                "why": r.why(lang),
+                "citation": r.citation,
+            }
+            for r in recs
+        ],
+        columns=["id", "category", "measure", "why", "citation"],
+    )
