@@ -1,0 +1,490 @@
+"""Maximum-likelihood estimation of a covariance structure: the compiled, allocation-light core.
+
+The model is written in RAM form (McArdle & McDonald 1984): with all ``m`` variables (observed
+first, then latent), ``A`` (``A[i, j]`` = effect of ``j`` on ``i``: loadings and regressions) and the
+symmetric ``S`` (variances / covariances),
+
+    B = (I - A)^{-1},   T = B[:p, :],   Sigma(theta) = T S T'.
+
+Discrepancy (lavaan ``estimator = "ML"``, ``likelihood = "normal"``; sample covariance with divisor n):
+
+    F_ML = log|Sigma| + tr(S_obs Sigma^{-1}) - log|S_obs| - p,    chisq = n F_ML
+
+(lavaan reports ``fmin = F_ML / 2``).  Every parameter derivative of Sigma has the form
+``dSigma_e = u_e v_e' + v_e u_e'`` with ``u = T[:, i]`` and ``v = (B S T')[j, :]`` for ``A[i, j]``,
+``v = T[:, j]`` (halved when ``i == j``) for ``S[i, j]``.  Hence, with ``W = Sigma^{-1}(Sigma - S)Sigma^{-1}``,
+
+    gradient      g_e  = 2 u_e' W v_e
+    expected Hessian  H_ef = tr(Sigma^{-1} dSigma_e Sigma^{-1} dSigma_f)
+                       = 2 [(v_e' Sigma^{-1} u_f)(v_f' Sigma^{-1} u_e) + (v_e' Sigma^{-1} v_f)(u_e' Sigma^{-1} u_f)]
+
+and parameters sharing a label are summed through a 0/1 matrix ``J`` (entries x free parameters).
+The optimiser is Fisher scoring (Gauss-Newton on the likelihood) with step halving; the expected
+information of one observation is ``H / 2``, so ``vcov = (2 / n) H^{-1}`` (lavaan
+``information = "expected"``, ``se = "standard"``).
+
+Fast path for bootstrap (5,000 refits)::
+
+    from cbeclab.sem import Model
+    cm = Model(syntax).compile(ov_names)       # or .compile() after a fit: same order as the data
+    theta0 = cm.start_values(S)                  # or the full-sample estimate for warm starts
+    theta, converged, n_iter = cm.fit_cov(S_boot, n, start=theta0)
+    cm.standardized(theta)   # std_all per table row (NaN for := rows), as a numpy array
+    cm.defined(theta)        # values of the := parameters, as a numpy array
+
+``S_boot`` must be the (divisor n) covariance of the observed variables in ``cm.ov_names`` order.
+All index arrays are built once in :class:`CompiledModel`; one warm-started refit of a 24-indicator,
+5-factor model takes well under a millisecond per Fisher step.
+
+Checked against: lavaan 0.6-14 ``sem()`` / ``cfa()`` (estimates, SEs, fit measures) on the
+Holzinger-Swineford CFA, Political Democracy SEM and a mediation model (``tests/test_sem_*.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cbeclab.errors import ConvergenceError, DataError
+from cbeclab.sem.partable import ParTable
+from cbeclab.sem.syntax import compile_expression
+
+__all__ = ["CompiledModel", "ml_discrepancy", "eval_expression"]
+
+Array = NDArray[Any]
+
+
+def ml_discrepancy(S: Array, Sigma: Array) -> float:
+    """F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p (inf if Sigma is not positive definite)."""
+    try:
+        L = np.linalg.cholesky(Sigma)
+    except np.linalg.LinAlgError:
+        return math.inf
+    _, ld_s = np.linalg.slogdet(S)
+    inv = np.linalg.inv(Sigma)
+    return float(2.0 * np.log(np.diag(L)).sum() + np.einsum("ij,ji->", S, inv) - ld_s - S.shape[0])
+
+
+def eval_expression(tree: ast.AST, values: dict[str, float]) -> float:
+    """Evaluate a parsed ``:=`` expression (only arithmetic nodes are allowed by the parser)."""
+    if isinstance(tree, ast.Expression):
+        return eval_expression(tree.body, values)
+    if isinstance(tree, ast.Constant):
+        return float(tree.value)  # type: ignore[arg-type]
+    if isinstance(tree, ast.Name):
+        return values[tree.id]
+    if isinstance(tree, ast.UnaryOp):
+        v = eval_expression(tree.operand, values)
+        return -v if isinstance(tree.op, ast.USub) else v
+    if isinstance(tree, ast.BinOp):
+        a = eval_expression(tree.left, values)
+        b = eval_expression(tree.right, values)
+        if isinstance(tree.op, ast.Add):
+            return a + b
+        if isinstance(tree.op, ast.Sub):
+            return a - b
+        if isinstance(tree.op, ast.Mult):
+            return a * b
+        if isinstance(tree.op, ast.Div):
+            return a / b if b != 0 else math.nan
+        if isinstance(tree.op, ast.Pow):
+            return float(a**b)
+    raise TypeError(f"unsupported expression node {type(tree).__name__}")  # pragma: no cover
+
+
+class CompiledModel:
+    """Index arrays and matrices of one model, reused across refits.
+
+    Parameters
+    ----------
+    pt
+        Parameter table from :func:`cbeclab.sem.partable.build_partable`.
+    ov_names
+        Order of the observed variables in the covariance matrices passed to :meth:`fit_cov`
+        (default ``pt.ov_names``).
+    """
+
+    def __init__(self, pt: ParTable, ov_names: Sequence[str] | None = None) -> None:
+        self.pt = pt
+        ov = list(ov_names) if ov_names is not None else list(pt.ov_names)
+        if sorted(ov) != sorted(pt.ov_names):
+            raise DataError(
+                "the covariance matrix variables do not match the model's observed variables",
+                where="compile",
+                fix=f"pass exactly the variables {list(pt.ov_names)}",
+            )
+        self.ov_names = tuple(ov)
+        self.lv_names = pt.lv_names
+        names = list(ov) + list(pt.lv_names)
+        self.var_names = tuple(names)
+        pos = {v: i for i, v in enumerate(names)}
+        self.p = len(ov)
+        self.m = m = len(names)
+        tab = pt.table
+        par = tab[tab["op"] != ":="]
+        self.n_rows = len(tab)
+        self.n_par_rows = len(par)
+        self.q = q = pt.n_free
+        kind = np.zeros(len(par), dtype=np.int8)  # 0 = A, 1 = S
+        r_idx = np.zeros(len(par), dtype=np.intp)
+        c_idx = np.zeros(len(par), dtype=np.intp)
+        for k, (lhs, op, rhs) in enumerate(zip(par["lhs"], par["op"], par["rhs"], strict=True)):
+            if op == "=~":
+                r_idx[k], c_idx[k] = pos[rhs], pos[lhs]
+            elif op == "~":
+                r_idx[k], c_idx[k] = pos[lhs], pos[rhs]
+            else:
+                kind[k] = 1
+                r_idx[k], c_idx[k] = pos[lhs], pos[rhs]
+        self.row_kind, self.row_r, self.row_c = kind, r_idx, c_idx
+        free = par["free"].to_numpy(dtype=np.intp)
+        ustart = par["ustart"].to_numpy(dtype=float)
+        exo = par["exo"].to_numpy(dtype=bool)
+        self.row_free = free
+        self.A0 = np.zeros((m, m))
+        self.S0 = np.zeros((m, m))
+        fixed = (free == 0) & ~exo
+        for k in np.flatnonzero(fixed).tolist():
+            val = 0.0 if np.isnan(ustart[k]) else ustart[k]
+            if kind[k] == 0:
+                self.A0[r_idx[k], c_idx[k]] = val
+            else:
+                self.S0[r_idx[k], c_idx[k]] = self.S0[c_idx[k], r_idx[k]] = val
+        self.exo_r = r_idx[exo]
+        self.exo_c = c_idx[exo]
+        fr = free > 0
+        isA = fr & (kind == 0)
+        isS = fr & (kind == 1)
+        self.a_r, self.a_c, self.a_t = r_idx[isA], c_idx[isA], free[isA] - 1
+        self.s_r, self.s_c, self.s_t = r_idx[isS], c_idx[isS], free[isS] - 1
+        # derivative vectors: u from T (p x m); v from Z = [T, G'] (p x 2m)
+        self.u_idx = np.concatenate([self.a_r, self.s_r])
+        self.v_idx = np.concatenate([m + self.a_c, self.s_c])
+        self.v_scale = np.concatenate([np.ones(len(self.a_r)), np.where(self.s_r == self.s_c, 0.5, 1.0)])
+        ent_t = np.concatenate([self.a_t, self.s_t])
+        E = len(ent_t)
+        self.J = np.zeros((E, q))
+        self.J[np.arange(E), ent_t] = 1.0
+        self._simple_J = E == q and bool(np.all(np.sort(ent_t) == np.arange(q)))
+        self._perm = np.argsort(ent_t) if self._simple_J else None
+        self.I_m = np.eye(m)
+        # user start values per free parameter
+        self.user_start = np.full(q, np.nan)
+        for k in np.flatnonzero(fr).tolist():
+            if not np.isnan(ustart[k]) and np.isnan(self.user_start[free[k] - 1]):
+                self.user_start[free[k] - 1] = ustart[k]
+        # definitions
+        self.def_names = list(pt.definitions)
+        self.def_trees = [compile_expression(e)[0] for e in pt.definitions.values()]
+        labels = par["label"].to_numpy()
+        self.label_rows = {str(lab): k for k, lab in enumerate(labels) if lab}
+        self.is_lv = np.array([v in set(pt.lv_names) for v in names])
+        self.std_lv_flag = False
+
+    # ------------------------------------------------------------------ matrices
+    def matrices(self, theta: Array, S_obs: Array | None = None) -> tuple[Array, Array]:
+        """RAM matrices A and S at ``theta`` (covariate block from ``S_obs`` if given)."""
+        A = self.A0.copy()
+        A[self.a_r, self.a_c] = theta[self.a_t]
+        S = self.S0.copy()
+        S[self.s_r, self.s_c] = theta[self.s_t]
+        S[self.s_c, self.s_r] = theta[self.s_t]
+        if S_obs is not None and len(self.exo_r):
+            S[self.exo_r, self.exo_c] = S_obs[self.exo_r, self.exo_c]
+            S[self.exo_c, self.exo_r] = S_obs[self.exo_r, self.exo_c]
+        return A, S
+
+    def set_exo(self, S_obs: Array) -> None:
+        """Fix the covariate (co)variances at the sample values of ``S_obs``."""
+        if len(self.exo_r):
+            self.S0[self.exo_r, self.exo_c] = S_obs[self.exo_r, self.exo_c]
+            self.S0[self.exo_c, self.exo_r] = S_obs[self.exo_r, self.exo_c]
+
+    def implied(self, theta: Array) -> tuple[Array, Array, Array]:
+        """``(Sigma, T, B)`` at ``theta`` (covariate block as last set by :meth:`set_exo`)."""
+        A, S = self.matrices(theta)
+        B = np.linalg.inv(self.I_m - A)
+        T = B[: self.p]
+        return T @ S @ T.T, T, B
+
+    def implied_all(self, theta: Array) -> Array:
+        """Model-implied covariance of all m variables (observed and latent)."""
+        A, S = self.matrices(theta)
+        B = np.linalg.inv(self.I_m - A)
+        return B @ S @ B.T
+
+    # ------------------------------------------------------------------ derivatives
+    def _uv(self, theta: Array) -> tuple[Array, Array, Array]:
+        A, S = self.matrices(theta)
+        B = np.linalg.inv(self.I_m - A)
+        T = B[: self.p]
+        G = B @ S @ T.T
+        Sigma = G[: self.p]
+        Z = np.concatenate([T, G.T], axis=1)
+        U = T[:, self.u_idx]
+        V = Z[:, self.v_idx] * self.v_scale
+        return Sigma, U, V
+
+    def _to_theta_vec(self, g: Array) -> Array:
+        if self._perm is not None:
+            return g[self._perm]
+        return self.J.T @ g
+
+    def _to_theta_mat(self, H: Array) -> Array:
+        if self._perm is not None:
+            return H[np.ix_(self._perm, self._perm)]
+        return self.J.T @ H @ self.J
+
+    def gradient(self, theta: Array, S_obs: Array) -> Array:
+        """Analytic gradient of F_ML with respect to the free parameters."""
+        Sigma, U, V = self._uv(theta)
+        Si = np.linalg.inv(Sigma)
+        W = Si @ (Sigma - S_obs) @ Si
+        return self._to_theta_vec(2.0 * np.einsum("pe,pe->e", W @ U, V))
+
+    def expected_hessian(self, theta: Array) -> Array:
+        """E[d2 F_ML] = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l); the information of one case is half of it."""
+        Sigma, U, V = self._uv(theta)
+        Si = np.linalg.inv(Sigma)
+        return self._hess(Si, U, V)
+
+    def _hess(self, Si: Array, U: Array, V: Array) -> Array:
+        SU = Si @ U
+        SV = Si @ V
+        Pvu = V.T @ SU
+        H = 2.0 * (Pvu * Pvu.T + (V.T @ SV) * (U.T @ SU))
+        return self._to_theta_mat(H)
+
+    # ------------------------------------------------------------------ starting values
+    def start_values(self, S_obs: Array) -> Array:
+        """Simple starting values in the spirit of lavaan's ``start = "simple"``.
+
+        Residual variances half the observed variance, latent variances from the marker indicator,
+        loadings from covariances with the marker, regressions and covariances 0; user
+        ``start()`` values and fixed values are kept.
+        """
+        theta = np.zeros(self.q)
+        p = self.p
+        diag = np.diag(S_obs)
+        # latent scale guesses
+        lv_var = np.full(self.m, 1.0)
+        markers: dict[int, tuple[int, float]] = {}
+        for k in range(self.n_par_rows):
+            if self.row_kind[k] == 0 and self.is_lv[self.row_c[k]] and self.row_free[k] == 0:
+                f, ind = int(self.row_c[k]), int(self.row_r[k])
+                val = self.A0[ind, f]
+                if val != 0 and f not in markers:
+                    markers[f] = (ind, val)
+        for f, (ind, val) in markers.items():
+            if ind < p:
+                lv_var[f] = max(0.5 * diag[ind] / (val * val), 1e-3)
+            else:
+                lv_var[f] = 0.05
+        for e in range(len(self.a_r)):
+            i, j, t = int(self.a_r[e]), int(self.a_c[e]), int(self.a_t[e])
+            if self.is_lv[j] and i < p:  # loading of an observed indicator
+                if j in markers and markers[j][0] < p:
+                    mk, val = markers[j]
+                    theta[t] = S_obs[i, mk] / (val * lv_var[j])
+                else:
+                    theta[t] = math.sqrt(max(0.5 * diag[i] / lv_var[j], 1e-6))
+            elif self.is_lv[j]:
+                theta[t] = 1.0
+        for e in range(len(self.s_r)):
+            i, j, t = int(self.s_r[e]), int(self.s_c[e]), int(self.s_t[e])
+            if i == j:
+                theta[t] = 0.5 * diag[i] if i < p else lv_var[i]
+        user = ~np.isnan(self.user_start)
+        theta[user] = self.user_start[user]
+        return theta
+
+    # ------------------------------------------------------------------ fitting
+    def fit_cov(
+        self,
+        S_obs: Array,
+        n: int,
+        start: Array | None = None,
+        *,
+        max_iter: int = 500,
+        tol: float = 1e-9,
+    ) -> tuple[Array, bool, int]:
+        """Minimise F_ML by Fisher scoring with step halving.
+
+        Parameters
+        ----------
+        S_obs
+            Sample covariance (divisor n) of ``self.ov_names``.
+        n
+            Sample size (unused by the estimates; kept for the signature of the bootstrap).
+        start
+            Starting ``theta`` (e.g. the full-sample estimate); default :meth:`start_values`.
+        max_iter, tol
+            Iteration cap; convergence when the largest Newton decrement component
+            ``|step|`` falls below ``tol * (1 + |theta|)`` or F stops decreasing by more than
+            ``tol**2`` relative.
+
+        Returns
+        -------
+        theta, converged, n_iter
+        """
+        self.set_exo(S_obs)
+        theta = (self.start_values(S_obs) if start is None else np.array(start, dtype=float)).copy()
+        _, ld_s = np.linalg.slogdet(S_obs)
+        p = self.p
+        I_m = self.I_m
+        A0, S0 = self.A0, self.S0
+        a_r, a_c, a_t, s_r, s_c, s_t = self.a_r, self.a_c, self.a_t, self.s_r, self.s_c, self.s_t
+        u_idx, v_idx, v_scale = self.u_idx, self.v_idx, self.v_scale
+
+        def state(th: Array) -> tuple[float, Array, Array, Array, Array] | None:
+            A = A0.copy()
+            A[a_r, a_c] = th[a_t]
+            S = S0.copy()
+            S[s_r, s_c] = th[s_t]
+            S[s_c, s_r] = th[s_t]
+            try:
+                B = np.linalg.inv(I_m - A)
+            except np.linalg.LinAlgError:
+                return None
+            T = B[:p]
+            TS = T @ S
+            Sigma = TS @ T.T
+            try:
+                L = np.linalg.cholesky(Sigma)
+            except np.linalg.LinAlgError:
+                return None
+            Li = np.linalg.inv(L)
+            Si = Li.T @ Li
+            F = 2.0 * np.log(np.diagonal(L)).sum() + np.einsum("ij,ij->", S_obs, Si) - ld_s - p
+            return float(F), Sigma, Si, T, B @ TS.T
+
+        st = state(theta)
+        if st is None:
+            theta = self.start_values(S_obs)
+            st = state(theta)
+            if st is None:
+                raise ConvergenceError(
+                    "the starting values give a model-implied covariance that is not positive definite",
+                    where="ML estimation",
+                    fix="give start() values or check the model",
+                )
+        F, Sigma, Si, T, G = st
+        converged = False
+        it = 0
+        while it < max_iter:
+            it += 1
+            Z = np.concatenate([T, G.T], axis=1)
+            U = T[:, u_idx]
+            V = Z[:, v_idx] * v_scale
+            W = Si @ (Sigma - S_obs) @ Si
+            g = self._to_theta_vec(2.0 * np.einsum("pe,pe->e", W @ U, V))
+            H = self._hess(Si, U, V)
+            try:
+                step = -np.linalg.solve(H, g)
+            except np.linalg.LinAlgError:
+                step = -np.linalg.lstsq(H, g, rcond=None)[0]
+            alpha = 1.0
+            accepted = False
+            for _ in range(30):
+                cand = theta + alpha * step
+                nst = state(cand)
+                if nst is not None and nst[0] <= F + 1e-12 * (1.0 + abs(F)):
+                    accepted = True
+                    break
+                alpha *= 0.5
+            if not accepted:
+                # no descent possible along the scoring direction: at the optimum up to rounding?
+                converged = bool(np.max(np.abs(step)) < 1e-6 * (1.0 + np.max(np.abs(theta))))
+                break
+            assert nst is not None
+            small = np.max(np.abs(alpha * step)) < tol * (1.0 + np.max(np.abs(theta)))
+            dF = F - nst[0]
+            theta = cand
+            F, Sigma, Si, T, G = nst
+            if small or (alpha == 1.0 and dF < tol * tol * (1.0 + abs(F))):
+                converged = True
+                break
+        return theta, converged, it
+
+    # ------------------------------------------------------------------ derived quantities
+    def vcov(self, theta: Array, n: int) -> Array:
+        """Covariance of the estimates from the expected information: (2 / n) H^{-1}."""
+        H = self.expected_hessian(theta)
+        try:
+            return (2.0 / n) * np.linalg.inv(H)
+        except np.linalg.LinAlgError:
+            return np.full_like(H, np.nan)
+
+    def row_values(self, theta: Array) -> Array:
+        """Estimate for every non-``:=`` table row (fixed values and covariate block included)."""
+        A, S = self.matrices(theta)
+        vals = np.where(self.row_kind == 0, A[self.row_r, self.row_c], S[self.row_r, self.row_c])
+        return vals
+
+    def _label_values(self, row_vals: Array) -> dict[str, float]:
+        return {lab: float(row_vals[k]) for lab, k in self.label_rows.items()}
+
+    def defined_from_rows(self, row_vals: Array) -> Array:
+        """Values of the ``:=`` parameters given the estimates of the table rows."""
+        env = self._label_values(row_vals)
+        out = np.empty(len(self.def_trees))
+        for i, (name, tree) in enumerate(zip(self.def_names, self.def_trees, strict=True)):
+            out[i] = eval_expression(tree, env)
+            env[name] = out[i]
+        return out
+
+    def defined(self, theta: Array) -> Array:
+        """Values of the ``:=`` parameters at ``theta`` (order of ``pt.definitions``)."""
+        return self.defined_from_rows(self.row_values(theta))
+
+    def defined_jacobian(self, theta: Array) -> Array:
+        """d defined / d theta by central differences (step 1e-6 scaled), shape (n_def, q)."""
+        k = len(self.def_trees)
+        Jd = np.zeros((k, self.q))
+        if k == 0:
+            return Jd
+        for t in range(self.q):
+            h = 1e-6 * max(1.0, abs(theta[t]))
+            tp = theta.copy()
+            tm = theta.copy()
+            tp[t] += h
+            tm[t] -= h
+            Jd[:, t] = (self.defined(tp) - self.defined(tm)) / (2 * h)
+        return Jd
+
+    def standardized_rows(self, theta: Array) -> tuple[Array, Array]:
+        """``(std_lv, std_all)`` for every non-``:=`` row (lavaan ``standardizedSolution`` rules).
+
+        std_all: loadings/regressions ``b * sd(cause) / sd(effect)`` with model-implied total SDs;
+        variances ``v / total variance``; covariances ``c / sqrt(v_i v_j)`` with the (residual)
+        variances of the ``S`` matrix.  std_lv: the same with observed variables' SD taken as 1.
+        """
+        A, S = self.matrices(theta)
+        B = np.linalg.inv(self.I_m - A)
+        C = B @ S @ B.T
+        sd_all = np.sqrt(np.clip(np.diag(C), 0, None))
+        sd_lv = np.where(self.is_lv, sd_all, 1.0)
+        sdiag = np.diag(S)
+        rs_all = np.sqrt(np.abs(sdiag))
+        rs_lv = np.where(self.is_lv, rs_all, 1.0)
+        r, c, kind = self.row_r, self.row_c, self.row_kind
+        val = np.where(kind == 0, A[r, c], S[r, c])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # A: effect of c on r
+            a_all = val * sd_all[c] / sd_all[r]
+            a_lv = val * sd_lv[c] / sd_lv[r]
+            v_all = np.where(r == c, val / (sd_all[r] ** 2), val / (rs_all[r] * rs_all[c]))
+            v_lv = np.where(r == c, val / (sd_lv[r] ** 2), val / (rs_lv[r] * rs_lv[c]))
+        std_all = np.where(kind == 0, a_all, v_all)
+        std_lv = np.where(kind == 0, a_lv, v_lv)
+        return std_lv, std_all
+
+    def standardized(self, theta: Array) -> Array:
+        """std_all for every table row, ``:=`` rows included (recomputed from standardized labels)."""
+        _, std_all = self.standardized_rows(theta)
+        return np.concatenate([std_all, self.defined_from_rows(std_all)])
