@@ -178,3 +178,173 @@ def test_check_missing_markers_are_missing_not_text() -> None:
     df.loc[1, "a1"] = "缺失"
     out = check_items(df, ["a1", "a2"], likert=(1, 5))
     assert out.n_dropped == 1 and math.isfinite(float(out.data["a1"].sum()))
+
+
+# ------------------------------------------------------------------------------------------ full run
+
+N_BOOT = 200
+
+
+@pytest.fixture(scope="module")
+def run():  # type: ignore[no-untyped-def]
+    from cbeclab.survey.workflow import run_survey
+
+    spec = load_survey_spec(EXAMPLE)
+    spec = spec.model_copy(
+        update={"bootstrap": spec.bootstrap.model_copy(update={"draws": N_BOOT, "n_jobs": 1})}
+    )
+    calls: list[tuple[int, int]] = []
+    res = run_survey(spec, progress=lambda d, t: calls.append((d, t)))
+    return spec, res, calls
+
+
+EXPECTED = {
+    "table1": [
+        "Construct",
+        "Item",
+        "EFA loading",
+        "Std. loading (CFA)",
+        "Loading ≥ threshold",
+        "Corrected item-total r",
+        "Alpha if item deleted",
+        "Cronbach's α",
+        "α passes",
+        "CR",
+        "CR passes",
+        "AVE",
+        "AVE passes",
+    ],
+    "table2": ["Construct", "AVE", "√AVE", "F1", "F2", "F3", "M", "Y", "√AVE > correlations"],
+    "table3": ["χ²/df", "RMSEA", "GFI", "NFI", "CFI", "IFI"],
+    "table4": [
+        "Hypothesis",
+        "Path",
+        "Estimate (unstd.)",
+        "Std. estimate",
+        "S.E.",
+        "C.R.",
+        "p",
+        "Sig.",
+        "Supported",
+    ],
+    "table5": [
+        "Model",
+        "Effect",
+        "Estimate (unstd.)",
+        "Std. estimate",
+        "CI lower",
+        "CI upper",
+        "Share of total effect (%)",
+        "Verdict",
+        "Zhao et al. (2010) type",
+    ],
+    "descriptives": ["Construct", "Item", "n", "Mean", "SD", "Skewness", "Kurtosis"],
+    "adequacy": ["Measure", "Value", "Threshold", "Passes", "Source of threshold"],
+    "htmt": ["Construct", "F1", "Y", "Passes"],
+}
+
+
+def test_all_tables_with_expected_columns(run) -> None:  # type: ignore[no-untyped-def]
+    _, res, calls = run
+    tabs = res.tables("en")
+    assert list(tabs)[:5] == ["table1", "table2", "table3", "table4", "table5"]
+    for key, cols in EXPECTED.items():
+        missing = [c for c in cols if c not in tabs[key].columns]
+        assert not missing, (key, missing)
+        assert len(tabs[key]) > 0, key
+    assert len(tabs["table1"]) == 24 and len(tabs["table2"]) == 5 and len(tabs["table4"]) == 7
+    assert len(tabs["table5"]) == 9  # three models x (indirect, direct, total)
+    assert calls and calls[-1] == (N_BOOT, N_BOOT)
+    assert any("SYNTHETIC" in w for w in res.warnings)
+
+
+def test_zh_headers(run) -> None:  # type: ignore[no-untyped-def]
+    _, res, _ = run
+    tabs = res.tables("zh")
+    assert "标准化载荷（CFA）" in tabs["table1"].columns
+    assert "临界比C.R." in tabs["table4"].columns
+    assert tabs["table3"].iloc[0, 0] == "模型指标值"
+
+
+def test_table_numbers_equal_public_functions(run) -> None:  # type: ignore[no-untyped-def]
+    from cbeclab.datasets.survey import synthetic_yongkang_survey
+    from cbeclab.measure.alpha import cronbach_alpha
+    from cbeclab.measure.kmo import kmo
+    from cbeclab.measure.reliability import composite_reliability
+    from cbeclab.measure.validity import fornell_larcker, htmt
+    from cbeclab.sem.model import Model
+
+    spec, res, _ = run
+    X = synthetic_yongkang_survey(n=233, seed=0).astype(float)  # the example CSV was written from this call
+    assert np.allclose(res.checked.data.to_numpy(), X.to_numpy())
+    t1 = res.tables("en")["table1"].set_index("Item")
+    for cs in spec.constructs.values():
+        a = cronbach_alpha(X[list(cs.items)])
+        first = next(iter(cs.items))
+        assert t1.loc[first, "Cronbach's α"] == a.raw_alpha
+        for item in cs.items:
+            assert t1.loc[item, "Corrected item-total r"] == a.item_stats.loc[item, "r_drop"]
+    cfa = Model(spec.measurement_syntax()).fit(X)
+    lam = cfa.params[cfa.params["op"] == "=~"]
+    for r in lam.itertuples():
+        assert t1.loc[r.rhs, "Std. loading (CFA)"] == pytest.approx(r.std_all, abs=1e-10)
+    rel = composite_reliability({c: lam.loc[lam["lhs"] == c, "std_all"].to_numpy() for c in spec.constructs})
+    for c, cs in spec.constructs.items():
+        first = next(iter(cs.items))
+        assert t1.loc[first, "CR"] == pytest.approx(rel.table.loc[c, "cr"], abs=1e-10)
+        assert t1.loc[first, "AVE"] == pytest.approx(rel.table.loc[c, "ave"], abs=1e-10)
+    t2 = res.tables("en")["table2"].set_index("Construct")
+    fl = res.fornell_larcker
+    assert fl.table.loc["Y", "F2"] == pytest.approx(t2.loc["Y", "F2"], abs=0)
+    assert t2.loc["F1", "F1"] == pytest.approx(np.sqrt(rel.table.loc["F1", "ave"]), abs=1e-10)
+    ref_fl = fornell_larcker(res.latent_corr, ave=dict(rel.table["ave"]))
+    assert np.allclose(ref_fl.table.to_numpy(), fl.table.to_numpy(), equal_nan=True, atol=1e-10)
+    ht = htmt(X, {c: list(cs.items) for c, cs in spec.constructs.items()})
+    assert res.tables("en")["htmt"].set_index("Construct").loc["Y", "M"] == pytest.approx(
+        ht.matrix.loc["Y", "M"]
+    )
+    assert res.tables("en")["adequacy"]["Value"].iloc[0] == kmo(X).overall
+    sem = Model(spec.full_syntax()).fit(X)
+    fm = sem.fit_measures()
+    t3 = res.tables("en")["table3"]
+    for key, name in (("rmsea", "RMSEA"), ("cfi", "CFI"), ("gfi", "GFI"), ("nfi", "NFI"), ("ifi", "IFI")):
+        assert t3.loc[0, name] == pytest.approx(fm[key], abs=1e-10)
+    t4 = res.tables("en")["table4"].set_index("Path")
+    for r in sem.params[sem.params["op"] == "~"].itertuples():
+        row = t4.loc[f"{r.rhs} → {r.lhs}"]
+        assert row["Estimate (unstd.)"] == pytest.approx(r.est, abs=1e-10)
+        assert row["C.R."] == pytest.approx(r.z, abs=1e-10)
+        assert row["p"] == pytest.approx(r.pvalue, abs=1e-12)
+
+
+def test_threshold_columns_follow_values(run) -> None:  # type: ignore[no-untyped-def]
+    _, res, _ = run
+    t1 = res.tables("en")["table1"]
+    firsts = t1[t1["Construct"] != ""]
+    for v, ok in zip(firsts["AVE"], firsts["AVE passes"]):
+        assert ok == ("yes" if v >= 0.5 else "no")
+    t3 = res.tables("en")["table3"]
+    assert t3.loc[2, "RMSEA"] == ("yes" if t3.loc[0, "RMSEA"] < 0.08 else "no")
+
+
+def test_to_dict_is_json_safe(run) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    _, res, _ = run
+    d = res.to_dict()
+    text = json.dumps(d, allow_nan=False)
+    assert "table5" in d["tables"] and d["data"]["n_used"] == 233
+    assert "SYNTHETIC" in text
+
+
+def test_listwise_count_reported_in_run() -> None:
+    from cbeclab.datasets.survey import synthetic_yongkang_survey
+    from cbeclab.survey.workflow import run_survey
+
+    spec = load_survey_spec(EXAMPLE).model_copy(update={"mediation": []})
+    df = synthetic_yongkang_survey(n=233, seed=0).astype(float)
+    df.iloc[[3, 10, 11], 2] = np.nan
+    res = run_survey(spec, data=df)
+    assert res.checked.n_dropped == 3 and res.checked.n_used == 230
+    assert any("listwise deletion removed 3" in w for w in res.warnings)
+    assert len(res.tables("en")["table5"]) == 0

@@ -14,8 +14,8 @@ Layouts (column keys; headers come from ``labels.yaml`` in ``en`` or ``zh``):
 * ``table3``: row (value / threshold / pass / source), one column per fit index (seed 000 Table 3 is laid
   out the same way);
 * ``table4``: hypothesis, path, estimate, std_estimate, se, cr_z, p, sig, supported;
-* ``table5``: hypothesis, model, effect, estimate, std_estimate, boot_se, z, ci_lower, ci_upper,
-  std_ci_lower, std_ci_upper, p, share_pct, verdict, typology, supported.
+* ``table5``: hypothesis, model, effect, estimate, std_estimate, se (delta method), z, p, boot_se,
+  ci_lower, ci_upper, std_ci_lower, std_ci_upper, share_pct, verdict, typology, supported.
 """
 
 from __future__ import annotations
@@ -240,33 +240,56 @@ def table4(res: SurveyResult, lang: str) -> pd.DataFrame:
 
 
 def table5(res: SurveyResult, lang: str) -> pd.DataFrame:
-    """Bootstrap mediation (seed 000 Table 5): three rows (indirect, direct, total) per model."""
+    """Bootstrap mediation (seed 000 Table 5): indirect, direct and total effect rows per model."""
     L = labels(lang)
     eff = res.effects
     rows = []
     for r in eff.itertuples(index=False):
         first = r.effect == "indirect"
+        name = L["effects"].get(str(r.effect), str(r.effect))
+        if r.effect == "specific":
+            name = f"{name}: {r.path}"
         rows.append(
             {
-                "hypothesis": (r.hypothesis or "") if first else "",
+                "hypothesis": r.hypothesis if first else "",
                 "model": r.model if first else "",
-                "effect": L["effects"].get(str(r.effect), str(r.effect)),
+                "effect": name,
                 "estimate": _f(r.est),
                 "std_estimate": _f(r.std_est),
-                "boot_se": _f(r.boot_se),
+                "se": _f(r.se),
                 "z": _f(r.z),
+                "p": _f(r.p),
+                "boot_se": _f(r.boot_se),
                 "ci_lower": _f(r.ci_lower),
                 "ci_upper": _f(r.ci_upper),
                 "std_ci_lower": _f(r.std_ci_lower),
                 "std_ci_upper": _f(r.std_ci_upper),
-                "p": _f(r.p),
                 "share_pct": _f(r.share_pct),
                 "verdict": L["verdicts"].get(str(r.verdict), str(r.verdict)) if first else "",
                 "typology": L["typology"].get(str(r.typology), str(r.typology)) if first else "",
                 "supported": _yn(r.verdict in ("full", "partial"), L) if first and r.hypothesis else "",
             }
         )
-    df = pd.DataFrame(rows)
+    cols = [
+        "hypothesis",
+        "model",
+        "effect",
+        "estimate",
+        "std_estimate",
+        "se",
+        "z",
+        "p",
+        "boot_se",
+        "ci_lower",
+        "ci_upper",
+        "std_ci_lower",
+        "std_ci_upper",
+        "share_pct",
+        "verdict",
+        "typology",
+        "supported",
+    ]
+    df = pd.DataFrame(rows, columns=cols)
     b = res.boot_info
     note = L["notes"]["table5"].format(
         ci=L["notes"]["ci_" + res.spec.bootstrap.ci],

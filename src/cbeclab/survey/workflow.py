@@ -11,7 +11,6 @@ Source: seed 000 (Zhu & Lu), §4.1–4.5 and Tables 1–5.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings as _warnings
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cbeclab.errors import CbecWarning, ModelError
+from cbeclab.errors import CbecWarning
 from cbeclab.io.readers import read_table
 from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
 from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
@@ -30,6 +29,9 @@ from cbeclab.measure.efa import EFAResult, efa
 from cbeclab.measure.kmo import KMOResult, kmo
 from cbeclab.measure.reliability import ReliabilityResult, composite_reliability
 from cbeclab.measure.validity import FornellLarckerResult, HTMTResult, fornell_larcker, htmt
+from cbeclab.sem.bootstrap import BootstrapResult, bootstrap
+from cbeclab.sem.mediation import MediationResult, mediation
+from cbeclab.sem.model import SEMResult
 from cbeclab.survey.checks import CheckedItems, check_items
 from cbeclab.survey.spec import SurveySpec
 from cbeclab.survey.thresholds import Threshold, thresholds_for
@@ -55,12 +57,13 @@ class SurveyResult:
     bartlett: BartlettResult
     efa: EFAResult | None
     alpha: dict[str, AlphaResult]
-    cfa: Any  # cbeclab.sem.SEMResult of the measurement model
+    cfa: SEMResult  # the measurement model (one factor a construct, factors correlated)
     reliability: ReliabilityResult
     fornell_larcker: FornellLarckerResult
     htmt_result: HTMTResult
-    sem: Any  # cbeclab.sem.SEMResult of the structural model
-    mediation: tuple[Any, ...]  # one cbeclab.sem.mediation result per spec.mediation entry
+    sem: SEMResult  # measurement + structural model
+    bootstrap: BootstrapResult | None  # one bootstrap of the structural model, shared by all mediations
+    mediation: tuple[MediationResult, ...]  # one per spec.mediation entry
     thresholds: dict[str, Threshold]
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
@@ -173,9 +176,10 @@ class SurveyResult:
 
     @property
     def boot_info(self) -> dict[str, Any]:
-        if not self.mediation:
+        b = self.bootstrap
+        if b is None:
             return {"n_boot": 0, "n_failed": 0, "seed": self.spec.seed}
-        return _boot_info(self.mediation[0], self.spec.seed)
+        return {"n_boot": b.n_boot, "n_failed": b.n_failed, "seed": b.seed}
 
     # ------------------------------------------------------------------ outputs
     def tables(self, lang: str | None = None) -> dict[str, pd.DataFrame]:
@@ -226,15 +230,17 @@ _EFFECT_COLS = [
     "hypothesis",
     "model",
     "effect",
+    "path",
     "est",
     "std_est",
-    "boot_se",
+    "se",
     "z",
+    "p",
+    "boot_se",
     "ci_lower",
     "ci_upper",
     "std_ci_lower",
     "std_ci_upper",
-    "p",
     "share_pct",
     "verdict",
     "typology",
@@ -254,12 +260,38 @@ def latent_correlations(params: pd.DataFrame, factors: list[str]) -> pd.DataFram
     return m
 
 
-def _effects_frame(m: Any, spec: Any) -> pd.DataFrame:
-    return m.table(spec)  # replaced once cbeclab.sem.mediation.mediation lands
-
-
-def _boot_info(m: Any, seed: int) -> dict[str, Any]:
-    return {"n_boot": m.n_boot, "n_failed": m.n_failed, "seed": seed}
+def _effects_frame(m: MediationResult, med: Any) -> pd.DataFrame:
+    """Table 5 rows of one mediation model: indirect (summed, then specific chains), direct, total."""
+    e = m.effects
+    e = e[(e["x"] == med.x) & (e["y"] == med.y)]
+    order = {"indirect": 0, "direct": 2, "total": 3}
+    key = [order[str(k)] + (1 if sp else 0) for k, sp in zip(e["effect"], e["specific"])]
+    e = e.assign(_k=key).sort_values("_k", kind="stable")
+    v = m.verdicts[(m.verdicts["x"] == med.x) & (m.verdicts["y"] == med.y)]
+    verdict = str(v["verdict"].iloc[0]) if len(v) else ""
+    typ = str(v["typology"].iloc[0]) if len(v) else ""
+    out = pd.DataFrame(
+        {
+            "hypothesis": med.hypothesis or "",
+            "model": med.label,
+            "effect": np.where(e["specific"], "specific", e["effect"]),
+            "path": e["path"].to_numpy(),
+            "est": e["est"].to_numpy(),
+            "std_est": e["std_est"].to_numpy(),
+            "se": e["se"].to_numpy(),
+            "z": e["z"].to_numpy(),
+            "p": e["pvalue"].to_numpy(),
+            "boot_se": e["boot_se"].to_numpy(),
+            "ci_lower": e["ci_lower"].to_numpy(),
+            "ci_upper": e["ci_upper"].to_numpy(),
+            "std_ci_lower": e["std_ci_lower"].to_numpy(),
+            "std_ci_upper": e["std_ci_upper"].to_numpy(),
+            "share_pct": 100.0 * e["share"].to_numpy(dtype=float),
+            "verdict": verdict,
+            "typology": typ,
+        }
+    )
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -301,8 +333,6 @@ def run_survey(
     ModelError
         A model cannot be fitted.
     """
-    from cbeclab.sem.model import Model
-
     timings: dict[str, float] = {}
     notes: list[str] = []
     th = thresholds_for(spec.thresholds)
@@ -325,7 +355,7 @@ def run_survey(
 
     desc = describe_items(X)
     k = kmo(X)
-    b = bartlett_sphericity(X)
+    bart = bartlett_sphericity(X)
     t = _timed(timings, "descriptives_kmo_bartlett", t)
 
     efa_res: EFAResult | None = None
@@ -341,12 +371,14 @@ def run_survey(
     alphas = {c: cronbach_alpha(X[list(cs.items)]) for c, cs in spec.constructs.items()}
     t = _timed(timings, "alpha", t)
 
+    from cbeclab.sem.model import Model
+
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always", CbecWarning)
         cfa = Model(spec.measurement_syntax()).fit(X)
         by_c = {c: list(cs.items) for c, cs in spec.constructs.items()}
         lam = cfa.params[cfa.params["op"] == "=~"]
-        loadings = {c: lam.loc[lam["lhs"] == c, "std_all"].to_numpy(dtype=float) for c in by_c}
+        loadings = {c: lam.loc[lam["lhs"] == c, "std_all"].astype(float) for c in by_c}
         rel = composite_reliability(loadings)
         phi = latent_correlations(cfa.params, list(by_c))
         fl = fornell_larcker(phi, ave={str(k): float(v) for k, v in rel.table["ave"].items()})
@@ -356,19 +388,42 @@ def run_survey(
         sem = Model(spec.full_syntax()).fit(X)
         t = _timed(timings, "sem", t)
 
-        meds = tuple(_run_mediation(spec, sem, X, progress) for _ in [0] if spec.mediation)
-        t = _timed(timings, "bootstrap_mediation", t)
+        boot: BootstrapResult | None = None
+        meds: tuple[MediationResult, ...] = ()
+        if spec.mediation:
+            bs = spec.bootstrap
+            boot = bootstrap(
+                spec.full_syntax(),
+                X,
+                n_boot=bs.draws,
+                seed=spec.seed,
+                ci=bs.ci,
+                level=bs.level,
+                scheduler=spec.scheduler,
+                n_jobs=bs.n_jobs,
+                progress=progress,
+            )
+            t = _timed(timings, "bootstrap", t)
+            meds = tuple(
+                mediation(
+                    sem, X, x=m.x, y=m.y, mediators=m.m, boot=boot, ci=bs.ci, level=bs.level, seed=spec.seed
+                )
+                for m in spec.mediation
+            )
+        t = _timed(timings, "mediation", t)
     for w in caught:
         notes.append(str(w.message))
     for r in (cfa, sem):
-        notes.extend(str(w) for w in getattr(r, "warnings", ()) or ())
+        notes.extend(str(w) for w in r.warnings)
+    for m in meds:
+        notes.extend(m.notes)
 
     return SurveyResult(
         spec=spec,
         checked=checked,
         descriptives=desc,
         kmo=k,
-        bartlett=b,
+        bartlett=bart,
         efa=efa_res,
         alpha=alphas,
         cfa=cfa,
@@ -376,19 +431,9 @@ def run_survey(
         fornell_larcker=fl,
         htmt_result=ht,
         sem=sem,
+        bootstrap=boot,
         mediation=meds,
         thresholds=th,
         warnings=tuple(dict.fromkeys(notes)),
         timings=timings,
     )
-
-
-def _run_mediation(spec: SurveySpec, sem: Any, X: pd.DataFrame, progress: ProgressFn | None) -> Any:
-    raise ModelError("mediation is not wired yet", where="run_survey")
-
-
-def _isfinite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
