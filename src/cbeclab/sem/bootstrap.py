@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from cbeclab.errors import CbecWarning, SpecError
-from cbeclab.sem.resample import BLOCK, block_covariances
+from cbeclab.sem.resample import BLOCK, _one_blas_thread, block_covariances
 
 CIMethod = Literal["bc", "perc"]
 ProgressFn = Callable[[int, int], None]
@@ -324,9 +324,16 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     conv = np.zeros(m, dtype=bool)
     nit = np.zeros(m, dtype=np.int64)
     errors: list[tuple[int, str]] = []
+    fits = _fit_block_batched(cm, spec, start, stop) if hasattr(cm, "fit_many") else None
+    set_exo = getattr(getattr(cm, "cm", None), "set_exo", None)
     for i in range(m):
         try:
-            th, ok, it = cm.fit_cov(covs[i], n, start=spec.theta0)
+            if fits is not None:
+                th, ok, it = fits[0][i], bool(fits[1][i]), int(fits[2][i])
+                if set_exo is not None:
+                    set_exo(covs[i])  # standardization uses this draw's covariate block
+            else:
+                th, ok, it = cm.fit_cov(covs[i], n, start=spec.theta0)
             nit[i] = int(it)
             if not ok:
                 continue
@@ -345,6 +352,27 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     return ChunkOut(start, stop, theta, std, dfn, dstd, conv, nit, tuple(errors))
 
 
+def _fit_block_batched(
+    cm: Any, spec: RefitSpec, start: int, stop: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched refits of draws ``start .. stop-1``, always one whole RNG block per batch.
+
+    A block's draws are fitted together whatever the chunking, so each draw sees the same arithmetic
+    (and gives the same bits) in one process, N processes or a Dask cluster.
+    """
+    n = spec.X.shape[0]
+    th, cv, it = [], [], []
+    for blk in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+        b0 = blk * BLOCK
+        covs = block_covariances(spec.X, spec.seed, b0, b0 + BLOCK, ddof=spec.cov_ddof)
+        t, c, k = cm.fit_many(covs, n, spec.theta0)
+        lo, hi = max(start, b0) - b0, min(stop, b0 + BLOCK) - b0
+        th.append(t[lo:hi])
+        cv.append(c[lo:hi])
+        it.append(k[lo:hi])
+    return np.concatenate(th), np.concatenate(cv), np.concatenate(it)
+
+
 def _chunks(n_boot: int, chunk: int) -> list[tuple[int, int]]:
     return [(s, min(s + chunk, n_boot)) for s in range(0, n_boot, chunk)]
 
@@ -361,8 +389,10 @@ def _pool_init() -> None:
 
 def _iter_local(spec: RefitSpec, ranges: list[tuple[int, int]], n_jobs: int) -> Iterable[ChunkOut]:
     if n_jobs <= 1 or len(ranges) <= 1:
-        for s, e in ranges:
-            yield run_chunk(spec, s, e)
+        # one BLAS thread: threaded BLAS on 30x30 matrices is many times slower, not faster
+        with _one_blas_thread():
+            for s, e in ranges:
+                yield run_chunk(spec, s, e)
         return
     import multiprocessing as mp
 
@@ -717,6 +747,13 @@ class SemRefitter:
 
     def fit_cov(self, S: np.ndarray, n: int, start: np.ndarray | None = None) -> tuple[np.ndarray, bool, int]:
         return self.cm.fit_cov(S, n, start=start, tol=self.tol)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        # a batched ``fit_many(covs, n, start)`` of the core model is used when it exists
+        if name == "fit_many" and hasattr(self.__dict__.get("cm"), "fit_many"):
+            cm, tol = self.__dict__["cm"], self.__dict__["tol"]
+            return lambda covs, n, start: cm.fit_many(covs, n, start, tol=tol)
+        raise AttributeError(name)
 
     def standardized(self, theta: np.ndarray) -> np.ndarray:
         """std.all of every table row, then the ``:=`` parameters on that scale."""
