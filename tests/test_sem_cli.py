@@ -1,0 +1,45 @@
+"""``cbeclab sem`` command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cbeclab.cli import main
+from cbeclab.datasets.classic import holzinger_swineford
+
+FIX = Path(__file__).parent / "fixtures"
+HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+
+
+def test_sem_cli_writes_json(tmp_path: Path) -> None:
+    model = tmp_path / "m.lav"
+    model.write_text(HS)
+    data = tmp_path / "hs.csv"
+    holzinger_swineford().to_csv(data, index=False)
+    out = tmp_path / "out.json"
+    r = CliRunner().invoke(main, ["sem", str(model), str(data), "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "Test statistic" in r.output
+    doc = json.loads(out.read_text())
+    ref = json.loads((FIX / "sem_hs_cfa.json").read_text())
+    assert abs(doc["fit"]["chisq"] - ref["fit"]["chisq"]) < 1e-3
+    assert set(doc["params"][0]) == {
+        "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper"
+    }  # fmt: skip
+    assert doc["params"][0]["z"] is None  # fixed loading
+    r2 = CliRunner().invoke(main, ["sem", str(model), str(data), "--std-lv", "--json", str(out)])
+    assert r2.exit_code == 0
+    assert json.loads(out.read_text())["params"][0]["se"] > 0
+
+
+def test_sem_cli_error_is_one_line(tmp_path: Path) -> None:
+    model = tmp_path / "m.lav"
+    model.write_text("visual =~ x1 + x2 + xx3\n")
+    data = tmp_path / "hs.csv"
+    holzinger_swineford().to_csv(data, index=False)
+    r = CliRunner().invoke(main, ["sem", str(model), str(data)])
+    assert r.exit_code == 2
+    assert "unknown variable 'xx3'" in r.output and "Traceback" not in r.output
