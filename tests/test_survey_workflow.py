@@ -348,3 +348,77 @@ def test_listwise_count_reported_in_run() -> None:
     assert res.checked.n_dropped == 3 and res.checked.n_used == 230
     assert any("listwise deletion removed 3" in w for w in res.warnings)
     assert len(res.tables("en")["table5"]) == 0
+
+
+def _synthetic() -> pd.DataFrame:
+    from cbeclab.datasets.survey import synthetic_yongkang_survey
+
+    return synthetic_yongkang_survey(n=233, seed=0)
+
+
+def _spec_with(paths: list[str], mediation: list[dict]) -> object:
+    raw = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    raw["model"] = {"paths": paths}
+    raw["mediation"] = mediation
+    raw["hypotheses"] = {}
+    raw["bootstrap"] = {"draws": 60, "n_jobs": 1}
+    return survey_spec_from_dict(raw, base_dir=EXAMPLE.parent, source="t.yaml")
+
+
+@pytest.mark.parametrize(
+    ("kind", "paths", "n_specific"),
+    [
+        ("parallel", ["F1 -> F3", "F1 -> M", "F3 -> Y", "M -> Y", "F1 -> Y"], 2),
+        ("serial", ["F1 -> F3", "F3 -> M", "F1 -> M", "M -> Y", "F1 -> Y", "F3 -> Y"], 3),
+    ],
+)
+def test_parallel_and_serial_mediation(kind: str, paths: list[str], n_specific: int) -> None:
+    from cbeclab.survey.workflow import run_survey
+
+    spec = _spec_with(paths, [{"x": "F1", "m": ["F3", "M"], "y": "Y", "kind": kind}])
+    res = run_survey(spec, data=_synthetic())
+    t5 = res.tables("en")["table5"]
+    spec_rows = t5[t5["Effect"].str.startswith("Specific indirect")]
+    assert len(spec_rows) == n_specific
+    assert len(t5) == n_specific + 3
+    eff = res.mediation[0].effects
+    ind = eff[(eff["effect"] == "indirect") & ~eff["specific"]].iloc[0]
+    assert t5["Estimate (unstd.)"].iloc[0] == ind["est"] and t5["CI upper"].iloc[0] == ind["ci_upper"]
+
+
+def test_mediation_needs_its_paths() -> None:
+    from cbeclab.survey.workflow import run_survey
+
+    spec = _spec_with(["F1 -> M", "F1 -> Y"], [{"x": "F1", "m": "M", "y": "Y"}])
+    with pytest.raises(SpecError, match="M -> Y") as ei:
+        run_survey(spec, data=_synthetic())
+    assert ei.value.where == "t.yaml: field mediation.0"
+
+
+def test_unreachable_scheduler_is_a_spec_error() -> None:
+    from cbeclab.survey.workflow import run_survey
+
+    spec = _spec_with(["F1 -> M", "M -> Y", "F1 -> Y"], [{"x": "F1", "m": "M", "y": "Y"}])
+    spec = spec.model_copy(update={"scheduler": "tcp://127.0.0.1:9"})  # type: ignore[attr-defined]
+    pytest.importorskip("distributed")  # load its config defaults before overriding one of them
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(SpecError, match="cannot reach the Dask scheduler"):
+            run_survey(spec, data=_synthetic())  # type: ignore[arg-type]
+
+
+def test_dask_scheduler_gives_the_local_draws() -> None:
+    distributed = pytest.importorskip("distributed")
+    from cbeclab.survey.workflow import run_survey
+
+    spec = _spec_with(["F1 -> M", "M -> Y", "F1 -> Y"], [{"x": "F1", "m": "M", "y": "Y"}])
+    X = _synthetic()
+    local = run_survey(spec, data=X)  # type: ignore[arg-type]
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = run_survey(spec.model_copy(update={"scheduler": cluster.scheduler_address}), data=X)  # type: ignore[attr-defined]
+    a, b = local.tables("en")["table5"], remote.tables("en")["table5"]
+    for col in ("CI lower", "CI upper", "Bootstrap S.E."):
+        assert np.allclose(a[col].to_numpy(dtype=float), b[col].to_numpy(dtype=float), atol=1e-12, rtol=0)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cbeclab.errors import CbecWarning
+from cbeclab.errors import CbecWarning, SpecError
 from cbeclab.io.readers import read_table
 from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
 from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
@@ -390,19 +390,31 @@ def run_survey(
 
         boot: BootstrapResult | None = None
         meds: tuple[MediationResult, ...] = ()
+        if not sem.converged:
+            notes.append("the structural model did not converge; treat its estimates with caution")
         if spec.mediation:
+            _check_mediation_paths(spec, sem.params)
             bs = spec.bootstrap
-            boot = bootstrap(
-                spec.full_syntax(),
-                X,
-                n_boot=bs.draws,
-                seed=spec.seed,
-                ci=bs.ci,
-                level=bs.level,
-                scheduler=spec.scheduler,
-                n_jobs=bs.n_jobs,
-                progress=progress,
-            )
+            try:
+                boot = bootstrap(
+                    spec.full_syntax(),
+                    X,
+                    n_boot=bs.draws,
+                    seed=spec.seed,
+                    ci=bs.ci,
+                    level=bs.level,
+                    scheduler=spec.scheduler,
+                    n_jobs=bs.n_jobs,
+                    progress=progress,
+                )
+            except (OSError, TimeoutError) as exc:
+                if spec.scheduler is None:
+                    raise
+                raise SpecError(
+                    f"cannot reach the Dask scheduler {spec.scheduler!r} ({type(exc).__name__}: {exc})",
+                    where=f"{spec.source}: field scheduler",
+                    fix="start it (`dask scheduler` and `dask worker ADDRESS`) or run without --scheduler",
+                ) from None
             t = _timed(timings, "bootstrap", t)
             meds = tuple(
                 mediation(
@@ -437,3 +449,23 @@ def run_survey(
         warnings=tuple(dict.fromkeys(notes)),
         timings=timings,
     )
+
+
+def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:
+    """Every link a mediation hypothesis needs must be a regression of the structural model."""
+    reg = params[params["op"] == "~"]
+    edges = set(zip(reg["rhs"].astype(str), reg["lhs"].astype(str)))
+    for i, med in enumerate(spec.mediation):
+        if med.design == "serial":
+            chain = [med.x, *med.m, med.y]
+            need = list(zip(chain[:-1], chain[1:]))
+        else:
+            need = [(med.x, m) for m in med.m] + [(m, med.y) for m in med.m]
+        missing = [f"{a} -> {b}" for a, b in need if (a, b) not in edges]
+        if missing:
+            raise SpecError(
+                f"mediation {med.label} ({med.design}) needs the path(s) {', '.join(missing)}, "
+                "which the structural model does not contain",
+                where=f"{spec.source}: field mediation.{i}",
+                fix="add the path(s) to `model` or correct the mediation entry",
+            )
