@@ -26,7 +26,15 @@ import yaml
 
 from cbeclab.errors import SpecError
 
-__all__ = ["Diagnosis", "Measure", "Recommendation", "load_recommendations", "recommend"]
+__all__ = [
+    "Diagnosis",
+    "Measure",
+    "Recommendation",
+    "build_diagnosis",
+    "load_recommendations",
+    "recommend",
+    "recommendations_frame",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -357,3 +365,103 @@ def recommendations_frame(recs: Sequence[Recommendation], lang: str = "en") -> p
         ],
         columns=["id", "category", "measure", "why", "citation"],
     )
+
+
+def build_diagnosis(
+    *,
+    modes: Any = None,
+    empowerment: Any = None,
+    subsystems: Any = None,
+    synergy: Any = None,
+    factors: Any = None,
+    entity: Any = None,
+) -> Diagnosis:
+    """Collect the keys of a :class:`Diagnosis` (with evidence texts) from the diagnose results.
+
+    Parameters
+    ----------
+    modes
+        :class:`~cbeclab.diagnose.modes.ModeRanking` -> ``mode``.
+    empowerment
+        :class:`~cbeclab.diagnose.empowerment.EmpowermentResult` (last row) -> ``weakest_dimension``,
+        ``weakest_element``, ``empowerment_pattern``.
+    subsystems
+        :class:`~cbeclab.diagnose.subsystems4.FourSubsystemResult` (latest period of ``entity``, default
+        the first entity) -> ``coupling_D``, ``lagging_subsystem``, ``top_obstacle``.
+    synergy
+        A number, or a frame from :func:`cbeclab.diagnose.stages.latest_stage` / ``synergy_stage``
+        (row of ``entity``, latest period) -> ``synergy``, ``stage``.
+    factors
+        :class:`~cbeclab.diagnose.factors.FactorSummary` -> significant / non-significant / mediated roles.
+    """
+    kw: dict[str, Any] = {}
+    ev: dict[str, dict[str, str]] = {}
+    if modes is not None:
+        top = modes.top
+        kw["mode"] = top.key
+        ev["mode"] = {
+            "en": f"{top.en}: score {top.score:g} of {top.max_score:g}",
+            "zh": f"{top.zh}：得分 {top.score:g}/{top.max_score:g}",
+        }
+    if empowerment is not None:
+        row = empowerment.table.iloc[-1]
+        w = str(row["weakest"])
+        kw["weakest_dimension"] = w
+        kw["empowerment_pattern"] = str(row["pattern"])
+        n = len(empowerment.dimensions)
+        ev["weakest_dimension"] = {
+            "en": f"U {float(row[f'U_{w}']):.3f}, lowest of {n}",
+            "zh": f"得分 {float(row[f'U_{w}']):.3f}，{n} 个维度中最低",
+        }
+        ev["empowerment_pattern"] = {
+            "en": f"D {float(row['D']):.3f}, C {float(row['C']):.3f}, min U {float(row['min_U']):.3f}",
+            "zh": f"D {float(row['D']):.3f}，C {float(row['C']):.3f}，最低维度 {float(row['min_U']):.3f}",
+        }
+        if "weakest_element" in empowerment.table and row.get("weakest_element") is not None:
+            kw["weakest_element"] = str(row["weakest_element"])
+    if subsystems is not None:
+        latest = subsystems.latest()
+        if len(latest):
+            pick = latest[latest["entity"] == entity] if entity is not None else latest.iloc[:1]
+            if pick.empty:
+                raise SpecError(
+                    f"entity {entity!r} is not in the panel",
+                    where="entity",
+                    fix=f"use one of {list(latest['entity'])}",
+                )
+            r = pick.iloc[0]
+            kw["coupling_D"] = float(r["D"])
+            kw["lagging_subsystem"] = str(r["lagging"])
+            n = len(subsystems.subsystems)
+            ev["coupling_D"] = {
+                "en": f"{r['entity']} {r['period']}, {r['grade_en']}",
+                "zh": f"{r['entity']} {r['period']}，{r['grade_zh']}",
+            }
+            ev["lagging_subsystem"] = {
+                "en": f"U {float(r['U_lagging']):.3f}, lowest of {n} in {r['period']}",
+                "zh": f"得分 {float(r['U_lagging']):.3f}，{r['period']} 年 {n} 个子系统中最低",
+            }
+            if isinstance(r.get("top_dimension"), str):
+                kw["top_obstacle"] = str(r["top_dimension"])
+                ev["top_obstacle"] = {
+                    "en": f"obstacle degree {float(r['top_dimension_obstacle']):.3f}, the largest",
+                    "zh": f"障碍度 {float(r['top_dimension_obstacle']):.3f}，最大",
+                }
+    if synergy is not None:
+        if isinstance(synergy, int | float):
+            kw["synergy"] = float(synergy)
+        else:
+            frame = synergy
+            have = frame[frame["synergy"].notna()]
+            if entity is not None and "entity" in have:
+                have = have[have["entity"] == entity]
+            if len(have):
+                r = have.iloc[-1] if entity is not None else have.iloc[0]
+                kw["synergy"] = float(r["synergy"])
+                kw["stage"] = None if r.get("stage") is None else str(r["stage"])
+                ev["synergy"] = {"en": f"{r['entity']} {r['period']}", "zh": f"{r['entity']} {r['period']}"}
+    if factors is not None:
+        kw["significant_roles"] = tuple(factors.significant_roles)
+        kw["nonsignificant_roles"] = tuple(factors.nonsignificant_roles)
+        kw["mediated_roles"] = tuple(factors.mediated_roles)
+    return Diagnosis(**kw, evidence=ev)
