@@ -67,6 +67,14 @@ def _n(x: Any, digits: int = 3) -> str:
     return "n/a" if not math.isfinite(f) else f"{f:.{digits}f}"
 
 
+def _f(x: Any) -> float:
+    """float, with None / missing / text -> NaN."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _pct(x: Any) -> str:
     f = float(x)
     return "n/a" if not math.isfinite(f) else f"{f:.1%}"
@@ -257,10 +265,10 @@ def summarize_factors(
         if miss:
             raise DataError(f"mediation table lacks columns {miss}", where="mediation")
         for _, vr in verd.iterrows():
-            lo = float(vr.get("indirect_ci_lower", np.nan))
-            hi = float(vr.get("indirect_ci_upper", np.nan))
-            dlo = float(vr.get("direct_ci_lower", np.nan))
-            dhi = float(vr.get("direct_ci_upper", np.nan))
+            lo = _f(vr.get("indirect_ci_lower", np.nan))
+            hi = _f(vr.get("indirect_ci_upper", np.nan))
+            dlo = _f(vr.get("direct_ci_lower", np.nan))
+            dhi = _f(vr.get("direct_ci_upper", np.nan))
             i_sig = bool(np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0))
             d_sig = bool(np.isfinite(dlo) and np.isfinite(dhi) and (dlo > 0 or dhi < 0))
             med = vr.get("mediators") if "mediators" in verd.columns else None
@@ -270,9 +278,9 @@ def summarize_factors(
                     x=str(vr["x"]),
                     y=str(vr["y"]),
                     mediators=med,
-                    direct=float(vr["direct"]),
-                    indirect=float(vr["indirect"]),
-                    total=float(vr["total"]),
+                    direct=_f(vr["direct"]),
+                    indirect=_f(vr["indirect"]),
+                    total=_f(vr["total"]),
                     indirect_ci_lower=lo,
                     indirect_ci_upper=hi,
                     indirect_significant=i_sig,

@@ -233,19 +233,34 @@ def _stage_bounds(stage_thresholds: Any) -> dict[str, dict[str, Any]]:
     return {s["key"]: s for s in rules["stages"]}
 
 
-def _evidence(d: Diagnosis, key: str, lang: str) -> str:
+def _evidence(d: Diagnosis, key: str, lang: str, show: bool = True) -> str:
+    if not show:
+        return ""
     e = d.evidence.get(key) or {}
     t = e.get(lang) or e.get("en")
     return f" ({t})" if t else ""
 
 
-def _eval(c: Mapping[str, Any], d: Diagnosis, stages: Mapping[str, Any]) -> tuple[bool, str, str]:
+def _subparts(
+    conds: Sequence[Mapping[str, Any]], d: Diagnosis, stages: Mapping[str, Any]
+) -> list[tuple[bool, str, str]]:
+    """Evaluate sub-conditions; a key's evidence is shown once (on its last condition)."""
+    keys = [s.get("key") for s in conds]
+    return [
+        _eval(s, d, stages, evidence=not (s.get("key") is not None and s.get("key") in keys[i + 1 :]))
+        for i, s in enumerate(conds)
+    ]
+
+
+def _eval(
+    c: Mapping[str, Any], d: Diagnosis, stages: Mapping[str, Any], evidence: bool = True
+) -> tuple[bool, str, str]:
     if "all" in c:
-        parts = [_eval(s, d, stages) for s in c["all"]]
+        parts = _subparts(c["all"], d, stages)
         ok = all(p[0] for p in parts)
         return ok, " and ".join(p[1] for p in parts), "且".join(p[2] for p in parts)
     if "any" in c:
-        parts = [_eval(s, d, stages) for s in c["any"]]
+        parts = _subparts(c["any"], d, stages)
         hit = [p for p in parts if p[0]]
         shown = hit or parts
         return bool(hit), " or ".join(p[1] for p in shown), "或".join(p[2] for p in shown)
@@ -269,9 +284,9 @@ def _eval(c: Mapping[str, Any], d: Diagnosis, stages: Mapping[str, Any]) -> tupl
         s = sym if ok else _NOT[c["op"]]
         return (
             ok,
-            f"{lab['en']} {_num(float(v))} {s} {_num(tval)}{tlab_en}{_evidence(d, key, 'en')}",
+            f"{lab['en']} {_num(float(v))} {s} {_num(tval)}{tlab_en}{_evidence(d, key, 'en', evidence)}",
             f"{lab['zh']} {_num(float(v))} {s.replace('<=', '≤').replace('>=', '≥')} {_num(tval)}{tlab_zh}"
-            f"{_evidence(d, key, 'zh')}",
+            f"{_evidence(d, key, 'zh', evidence)}",
         )
     if key in _LISTS:
         vals = [str(x) for x in (v or ())]
@@ -285,13 +300,17 @@ def _eval(c: Mapping[str, Any], d: Diagnosis, stages: Mapping[str, Any]) -> tupl
         listed = ", ".join(vals) if vals else "none"
         return (
             ok,
-            f"{lab['en']}: {listed}{_evidence(d, key, 'en')}",
-            f"{lab['zh']}：{listed}{_evidence(d, key, 'zh')}",
+            f"{lab['en']}: {listed}{_evidence(d, key, 'en', evidence)}",
+            f"{lab['zh']}：{listed}{_evidence(d, key, 'zh', evidence)}",
         )
     if v is None:
         return False, f"{lab['en']} not available", f"{lab['zh']}缺失"
     ok = str(v) in {str(x) for x in c["in"]} if "in" in c else str(v) == str(c.get("eq"))
-    return ok, f"{lab['en']} = {v}{_evidence(d, key, 'en')}", f"{lab['zh']} = {v}{_evidence(d, key, 'zh')}"
+    return (
+        ok,
+        f"{lab['en']} = {v}{_evidence(d, key, 'en', evidence)}",
+        f"{lab['zh']} = {v}{_evidence(d, key, 'zh', evidence)}",
+    )
 
 
 def recommend(
@@ -409,9 +428,13 @@ def build_diagnosis(
         kw["weakest_dimension"] = w
         kw["empowerment_pattern"] = str(row["pattern"])
         n = len(empowerment.dimensions)
+        from cbeclab.diagnose.empowerment import load_empowerment_rules
+
+        dn = {str(x["key"]): x for x in load_empowerment_rules().get("dimensions", [])}
+        wn = dn.get(w, {"en": w, "zh": w})
         ev["weakest_dimension"] = {
-            "en": f"U {float(row[f'U_{w}']):.3f}, lowest of {n}",
-            "zh": f"得分 {float(row[f'U_{w}']):.3f}，{n} 个维度中最低",
+            "en": f"{wn['en']}, U {float(row[f'U_{w}']):.3f}, lowest of {n}",
+            "zh": f"{wn['zh']}，得分 {float(row[f'U_{w}']):.3f}，{n} 个维度中最低",
         }
         ev["empowerment_pattern"] = {
             "en": f"D {float(row['D']):.3f}, C {float(row['C']):.3f}, min U {float(row['min_U']):.3f}",
@@ -437,15 +460,20 @@ def build_diagnosis(
                 "en": f"{r['entity']} {r['period']}, {r['grade_en']}",
                 "zh": f"{r['entity']} {r['period']}，{r['grade_zh']}",
             }
+            nm = getattr(subsystems, "names", {}) or {}
+            ln = nm.get(str(r["lagging"]), {"en": str(r["lagging"]), "zh": str(r["lagging"])})
             ev["lagging_subsystem"] = {
-                "en": f"U {float(r['U_lagging']):.3f}, lowest of {n} in {r['period']}",
-                "zh": f"得分 {float(r['U_lagging']):.3f}，{r['period']} 年 {n} 个子系统中最低",
+                "en": f"{ln['en']}, U {float(r['U_lagging']):.3f}, lowest of {n} in {r['period']}",
+                "zh": f"{ln['zh']}，得分 {float(r['U_lagging']):.3f}，{r['period']} 年 {n} 个子系统中最低",
             }
             if isinstance(r.get("top_dimension"), str):
                 kw["top_obstacle"] = str(r["top_dimension"])
+                on = nm.get(
+                    str(r["top_dimension"]), {"en": str(r["top_dimension"]), "zh": str(r["top_dimension"])}
+                )
                 ev["top_obstacle"] = {
-                    "en": f"obstacle degree {float(r['top_dimension_obstacle']):.3f}, the largest",
-                    "zh": f"障碍度 {float(r['top_dimension_obstacle']):.3f}，最大",
+                    "en": f"{on['en']}, obstacle degree {float(r['top_dimension_obstacle']):.3f}, the largest",
+                    "zh": f"{on['zh']}，障碍度 {float(r['top_dimension_obstacle']):.3f}，最大",
                 }
     if synergy is not None:
         if isinstance(synergy, int | float):
