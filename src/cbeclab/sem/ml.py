@@ -33,6 +33,9 @@ Fast path for bootstrap (5,000 refits)::
     cm.defined(theta)        # values of the := parameters, as a numpy array
 
 ``S_boot`` must be the (divisor n) covariance of the observed variables in ``cm.ov_names`` order.
+With exogenous covariates (``fixed.x``) their (co)variances come from the last ``S`` given to
+``fit_cov`` / ``set_exo`` (``Model.compile()`` after a fit presets them from the fitted data), so
+``standardized`` after a refit uses that resample's covariate block, as lavaan's bootstrap does.
 All index arrays are built once in :class:`CompiledModel`; one warm-started refit of a 24-indicator,
 5-factor model takes well under a millisecond per Fisher step.
 
@@ -61,7 +64,7 @@ Array = NDArray[Any]
 _dgetrf = lapack.dgetrf
 _dgetri = lapack.dgetri
 _dpotrf = lapack.dpotrf
-_dpotri = lapack.dpotri
+_dtrtri = lapack.dtrtri
 _dpotrs = lapack.dpotrs
 
 
@@ -318,9 +321,9 @@ class CompiledModel:
         for A[i,j], S[c,d]: 2 [B_jc R2_di + B_jd R2_ci] (halved when c = d); for S, S: 0.
         """
         E = len(self.u_idx)
-        MW = P.T @ (W @ P)
-        # Wuv*Svu + Wvv*Suu + Wuu*Svv + Wvu*Suv: blocks of MW times the block-swapped M, summed
-        X = MW * np.roll(M, E, axis=(0, 1))
+        # Wuv*Svu + Wvv*Suu + Wuu*Svv + Wvu*Suv = block sums of ([V U]' W [V U]) * M
+        Psw = np.concatenate([P[:, E:], P[:, :E]], axis=1)
+        X = (Psw.T @ (W @ Psw)) * M
         H = H_exp - 2.0 * X.reshape(2, E, 2, E).sum(axis=(0, 2))
         if len(self._ia):
             R1 = G @ W @ T
@@ -424,11 +427,10 @@ class CompiledModel:
         c, info = _dpotrf(Sigma, lower=0)
         if info != 0:
             return None
-        Si, info = _dpotri(c, lower=0)
+        ci, info = _dtrtri(c, lower=0)
         if info != 0:
             return None
-        Si = np.triu(Si)
-        Si = Si + Si.T - np.diag(np.diagonal(Si))
+        Si = ci @ ci.T  # Sigma = c'c  ->  Sigma^-1 = c^-1 c^-T
         F = 2.0 * np.log(np.diagonal(c)).sum() + np.einsum("ij,ij->", S_obs, Si) - ld_s - self.p
         return float(F), Sigma, Si, T, B @ TS.T, B, S
 

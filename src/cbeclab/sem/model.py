@@ -315,10 +315,20 @@ class Model:
         self.fixed_x = fixed_x
         self.ci_level = ci_level
         self.partable = build_partable(syntax, std_lv=std_lv, fixed_x=fixed_x)
+        self._last_S: Array | None = None
 
     def compile(self, ov_names: Sequence[str] | None = None) -> CompiledModel:
-        """Precompute the index structures for repeated fits (see :mod:`cbeclab.sem.ml`)."""
-        return CompiledModel(self.partable, ov_names)
+        """Precompute the index structures for repeated fits (see :mod:`cbeclab.sem.ml`).
+
+        After :meth:`fit`, the covariate block (``fixed.x``) is preset from the fitted data, so
+        ``standardized`` / ``defined`` / ``implied`` work before any ``fit_cov``; ``fit_cov(S)``
+        resets it from ``S``.
+        """
+        cm = CompiledModel(self.partable, ov_names)
+        if self._last_S is not None:
+            order = [self.partable.ov_names.index(v) for v in cm.ov_names]
+            cm.set_exo(self._last_S[np.ix_(order, order)])
+        return cm
 
     # -------------------------------------------------------------- data handling
     def _unknown(self, missing: list[str], columns: Sequence[str]) -> ModelSyntaxError:
@@ -437,6 +447,7 @@ class Model:
         else:
             raise DataError("nothing to fit", where="fit()", fix="pass data=DataFrame or cov=..., nobs=...")
         _check_pd(S, ov)
+        self._last_S = S
         cm = self.compile()
         theta, converged, n_iter = _estimate(cm, S, n, start)
         return _build_result(self, cm, theta, S, n, n_dropped, converged, n_iter)
