@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.survey.checks import check_items
@@ -422,3 +424,26 @@ def test_dask_scheduler_gives_the_local_draws() -> None:
     a, b = local.tables("en")["table5"], remote.tables("en")["table5"]
     for col in ("CI lower", "CI upper", "Bootstrap S.E."):
         assert np.allclose(a[col].to_numpy(dtype=float), b[col].to_numpy(dtype=float), atol=1e-12, rtol=0)
+
+
+@given(
+    st.integers(min_value=3, max_value=40),
+    st.integers(min_value=0, max_value=10_000),
+    st.sampled_from([(1, 5), (1, 7), (0, 10)]),
+)
+@settings(max_examples=40, deadline=None)
+def test_check_property_in_range_passes_out_of_range_fails(
+    n: int, seed: int, likert: tuple[int, int]
+) -> None:
+    lo, hi = likert
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(rng.integers(lo, hi + 1, size=(n, 3)), columns=["q1", "q2", "q3"])
+    df.iloc[0] = [lo, lo, lo]
+    df.iloc[1] = [hi, hi, hi]  # no constant item
+    out = check_items(df, ["q1", "q2", "q3"], likert=(lo, hi), reverse=["q3"])
+    assert out.n_used == n and out.n_dropped == 0
+    assert np.array_equal(out.data["q3"].to_numpy(), lo + hi - df["q3"].to_numpy())
+    row = int(rng.integers(0, n))
+    df.iloc[row, 1] = hi + 1
+    with pytest.raises(DataError, match=f"rows {row + 2}"):
+        check_items(df, ["q1", "q2", "q3"], likert=(lo, hi))

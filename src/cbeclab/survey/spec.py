@@ -150,8 +150,8 @@ class ModelSpec(_Strict):
         out = []
         for p in self.paths or []:
             m = _PATH.match(p)
-            assert m is not None  # checked by the validator
-            out.append((m.group(1), m.group(2)))
+            if m is not None:  # always true: checked by the validator
+                out.append((m.group(1), m.group(2)))
         return out
 
 
@@ -186,7 +186,8 @@ class MediationSpec(_Strict):
 
     @property
     def label(self) -> str:
-        return " -> ".join([self.x, *self.m, self.y])
+        """``x → m → y`` (as printed in Table 5)."""
+        return " → ".join([self.x, *self.m, self.y])
 
 
 class BootstrapSpec(_Strict):
@@ -312,8 +313,7 @@ class SurveySpec(_Strict):
             return "\n".join(f"{y} ~ " + " + ".join(xs) for y, xs in by_y.items())
         if self.model.syntax:
             return self.model.syntax.strip()
-        assert self.model.file is not None
-        p = self.resolve(self.model.file)
+        p = self.resolve(self.model.file or "")
         try:
             return p.read_text(encoding="utf-8-sig").strip()
         except FileNotFoundError:
