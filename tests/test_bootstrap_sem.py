@@ -109,3 +109,21 @@ def test_sem_draws_identical_across_process_counts() -> None:
     d = one.to_dict()
     json.dumps(d)
     assert d["n_boot"] == 300 and d["n_failed"] == 0 and d["params"][0]["lhs"] == "m"
+
+
+@pytest.mark.parametrize("which", ["latent", "path"])
+def test_batched_standardization_matches_core_per_draw(which: str) -> None:
+    F = FIX[which]
+    data = pd.read_csv(FIXDIR / F["data"])
+    ff = full_fit(F["syntax"], data)
+    ref = SemCompiler(ff.compiler.syntax, ff.compiler.ov_names)()
+    cm = ref.cm
+    from cbeclab.sem.resample import block_covariances
+
+    covs = block_covariances(ff.X, 4, 0, 40)
+    thetas = np.array([cm.fit_cov(covs[i], ff.X.shape[0], start=ff.theta)[0] for i in range(40)])
+    std, dfn = ref.post_many(thetas, covs)
+    for i in range(40):
+        cm.set_exo(covs[i])
+        np.testing.assert_allclose(std[i], cm.standardized(thetas[i]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(dfn[i], cm.defined(thetas[i]), rtol=1e-12, atol=1e-14)
