@@ -19,6 +19,9 @@ CASES = {
     "hs_cfa_stdlv": (holzinger_swineford, True),
     "poldem": (political_democracy, False),
     "mediation": (lambda: pd.read_csv(FIX / "sem_mediation_data.csv"), False),
+    "second_order": (holzinger_swineford, False),
+    "mimic": (holzinger_swineford, False),
+    "poldem_stdlv": (political_democracy, True),
 }
 #: fit measures compared relatively (they scale with n)
 RELATIVE = {"chisq", "baseline_chisq", "logl", "unrestricted_logl", "aic", "bic", "bic2", "cn_05", "cn_01"}
@@ -93,6 +96,7 @@ def test_fit_measures_agree(case: tuple[dict, object]) -> None:
 def test_r2_agrees(case: tuple[dict, object]) -> None:
     ref, res = case
     r2 = pd.Series(ref["r2"], dtype=float)
+    assert res.nobs == ref["nobs"]
     assert set(r2.index) == set(res.r2.index)
     assert np.abs(res.r2[r2.index].to_numpy() - r2.to_numpy()).max() < 1e-3
 

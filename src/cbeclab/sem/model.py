@@ -222,11 +222,7 @@ class SEMResult:
                     lines.append(f"  {r['lhs']} {r['op']}")
                     last = r["lhs"]
                 name = r["rhs"] if op in ("=~", "~", "~~cov") else r["lhs"]
-                if (
-                    op == "~~var"
-                    and r["lhs"] in self.partable.ov_names
-                    and r["lhs"] not in self.partable.ov_x
-                ):
+                if op == "~~var" and r["lhs"] in self.r2.index:  # residual variance: endogenous
                     name = "." + str(name)
                 if r["label"]:
                     name = f"{name} ({r['label']})" if op != ":=" else f"{name}"
