@@ -447,3 +447,22 @@ def test_check_property_in_range_passes_out_of_range_fails(
     df.iloc[row, 1] = hi + 1
     with pytest.raises(DataError, match=f"rows {row + 2}"):
         check_items(df, ["q1", "q2", "q3"], likert=(lo, hi))
+
+
+def test_chinese_headers_via_column_and_ascii_ids() -> None:
+    df = _frame().rename(columns={"a1": "题1", "a2": "题2"})
+    out = check_items(df, ["a1", "a2"], likert=(1, 5), columns={"a1": "题1", "a2": "题2"})
+    assert list(out.data.columns) == ["a1", "a2"]
+    bad = df.astype(object)
+    bad.loc[0, "题2"] = "x"
+    with pytest.raises(DataError) as ei:
+        check_items(bad, ["a1", "a2"], likert=(1, 5), columns={"a1": "题1", "a2": "题2"}, source="f.csv")
+    assert ei.value.where == "f.csv: column 题2"
+    s = survey_spec_from_dict(
+        _mini(constructs={"A": {"items": {"q1": {"column": "题1"}, "q2": {}}}, "B": {"items": ["b1", "b2"]}})
+    )
+    assert s.item_columns == {"q1": "题1", "q2": "q2", "b1": "b1", "b2": "b2"}
+    with pytest.raises(SpecError, match="ASCII"):
+        survey_spec_from_dict(
+            _mini(constructs={"企业": {"items": ["a1", "a2"]}, "B": {"items": ["b1", "b2"]}})
+        )

@@ -8,7 +8,7 @@ the first respondent is row 2.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,7 @@ def check_items(
     missing: str = "listwise",
     reverse: Sequence[str] = (),
     source: str = "data",
+    columns: Mapping[str, str] | None = None,
 ) -> CheckedItems:
     """Validate the item columns of ``raw`` and return them as a clean float matrix.
 
@@ -104,6 +105,9 @@ def check_items(
         Reverse-keyed items.
     source
         File name used in messages.
+    columns
+        ``item -> column header`` when the file's headers differ from the item ids (e.g. Chinese
+        headers); the returned frame uses the item ids.
 
     Raises
     ------
@@ -111,7 +115,8 @@ def check_items(
         With the column, the first offending rows and a fix.
     """
     cols = [str(c) for c in raw.columns]
-    absent = [i for i in items if i not in raw.columns]
+    col = {i: (columns or {}).get(i, i) for i in items}
+    absent = [col[i] for i in items if col[i] not in raw.columns]
     if absent:
         parts = []
         for a in absent:
@@ -126,15 +131,16 @@ def check_items(
     lo, hi = likert
     out: dict[str, pd.Series] = {}
     for item in items:
-        num, bad = to_number(raw[item])
+        name = col[item]
+        num, bad = to_number(raw[name])
         if bool(bad.any()):
             pos = np.flatnonzero(bad.to_numpy())
             shown = ", ".join(
-                f"row {r} ({raw[item].iloc[p]!r})" for r, p in zip(_rows(pos[:SHOW]), pos[:SHOW])
+                f"row {r} ({raw[name].iloc[p]!r})" for r, p in zip(_rows(pos[:SHOW]), pos[:SHOW])
             )
             raise DataError(
                 f"{len(pos)} non-numeric answer(s): {shown}" + (" ..." if len(pos) > SHOW else ""),
-                where=f"{source}: column {item}",
+                where=f"{source}: column {name}",
                 fix=f"code every answer as a number from {lo:g} to {hi:g} (leave a cell empty if unanswered)",
             )
         x = num.to_numpy(dtype=float)
@@ -145,7 +151,7 @@ def check_items(
             raise DataError(
                 f"{outside.size} answer(s) outside the Likert range [{lo:g}, {hi:g}] in rows {_list(rows)} "
                 f"(values {', '.join(f'{v:g}' for v in bad_vals)})",
-                where=f"{source}: column {item}",
+                where=f"{source}: column {name}",
                 fix="correct the entries, declare missing codes (e.g. 99) as empty cells, or change `likert` in the spec",
             )
         out[item] = pd.Series(x, index=raw.index)
@@ -157,7 +163,8 @@ def check_items(
         rows = _rows(np.flatnonzero(incomplete))
         by_item = data.isna().sum()
         worst = ", ".join(
-            f"{k} ({int(v)})" for k, v in by_item[by_item > 0].sort_values(ascending=False).head(SHOW).items()
+            f"{col[str(k)]} ({int(v)})"
+            for k, v in by_item[by_item > 0].sort_values(ascending=False).head(SHOW).items()
         )
         if missing == "error":
             raise DataError(
@@ -183,7 +190,7 @@ def check_items(
         raise DataError(
             f"constant item(s): every kept respondent gave the same answer ({vals}); "
             "correlations, reliability and factor models are undefined",
-            where=f"{source}: column {const[0]}",
+            where=f"{source}: column {col[const[0]]}",
             fix="drop the item from its construct in the spec or check the data entry",
         )
     rev = tuple(str(r) for r in reverse)

@@ -50,7 +50,7 @@ __all__ = [
     "survey_spec_from_dict",
 ]
 
-_NAME = re.compile(r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_.\u4e00-\u9fff]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _PATH = re.compile(r"^\s*(.+?)\s*(?:->|→)\s*(.+?)\s*$")
 
 
@@ -60,18 +60,20 @@ class _Strict(BaseModel):
 
 def _check_name(name: str, what: str) -> str:
     if not _NAME.match(name):
+        where = "`column:` (the file's header) and " if what == "item" else ""
         raise ValueError(
-            f"{what} name {name!r} cannot be used in model syntax "
-            "(start with a letter, then letters, digits, '_' or '.')"
+            f"{what} name {name!r} cannot be used in model syntax (start with an ASCII letter, then letters, "
+            f"digits, '_' or '.'); use a short ASCII id such as Q1 and put the original in {where}`zh:`"
         )
     return name
 
 
 class ItemSpec(_Strict):
-    """One questionnaire item: display texts and whether it is reverse-keyed."""
+    """One questionnaire item: display texts, its column in the file (default: the item id), reverse-keyed."""
 
     en: str | None = None
     zh: str | None = None
+    column: str | None = None
     reverse: bool = False
 
 
@@ -295,6 +297,11 @@ class SurveySpec(_Strict):
     def item_construct(self) -> dict[str, str]:
         """``item -> construct``."""
         return {i: c for c, spec in self.constructs.items() for i in spec.items}
+
+    @property
+    def item_columns(self) -> dict[str, str]:
+        """``item id -> column header in the data file`` (the id itself unless ``column:`` is given)."""
+        return {i: s.column or i for c in self.constructs.values() for i, s in c.items.items()}
 
     @property
     def reversed_items(self) -> list[str]:

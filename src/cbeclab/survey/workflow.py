@@ -351,7 +351,13 @@ def run_survey(
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
         notes.append("the responses are SYNTHETIC (generated), not real questionnaires")
     checked = check_items(
-        raw, spec.items, likert=spec.likert, missing=spec.missing, reverse=spec.reversed_items, source=source
+        raw,
+        spec.items,
+        likert=spec.likert,
+        missing=spec.missing,
+        reverse=spec.reversed_items,
+        source=source,
+        columns=spec.item_columns,
     )
     notes.extend(checked.notes)
     X = checked.data
