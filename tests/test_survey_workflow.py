@@ -339,17 +339,25 @@ def test_to_dict_is_json_safe(run) -> None:  # type: ignore[no-untyped-def]
     assert "SYNTHETIC" in text
 
 
-def test_listwise_count_reported_in_run() -> None:
+def test_listwise_count_reported_in_run(tmp_path: Path) -> None:
     from cbeclab.datasets.survey import synthetic_yongkang_survey
     from cbeclab.survey.workflow import run_survey
 
-    spec = load_survey_spec(EXAMPLE).model_copy(update={"mediation": []})
+    spec = load_survey_spec(EXAMPLE)
+    spec = spec.model_copy(update={"mediation": [], "efa": spec.efa.model_copy(update={"enabled": False})})
     df = synthetic_yongkang_survey(n=233, seed=0).astype(float)
     df.iloc[[3, 10, 11], 2] = np.nan
     res = run_survey(spec, data=df)
     assert res.checked.n_dropped == 3 and res.checked.n_used == 230
     assert any("listwise deletion removed 3" in w for w in res.warnings)
-    assert len(res.tables("en")["table5"]) == 0
+    tabs = res.tables("en")
+    assert len(tabs["table5"]) == 0 and len(tabs["efa"]) == 0 and "EFA loading" not in tabs["table1"].columns
+    assert res.bootstrap is None and res.boot_info["n_boot"] == 0
+    from cbeclab.survey.report import write_survey_outputs
+
+    paths = write_survey_outputs(res, tmp_path, "en")
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "Dropped listwise (missing answers)</th><td>3<" in html and "Table 5" in html
 
 
 def _synthetic() -> pd.DataFrame:

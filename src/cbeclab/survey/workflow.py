@@ -434,7 +434,10 @@ def run_survey(
             )
         t = _timed(timings, "mediation", t)
     for w in caught:
-        notes.append(str(w.message))
+        if issubclass(w.category, CbecWarning):
+            notes.append(str(w.message))
+        else:  # not ours to summarise: pass it on unchanged
+            _warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for r in (cfa, sem):
         notes.extend(str(w) for w in r.warnings)
     for m in meds:
