@@ -142,11 +142,6 @@ def test_coupling_coordination_from_indicators_by_hand() -> None:
 
 
 def test_coupling_coordination_entropy_weights_runs() -> None:
-    pytest.importorskip("cbeclab.evaluate.weights", reason="evaluate not available")
-    from cbeclab.evaluate import weights as wmod
-
-    if not hasattr(wmod, "compute_weights"):
-        pytest.skip("compute_weights not landed yet")
     X = panel().assign(c=[0.5, 1.0, 3.0, 4.0])
     r = coupling_coordination(X, {"T": {"a": "+"}, "K": {"b": "-", "c": "+"}})
     assert r.weights is not None and "K" in r.weights.details
