@@ -157,11 +157,8 @@ class SurveyResult:
 
     @property
     def fit(self) -> dict[str, Any]:
-        """``fit_measures()`` of the structural model, plus ``chisq_df`` if the SEM module omits it."""
-        fm = dict(self.sem.fit_measures())
-        if fm.get("chisq_df") is None and fm.get("df"):
-            fm["chisq_df"] = fm["chisq"] / fm["df"]
-        return fm
+        """``fit_measures()`` of the structural model (lavaan names, e.g. ``chisq_df``, ``rmsea_ci_lower``)."""
+        return dict(self.sem.fit_measures())
 
     @property
     def paths(self) -> pd.DataFrame:
