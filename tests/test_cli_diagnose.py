@@ -121,3 +121,24 @@ def test_bad_json_and_missing_spec(tmp_path: Path) -> None:
 def test_help_lists_the_command() -> None:
     r = CliRunner().invoke(main, ["diagnose", "--help"])
     assert r.exit_code == 0 and "--lang" in r.output and "--out" in r.output
+
+
+def test_example_files_are_what_the_generator_writes(tmp_path: Path) -> None:
+    import importlib.util
+
+    import pandas as pd
+
+    from cbeclab.diagnose import example_panel
+
+    shipped = pd.read_csv(EXAMPLE / "panel.csv")
+    fresh = example_panel().reset_index()
+    pd.testing.assert_frame_equal(shipped, fresh, check_exact=False, rtol=1e-12, check_dtype=False)
+    spec = importlib.util.spec_from_file_location("make_example", EXAMPLE / "make_example.py")
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(mod)
+    sem = json.loads((EXAMPLE / "sem_seed000_tables.json").read_text(encoding="utf-8"))
+    assert [(p["lhs"], p["rhs"], p["est"], p["pvalue"]) for p in sem["params"]] == [
+        (y, x, e, p) for y, x, e, _, _, p in mod.TABLE4
+    ]
+    assert "transcribed" in sem["note"]

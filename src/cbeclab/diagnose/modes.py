@@ -483,6 +483,17 @@ _OPS = {
 }
 
 
+def _fmt_value(value: Any) -> Any:
+    """Plain number text for reasons: 10948.4, 0.4034, 8000 (never scientific notation)."""
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if value.is_integer():
+        return int(value)
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.4g}"
+
+
 @dataclass(frozen=True)
 class ModeRule:
     """One scoring rule: ``field op threshold`` adds ``points`` when it holds."""
@@ -502,7 +513,7 @@ class ModeRule:
         return bool(_OPS[self.op][0](value, self.threshold))
 
     def text(self, value: Any, lang: str = "en") -> str:
-        v = f"{value:.4g}" if isinstance(value, float) else value
+        v = _fmt_value(value)
         return self.reason.get(lang, self.reason["en"]).format(value=v, threshold=self.threshold)
 
 

@@ -375,6 +375,15 @@ _L = {
 }
 
 
+def _dim_name(key: str, lang: str) -> str:
+    from cbeclab.diagnose.empowerment import load_empowerment_rules
+
+    for d in load_empowerment_rules().get("dimensions", []):
+        if str(d["key"]) == key:
+            return str(d.get(lang, key))
+    return key
+
+
 def _ul(items: Any) -> str:
     from cbeclab.render.html import esc
 
@@ -405,13 +414,20 @@ def render_diagnosis_html(report: DiagnosisReport, lang: str | None = None) -> s
         summary += [
             (L["cluster"], report.cluster.name_zh if zh else report.cluster.name),
             (L["pattern"], row["pattern_zh"] if zh else row["pattern_en"]),
-            (L["weakest"], row["weakest"]),
+            (L["weakest"], _dim_name(str(row["weakest"]), lg)),
         ]
     d = report.diagnosis
     if d is not None and d.coupling_D is not None:
-        summary += [(L["D"], f"{d.coupling_D:.3f}"), (L["lagging"], d.lagging_subsystem)]
+        names = getattr(report.subsystems, "names", {}) or {}
+        lag_name = names.get(str(d.lagging_subsystem), {}).get(lg, d.lagging_subsystem)
+        summary += [(L["D"], f"{d.coupling_D:.3f}"), (L["lagging"], lag_name)]
     if d is not None and d.synergy is not None:
-        summary += [(L["synergy"], f"{d.synergy:.3f}"), (L["stage"], d.stage)]
+        stage = d.stage
+        if report.synergy is not None and stage is not None:
+            hit = report.synergy[report.synergy["stage"] == stage]
+            if len(hit):
+                stage = hit[f"stage_{lg}"].iloc[0]
+        summary += [(L["synergy"], f"{d.synergy:.3f}"), (L["stage"], stage)]
     sections.append(Section(L["summary"], kv_table_html(summary), anchor="summary"))
 
     if report.modes is not None:
