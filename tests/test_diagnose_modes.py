@@ -277,3 +277,20 @@ def test_bad_rule_file(tmp_path: Path) -> None:
     )
     with pytest.raises(SpecError, match="not a profile field"):
         load_mode_rules(p)
+
+
+def test_sensitivity_to_estimates() -> None:
+    # Guangzhou's CBEC firm count is an order-of-magnitude estimate (6,000); at the agglomeration
+    # benchmark (8,000) the top mode would change, and the ranking says so.
+    r = rank_modes("guangzhou")
+    assert [(x["field"], x["alternative"], x["top_mode"]) for x in r.sensitivity] == [
+        ("cbec_firms", 8000, "industrial_agglomeration")
+    ]
+    assert any("sensitive to an estimate: cbec_firms" in n for n in r.notes)
+    # only estimated fields are probed: the same profile with nothing estimated reports nothing
+    p = load_city_profile("guangzhou")
+    firm = make_city_profile(p.values.model_dump(), name="Guangzhou, all values taken as exact")
+    assert rank_modes(firm).sensitivity == ()
+    assert rank_modes("hangzhou").sensitivity == ()
+    # a flagged value moved across the threshold really gives the reported top mode
+    assert rank_modes(p.replace(cbec_firms=8000)).top.key == "industrial_agglomeration"

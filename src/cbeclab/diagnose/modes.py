@@ -656,6 +656,7 @@ class ModeRanking:
     close_call: bool
     estimates: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    sensitivity: tuple[dict[str, Any], ...] = ()
 
     @property
     def top(self) -> ModeScore:
@@ -714,39 +715,13 @@ class ModeRanking:
                 for m in self.ranking
             ],
             "suggestions": [dict(s) for s in self.suggestions],
+            "sensitivity": [dict(x) for x in self.sensitivity],
             "notes": list(self.notes),
         }
 
 
-def rank_modes(
-    profile: CityProfile | PathLike | Mapping[str, Any], rules: PathLike | None = None
-) -> ModeRanking:
-    """Rank seed 003's five development modes for a city profile.
-
-    Parameters
-    ----------
-    profile
-        A :class:`CityProfile`, a profile file / bundled name, or a mapping (see :func:`load_city_profile`).
-    rules
-        Optional path to a modes YAML (default: the bundled ``rules/modes.yaml``).
-
-    Returns
-    -------
-    ModeRanking
-        Modes ranked best first; each with score, normalised score, every rule with its reason and
-        numbers, unmet preconditions; suggestions (seed 003 §3) attached to the top mode.
-
-    Examples
-    --------
-    >>> r = rank_modes("hangzhou")
-    >>> r.top.key, r.top.score, r.top.max_score
-    ('industrial_agglomeration', 10.0, 10.0)
-
-    Checked against: hand calculation of every rule on the bundled profiles and at each rule's
-    threshold (tests/test_diagnose_modes.py).
-    """
-    prof = profile if isinstance(profile, CityProfile) else load_city_profile(profile)
-    modes, close = load_mode_rules(rules)
+def _score_modes(prof: CityProfile, modes: Sequence[Mode]) -> list[ModeScore]:
+    """Score and rank every mode for one profile (no suggestions, no sensitivity)."""
     scored: list[tuple[Mode, float, int, list[RuleHit]]] = []
     for m in modes:
         hits = []
@@ -793,6 +768,88 @@ def rank_modes(
                 unmet_preconditions=tuple(h for h in hits if h.required and not h.fired),
             )
         )
+    return ranking
+
+
+def _across(rule: ModeRule, value: Any) -> Any:
+    """A value on the other side of ``rule``'s threshold (None when there is none in range)."""
+    meta = CITY_FIELDS[rule.field]
+    t = rule.threshold
+    if meta["type"] == "bool":
+        return not value
+    if meta["type"] == "choice":
+        return t if value != t else next(c for c in meta["choices"] if c != t)
+    if value is None:
+        return None
+    eps = 1 if meta["type"] == "int" else 1e-6 * max(1.0, abs(float(t)))
+    held = rule.holds(value)
+    if rule.op in ("ge", "gt"):
+        new = (t - eps if rule.op == "ge" else t) if held else (t if rule.op == "ge" else t + eps)
+    elif rule.op in ("le", "lt"):
+        new = (t + eps if rule.op == "le" else t) if held else (t if rule.op == "le" else t - eps)
+    else:
+        new = t + eps if held else t
+    return new if meta["lo"] <= new <= meta["hi"] else None
+
+
+def _sensitivity(prof: CityProfile, modes: Sequence[Mode], top: str) -> list[dict[str, Any]]:
+    """Estimated fields whose value, moved across one of its rule thresholds, changes the top mode."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, Any]] = set()
+    for m in modes:
+        for r in m.rules:
+            if r.field not in prof.estimates or r.field not in CITY_FIELDS:
+                continue
+            cur = prof.value(r.field)
+            alt = _across(r, cur)
+            if alt is None or (r.field, alt) in seen:
+                continue
+            seen.add((r.field, alt))
+            try:
+                other = prof.replace(**{r.field: alt})
+            except SpecError:
+                continue
+            new_top = _score_modes(other, modes)[0].key
+            if new_top != top:
+                out.append(
+                    {"field": r.field, "value": cur, "alternative": alt, "rule": r.id, "top_mode": new_top}
+                )
+    return out
+
+
+def rank_modes(
+    profile: CityProfile | PathLike | Mapping[str, Any], rules: PathLike | None = None
+) -> ModeRanking:
+    """Rank seed 003's five development modes for a city profile.
+
+    Parameters
+    ----------
+    profile
+        A :class:`CityProfile`, a profile file / bundled name, or a mapping (see :func:`load_city_profile`).
+    rules
+        Optional path to a modes YAML (default: the bundled ``rules/modes.yaml``).
+
+    Returns
+    -------
+    ModeRanking
+        Modes ranked best first; each with score, normalised score, every rule with its reason and
+        numbers, unmet preconditions; suggestions (seed 003 §3) attached to the top mode;
+        ``sensitivity``: estimated profile values that, moved just across one of their rule
+        thresholds, would change the top mode (a robustness check on the estimates).
+
+    Examples
+    --------
+    >>> r = rank_modes("hangzhou")
+    >>> r.top.key, r.top.score, r.top.max_score
+    ('industrial_agglomeration', 10.0, 10.0)
+
+    Checked against: hand calculation of every rule on the bundled profiles and at each rule's
+    threshold (tests/test_diagnose_modes.py).
+    """
+    prof = profile if isinstance(profile, CityProfile) else load_city_profile(profile)
+    modes, close = load_mode_rules(rules)
+    ranking = _score_modes(prof, modes)
+    sens = _sensitivity(prof, modes, ranking[0].key)
     from cbeclab.diagnose.recommend import recommend
 
     sugg = tuple(r.to_dict() for r in recommend({"mode": ranking[0].key}, categories=["mode"]))
@@ -807,6 +864,11 @@ def rank_modes(
     est_used = sorted(set(prof.estimates) & used)
     if est_used:
         notes.append(f"rules that fired use estimated values: {', '.join(est_used)}")
+    for x in sens:
+        notes.append(
+            f"sensitive to an estimate: {x['field']} = {_fmt_value(x['value'])} is an estimate; at "
+            f"{_fmt_value(x['alternative'])} (across rule {x['rule']}) the top mode would be {x['top_mode']}"
+        )
     return ModeRanking(
         city=prof.name,
         city_zh=prof.name_zh,
@@ -815,4 +877,5 @@ def rank_modes(
         close_call=is_close,
         estimates=tuple(prof.estimates),
         notes=tuple(notes),
+        sensitivity=tuple(sens),
     )
