@@ -87,3 +87,18 @@ def test_identification_errors() -> None:
     with pytest.raises(IdentificationError) as exc:
         build_partable("f =~ x1 + x2")  # 3 moments, 4 free parameters
     assert "4 free parameters" in str(exc.value) and "3" in str(exc.value)
+
+
+def test_chinese_variable_names_fit_like_ascii_ones() -> None:
+    """lavaan accepts non-ASCII names; so do we (survey items often carry Chinese headers)."""
+    import numpy as np
+
+    from cbeclab.datasets.classic import holzinger_swineford
+    from cbeclab.sem import Model
+
+    df = holzinger_swineford()
+    ren = {"x1": "视觉1", "x2": "视觉2", "x3": "视觉3", "x4": "文本1", "x5": "文本2", "x6": "文本3"}
+    ascii_fit = Model("visual =~ x1 + a*x2 + x3\ntextual =~ x4 + x5 + x6\nd := a*2").fit(df)
+    zh_fit = Model("视觉 =~ 视觉1 + a*视觉2 + 视觉3\n文本 =~ 文本1 + 文本2 + 文本3\nd := a*2").fit(df.rename(columns=ren))
+    np.testing.assert_allclose(zh_fit.params["est"].to_numpy(), ascii_fit.params["est"].to_numpy(), atol=1e-10)
+    assert list(zh_fit.params["lhs"][:3]) == ["视觉"] * 3

@@ -42,11 +42,12 @@ _UNSUPPORTED = {
     ">": "inequality constraints (>) are not supported",
     "|": "thresholds (|) are for categorical indicators, which cbeclab does not fit",
 }
-_NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
+# names: letters of any script (Chinese item names work, as in lavaan), digits, "_" and "."
+_NAME = r"(?:[^\W\d]|\.)[\w.]*"
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-  | (?P<name>[A-Za-z_.][A-Za-z0-9_.]*)
+  | (?P<name>(?:[^\W\d]|\.)[\w.]*)
   | (?P<str>"[^"]*"|'[^']*')
   | (?P<op>[*+()\-/^,])
     )""",
