@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -194,13 +195,26 @@ def main() -> None:
     if lav_runs:
         lav = lav_runs.get("lavaan serial") or next(iter(lav_runs.values()))
         cmp = compare(ours, lav)
-        # Monte-Carlo SE of a 2.5 % quantile with B draws ~ sqrt(p(1-p)/B) / f(q); for a normal
-        # approximation f(q) = phi(1.96)/se, i.e. mcse ~ se * sqrt(.025*.975/B) / phi(1.96)
-        k = np.sqrt(0.025 * 0.975 / B) / 0.05844
-        mcse = np.sqrt(2) * k * cmp["se_lavaan"]  # two independent bootstraps
+        # Monte-Carlo SE of a CI endpoint q_p from B draws: sqrt(p(1-p)/B) / f(q_p), with p the
+        # share of our draws below our endpoint and the density f(q_p) estimated from our own draws
+        # by a +-1 % quantile difference; the difference of two independent bootstraps has sqrt(2)x.
+        dnames = list(res.defined_params["lhs"])
+        ok = res.converged
+
+        def mcse(name: str, q: float) -> float:
+            t = np.sort(res.defined_draws[ok, dnames.index(name)])
+            p = float(np.clip(np.mean(t <= q), 0.011, 0.989))
+            lo, hi = np.quantile(t, [p - 0.01, p + 0.01])
+            f = 0.02 / max(hi - lo, 1e-300)
+            return math.sqrt(2.0) * math.sqrt(p * (1 - p) / t.size) / f
+
         cmp["d_est"] = cmp["est_ours"] - cmp["est_lavaan"]
-        cmp["d_lo/mcse"] = (cmp["lo_ours"] - cmp["lo_lavaan"]) / mcse
-        cmp["d_hi/mcse"] = (cmp["hi_ours"] - cmp["hi_lavaan"]) / mcse
+        cmp["d_lo/mcse"] = [
+            (a - b) / mcse(e, a) for e, a, b in zip(cmp["effect"], cmp["lo_ours"], cmp["lo_lavaan"])
+        ]
+        cmp["d_hi/mcse"] = [
+            (a - b) / mcse(e, a) for e, a, b in zip(cmp["effect"], cmp["hi_ours"], cmp["hi_lavaan"])
+        ]
         cmp["se_ratio"] = cmp["se_ours"] / cmp["se_lavaan"]
         pd.set_option("display.width", 200)
         print("\nindirect/total effects, bias-corrected CIs: ours vs lavaan (different resamples)")

@@ -275,3 +275,12 @@ def test_dask_cluster_gives_the_local_result() -> None:
     for a, b, c in zip(_arrays(ref), _arrays(got), _arrays(got2)):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+def test_tqdm_progress_callback(capsys) -> None:
+    from cbeclab.sem.bootstrap import tqdm_progress
+
+    cb = tqdm_progress(250, file=sys.stderr, mininterval=0)
+    run_draws(toy_spec(), 250, n_jobs=1, chunk=100, progress=cb)
+    err = capsys.readouterr().err
+    assert "250/250" in err

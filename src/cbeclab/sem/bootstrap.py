@@ -1025,3 +1025,23 @@ def bootstrap(
         warnings=msgs,
         seconds=time.perf_counter() - t0,
     )
+
+
+def tqdm_progress(total: int, desc: str = "bootstrap", **kwargs: Any) -> ProgressFn:
+    """A ``progress(done, total)`` callback drawing a tqdm bar (for the CLI); closes itself at the end.
+
+    Examples
+    --------
+    >>> cb = tqdm_progress(200, disable=True)
+    >>> cb(100, 200); cb(200, 200)
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="draw", **kwargs)
+
+    def update(done: int, n_total: int) -> None:
+        bar.update(done - bar.n)
+        if done >= n_total:
+            bar.close()
+
+    return update
