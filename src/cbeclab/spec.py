@@ -32,6 +32,7 @@ __all__ = [
     "SynergySpec",
     "CouplingSpec",
     "RunSpec",
+    "format_validation_error",
     "load_spec",
     "parse_direction",
     "spec_from_dict",
@@ -167,7 +168,8 @@ class RunSpec(_Strict):
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
-def _format_validation(err: ValidationError, source: str) -> SpecError:
+def format_validation_error(err: ValidationError, source: str, *, doc: str = "docs/spec.md") -> SpecError:
+    """Turn a pydantic error into one :class:`SpecError` naming the file, the field and the fix."""
     first = err.errors()[0]
     loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
     msg = first["msg"].removeprefix("Value error, ")
@@ -175,9 +177,9 @@ def _format_validation(err: ValidationError, source: str) -> SpecError:
     if first["type"] == "literal_error":
         fix = f"use one of: {first.get('ctx', {}).get('expected', '')}"
     elif first["type"] == "extra_forbidden":
-        fix = "remove it or check its spelling against docs/spec.md"
+        fix = f"remove it or check its spelling against {doc}"
     elif first["type"] == "missing":
-        fix = "add this field"
+        fix = f"add this field (see {doc})"
     more = f" (+{len(err.errors()) - 1} more problems)" if len(err.errors()) > 1 else ""
     return SpecError(f"field {loc}: {msg}{more}", where=source, fix=fix)
 
@@ -191,7 +193,7 @@ def spec_from_dict(
     try:
         return RunSpec.model_validate({**raw, "base_dir": str(base_dir)})
     except ValidationError as exc:
-        raise _format_validation(exc, source) from None
+        raise format_validation_error(exc, source) from None
 
 
 def load_spec(path: str | os.PathLike[str]) -> RunSpec:

@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbeclab.errors import SpecError
+from cbeclab.spec import format_validation_error
 
 __all__ = [
     "BootstrapSpec",
@@ -342,21 +343,6 @@ def _threshold_keys() -> list[str]:
     return list(load_thresholds())
 
 
-def _format_validation(err: ValidationError, source: str) -> SpecError:
-    first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
-    msg = first["msg"].removeprefix("Value error, ")
-    fix = None
-    if first["type"] == "literal_error":
-        fix = f"use one of: {first.get('ctx', {}).get('expected', '')}"
-    elif first["type"] == "extra_forbidden":
-        fix = "remove it or check its spelling against docs/survey.md"
-    elif first["type"] == "missing":
-        fix = "add this field (see docs/survey.md)"
-    more = f" (+{len(err.errors()) - 1} more problems)" if len(err.errors()) > 1 else ""
-    return SpecError(f"field {loc}: {msg}{more}", where=source, fix=fix)
-
-
 def survey_spec_from_dict(
     raw: dict[str, Any], *, base_dir: str | os.PathLike[str] = ".", source: str = "spec"
 ) -> SurveySpec:
@@ -368,7 +354,7 @@ def survey_spec_from_dict(
     try:
         return SurveySpec.model_validate({**raw, "base_dir": str(base_dir), "source": source})
     except ValidationError as exc:
-        raise _format_validation(exc, source) from None
+        raise format_validation_error(exc, source, doc="docs/survey.md") from None
 
 
 def load_survey_spec(path: str | os.PathLike[str]) -> SurveySpec:
