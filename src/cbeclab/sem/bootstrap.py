@@ -390,8 +390,8 @@ def _chunks(n_boot: int, chunk: int) -> list[tuple[int, int]]:
 
 
 def _default_chunk(n_boot: int, workers: int) -> int:
-    # aligned to BLOCK so no block is generated twice; ~4 chunks per worker for balance/progress
-    target = max(1, math.ceil(n_boot / max(1, 4 * workers)))
+    # aligned to BLOCK so no block is generated twice; ~8 chunks per worker for balance/progress
+    target = max(1, math.ceil(n_boot / max(1, 8 * workers)))
     return max(BLOCK, int(math.ceil(target / BLOCK)) * BLOCK)
 
 
@@ -473,7 +473,7 @@ def run_draws(
     n_jobs
         Local worker processes (default ``os.cpu_count()``; 1 runs in this process).
     chunk
-        Draws per task (default: a multiple of :data:`~cbeclab.sem.resample.BLOCK`, ~4 tasks a worker).
+        Draws per task (default: a multiple of :data:`~cbeclab.sem.resample.BLOCK`, ~8 tasks a worker).
     progress
         Called as ``progress(done, n_boot)`` after each finished chunk.
 
