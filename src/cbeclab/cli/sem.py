@@ -124,15 +124,21 @@ def sem_cmd(
             raise SpecError(
                 "--bootstrap must be a positive number of draws", where="--bootstrap", fix="e.g. 5000"
             )
-        try:
-            from cbeclab.sem.bootstrap import bootstrap
-        except ModuleNotFoundError:
-            raise SpecError(
-                "bootstrap is not available in this installation",
-                where="--bootstrap",
-                fix="omit --bootstrap",
-            ) from None
-        boot = bootstrap(syntax, df, n_boot, seed, ci=ci, std_lv=std_lv, scheduler=scheduler)  # type: ignore[arg-type]
+        import sys
+
+        from cbeclab.sem.bootstrap import bootstrap, tqdm_progress
+
+        progress = tqdm_progress(n_boot, file=sys.stderr, leave=False) if sys.stderr.isatty() else None
+        boot = bootstrap(
+            syntax,
+            df,
+            n_boot,
+            seed,
+            ci=ci,  # type: ignore[arg-type]
+            std_lv=std_lv,
+            scheduler=scheduler,
+            progress=progress,
+        )
         doc["bootstrap"] = boot.to_dict()
         if hasattr(boot, "to_frame"):
             click.echo(f"Bootstrap ({n_boot} draws, seed {seed}, {ci} CI):")

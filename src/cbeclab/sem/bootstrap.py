@@ -426,7 +426,17 @@ def _iter_dask(spec: RefitSpec, ranges: list[tuple[int, int]], scheduler: Any) -
             fix="pip install 'dask[distributed]' or leave scheduler=None",
         ) from exc
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    if own:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise SpecError(
+                f"cannot reach the Dask scheduler {scheduler!r} ({type(exc).__name__})",
+                where="scheduler",
+                fix="start it (`dask scheduler`, then `dask worker ADDRESS`) or run without a scheduler",
+            ) from None
+    else:
+        client = scheduler
     try:
         spec_f = client.scatter(spec, broadcast=True)
         futs = [client.submit(run_chunk, spec_f, s, e, pure=False) for s, e in ranges]

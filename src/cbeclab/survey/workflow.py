@@ -414,14 +414,8 @@ def run_survey(
                     n_jobs=bs.n_jobs,
                     progress=progress,
                 )
-            except (OSError, TimeoutError) as exc:
-                if spec.scheduler is None:
-                    raise
-                raise SpecError(
-                    f"cannot reach the Dask scheduler {spec.scheduler!r} ({type(exc).__name__}: {exc})",
-                    where=f"{spec.source}: field scheduler",
-                    fix="start it (`dask scheduler` and `dask worker ADDRESS`) or run without --scheduler",
-                ) from None
+            except SpecError as exc:  # name the spec file and field the scheduler came from
+                raise SpecError(exc.message, where=f"{spec.source}: field scheduler", fix=exc.fix) from None
             t = _timed(timings, "bootstrap", t)
             meds = tuple(
                 mediation(
