@@ -36,3 +36,11 @@ def test_demo_and_example_agree() -> None:
     assert list(d["stage"]) == list(e["stage"])
     assert ex.panel.entity == "产业集群"
     assert any("synthetic" in n for n in demo.panel.notes)
+
+
+def test_full_sem_example_is_the_generator_syntax() -> None:
+    from cbeclab.datasets import yongkang_model_syntax
+
+    text = (ROOT / "examples/yongkang/full_model.lav").read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines()[1:])
+    assert body.strip() == yongkang_model_syntax("sem").strip()
