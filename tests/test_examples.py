@@ -44,3 +44,36 @@ def test_full_sem_example_is_the_generator_syntax() -> None:
     text = (ROOT / "examples/yongkang/full_model.lav").read_text(encoding="utf-8")
     body = "\n".join(line for line in text.splitlines()[1:])
     assert body.strip() == yongkang_model_syntax("sem").strip()
+
+
+def test_classic_examples_run_through_the_cli(tmp_path: Path) -> None:
+    """Issue 3: `cbeclab survey` and `cbeclab sem` run on the two classic datasets."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cbeclab.cli import main
+
+    runner = CliRunner()
+    for name in ("hs_survey", "poldem_survey"):
+        out = tmp_path / name
+        r = runner.invoke(
+            main,
+            ["survey", str(ROOT / f"examples/classic/{name}.yaml"), "--out", str(out), "--bootstrap", "100"],
+        )
+        assert r.exit_code == 0, r.output
+        assert {p.name for p in out.iterdir()} >= {"survey.json", "survey.xlsx", "survey.html"}
+    r = runner.invoke(
+        main,
+        [
+            "sem",
+            str(ROOT / "examples/classic/poldem.lav"),
+            str(ROOT / "src/cbeclab/datasets/data/political_democracy.csv"),
+            "--json",
+            str(tmp_path / "pd.json"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    fit = json.loads((tmp_path / "pd.json").read_text(encoding="utf-8"))["fit"]
+    # lavaan 0.6 tutorial values for this model: chisq 40.179 on 38 df (see tests/fixtures/sem_poldem.json)
+    assert fit["df"] == 38 and abs(fit["chisq"] - 40.179) < 1e-3
