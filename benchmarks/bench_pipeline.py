@@ -20,17 +20,7 @@ import time
 
 import numpy as np
 import pandas as pd
-
-
-def make_panel(n_e: int, n_t: int, n_k: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    trend = np.linspace(1.0, 2.0, n_t)[None, :, None]
-    level = rng.uniform(10, 100, size=(n_e, 1, n_k))
-    vals = level * trend * rng.lognormal(0, 0.1, size=(n_e, n_t, n_k))
-    idx = pd.MultiIndex.from_product(
-        [[f"e{i:04d}" for i in range(n_e)], range(2001, 2001 + n_t)], names=["entity", "period"]
-    )
-    return pd.DataFrame(vals.reshape(n_e * n_t, n_k), index=idx, columns=[f"x{k:02d}" for k in range(n_k)])
+from _common import make_panel
 
 
 def loop_pipeline(

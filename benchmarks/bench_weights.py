@@ -16,25 +16,12 @@ Usage: ``python benchmarks/bench_weights.py [--entities 3000 --periods 20 --indi
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import best_of, make_panel
 
 from cbeclab.evaluate import compute_weights, normalize
-
-
-def make_panel(n_e: int, n_t: int, n_k: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    trend = np.linspace(1.0, 2.0, n_t)[None, :, None]
-    level = rng.uniform(10, 100, size=(n_e, 1, n_k))
-    vals = level * trend * rng.lognormal(0, 0.1, size=(n_e, n_t, n_k))
-    idx = pd.MultiIndex.from_product(
-        [[f"e{i:04d}" for i in range(n_e)], range(2001, 2001 + n_t)], names=["entity", "period"]
-    )
-    return pd.DataFrame(vals.reshape(n_e * n_t, n_k), index=idx, columns=[f"x{k:02d}" for k in range(n_k)])
 
 
 def pandas_grouped(X: pd.DataFrame, d: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,15 +53,6 @@ def loop(X: pd.DataFrame, d: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame
         ws[ent] = (1 - e) / (1 - e).sum()
         zs.append(pd.DataFrame(z, index=g.index, columns=X.columns))
     return pd.DataFrame(ws, index=X.columns).T, pd.concat(zs)
-
-
-def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    best, res = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        res = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, res
 
 
 def main() -> None:
