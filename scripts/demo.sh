@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec cbeclab demo --out out/demo "$@"
+PY=${PYTHON:-python3}
+exec "$PY" -m cbeclab demo --out out/demo "$@"
