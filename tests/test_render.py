@@ -17,10 +17,12 @@ def test_table_escapes_cells_and_headers() -> None:
 
 
 def test_page_is_self_contained_and_escaped() -> None:
-    page = html_page("T <1>", [Section("S \"q\"", "<p>ok</p>")], lang="zh", warnings=["<w>"])
+    page = html_page("T <1>", [Section('S "q"', "<p>ok</p>")], lang="zh", warnings=["<w>"])
     assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page
-    assert "T &lt;1&gt;" in page and "&lt;w&gt;" in page and "http://" not in page.replace(
-        'xmlns="http://www.w3.org/2000/svg"', ""
+    assert (
+        "T &lt;1&gt;" in page
+        and "&lt;w&gt;" in page
+        and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     )
 
 
@@ -42,3 +44,12 @@ def test_write_xlsx_neutralises_formulas(tmp_path) -> None:
     wb = load_workbook(p)
     assert wb.sheetnames == ["a_b", "a_b_1"]
     assert wb["a_b"]["A2"].value == "'=1+1"
+
+
+def test_write_xlsx_splits_long_tables_without_losing_rows(tmp_path) -> None:
+    p = tmp_path / "long.xlsx"
+    write_xlsx(p, {"t": pd.DataFrame({"v": range(7)}), "empty": pd.DataFrame({"v": []})}, max_rows=3)
+    wb = load_workbook(p)
+    assert wb.sheetnames == ["t", "t_2", "t_3", "empty"]
+    values = [c.value for name in ("t", "t_2", "t_3") for c in wb[name]["A"][1:]]
+    assert values == list(range(7))

@@ -50,6 +50,26 @@ def json_safe(value: Any, *, frames: Literal["records", "index"] = "records") ->
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame as a list of JSON-safe row dicts (index dropped: reset it first to keep it)."""
+    """A DataFrame as a list of JSON-safe row dicts (index dropped: reset it first to keep it).
+
+    Numeric and boolean columns are converted column-wise (NaN/inf → None); only object columns go
+    through :func:`json_safe` cell by cell.
+    """
     cols = [str(c) for c in frame.columns]
-    return [{c: json_safe(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
+    n = len(frame)
+    columns: list[list[Any]] = []
+    for _, col in frame.items():
+        if pd.api.types.is_bool_dtype(col.dtype) and not col.isna().any():
+            columns.append([bool(v) for v in col.to_numpy()])
+        elif pd.api.types.is_integer_dtype(col.dtype) and not col.isna().any():
+            columns.append(col.to_numpy().tolist())
+        elif pd.api.types.is_float_dtype(col.dtype):
+            arr = col.to_numpy(dtype=float, na_value=np.nan)
+            vals: list[Any] = arr.tolist()
+            bad = np.flatnonzero(~np.isfinite(arr))
+            for i in bad:
+                vals[i] = None
+            columns.append(vals)
+        else:
+            columns.append([json_safe(v) for v in col.to_numpy(dtype=object)])
+    return [dict(zip(cols, row)) for row in zip(*columns)] if cols else [{} for _ in range(n)]

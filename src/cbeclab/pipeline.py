@@ -58,12 +58,13 @@ class RunResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (the sheets of result.xlsx)."""
+        # wide (one row per entity-period) where the long form would run to millions of rows
         out: dict[str, pd.DataFrame] = {"summary": self.summary()}
-        out["panel"] = self.panel.to_frame()
+        out["panel"] = self.panel.data.reset_index()
         if self.synergy is not None:
             out["weights_synergy"] = self.synergy.weights.to_frame()
             out["bounds"] = self.synergy.bounds
-            out["order_degree"] = self.synergy.order_degree
+            out["order_degree"] = self.synergy.order_wide.reset_index()
             out["subsystem_order"] = self.synergy.subsystem_order
             out["synergy"] = self.synergy.synergy
         if self.stages is not None:
@@ -73,11 +74,14 @@ class RunResult:
                 out["weights_coupling"] = self.coupling.weights.to_frame()
             out["coupling"] = self.coupling.table
         if self.obstacles is not None:
-            out["obstacles_indicator"] = self.obstacles.indicator
+            out["obstacles_indicator"] = self.obstacles.obstacle_wide.reset_index()
             out["obstacles_subsystem"] = self.obstacles.subsystem
             out["obstacles_top"] = self.obstacles.top
         for name, fc in self.forecasts.items():
             out[f"forecast_{name}"] = fc.to_frame()
+        imputed = _imputed_cells(self.panel)
+        if len(imputed):
+            out["imputed_cells"] = imputed
         if len(self.panel.missing):
             out["missing_cells"] = self.panel.missing
         return out

@@ -17,7 +17,10 @@ from cbeclab.render.html import Section, esc, html_page, table_html
 from cbeclab.render.jsonout import write_json
 from cbeclab.render.xlsx import write_xlsx
 
-__all__ = ["labels", "render_html", "write_outputs"]
+__all__ = ["PRETTY_JSON_CELLS", "labels", "render_html", "write_outputs"]
+
+#: panels up to this many cells get indented result.json; larger ones are written compact (smaller, faster)
+PRETTY_JSON_CELLS = 50_000
 
 
 @cache
@@ -128,7 +131,8 @@ def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "result.json", "xlsx": out / "result.xlsx", "html": out / "report.html"}
-    write_json(paths["json"], result.to_dict())
+    cells = result.panel.data.size
+    write_json(paths["json"], result.to_dict(), indent=2 if cells <= PRETTY_JSON_CELLS else None)
     sheets = {k: (v if isinstance(v, pd.DataFrame) else pd.DataFrame(v)) for k, v in result.tables().items()}
     write_xlsx(paths["xlsx"], sheets)
     atomic_write_text(paths["html"], render_html(result, result.spec.lang))

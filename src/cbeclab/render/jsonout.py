@@ -15,8 +15,8 @@ __all__ = ["to_jsonable", "records", "write_json"]
 to_jsonable = json_safe
 
 
-def write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    """Write ``obj`` as pretty UTF-8 JSON (Chinese kept readable), atomically."""
-    atomic_write_text(
-        path, json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-    )
+def write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
+    """Write ``obj`` as UTF-8 JSON (Chinese kept readable), atomically; ``indent=None`` writes it compact."""
+    sep = (",", ": ") if indent is not None else (",", ":")
+    text = json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, separators=sep, allow_nan=False)
+    atomic_write_text(path, text + "\n")

@@ -14,6 +14,8 @@ from cbeclab.io.atomic import atomic_write_bytes
 __all__ = ["write_xlsx"]
 
 _BAD = re.compile(r"[\[\]\*\?/\\:]")
+#: rows of data per sheet: Excel's limit (1,048,576) less the header row
+MAX_ROWS = 1_048_575
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -27,8 +29,13 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return cand
 
 
-def write_xlsx(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame]) -> None:
+def write_xlsx(
+    path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame], *, max_rows: int = MAX_ROWS
+) -> None:
     """Write ``sheets`` (name → table) to ``path``; sheet names are made Excel-safe and unique.
+
+    A table longer than Excel's row limit continues on further sheets (``name``, ``name_2``, ...), so no
+    row is dropped.
 
     Cells that start with ``=``, ``+``, ``-`` or ``@`` and are text are prefixed with an apostrophe so a
     spreadsheet never evaluates them as formulas (CSV/formula injection).
@@ -43,5 +50,8 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Mapping[str, pd.DataFrame])
                     frame[col] = frame[col].map(
                         lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
                     )
-            frame.to_excel(writer, sheet_name=_sheet_name(str(name), used), index=False)
+            for start in range(0, max(len(frame), 1), max_rows):
+                part = frame.iloc[start : start + max_rows]
+                label = str(name) if start == 0 else f"{name}_{start // max_rows + 1}"
+                part.to_excel(writer, sheet_name=_sheet_name(label, used), index=False)
     atomic_write_bytes(path, buf.getvalue())
