@@ -20,11 +20,11 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbeclab.directions import parse_direction
 from cbeclab.errors import SpecError
+from cbeclab.io.yamlfile import read_yaml_mapping
 
 __all__ = [
     "DataSpec",
@@ -199,18 +199,9 @@ def spec_from_dict(
 def load_spec(path: str | os.PathLike[str]) -> RunSpec:
     """Read and validate a YAML spec file; relative paths in it resolve against its folder."""
     p = Path(path)
-    if not p.is_file():
-        raise SpecError("spec file not found", where=str(p), fix="check the path")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{p} line {mark.line + 1} column {mark.column + 1}" if mark else str(p)
-        raise SpecError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})",
-            where=where,
-            fix="check indentation and that every '+'/'-' direction is quoted or in {a: +}",
-        ) from None
-    except UnicodeDecodeError:
-        raise SpecError("spec is not UTF-8 text", where=str(p), fix="save the YAML as UTF-8") from None
-    return spec_from_dict(raw or {}, base_dir=p.resolve().parent, source=str(p))
+    raw = read_yaml_mapping(
+        p,
+        what="spec file",
+        fix='check indentation; in block YAML write a cost direction as "-" (quoted) or cost',
+    )
+    return spec_from_dict(raw, base_dir=p.resolve().parent, source=str(p))

@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cbeclab.errors import SpecError
+from cbeclab.io.yamlfile import read_yaml_mapping
 
 __all__ = [
     "CITY_FIELDS",
@@ -192,23 +193,8 @@ DERIVED_FIELDS: dict[str, dict[str, Any]] = {
 
 
 def _read_yaml(path: PathLike) -> dict[str, Any]:
-    """Read a YAML mapping; errors name the file and the line."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise SpecError("file not found", where=str(p), fix="check the path") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the file ({exc})", where=str(p), fix="save it as UTF-8 YAML") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise SpecError(f"not valid YAML ({getattr(exc, 'problem', exc)})", where=f"{p}{line}") from exc
-    if not isinstance(data, dict):
-        raise SpecError("expected a YAML mapping at the top level", where=str(p))
-    return data
+    """Read a YAML mapping; errors name the file, line and column."""
+    return read_yaml_mapping(path, what="profile or rules file")
 
 
 def _package_yaml(relative: str) -> dict[str, Any]:

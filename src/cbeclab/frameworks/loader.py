@@ -47,11 +47,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbeclab.directions import parse_direction
 from cbeclab.errors import SpecError
+from cbeclab.io.yamlfile import read_yaml_mapping
 
 __all__ = [
     "Dimension",
@@ -276,29 +276,11 @@ def _loc_text(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(
-            "the framework file is not UTF-8 text", where=str(path), fix="save the file as UTF-8"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path} line {mark.line + 1} column {mark.column + 1}" if mark is not None else str(path)
-        raise SpecError(
-            f"YAML syntax error: {getattr(exc, 'problem', None) or exc}",
-            where=where,
-            fix="check indentation and quote values that contain ':' or start with '-'/'+'",
-        ) from None
-    if not isinstance(data, dict):
-        raise SpecError(
-            "a framework file must be a mapping with `name` and `systems`",
-            where=str(path),
-            fix="see the module documentation (cbeclab.frameworks) for the layout",
-        )
-    return data
+    return read_yaml_mapping(
+        path,
+        what="framework file",
+        layout_hint="a framework is a mapping with `name` and `systems` (see cbeclab.frameworks)",
+    )
 
 
 def _merge_nodes(base: list[Any], over: list[Any], child: str | None, where: str) -> list[Any]:

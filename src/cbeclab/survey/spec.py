@@ -32,10 +32,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbeclab.errors import SpecError
+from cbeclab.io.yamlfile import read_yaml_mapping
 from cbeclab.spec import format_validation_error
 
 __all__ = [
@@ -360,16 +360,5 @@ def survey_spec_from_dict(
 def load_survey_spec(path: str | os.PathLike[str]) -> SurveySpec:
     """Read and validate a YAML survey spec; relative paths in it resolve against its folder."""
     p = Path(path)
-    if not p.is_file():
-        raise SpecError("survey spec file not found", where=str(p), fix="check the path")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{p} line {mark.line + 1} column {mark.column + 1}" if mark else str(p)
-        raise SpecError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})", where=where, fix="check the indentation"
-        ) from None
-    except UnicodeDecodeError:
-        raise SpecError("spec is not UTF-8 text", where=str(p), fix="save the YAML as UTF-8") from None
+    raw = read_yaml_mapping(p, what="survey spec file", layout_hint="see docs/survey.md for the layout")
     return survey_spec_from_dict(raw or {}, base_dir=p.resolve().parent, source=str(p))
