@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cbeclab.diagnose.modes import _package_yaml, _profiles_dir, _read_yaml, _split_values
+from cbeclab.diagnose.modes import _package_yaml, _profiles_dir, _read_yaml, _split_values, read_profile
 from cbeclab.errors import DataError, SpecError
 
 __all__ = [
@@ -409,15 +409,7 @@ def load_cluster_profile(
         sources: [...]
     """
     R = load_empowerment_rules(rules)
-    if isinstance(source, Mapping):
-        raw, where, path = dict(source), "cluster profile", None
-    else:
-        p = Path(source)
-        if not p.exists() and not p.suffix and (_profiles_dir("clusters") / f"{p.name}.yaml").exists():
-            p = _profiles_dir("clusters") / f"{p.name}.yaml"
-        raw, where, path = _read_yaml(p), str(p), str(p)
-    if raw.get("kind", "cluster") != "cluster":
-        raise SpecError(f"kind is {raw.get('kind')!r}, expected 'cluster'", where=f"{where}: kind")
+    raw, where, path = read_profile(source, "cluster")
     if "scores" not in raw:
         raise SpecError(
             "the profile has no `scores` mapping", where=where, fix="give the three dimension scores"

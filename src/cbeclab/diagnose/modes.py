@@ -399,6 +399,25 @@ def _profiles_dir(kind: str) -> Path:
     return Path(str(resources.files("cbeclab.diagnose").joinpath("profiles", kind)))
 
 
+def read_profile(source: Any, kind: str) -> tuple[dict[str, Any], str, str | None]:
+    """A profile given as a mapping, a YAML file, or a bundled name (``hangzhou``, ``foshan_home``).
+
+    ``kind`` is ``"city"`` or ``"cluster"``; a file whose ``kind`` field says otherwise is refused.
+    Returns the raw mapping, the label used in messages, and the file path (None for a mapping).
+    """
+    if isinstance(source, Mapping):
+        raw, where, path = dict(source), f"{kind} profile", None
+    else:
+        p = Path(source)
+        bundled = _profiles_dir({"city": "cities", "cluster": "clusters"}[kind]) / f"{p.name}.yaml"
+        if not p.exists() and not p.suffix and bundled.exists():
+            p = bundled
+        raw, where, path = _read_yaml(p), str(p), str(p)
+    if raw.get("kind", kind) != kind:
+        raise SpecError(f"kind is {raw.get('kind')!r}, expected {kind!r}", where=f"{where}: kind")
+    return raw, where, path
+
+
 def list_city_profiles() -> list[str]:
     """Names of the bundled city profiles (``diagnose/profiles/cities/*.yaml``)."""
     return sorted(p.stem for p in _profiles_dir("cities").glob("*.yaml"))
@@ -424,15 +443,7 @@ def load_city_profile(source: PathLike | Mapping[str, Any]) -> CityProfile:
     SpecError
         Missing or out-of-range field (naming the field, its valid range and the file).
     """
-    if isinstance(source, Mapping):
-        raw, where, path = dict(source), "profile", None
-    else:
-        p = Path(source)
-        if not p.exists() and not p.suffix and (_profiles_dir("cities") / f"{p.name}.yaml").exists():
-            p = _profiles_dir("cities") / f"{p.name}.yaml"
-        raw, where, path = _read_yaml(p), str(p), str(p)
-    if raw.get("kind", "city") != "city":
-        raise SpecError(f"kind is {raw.get('kind')!r}, expected 'city'", where=f"{where}: kind")
+    raw, where, path = read_profile(source, "city")
     if "values" not in raw:
         raise SpecError(
             "the profile has no `values` mapping", where=where, fix="put the fields under `values:`"
