@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from cbeclab.i18n import LANGS, _, resolve_lang, use_lang
+from cbeclab.i18n import LANGS, _, pgettext, resolve_lang, use_lang
 
 #: the words click itself prints on help pages (its own gettext calls, which we replace)
 CLICK_WORDS = ("Usage:", "Options", "Commands", "default: {default}", "required", "env var: {var}")
@@ -62,7 +62,26 @@ def translate_help(text: str | None) -> str:
     if not text:
         return text or ""
     paras = re.split(r"\n\s*\n", text.strip())
-    return "\n\n".join(_(" ".join(p.split())) for p in paras)
+    out = []
+    for p in paras:
+        msgid = " ".join(p.split())
+        out.append(_(msgid))
+    return "\n\n".join(out)
+
+
+#: usage words and type metavars click prints in English (translated as whole words)
+_USAGE_WORDS = {"[OPTIONS]": "[OPTIONS]", "COMMAND": "COMMAND", "[ARGS]...": "[ARGS]..."}
+_METAVARS = ("TEXT", "INTEGER", "FLOAT", "PATH", "FILE", "DIRECTORY", "BOOLEAN", "FILENAME", "INTEGER RANGE")
+
+
+def _metavars(text: str) -> str:
+    """Translate click's usage words and type metavars (``[OPTIONS]``, ``TEXT``, ``PATH``...)."""
+    for word in sorted((*_USAGE_WORDS, *_METAVARS), key=len, reverse=True):
+        pattern = r"(?<![\w\[])" + re.escape(word) + r"(?![\w\]])"
+        if word.startswith("["):
+            pattern = re.escape(word)
+        text = re.sub(pattern, lambda _m, w=word: pgettext("metavar", w), text)
+    return text
 
 
 def _translate_extra(help_text: str) -> str:
@@ -132,7 +151,8 @@ class _Translated:
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
-        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage:") + " ")
+        args = " ".join(_USAGE_WORDS.get(p, p) for p in pieces)
+        formatter.write_usage(ctx.command_path, _metavars(args), prefix=_("Usage:") + " ")
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         original = self.help
@@ -148,7 +168,7 @@ class _Translated:
             with _param_help(param):
                 rec = param.get_help_record(ctx)
             if rec is not None:
-                rows.append((rec[0], _translate_extra(rec[1])))
+                rows.append((_metavars(rec[0]), _translate_extra(rec[1])))
         if rows:
             with formatter.section(_("Options")):
                 formatter.write_dl(rows)

@@ -128,7 +128,7 @@ def guangzhou_totals(*, warn: bool = True) -> pd.DataFrame:
             )
     if notes and warn:
         for n in notes:
-            warnings.warn(_("seed 001 {n}", n=n), CbecWarning, stacklevel=2)
+            warnings.warn(_("seed 001: {note}", note=n), CbecWarning, stacklevel=2)
     df.attrs["notes"] = notes
     df.attrs["description"] = "Total value of goods imports and exports of Guangzhou"
     return df
@@ -184,7 +184,7 @@ def guangzhou_trade(
     t1 = _table1_raw()
     notes = _check_table2_against_table1(t2, t1)
     for n in notes:
-        warnings.warn(_("seed 001 {n}", n=n), CbecWarning, stacklevel=2)
+        warnings.warn(_("seed 001: {note}", note=n), CbecWarning, stacklevel=2)
     df = t2.assign(total=t2["imports"] + t2["exports"], balance=t2["exports"] - t2["imports"])
     rank = df["cluster"].map({c: k for k, c in enumerate(CLUSTERS)})
     df = df.assign(_rank=rank).sort_values(["_rank", "year"])

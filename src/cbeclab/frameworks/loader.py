@@ -421,9 +421,10 @@ def load_framework(name_or_path: str | Path | Framework) -> Framework:
         err = exc.errors()[0]
         loc = _loc_text(tuple(err["loc"]), raw)
         msg = str(err["msg"]).removeprefix("Value error, ")
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        if exc.error_count() > 1:
+            msg += _(" (and {n} more problem(s))", n=exc.error_count() - 1)
         raise SpecError(
-            _("{msg}{more}", msg=msg, more=more),
+            msg,
             where=f"{where}: {loc}",
             fix=_(
                 "correct this field (systems → dimensions → indicators, each with id, zh, en, direction, unit, source)"
