@@ -60,6 +60,10 @@ def _print_summary(result: Any, lang: str) -> None:
     for c in ("synergy", "D"):
         if c in show:
             show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+    if "lagging" in show:
+        from cbeclab.i18n.names import display_name
+
+        show["lagging"] = show["lagging"].map(lambda v: v if pd.isna(v) else display_name("subsystem", v, lang))
     names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
     show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
     click.echo(_("Latest period: synergy stage and coordination grade"))
