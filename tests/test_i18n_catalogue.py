@@ -55,7 +55,7 @@ def test_every_msgid_has_a_zh_translation() -> None:
 def test_translations_keep_the_placeholders() -> None:
     """A zh text may only use the {fields} its English id has (else str.format raises at run time)."""
     bad = []
-    for (ctx, mid), zh in catalogue("zh").items():
+    for (_ctx, mid), zh in catalogue("zh").items():
         if re.search(r"\{[^{}]*: ", mid):
             continue  # a literal mapping in a message that is never formatted ({stage: lower bound})
         try:
@@ -98,7 +98,11 @@ def test_every_help_text_is_in_the_catalogue() -> None:
     for path, cmd in walk(main):
         texts = [cmd.help or ""] + [getattr(p, "help", None) or "" for p in cmd.params]
         for t in texts:
-            if t and translate_help(t) == t and all((None, " ".join(x.split())) not in zh for x in t.split("\n\n")):
+            if (
+                t
+                and translate_help(t) == t
+                and all((None, " ".join(x.split())) not in zh for x in t.split("\n\n"))
+            ):
                 missing.append(f"{path}: {' '.join(t.split())!r}")
     assert not missing, "help text(s) without zh in cli.po:\n" + "\n".join(missing)
 
@@ -116,7 +120,9 @@ def test_help_in_chinese(command: str, how: str, monkeypatch: pytest.MonkeyPatch
     assert r.exit_code == 0, r.output
     assert "用法" in r.output and "选项" in r.output
     cmd = dict(walk(main))["cbeclab " + command if command else "cbeclab"]
-    assert_translated(r.output, where=f"cbeclab {command} --help ({how})", allow=_allowed(cmd) | {"cbeclab", *COMMANDS})
+    assert_translated(
+        r.output, where=f"cbeclab {command} --help ({how})", allow=_allowed(cmd) | {"cbeclab", *COMMANDS}
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -130,7 +136,9 @@ def test_help_in_english_has_no_chinese(command: str, monkeypatch: pytest.Monkey
 
 
 def test_checker_flags_english_and_keeps_codes() -> None:
-    words = [f.word for f in english_words("Cronbach α 为 0.82，KMO = 0.9，GM(1,1)；Q1、B8a；--lang；'pooled'")]
+    words = [
+        f.word for f in english_words("Cronbach α 为 0.82，KMO = 0.9，GM(1,1)；Q1、B8a；--lang；'pooled'")
+    ]
     assert words == []
     words = [f.word for f in english_words("协同度 synergy，单位 100 million yuan，主体 textile_clothing")]
     assert words == ["synergy", "million", "yuan", "textile_clothing"]
@@ -234,7 +242,9 @@ def run_zh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def diagnose_zh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("dg")
-    return out, _run(["diagnose", str(EXAMPLES / "diagnose" / "spec.yaml"), "--out", str(out), "--lang", "zh"])
+    return out, _run(
+        ["diagnose", str(EXAMPLES / "diagnose" / "spec.yaml"), "--out", str(out), "--lang", "zh"]
+    )
 
 
 def test_run_console_zh(run_zh: tuple[Path, str]) -> None:

@@ -63,7 +63,9 @@ def _print_summary(result: Any, lang: str) -> None:
     if "lagging" in show:
         from cbeclab.i18n.names import display_name
 
-        show["lagging"] = show["lagging"].map(lambda v: v if pd.isna(v) else display_name("subsystem", v, lang))
+        show["lagging"] = show["lagging"].map(
+            lambda v: v if pd.isna(v) else display_name("subsystem", v, lang)
+        )
     names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
     show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
     click.echo(_("Latest period: synergy stage and coordination grade"))
@@ -104,7 +106,12 @@ def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
 
 @main.command("demo")
 @click.option(
-    "--out", "out", type=click.Path(file_okay=False), default="out/demo", show_default=True, help="Output folder."
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default="out/demo",
+    show_default=True,
+    help="Output folder.",
 )
 @LANG
 def demo_cmd(out: str, lang: str | None) -> None:
@@ -139,14 +146,18 @@ def _subsystems_opt(panel: Any, specs: tuple[str, ...], cost: str | None) -> dic
         raise SpecError(
             _("give at least two subsystems"),
             where="--subsystem",
-            fix=_("e.g. {example}", example="--subsystem trade=exports,imports --subsystem cluster=output,firms"),
+            fix=_(
+                "e.g. {example}", example="--subsystem trade=exports,imports --subsystem cluster=output,firms"
+            ),
         )
     costs = {c.strip() for c in (cost or "").split(",") if c.strip()}
     out: dict[str, dict[str, int]] = {}
     for s in specs:
         if "=" not in s:
             raise SpecError(
-                _("{value!r} is not NAME=ind1,ind2", value=s), where="--subsystem", fix=_("write NAME=ind1,ind2")
+                _("{value!r} is not NAME=ind1,ind2", value=s),
+                where="--subsystem",
+                fix=_("write NAME=ind1,ind2"),
             )
         name, inds = s.split("=", 1)
         out[name.strip()] = {

@@ -80,7 +80,7 @@ def _metavars(text: str) -> str:
         pattern = r"(?<![\w\[])" + re.escape(word) + r"(?![\w\]])"
         if word.startswith("["):
             pattern = re.escape(word)
-        text = re.sub(pattern, lambda _m, w=word: pgettext("metavar", w), text)
+        text = re.sub(pattern, pgettext("metavar", word).replace("\\", "\\\\"), text)
     return text
 
 

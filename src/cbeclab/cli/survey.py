@@ -31,9 +31,7 @@ class _BootBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(
-                total=total, file=sys.stderr, desc=_("bootstrap"), unit=_("draw"), leave=False
-            )
+            self.bar = tqdm(total=total, file=sys.stderr, desc=_("bootstrap"), unit=_("draw"), leave=False)
         self.bar.n = done
         self.bar.refresh()
 
@@ -51,9 +49,7 @@ class _BootBar:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for survey.json, survey.xlsx and survey.html.",
 )
-@click.option(
-    "--lang", type=click.Choice(["en", "zh"]), default=None, help=LANG_HELP
-)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help=LANG_HELP)
 @click.option(
     "--bootstrap",
     "n_boot",

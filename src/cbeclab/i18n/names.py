@@ -106,7 +106,10 @@ def _framework_names(source: str | None) -> dict[str, Names]:
 def _framework_titles() -> Names:
     from cbeclab.frameworks import list_frameworks, load_framework
 
-    return {n: {"zh": load_framework(n).title("zh"), "en": load_framework(n).title("en")} for n in list_frameworks()}
+    return {
+        n: {"zh": load_framework(n).title("zh"), "en": load_framework(n).title("en")}
+        for n in list_frameworks()
+    }
 
 
 @cache
@@ -150,7 +153,9 @@ def _rule_names(kind: str) -> Names:
 
 @cache
 def _profile_names(kind: str) -> Names:
-    folder = resources.files("cbeclab.diagnose").joinpath("profiles", "cities" if kind == "city" else "clusters")
+    folder = resources.files("cbeclab.diagnose").joinpath(
+        "profiles", "cities" if kind == "city" else "clusters"
+    )
     out: Names = {}
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yaml"):
@@ -179,11 +184,17 @@ def _dataset_names(kind: str, source: str | None) -> Names:
     for name, entry in raw.items():
         if source and name != source:
             continue
-        table = {str(k): _pair(v) for k, v in (entry.get(f"{kind[:-1]}ies" if kind == "entity" else f"{kind}s") or {}).items()}
+        table = {
+            str(k): _pair(v)
+            for k, v in (entry.get(f"{kind[:-1]}ies" if kind == "entity" else f"{kind}s") or {}).items()
+        }
         if kind == "entity" and name.startswith("guangzhou"):
             table = {**gz, **table}
         if kind == "variable" and name == "guangzhou_demo":
-            table = {**{str(k): _pair(v) for k, v in (raw["guangzhou_trade"].get("variables") or {}).items()}, **table}
+            table = {
+                **{str(k): _pair(v) for k, v in (raw["guangzhou_trade"].get("variables") or {}).items()},
+                **table,
+            }
         for k, v in table.items():
             out.setdefault(k, v)
     return out

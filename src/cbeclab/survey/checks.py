@@ -160,7 +160,7 @@ def check_items(
                     lo=lo,
                     hi=hi,
                     v1=_list(rows),
-                    v2=", ".join((f"{v:g}" for v in bad_vals)),
+                    v2=", ".join(f"{v:g}" for v in bad_vals),
                 ),
                 where=f"{source}: column {name}",
                 fix=_(

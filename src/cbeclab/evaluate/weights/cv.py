@@ -59,7 +59,7 @@ def cv_weights(
     zero = ~(np.abs(mean) > 1e-12 * scale)
     zero &= scale > 0  # an all-zero column is constant: CV 0
     if zero.any():
-        items, where, _unused = describe_groups(sc, zero)
+        items, where, _groups = describe_groups(sc, zero)
         raise DataError(
             _("the mean of {items} is zero, so its coefficient of variation is undefined.", items=items),
             where=where,
