@@ -246,7 +246,8 @@ def _field_error(
         return SpecError(
             _("field {name!r} is missing{rng}", name=name, rng=rng),
             where=f"{where}: values.{name}",
-            fix=f"add `{name}:` to the profile's values" + (f" ({meta['en']})" if meta else ""),
+            fix=_("add `{name}:` to the profile's values", name=name)
+            + (f" ({_field_text(name, meta)})" if meta else ""),
         )
     if err.get("type") == "extra_forbidden":
         return SpecError(
@@ -265,13 +266,25 @@ def _field_error(
 def _range_text(meta: Mapping[str, Any] | None) -> str:
     if not meta:
         return ""
-    unit = f" {meta['unit']}" if meta.get("unit") else ""
+    unit = ""
+    if meta.get("unit"):
+        from cbeclab.i18n.names import display_name
+
+        unit = " " + display_name("unit", meta["unit"])
     if meta.get("type") == "bool":
-        return "; valid values: true or false"
+        return _("; valid values: true or false")
     if meta.get("choices"):
-        return f"; valid values: {', '.join(meta['choices'])}"
-    null = " or null" if meta.get("nullable") else ""
-    return f"; valid range [{meta['lo']:g}, {meta['hi']:g}]{unit}{null}"
+        return _("; valid values: {choices}", choices=", ".join(meta["choices"]))
+    null = _(" or null") if meta.get("nullable") else ""
+    return _("; valid range [{lo:g}, {hi:g}]", lo=meta["lo"], hi=meta["hi"]) + unit + null
+
+
+def _field_text(name: str, meta: Mapping[str, Any]) -> str:
+    """The profile field's own description in the current language (its zh/en text in CITY_FIELDS)."""
+    from cbeclab.i18n import resolve_lang
+
+    code = resolve_lang()
+    return str(meta.get(code) or meta.get("en") or name)
 
 
 _I = {"int": int, "float": float}

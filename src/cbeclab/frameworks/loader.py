@@ -148,7 +148,13 @@ class Framework(BaseModel):
         ):
             dup = sorted({x for x in ids if ids.count(x) > 1})
             if dup:
-                raise ValueError(f"{kind} id(s) used more than once: {dup}; every {kind} id must be unique")
+                raise ValueError(
+                    _(
+                        "{kind} id(s) used more than once: {dup}; every {kind} id must be unique",
+                        kind=kind,
+                        dup=dup,
+                    )
+                )
         return self
 
     # ---- queries ----------------------------------------------------------------------------

@@ -134,29 +134,37 @@ def _refusal(x: np.ndarray, check_ratio: bool) -> str | None:
     """Why the series cannot be modelled, or None."""
     n = len(x)
     if n < 4:
-        return f"it has {n} value(s); GM(1,1) needs at least 4"
+        return _("it has {n} value(s); GM(1,1) needs at least 4", n=n)
     if not np.all(np.isfinite(x)):
-        return (
-            f"it has missing or non-finite value(s) at position(s) {np.flatnonzero(~np.isfinite(x)).tolist()}"
+        return _(
+            "it has missing or non-finite value(s) at position(s) {positions}",
+            positions=np.flatnonzero(~np.isfinite(x)).tolist(),
         )
     if (x <= 0).any():
-        return f"it has non-positive value(s) at position(s) {np.flatnonzero(x <= 0).tolist()}; GM(1,1) needs x > 0"
+        return _(
+            "it has non-positive value(s) at position(s) {positions}; GM(1,1) needs x > 0",
+            positions=np.flatnonzero(x <= 0).tolist(),
+        )
     if check_ratio and not np.all(x == x[0]):
         lo, hi = _ratio_bounds(n)
         sigma = x[:-1] / x[1:]
         bad = np.flatnonzero((sigma <= lo) | (sigma >= hi))
         if len(bad):
-            return (
-                f"class ratio test failed: sigma(k) = x(k-1)/x(k) = {sigma[bad[0]]:.4g} at k = {bad[0] + 2} "
-                f"is outside ({lo:.4f}, {hi:.4f})"
+            return _(
+                "class ratio test failed: sigma(k) = x(k-1)/x(k) = {sigma:.4g} at k = {k} is outside ({lo:.4f}, {hi:.4f})",
+                sigma=sigma[bad[0]],
+                k=bad[0] + 2,
+                lo=lo,
+                hi=hi,
             )
     return None
 
 
-_FIX = (
-    "use at least 4 positive, complete values; for a failed class-ratio test add a constant to the series "
-    "(x + c) or pass check_ratio=False"
-)
+def _fix() -> str:
+    return _(
+        "use at least 4 positive, complete values; for a failed class-ratio test add a constant to the series "
+        "(x + c) or pass check_ratio=False"
+    )
 
 
 def _future_labels(periods: Sequence[Any], h: int) -> list[Any]:
@@ -304,7 +312,7 @@ def gm11(
         raise ModelError(
             _("GM(1,1) cannot model series {label!r}: {why}", label=label, why=why),
             where=f"series {label!r}",
-            fix=_FIX,
+            fix=_fix(),
         )
     fit = _fit_batch(x[None, :], int(h))
     notes: list[str] = []
@@ -447,7 +455,7 @@ def gm11_many(
                             why=why,
                         ),
                         where=f"entity {e!r}, variable {var!r}",
-                        fix=_FIX + ", or errors='skip'",
+                        fix=_fix() + _(", or errors='skip'"),
                     )
             bad = np.flatnonzero(~ok)
             if len(bad):

@@ -122,12 +122,14 @@ def check_items(
         parts = []
         for a in absent:
             close = difflib.get_close_matches(a, cols, n=3, cutoff=0.5)
-            parts.append(f"{a}" + (f" (close: {', '.join(close)})" if close else ""))
+            parts.append(f"{a}" + (_(" (close: {names})", names=", ".join(close)) if close else ""))
         raise DataError(
             _("item column(s) named in the spec are not in the data: {v1}", v1="; ".join(parts)),
             where=f"{source}: columns",
-            fix=f"rename the column(s) in the file or the item(s) in the spec; the file has: {', '.join(cols[:40])}"
-            + (" ..." if len(cols) > 40 else ""),
+            fix=_(
+                "rename the column(s) in the file or the item(s) in the spec; the file has: {names}",
+                names=", ".join(cols[:40]) + (" ..." if len(cols) > 40 else ""),
+            ),
         )
     lo, hi = likert
     out: dict[str, pd.Series] = {}
@@ -137,10 +139,12 @@ def check_items(
         if bool(bad.any()):
             pos = np.flatnonzero(bad.to_numpy())
             shown = ", ".join(
-                f"row {r} ({raw[name].iloc[p]!r})" for r, p in zip(_rows(pos[:SHOW]), pos[:SHOW])
+                _("row {row} ({value!r})", row=r, value=raw[name].iloc[p])
+                for r, p in zip(_rows(pos[:SHOW]), pos[:SHOW])
             )
             raise DataError(
-                f"{len(pos)} non-numeric answer(s): {shown}" + (" ..." if len(pos) > SHOW else ""),
+                _("{n} non-numeric answer(s): {shown}", n=len(pos), shown=shown)
+                + (" ..." if len(pos) > SHOW else ""),
                 where=f"{source}: column {name}",
                 fix=_(
                     "code every answer as a number from {lo:g} to {hi:g} (leave a cell empty if unanswered)",

@@ -122,9 +122,9 @@ def as_matrix(matrix: Any, names: list[str] | None = None, *, tol: float = 0.02)
         extra = [n for n in df.index if n not in names]
         if missing or extra:
             raise SpecError(
-                "the AHP matrix must cover exactly the indicators of X"
-                + (f"; missing {', '.join(map(repr, missing))}" if missing else "")
-                + (f"; unknown {', '.join(map(repr, extra))}" if extra else "")
+                _("the AHP matrix must cover exactly the indicators of X")
+                + (_("; missing {names}", names=", ".join(map(repr, missing))) if missing else "")
+                + (_("; unknown {names}", names=", ".join(map(repr, extra))) if extra else "")
                 + ".",
                 where="ahp_matrix",
                 fix=_("one row and one column per indicator of X."),
