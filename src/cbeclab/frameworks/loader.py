@@ -51,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cbeclab.directions import parse_direction
 from cbeclab.errors import SpecError
-from cbeclab.i18n import _
+from cbeclab.i18n import _, pgettext
 from cbeclab.io.yamlfile import read_yaml_mapping
 
 __all__ = [
@@ -66,6 +66,13 @@ __all__ = [
 ]
 
 _HERE = Path(__file__).resolve().parent
+
+#: the framework levels as words for messages
+_NODE_WORDS = {
+    "system": lambda: pgettext("framework level", "system"),
+    "dimension": lambda: pgettext("framework level", "dimension"),
+    "indicator": lambda: pgettext("framework level", "indicator"),
+}
 
 
 class _Node(BaseModel):
@@ -151,7 +158,7 @@ class Framework(BaseModel):
                 raise ValueError(
                     _(
                         "{kind} id(s) used more than once: {dup}; every {kind} id must be unique",
-                        kind=kind,
+                        kind=_NODE_WORDS[kind](),
                         dup=dup,
                     )
                 )
