@@ -283,3 +283,16 @@ def test_english_diagnosis_has_no_raw_dicts(tmp_path: Path) -> None:
     _run(["diagnose", str(EXAMPLES / "diagnose" / "spec.yaml"), "--out", str(tmp_path), "--lang", "en"])
     page = (tmp_path / "diagnosis.html").read_text(encoding="utf-8")
     assert "{&#x27;" not in page and "{'" not in page
+
+
+def test_click_usage_errors_follow_lang(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CBECLAB_LANG", raising=False)
+    r = CliRunner().invoke(main, ["run", "--lang", "zh"], prog_name="cbeclab")
+    assert r.exit_code == 2
+    assert "错误：缺少参数 'SPEC'" in r.output and "查看帮助" in r.output
+    assert_translated(r.output, where="cbeclab run --lang zh (usage error)", allow={"cbeclab", "run"})
+    r = CliRunner().invoke(main, ["run", "--lang", "en"], prog_name="cbeclab")
+    assert "Error: Missing argument 'SPEC'." in r.output
+    monkeypatch.setenv("CBECLAB_LANG", "zh")
+    r = CliRunner().invoke(main, ["rnu"], prog_name="cbeclab")
+    assert "没有命令 'rnu'" in r.output and "'run'" in r.output
