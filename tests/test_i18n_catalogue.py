@@ -296,3 +296,12 @@ def test_click_usage_errors_follow_lang(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CBECLAB_LANG", "zh")
     r = CliRunner().invoke(main, ["rnu"], prog_name="cbeclab")
     assert "没有命令 'rnu'" in r.output and "'run'" in r.output
+
+
+def test_demo_zh_title_and_console(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--lang", "zh"])
+    assert r.exit_code == 0, r.output
+    assert "美妆日化" in r.stdout and "数字贸易发展" in r.stdout  # entity and subsystem display names
+    assert_translated(r.stdout, where="cbeclab demo --lang zh (stdout)")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<title>" + display_name("dataset", "guangzhou_demo", "zh") in page
