@@ -43,7 +43,7 @@ def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
     """The Vega-Lite ``config`` of every chart: CJK font, readable sizes, no chart border."""
     return {
         "font": CJK_FONT,
-        "view": {"continuousWidth": width, "continuousHeight": height, "stroke": None},
+        "view": {"continuousWidth": width, "continuousHeight": height, "stroke": "transparent"},
         "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e8ec", "labelLimit": 220},
         "legend": {"labelFontSize": 11, "titleFontSize": 12, "labelLimit": 260, "orient": "bottom",
                    "columns": 4, "symbolLimit": 60},
