@@ -15,11 +15,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cbeclab.i18n import _, resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import CJK_FONT, Chart
 
 __all__ = [
+    "CONTEXT",
     "LINE_MAX",
+    "_",
     "OKABE_ITO",
     "TOP_N",
     "chart",
@@ -28,6 +30,15 @@ __all__ = [
     "grade_bands",
     "theme",
 ]
+
+#: gettext context (``msgctxt``) of the chart texts: keeps them apart from same-worded texts elsewhere
+CONTEXT = "charts"
+
+
+def _(msgid: str, *, lang: str | None = None, **fields: Any) -> str:
+    """Chart text from the catalogue (context ``charts``; falls back to the context-free entry)."""
+    return pgettext(CONTEXT, msgid, lang=lang, **fields)
+
 
 #: colour-blind-safe categorical palette (Okabe & Ito 2008), used for entities and subsystems
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -45,8 +56,14 @@ def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
         "font": CJK_FONT,
         "view": {"continuousWidth": width, "continuousHeight": height, "stroke": "transparent"},
         "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e8ec", "labelLimit": 220},
-        "legend": {"labelFontSize": 11, "titleFontSize": 12, "labelLimit": 260, "orient": "bottom",
-                   "columns": 4, "symbolLimit": 60},
+        "legend": {
+            "labelFontSize": 11,
+            "titleFontSize": 12,
+            "labelLimit": 260,
+            "orient": "bottom",
+            "columns": 4,
+            "symbolLimit": 60,
+        },
         "header": {"labelFontSize": 12, "titleFontSize": 12},
         "title": {"fontSize": 13, "anchor": "start"},
         "range": {"category": list(OKABE_ITO)},
@@ -56,8 +73,9 @@ def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
     }
 
 
-def chart(key: str, title: str, obj: Any, *, note: str | None = None, width: int = 420,
-          height: int = 240) -> Chart:
+def chart(
+    key: str, title: str, obj: Any, *, note: str | None = None, width: int = 420, height: int = 240
+) -> Chart:
     """Wrap an altair chart (or a finished Vega-Lite mapping) as a :class:`Chart` with the theme."""
     spec = obj if isinstance(obj, dict) else obj.to_dict(validate=True)
     spec = dict(spec)
@@ -160,9 +178,15 @@ def period_x(periods: Sequence[Any], title: str, field: str = "period") -> alt.X
     except (TypeError, ValueError):
         nums = []
     if nums and all(float(n).is_integer() for n in nums):
-        return alt.X(f"{field}:Q", title=title, scale=alt.Scale(zero=False, nice=False,
-                     domain=[min(nums), max(nums)]), axis=alt.Axis(format="d", tickMinStep=1))
-    return alt.X(f"{field}:O", title=title, sort=order, axis=alt.Axis(labelAngle=-45 if len(order) > 8 else 0))
+        return alt.X(
+            f"{field}:Q",
+            title=title,
+            scale=alt.Scale(zero=False, nice=False, domain=[min(nums), max(nums)]),
+            axis=alt.Axis(format="d", tickMinStep=1),
+        )
+    return alt.X(
+        f"{field}:O", title=title, sort=order, axis=alt.Axis(labelAngle=-45 if len(order) > 8 else 0)
+    )
 
 
 def shorten(text: str, n: int = 18) -> str:

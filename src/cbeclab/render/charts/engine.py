@@ -17,12 +17,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cbeclab.i18n import _, resolve_lang
+from cbeclab.i18n import resolve_lang
 from cbeclab.render.charts.base import Chart
 from cbeclab.render.charts.common import (
     FACET_MAX,
     LINE_MAX,
     TOP_N,
+    _,
     chart,
     data,
     display,
@@ -58,7 +59,7 @@ def _latest(frame: pd.DataFrame, value: str) -> pd.DataFrame:
 def _quantiles(long: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
     """p10, q1, median, q3, p90 and count of ``value`` across entities for each ``by`` group."""
     g = long.dropna(subset=[value]).groupby(by, sort=False)[value]
-    q = g.quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack()
+    q = g.quantile(np.array([0.1, 0.25, 0.5, 0.75, 0.9])).unstack()
     q.columns = ["p10", "q1", "median", "q3", "p90"]
     q["n"] = g.count()
     return q.reset_index()
@@ -98,13 +99,19 @@ def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> lis
         .facet(facet=alt.Facet("entity:N", title=None, sort=ents), columns=_facet_columns(len(ents)))
     )
     sy = long[long["kind"] == _("synergy degree", lang=lang)]
-    one_axis = alt.Chart(data(sy)).mark_line(point=True).encode(
-        x=x,
-        y=alt.Y("value:Q", title=_("Synergy degree", lang=lang)),
-        color=alt.Color("entity:N", title=None, sort=ents),
-        tooltip=["entity:N", "period:O", alt.Tooltip("value:Q", format=".3f")],
+    one_axis = (
+        alt.Chart(data(sy))
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=_("Synergy degree", lang=lang)),
+            color=alt.Color("entity:N", title=None, sort=ents),
+            tooltip=["entity:N", "period:O", alt.Tooltip("value:Q", format=".3f")],
+        )
     )
-    zero = alt.Chart(data(pd.DataFrame({"y": [0.0]}))).mark_rule(color="#888", strokeDash=[2, 2]).encode(y="y:Q")
+    zero = (
+        alt.Chart(data(pd.DataFrame({"y": [0.0]}))).mark_rule(color="#888", strokeDash=[2, 2]).encode(y="y:Q")
+    )
     return [
         chart(
             "engine.order_synergy",
@@ -123,12 +130,13 @@ def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> lis
     ]
 
 
-def _band_layers(long_value: pd.DataFrame, measure_title: str, lang: str) -> alt.LayerChart:
+def _band_layers(long_value: pd.DataFrame, measure_title: str, lang: str) -> Any:
     """Median line and interquartile / p10–p90 bands of a quantile frame (by ``period``, ``series``)."""
     x = period_x(list(long_value["period"]), _("Period", lang=lang))
     base = alt.Chart(data(long_value))
-    outer = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("p10:Q", title=measure_title), y2="p90:Q",
-                                                color=alt.Color("series:N", title=None))
+    outer = base.mark_area(opacity=0.15).encode(
+        x=x, y=alt.Y("p10:Q", title=measure_title), y2="p90:Q", color=alt.Color("series:N", title=None)
+    )
     inner = base.mark_area(opacity=0.3).encode(x=x, y="q1:Q", y2="q3:Q", color="series:N")
     mid = base.mark_line(point=True).encode(
         x=x,
@@ -153,8 +161,10 @@ def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: in
     out = [
         chart(
             "engine.synergy_distribution",
-            _("Order degree and synergy degree across entities: median, interquartile range and 10–90 % range",
-              lang=lang),
+            _(
+                "Order degree and synergy degree across entities: median, interquartile range and 10–90 % range",
+                lang=lang,
+            ),
             _band_layers(q, _("Degree", lang=lang), lang).properties(width=480, height=280),
             note=f"{left} {_full_table_note('synergy', lang)}",
         )
@@ -166,11 +176,15 @@ def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: in
     nz = np.flatnonzero(counts)
     if nz.size:
         hist = hist.iloc[nz[0] : nz[-1] + 1]
-    bars = alt.Chart(data(hist)).mark_bar(color="#0072B2").encode(
-        x=alt.X("lo:Q", bin="binned", title=_("Synergy degree (latest period)", lang=lang)),
-        x2="hi:Q",
-        y=alt.Y("count:Q", title=_("Number of entities", lang=lang)),
-        tooltip=[alt.Tooltip("lo:Q", format=".2f"), alt.Tooltip("hi:Q", format=".2f"), "count:Q"],
+    bars = (
+        alt.Chart(data(hist))
+        .mark_bar(color="#0072B2")
+        .encode(
+            x=alt.X("lo:Q", bin="binned", title=_("Synergy degree (latest period)", lang=lang)),
+            x2="hi:Q",
+            y=alt.Y("count:Q", title=_("Number of entities", lang=lang)),
+            tooltip=[alt.Tooltip("lo:Q", format=".2f"), alt.Tooltip("hi:Q", format=".2f"), "count:Q"],
+        )
     )
     out.append(
         chart(
@@ -184,17 +198,28 @@ def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: in
 
 # ------------------------------------------------------------------------------------------ coupling
 def _ctd_long(ct: pd.DataFrame, lang: str) -> pd.DataFrame:
-    long = ct.melt(id_vars=["entity", "period"], value_vars=["C", "T", "D"], var_name="series", value_name="value")
+    long = ct.melt(
+        id_vars=["entity", "period"], value_vars=["C", "T", "D"], var_name="series", value_name="value"
+    )
     long["entity"] = long["entity"].astype(str)
     return long
 
 
 def _bands_layer(bands: pd.DataFrame, lang: str) -> alt.Chart:
-    return alt.Chart().mark_rect(opacity=0.22).encode(
-        y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
-        y2="upper:Q",
-        fill=alt.Fill("label:N", scale=grade_colour_scale(bands), sort=list(bands["label"]),
-                      title=_("Coordination grade", lang=lang), legend=alt.Legend(columns=5)),
+    return (
+        alt.Chart()
+        .mark_rect(opacity=0.22)
+        .encode(
+            y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
+            y2="upper:Q",
+            fill=alt.Fill(
+                "label:N",
+                scale=grade_colour_scale(bands),
+                sort=list(bands["label"]),
+                title=_("Coordination grade", lang=lang),
+                legend=alt.Legend(columns=5),
+            ),
+        )
     )
 
 
@@ -215,8 +240,12 @@ def _coupling_few(result: Any, lang: str) -> list[Chart]:
         .encode(
             x=x,
             y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
-            stroke=alt.Stroke("series:N", title=None, scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"]),
-                              legend=alt.Legend(orient="right", direction="vertical")),
+            stroke=alt.Stroke(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"]),
+                legend=alt.Legend(orient="right", direction="vertical"),
+            ),
             tooltip=["entity:N", "period:O", "series:N", alt.Tooltip("value:Q", format=".3f")],
         )
         .transform_filter(alt.datum.layer == "line")
@@ -229,8 +258,10 @@ def _coupling_few(result: Any, lang: str) -> list[Chart]:
     out = [
         chart(
             "engine.ctd",
-            _("Coupling degree C, coordination index T and coupling coordination degree D over time, with the ten grades",
-              lang=lang),
+            _(
+                "Coupling degree C, coordination index T and coupling coordination degree D over time, with the ten grades",
+                lang=lang,
+            ),
             ctd,
             note=_("Shaded bands: the ten coordination grades of D.", lang=lang),
         )
@@ -245,21 +276,33 @@ def _heatmap(ct: pd.DataFrame, ents: list[str], lang: str, note: str | None) -> 
     f["entity"] = f["entity"].astype(str)
     f = f[f["entity"].isin(ents)]
     periods = period_sort(list(f["period"]))
-    heat = alt.Chart(data(f)).mark_rect().encode(
-        x=alt.X("period:O", title=_("Period", lang=lang), sort=periods,
-                axis=alt.Axis(labelAngle=-45 if len(periods) > 10 else 0)),
-        y=alt.Y("entity:N", title=None, sort=ents),
-        color=alt.Color("D:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]), title="D"),
-        tooltip=["entity:N", "period:O", alt.Tooltip("D:Q", format=".3f"), "grade:Q"],
+    heat = (
+        alt.Chart(data(f))
+        .mark_rect()
+        .encode(
+            x=alt.X(
+                "period:O",
+                title=_("Period", lang=lang),
+                sort=periods,
+                axis=alt.Axis(labelAngle=-45 if len(periods) > 10 else 0),
+            ),
+            y=alt.Y("entity:N", title=None, sort=ents),
+            color=alt.Color("D:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]), title="D"),
+            tooltip=["entity:N", "period:O", alt.Tooltip("D:Q", format=".3f"), "grade:Q"],
+        )
     )
     layers: list[Any] = [heat]
     if len(f) <= 160:
         layers.append(
-            alt.Chart(data(f)).mark_text(fontSize=10).encode(
+            alt.Chart(data(f))
+            .mark_text(fontSize=10)
+            .encode(
                 x=alt.X("period:O", sort=periods),
                 y=alt.Y("entity:N", sort=ents),
                 text=alt.Text("D:Q", format=".2f"),
-                color=alt.condition("datum.D > 0.25 && datum.D < 0.75", alt.value("black"), alt.value("white")),
+                color=alt.condition(
+                    "datum.D > 0.25 && datum.D < 0.75", alt.value("black"), alt.value("white")
+                ),
             )
         )
     width = max(260, min(560, 34 * len(periods)))
@@ -282,17 +325,29 @@ def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
         d = d.assign(entity=d["entity"].astype(str))
         d = d.merge(bands[["grade", "label"]], on="grade", how="left").sort_values("D", ascending=False)
         if many and len(d) > 2 * TOP_N:
-            d = pd.concat([d.head(TOP_N).assign(part=_("top", lang=lang)),
-                           d.tail(TOP_N).assign(part=_("bottom", lang=lang))])
+            d = pd.concat(
+                [
+                    d.head(TOP_N).assign(part=_("top", lang=lang)),
+                    d.tail(TOP_N).assign(part=_("bottom", lang=lang)),
+                ]
+            )
             notes.append(_("D: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang))
         parts.append(
-            alt.Chart(data(d)).mark_bar().encode(
+            alt.Chart(data(d))
+            .mark_bar()
+            .encode(
                 y=alt.Y("entity:N", sort=list(d["entity"]), title=None),
                 x=alt.X("D:Q", scale=alt.Scale(domain=[0, 1]), title=_("D (latest period)", lang=lang)),
-                color=alt.Color("label:N", scale=grade_colour_scale(bands), sort=list(bands["label"]),
-                                title=_("Coordination grade", lang=lang), legend=alt.Legend(columns=2)),
+                color=alt.Color(
+                    "label:N",
+                    scale=grade_colour_scale(bands),
+                    sort=list(bands["label"]),
+                    title=_("Coordination grade", lang=lang),
+                    legend=alt.Legend(columns=2),
+                ),
                 tooltip=["entity:N", "period:O", alt.Tooltip("D:Q", format=".3f"), "label:N"],
-            ).properties(width=220, height=max(60, 16 * len(d)))
+            )
+            .properties(width=220, height=max(60, 16 * len(d)))
         )
     if result.stages is not None and not result.stages.empty:
         st = _latest(result.stages, "synergy")
@@ -301,15 +356,24 @@ def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
         s = s[["entity", "period", "synergy", "stage_label"]].sort_values("synergy", ascending=False)
         if many and len(s) > 2 * TOP_N:
             s = pd.concat([s.head(TOP_N), s.tail(TOP_N)])
-            notes.append(_("Synergy: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang))
+            notes.append(
+                _("Synergy: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang)
+            )
         parts.append(
-            alt.Chart(data(s)).mark_bar().encode(
+            alt.Chart(data(s))
+            .mark_bar()
+            .encode(
                 y=alt.Y("entity:N", sort=list(s["entity"]), title=None),
                 x=alt.X("synergy:Q", title=_("Synergy degree (latest period)", lang=lang)),
-                color=alt.Color("stage_label:N", title=_("Synergy stage", lang=lang),
-                                scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(columns=2)),
+                color=alt.Color(
+                    "stage_label:N",
+                    title=_("Synergy stage", lang=lang),
+                    scale=alt.Scale(scheme="tableau10"),
+                    legend=alt.Legend(columns=2),
+                ),
                 tooltip=["entity:N", "period:O", alt.Tooltip("synergy:Q", format=".3f"), "stage_label:N"],
-            ).properties(width=220, height=max(60, 16 * len(s)))
+            )
+            .properties(width=220, height=max(60, 16 * len(s)))
         )
     if notes:
         notes.append(_full_table_note("summary", lang))
@@ -328,29 +392,55 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
     long = _ctd_long(ct, lang)
     q = _quantiles(long, ["series", "period"])
     periods = period_sort(list(q["period"]))
-    band = alt.Chart(data(bands)).mark_rect(opacity=0.18).encode(
-        y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
-        y2="upper:Q",
-        fill=alt.Fill("label:N", scale=grade_colour_scale(bands), sort=list(bands["label"]),
-                      title=_("Coordination grade", lang=lang), legend=alt.Legend(columns=5)),
+    band = (
+        alt.Chart(data(bands))
+        .mark_rect(opacity=0.18)
+        .encode(
+            y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
+            y2="upper:Q",
+            fill=alt.Fill(
+                "label:N",
+                scale=grade_colour_scale(bands),
+                sort=list(bands["label"]),
+                title=_("Coordination grade", lang=lang),
+                legend=alt.Legend(columns=5),
+            ),
+        )
     )
     x = period_x(periods, _("Period", lang=lang))
-    spread = alt.Chart(data(q)).mark_area(opacity=0.25).encode(
-        x=x, y="q1:Q", y2="q3:Q", stroke=alt.Stroke("series:N", title=None), fill=alt.value("#777")
+    spread = (
+        alt.Chart(data(q))
+        .mark_area(opacity=0.25)
+        .encode(x=x, y="q1:Q", y2="q3:Q", stroke=alt.Stroke("series:N", title=None), fill=alt.value("#777"))
     )
-    mid = alt.Chart(data(q)).mark_line(point=True).encode(
-        x=x,
-        y="median:Q",
-        stroke=alt.Stroke("series:N", title=None, scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"])),
-        tooltip=["series:N", "period:O", alt.Tooltip("median:Q", format=".3f"), alt.Tooltip("q1:Q", format=".3f"),
-                 alt.Tooltip("q3:Q", format=".3f")],
+    mid = (
+        alt.Chart(data(q))
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y="median:Q",
+            stroke=alt.Stroke(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"]),
+            ),
+            tooltip=[
+                "series:N",
+                "period:O",
+                alt.Tooltip("median:Q", format=".3f"),
+                alt.Tooltip("q1:Q", format=".3f"),
+                alt.Tooltip("q3:Q", format=".3f"),
+            ],
+        )
     )
     left = _("Lines of single entities are left out ({n} entities).", n=n, lang=lang)
     out = [
         chart(
             "engine.ctd",
-            _("C, T and D across entities (median and interquartile range) over time, with the ten grades",
-              lang=lang),
+            _(
+                "C, T and D across entities (median and interquartile range) over time, with the ten grades",
+                lang=lang,
+            ),
             alt.layer(band, spread, mid).properties(width=480, height=280),
             note=f"{left} {_full_table_note('coupling', lang)}",
         )
@@ -362,14 +452,22 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
         chart(
             "engine.grade_counts",
             _("Number of entities in each coordination grade, by period", lang=lang),
-            alt.Chart(data(g)).mark_bar().encode(
+            alt.Chart(data(g))
+            .mark_bar()
+            .encode(
                 x=alt.X("period:O", title=_("Period", lang=lang), sort=periods),
                 y=alt.Y("count:Q", stack="zero", title=_("Number of entities", lang=lang)),
-                color=alt.Color("label:N", scale=grade_colour_scale(bands), sort=list(bands["label"]),
-                                title=_("Coordination grade", lang=lang), legend=alt.Legend(columns=5)),
+                color=alt.Color(
+                    "label:N",
+                    scale=grade_colour_scale(bands),
+                    sort=list(bands["label"]),
+                    title=_("Coordination grade", lang=lang),
+                    legend=alt.Legend(columns=5),
+                ),
                 order=alt.Order("grade:Q"),
                 tooltip=["period:O", "label:N", "count:Q"],
-            ).properties(width=480, height=260),
+            )
+            .properties(width=480, height=260),
         )
     )
     latest = _latest(ct, "D").sort_values("D", ascending=False)
@@ -397,14 +495,20 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
         chart(
             "engine.obstacle_top",
             _("Top obstacle indicators (mean obstacle degree over all entities and periods)", lang=lang),
-            alt.Chart(data(top)).mark_bar().encode(
+            alt.Chart(data(top))
+            .mark_bar()
+            .encode(
                 y=alt.Y("indicator:N", sort=list(top["indicator"]), title=None),
                 x=alt.X("obstacle:Q", title=_("Obstacle degree", lang=lang), axis=alt.Axis(format=".0%")),
                 color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
                 tooltip=["indicator:N", "subsystem_label:N", alt.Tooltip("obstacle:Q", format=".3f")],
-            ).properties(width=380, height=max(80, 20 * len(top))),
-            note=_("The ten indicators with the highest mean obstacle degree; all indicators: table “{t}”.",
-                   t="obstacles_indicator", lang=lang),
+            )
+            .properties(width=380, height=max(80, 20 * len(top))),
+            note=_(
+                "The ten indicators with the highest mean obstacle degree; all indicators: table “{t}”.",
+                t="obstacles_indicator",
+                lang=lang,
+            ),
         )
     )
     sub = ob.subsystem
@@ -414,13 +518,22 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
         m = long.groupby(["period", "s"], sort=False)["share"].mean().reset_index()
         m["subsystem_label"] = [display(s, names, lang) for s in m["s"]]
         periods = period_sort(list(m["period"]))
-        body = alt.Chart(data(m)).mark_bar().encode(
-            x=alt.X("period:O", sort=periods, title=_("Period", lang=lang)),
-            y=alt.Y("share:Q", stack="normalize", title=_("Share of the obstacle degree", lang=lang),
-                    axis=alt.Axis(format=".0%")),
-            color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
-            tooltip=["period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
-        ).properties(width=480, height=240)
+        body = (
+            alt.Chart(data(m))
+            .mark_bar()
+            .encode(
+                x=alt.X("period:O", sort=periods, title=_("Period", lang=lang)),
+                y=alt.Y(
+                    "share:Q",
+                    stack="normalize",
+                    title=_("Share of the obstacle degree", lang=lang),
+                    axis=alt.Axis(format=".0%"),
+                ),
+                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                tooltip=["period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
+            )
+            .properties(width=480, height=240)
+        )
         title = _("Obstacle degree by subsystem: mean share over all entities, by period", lang=lang)
         note = _full_table_note("obstacles_subsystem", lang)
     else:
@@ -428,13 +541,22 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
         long = last.melt(id_vars=["entity", "period"], value_vars=subs, var_name="s", value_name="share")
         long["subsystem_label"] = [display(s, names, lang) for s in long["s"]]
         long["entity"] = long["entity"].astype(str)
-        body = alt.Chart(data(long)).mark_bar().encode(
-            y=alt.Y("entity:N", title=None, sort=_entities(long)),
-            x=alt.X("share:Q", stack="normalize", title=_("Share of the obstacle degree", lang=lang),
-                    axis=alt.Axis(format=".0%")),
-            color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
-            tooltip=["entity:N", "period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
-        ).properties(width=420, height=max(60, 22 * last.shape[0]))
+        body = (
+            alt.Chart(data(long))
+            .mark_bar()
+            .encode(
+                y=alt.Y("entity:N", title=None, sort=_entities(long)),
+                x=alt.X(
+                    "share:Q",
+                    stack="normalize",
+                    title=_("Share of the obstacle degree", lang=lang),
+                    axis=alt.Axis(format=".0%"),
+                ),
+                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                tooltip=["entity:N", "period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
+            )
+            .properties(width=420, height=max(60, 22 * last.shape[0]))
+        )
         title = _("Obstacle degree by subsystem in the latest period", lang=lang)
         note = None
     out.append(chart("engine.obstacle_subsystem", title, body, note=note))
@@ -449,21 +571,31 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         ok = params[params["status"] == "ok"] if "status" in params.columns else params
         n_refused = int(len(params) - len(ok))
         vals = fc.values
-        what = display(name, names, lang) if name not in ("D", "synergy") else (
-            "D" if name == "D" else _("synergy degree", lang=lang))
+        what = (
+            display(name, names, lang)
+            if name not in ("D", "synergy")
+            else ("D" if name == "D" else _("synergy degree", lang=lang))
+        )
         notes: list[str] = []
         if n_refused:
             notes.append(
-                _("{k} of {n} series were refused by GM(1,1) and are not drawn; the reasons are in table “{t}”.",
-                  k=n_refused, n=len(params), t=f"forecast_{name}", lang=lang)
+                _(
+                    "{k} of {n} series were refused by GM(1,1) and are not drawn; the reasons are in table “{t}”.",
+                    k=n_refused,
+                    n=len(params),
+                    t=f"forecast_{name}",
+                    lang=lang,
+                )
             )
         if vals is None or vals.empty:
             # nothing fitted: no chart; the refusals are reported by the table, say so once here
             continue
         v = vals.copy()
         v["entity"] = v["entity"].astype(str)
-        v["series"] = [f"{e} · {display(s, names, lang)}" if s != name else e
-                       for e, s in zip(v["entity"], v["variable"].astype(str))]
+        v["series"] = [
+            f"{e} · {display(s, names, lang)}" if s != name else e
+            for e, s in zip(v["entity"], v["variable"].astype(str))
+        ]
         series = list(dict.fromkeys(v["series"]))
         if len(series) > FACET_MAX:
             notes.append(_("{k} of {n} fitted series are drawn.", k=FACET_MAX, n=len(series), lang=lang))
@@ -474,11 +606,15 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         x = period_x(periods, _("Period", lang=lang))
         base = alt.Chart()
         fitted = base.mark_line().encode(
-            x=x, y=alt.Y("fitted:Q", title=what), color=alt.value("#0072B2"),
+            x=x,
+            y=alt.Y("fitted:Q", title=what),
+            color=alt.value("#0072B2"),
             tooltip=["series:N", "period:O", "kind_label:N", alt.Tooltip("fitted:Q", format=".3f")],
         )
-        bridge = base.mark_line(color="#0072B2", strokeDash=[4, 3]).encode(x=x, y="fitted:Q").transform_filter(
-            "datum.kind == 'forecast' || datum.last_fit"
+        bridge = (
+            base.mark_line(color="#0072B2", strokeDash=[4, 3])
+            .encode(x=x, y="fitted:Q")
+            .transform_filter("datum.kind == 'forecast' || datum.last_fit")
         )
         actual = base.mark_point(color="#000", filled=True, size=22).encode(
             x=x, y="actual:Q", tooltip=["series:N", "period:O", alt.Tooltip("actual:Q", format=".3f")]
@@ -495,14 +631,17 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
                 f"engine.forecast_{name}",
                 _("GM(1,1) fit and forecast of {what}", what=what, lang=lang),
                 body,
-                note=" ".join([_("Points: observed values; solid line: fitted; dashed: forecast.", lang=lang), *notes]),
+                note=" ".join(
+                    [_("Points: observed values; solid line: fitted; dashed: forecast.", lang=lang), *notes]
+                ),
             )
         )
     return out
 
 
-def engine_charts(run_result: Any, lang: str | None = None,
-                  names: Mapping[str, Any] | None = None) -> list[Chart]:
+def engine_charts(
+    run_result: Any, lang: str | None = None, names: Mapping[str, Any] | None = None
+) -> list[Chart]:
     """The charts of a :class:`~cbeclab.pipeline.RunResult`, in report order.
 
     Parameters
@@ -532,7 +671,11 @@ def engine_charts(run_result: Any, lang: str | None = None,
             break
     many = len(ents) > LINE_MAX
     if syn is not None and not syn.synergy.empty:
-        out += _synergy_many(run_result, code, names, len(ents)) if many else _synergy_few(run_result, code, names)
+        out += (
+            _synergy_many(run_result, code, names, len(ents))
+            if many
+            else _synergy_few(run_result, code, names)
+        )
     if run_result.coupling is not None and not run_result.coupling.table.empty:
         out += _coupling_many(run_result, code, len(ents)) if many else _coupling_few(run_result, code)
     elif run_result.stages is not None and not run_result.stages.empty:

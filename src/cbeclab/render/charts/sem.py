@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 
 from cbeclab.errors import ModelError
-from cbeclab.i18n import _, resolve_lang
+from cbeclab.i18n import resolve_lang
 from cbeclab.render.charts.base import CJK_FONT, Chart
-from cbeclab.render.charts.common import display
+from cbeclab.render.charts.common import _, display
 
 __all__ = ["path_diagram", "stars"]
 
@@ -120,7 +120,8 @@ def path_diagram(
     struct = p[p["op"] == "~"]
     lvs = [str(x) for x in dict.fromkeys(meas["lhs"])]
     items_of: dict[str, list[tuple[str, float]]] = {
-        lv: [(str(r), float(s)) for r, s in zip(g["rhs"], g["std_all"])] for lv, g in meas.groupby("lhs", sort=False)
+        lv: [(str(r), float(s)) for r, s in zip(g["rhs"], g["std_all"])]
+        for lv, g in meas.groupby("lhs", sort=False)
     }
     snodes = [str(x) for x in dict.fromkeys(list(struct["rhs"]) + list(struct["lhs"]))]
     if not snodes:  # a measurement model only: the factors side by side, correlated
@@ -214,20 +215,35 @@ def path_diagram(
                     ix, iy = x + (i - (k - 1) / 2) * _ROW_DX, top_row
                     ex, ey = ix, iy + 0.75
                 nid = f"i_{lv}_{item}"
-                g.node(nid, label=item, shape="box", pos=f"{ix:.3f},{iy:.3f}!", width="0.62", height="0.32",
-                       fixedsize="true", fontsize="11")
+                g.node(
+                    nid,
+                    label=item,
+                    shape="box",
+                    pos=f"{ix:.3f},{iy:.3f}!",
+                    width="0.62",
+                    height="0.32",
+                    fixedsize="true",
+                    fontsize="11",
+                )
                 g.edge(f"v_{lv}", nid, label=_fmt(load), fontsize="9", fontcolor="#444444", penwidth="0.8")
                 if show_errors:
                     err += 1
                     eid = f"e_{lv}_{item}"
-                    g.node(eid, label=f"e{err}", shape="circle", pos=f"{ex:.3f},{ey:.3f}!", width="0.34",
-                           fixedsize="true", fontsize="9")
+                    g.node(
+                        eid,
+                        label=f"e{err}",
+                        shape="circle",
+                        pos=f"{ex:.3f},{ey:.3f}!",
+                        width="0.34",
+                        fixedsize="true",
+                        fontsize="9",
+                    )
                     g.edge(eid, nid, penwidth="0.7", arrowsize="0.5")
 
     # -- structural paths
     for row in struct.itertuples(index=False):
-        est = float(getattr(row, "std_all"))
-        pv = getattr(row, "pvalue")
+        est = float(row.std_all)
+        pv = row.pvalue
         g.edge(
             f"v_{row.rhs}",
             f"v_{row.lhs}",

@@ -7,9 +7,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from cbeclab.i18n import _, resolve_lang
+from cbeclab.i18n import resolve_lang
 from cbeclab.render.charts.base import Chart
-from cbeclab.render.charts.common import chart, data, shorten
+from cbeclab.render.charts.common import _, chart, data, shorten
 from cbeclab.render.charts.sem import path_diagram
 
 __all__ = ["construct_labels", "loadings_chart", "survey_charts"]
@@ -45,16 +45,28 @@ def loadings_chart(survey_result: Any, lang: str | None = None) -> Chart:
     f = pd.DataFrame(rows)
     thr = survey_result.thresholds.get("loading")
     cut = float(thr.value) if thr is not None else 0.5
-    bars = alt.Chart(data(f)).mark_bar().encode(
-        y=alt.Y("label:N", sort=list(f["label"]), title=None),
-        x=alt.X("loading:Q", scale=alt.Scale(domain=[0, 1]), title=_("Standardized loading", lang=code)),
-        color=alt.Color("construct:N", title=None, legend=alt.Legend(columns=2)),
-        tooltip=["item:N", "text:N", "construct:N", alt.Tooltip("loading:Q", format=".3f")],
+    bars = (
+        alt.Chart(data(f))
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=list(f["label"]), title=None),
+            x=alt.X("loading:Q", scale=alt.Scale(domain=[0, 1]), title=_("Standardized loading", lang=code)),
+            color=alt.Color("construct:N", title=None, legend=alt.Legend(columns=2)),
+            tooltip=["item:N", "text:N", "construct:N", alt.Tooltip("loading:Q", format=".3f")],
+        )
     )
-    text = alt.Chart(data(f)).mark_text(align="left", dx=3, fontSize=10).encode(
-        y=alt.Y("label:N", sort=list(f["label"])), x="loading:Q", text=alt.Text("loading:Q", format=".2f")
+    text = (
+        alt.Chart(data(f))
+        .mark_text(align="left", dx=3, fontSize=10)
+        .encode(
+            y=alt.Y("label:N", sort=list(f["label"])), x="loading:Q", text=alt.Text("loading:Q", format=".2f")
+        )
     )
-    rule = alt.Chart(data(pd.DataFrame({"x": [cut]}))).mark_rule(color="#D55E00", strokeDash=[4, 3]).encode(x="x:Q")
+    rule = (
+        alt.Chart(data(pd.DataFrame({"x": [cut]})))
+        .mark_rule(color="#D55E00", strokeDash=[4, 3])
+        .encode(x="x:Q")
+    )
     return chart(
         "survey.loadings",
         _("Standardized factor loadings (CFA)", lang=code),
@@ -68,5 +80,7 @@ def survey_charts(survey_result: Any, lang: str | None = None) -> list[Chart]:
     code = resolve_lang(lang)
     return [
         loadings_chart(survey_result, code),
-        path_diagram(survey_result.sem, code, labels=construct_labels(survey_result.spec), key="survey.path_diagram"),
+        path_diagram(
+            survey_result.sem, code, labels=construct_labels(survey_result.spec), key="survey.path_diagram"
+        ),
     ]
