@@ -92,7 +92,14 @@ def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> lis
             x=x,
             y=alt.Y("value:Q", title=_("Degree", lang=lang)),
             color=alt.Color("series:N", title=None),
-            strokeDash=alt.StrokeDash("kind:N", legend=None),
+            strokeDash=alt.StrokeDash(
+                "kind:N",
+                legend=None,
+                scale=alt.Scale(
+                    domain=[_("order degree", lang=lang), _("synergy degree", lang=lang)],
+                    range=[[1, 0], [5, 3]],
+                ),
+            ),
             tooltip=["entity:N", "period:O", "series:N", alt.Tooltip("value:Q", format=".3f")],
         )
         .properties(width=250, height=160)

@@ -50,7 +50,7 @@ def _fmt(x: float) -> str:
 
 def _wrap(text: str, width: int) -> str:
     if " " in text:
-        return "\n".join(textwrap.wrap(text, width=max(width * 2, 12))) or text
+        return "\n".join(textwrap.wrap(text, width=max(width * 2, 12), break_on_hyphens=False)) or text
     return "\n".join(text[i : i + width] for i in range(0, len(text), width)) or text
 
 
