@@ -1,7 +1,9 @@
 """Command-line interface: thin callers of the public functions.
 
 Every subcommand lives in its own module of this package and registers itself on :data:`main`.
-Errors derived from :class:`cbeclab.errors.CbecError` are printed as one message (exit code 2),
+Every command is a :class:`cbeclab.cli.i18n.Command`: it takes ``--lang zh|en`` (default
+``CBECLAB_LANG``, else en), runs inside :func:`cbeclab.i18n.use_lang` and formats its ``--help`` in
+that language. Errors derived from :class:`cbeclab.errors.CbecError` are printed as one message (exit code 2),
 never as a traceback.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import click
 
+from cbeclab.cli.i18n import Group
 from cbeclab.errors import CbecError
 
 #: subcommand modules, imported lazily so that `cbeclab --help` stays fast
@@ -24,7 +27,7 @@ SUBCOMMAND_MODULES = (
 )
 
 
-class _Group(click.Group):
+class _Group(Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
