@@ -36,7 +36,7 @@ import pandas as pd
 from cbeclab.errors import DataError
 from cbeclab.i18n import _
 
-__all__ = ["read_table", "DEFAULT_MAX_MB", "MISSING_MARKERS", "MAX_ECHO", "column_letter", "show", "to_number", "units_of"]
+__all__ = ["read_table", "DEFAULT_MAX_MB", "MISSING_MARKERS", "MAX_ECHO", "clip", "column_letter", "show", "to_number", "units_of"]
 
 #: Default size limit for files read by :func:`read_table`, in megabytes.
 DEFAULT_MAX_MB = 200.0
@@ -101,6 +101,11 @@ def show(value: Any, limit: int = MAX_ECHO) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…" + _(" ({n} characters)", n=len(str(value)))
     return text
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _blank(v: Any) -> bool:
@@ -420,7 +425,7 @@ def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError) as exc:
             reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
             raise DataError(
-                _("cannot decode the file as {enc} ({reason})", enc=show(encoding), reason=show(reason, 80)),
+                _("cannot decode the file as {enc} ({reason})", enc=show(encoding), reason=clip(reason, 80)),
                 where=where,
                 fix=_(
                     "leave encoding unset to auto-detect (UTF-8, UTF-8 with BOM, GB18030/GBK), "
@@ -530,7 +535,7 @@ def _read_csv(
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise DataError(
-                _("the CSV cannot be parsed near row {row} ({reason})", row=reader.line_num, reason=show(str(exc), 120)),
+                _("the CSV cannot be parsed near row {row} ({reason})", row=reader.line_num, reason=clip(str(exc), 120)),
                 where=where,
                 fix=_("check that quotes are closed and every row has the same number of fields"),
             ) from None
@@ -580,7 +585,7 @@ def _read_xlsx(
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise DataError(
-            _("cannot open the workbook ({reason})", reason=show(f"{type(exc).__name__}: {exc}", 160)),
+            _("cannot open the workbook ({reason})", reason=clip(f"{type(exc).__name__}: {exc}", 160)),
             where=where,
             fix=_("open and re-save the file in Excel/WPS as .xlsx"),
         ) from None
@@ -620,7 +625,7 @@ def _read_xlsx(
             _(
                 "sheet {s} cannot be read; the workbook is damaged ({reason})",
                 s=show(chosen),
-                reason=show(f"{type(exc).__name__}: {exc}", 160),
+                reason=clip(f"{type(exc).__name__}: {exc}", 160),
             ),
             where=where,
             fix=_("open and re-save the file in Excel/WPS as .xlsx"),
@@ -652,7 +657,7 @@ def _read_sav(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
         df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, **kwargs)
     except Exception as exc:  # pyreadstat.ReadstatError and friends
         raise DataError(
-            _("cannot read the SPSS file ({reason})", reason=show(f"{type(exc).__name__}: {exc}", 160)),
+            _("cannot read the SPSS file ({reason})", reason=clip(f"{type(exc).__name__}: {exc}", 160)),
             where=where,
             fix=_("re-save it from SPSS as .sav, or export it as CSV/XLSX"),
         ) from None
