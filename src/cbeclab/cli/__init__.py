@@ -24,11 +24,37 @@ SUBCOMMAND_MODULES = (
 )
 
 
+def _lang_of(args: list[str]) -> str | None:
+    """The ``--lang`` of the subcommand's raw arguments (so its errors are printed in that language)."""
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def print_error(exc: CbecError) -> None:
+    """One line on stderr: ``error: <where>: <what> Fix: <fix>`` (``错误：`` under zh), at most ~2000 chars."""
+    from cbeclab.i18n import _
+
+    line = " ".join(str(exc).split())  # one line, whatever the message holds
+    click.echo(_("error: {message}", message=line), err=True)
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from cbeclab.i18n import LANGS, use_lang
+
+        lang = _lang_of([*ctx.protected_args, *ctx.args])
         try:
-            return super().invoke(ctx)
-        except CbecError as exc:
+            with use_lang(lang if lang in LANGS else None):
+                try:
+                    return super().invoke(ctx)
+                except CbecError as exc:
+                    print_error(exc)
+                    sys.exit(2)
+        except CbecError as exc:  # a bad CBECLAB_LANG
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 

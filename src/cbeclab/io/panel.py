@@ -19,7 +19,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +46,16 @@ _DATE_RE = re.compile(
 )
 
 ImputeMethod = Literal["linear", "interpolate"]
+
+#: how a fix names each option; the command line passes its own flags (``--entity``) instead
+_SPEC_OPTIONS = {
+    "entity": "data.entity",
+    "period": "data.period",
+    "indicator_col": "data.indicator_col",
+    "value_col": "data.value_col",
+    "allow_constant": "drop these indicators, or set `allow_constant: true` (Python: allow_constant=True) "
+    "if you use fixed weights",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -459,9 +469,11 @@ def panel_from_frame(
     nonnegative: bool = False,
     allow_constant: bool = False,
     name: str | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> Panel:
     """Validate a DataFrame and build a :class:`Panel` (see :func:`load_panel` for the parameters)."""
     where = name or str(df.attrs.get("source", "DataFrame"))
+    opt = {**_SPEC_OPTIONS, **(options or {})}
     notes: list[str] = [str(n) for n in df.attrs.get("skipped_rows", [])]
     units = {str(k): str(v) for k, v in df.attrs.get("units", {}).items()}
     if layout == "years":
@@ -489,8 +501,8 @@ def panel_from_frame(
             where=where,
             fix="use impute: linear, interpolate or leave it out",
         )
-    _require_column(df, entity, "entity", where, "entity")
-    _require_column(df, period, "period", where, "period")
+    _require_column(df, entity, "entity", where, opt["entity"])
+    _require_column(df, period, "period", where, opt["period"])
     if entity == period:
         raise DataError(
             "entity and period name the same column", where=where, fix="give two different columns"
@@ -523,8 +535,8 @@ def panel_from_frame(
                 fix="name the column holding indicator names (indicator_col) and the one holding values "
                 "(value_col), or use layout 'wide'",
             )
-        _require_column(df, indicator_col, "indicator", where, "indicator_col")
-        _require_column(df, value_col, "value", where, "value_col")
+        _require_column(df, indicator_col, "indicator", where, opt["indicator_col"])
+        _require_column(df, value_col, "value", where, opt["value_col"])
         ind_lab = df[indicator_col].astype("string").str.strip()
         bad_ind = ind_lab.isna() | (ind_lab == "")
         if bool(bad_ind.any()):
@@ -696,8 +708,7 @@ def panel_from_frame(
             f"indicator(s) constant over all entities and periods: {constant}; a constant indicator carries "
             "no information and breaks entropy/CRITIC weights (0/0)",
             where=where,
-            fix="drop these indicators, or set `allow_constant: true` (Python: allow_constant=True) if you "
-            "use fixed weights",
+            fix=_(opt["allow_constant"]),
         )
     if constant:
         notes.append(f"constant indicator(s) kept on request: {constant}")
@@ -799,6 +810,7 @@ def load_panel(
     delimiter: str | None = None,
     decimal: str | None = None,
     encoding: str | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> Panel:
     """Read and validate a panel from a file or DataFrame.
 
@@ -830,6 +842,9 @@ def load_panel(
         Label used as ``Panel.source`` and in messages (default: the path).
     header_row, skip_footer, delimiter, decimal, encoding
         Passed to :func:`~cbeclab.io.readers.read_table` (title rows, note rows, CSV dialect).
+    options
+        How messages name the options (default: spec fields ``data.entity``...; the command line
+        passes ``{"entity": "--entity", ...}`` so each fix names the caller's own flag).
 
     Raises
     ------
@@ -866,4 +881,5 @@ def load_panel(
         nonnegative=nonnegative,
         allow_constant=allow_constant,
         name=label,
+        options=options,
     )
