@@ -149,7 +149,16 @@ def load_spec_panel(spec: RunSpec) -> Any:
         source, name = load_dataset(d.dataset), f"dataset:{d.dataset}"
     else:
         path = spec.resolve(d.path or "")
-        source, name = read_table(path, sheet=d.sheet, encoding=d.encoding), str(path)
+        source = read_table(
+            path,
+            sheet=d.sheet,
+            encoding=d.encoding,
+            header_row=d.header_row,
+            skip_footer=d.skip_footer,
+            delimiter=d.delimiter,
+            decimal=d.decimal,
+        )
+        name = str(path)
     return load_panel(
         source,
         entity=d.entity,
@@ -244,7 +253,16 @@ def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame
                         cols=cols,
                     ),
                 )
-            ahp = pd.DataFrame(w.ahp_matrix[s], index=cols, columns=cols)
+            m = w.ahp_matrix[s]
+            if len(m) != len(cols) or any(len(r) != len(cols) for r in m):
+                shape = f"{len(m)}x{max((len(r) for r in m), default=0)}"
+                raise SpecError(
+                    f"the AHP matrix of subsystem {s!r} is {shape}, but the subsystem has {len(cols)} "
+                    f"indicator(s)",
+                    where=f"weights.ahp_matrix.{s}",
+                    fix=f"give a {len(cols)}x{len(cols)} pairwise matrix, rows and columns in the order {cols}",
+                )
+            ahp = pd.DataFrame(m, index=cols, columns=cols)
         out[s] = compute_weights(
             X[cols],
             dict(inds),

@@ -98,8 +98,10 @@ def _run_and_write(spec: Any, out: Path, lang: str | None, quiet: bool) -> Any:
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
     """Run a YAML spec; write OUT/result.json, OUT/result.xlsx and OUT/report.html."""
+    from cbeclab.io.atomic import ensure_dir
     from cbeclab.spec import load_spec
 
+    ensure_dir(out)
     _run_and_write(load_spec(spec_path), Path(out), lang, quiet)
 
 
@@ -123,10 +125,31 @@ def demo_cmd(out: str, lang: str | None) -> None:
     _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, quiet=False)
 
 
-def _read_one_off(path: str, entity: str, period: str, impute: str | None) -> Any:
+#: how the one-off commands' messages name their options (their own flags, never spec fields)
+_FLAGS = {
+    "entity": "--entity",
+    "period": "--period",
+    "indicator_col": "--indicator-col",
+    "value_col": "--value-col",
+    "allow_constant": "leave these indicators out of --subsystem / --benefit",
+}
+_READ: dict[str, Any] = {}
+
+
+def _read_one_off(
+    path: str, entity: str, period: str, impute: str | None, indicators: list[str] | None = None
+) -> Any:
     from cbeclab.io.panel import load_panel
 
-    return load_panel(path, entity=entity, period=period, impute=impute)
+    return load_panel(
+        path, entity=entity, period=period, impute=impute, indicators=indicators, options=_FLAGS, **_READ
+    )
+
+
+def _require_complete(panel: Any, data: str) -> None:
+    panel.require_complete(
+        where=data, fix="fill them in the data, or add --impute linear (or --impute interpolate)"
+    )
 
 
 def _directions(panel: Any, benefit: str | None, cost: str | None) -> dict[str, int]:
@@ -135,15 +158,17 @@ def _directions(panel: Any, benefit: str | None, cost: str | None) -> dict[str, 
     bens = [c.strip() for c in (benefit or "").split(",") if c.strip()] or [c for c in cols if c not in costs]
     unknown = [c for c in bens + costs if c not in cols]
     if unknown:
+        skipped = [n for n in panel.notes for c in unknown if n.startswith(f"column {c!r} skipped")]
         raise SpecError(
-            _("unknown indicator(s): {names}", names=", ".join(unknown)),
+            _("unknown indicator(s): {names}", names=", ".join(unknown))
+            + (f" ({'; '.join(skipped)})" if skipped else ""),
             where="--benefit/--cost",
             fix=_("use column names of the data: {names}", names=", ".join(cols)),
         )
     return {**{c: 1 for c in bens}, **{c: -1 for c in costs}}
 
 
-def _subsystems_opt(panel: Any, specs: tuple[str, ...], cost: str | None) -> dict[str, dict[str, int]]:
+def _subsystems_opt(_panel: Any, specs: tuple[str, ...], cost: str | None) -> dict[str, dict[str, int]]:
     if len(specs) < 2:
         raise SpecError(
             _("give at least two subsystems"),
@@ -172,11 +197,11 @@ def _subsystem_panel(
     data: str, entity: str, period: str, impute: str | None, subsystem: tuple[str, ...], cost: str | None
 ) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
     """Read a panel for a one-off model command; check the --subsystem indicators exist and are complete."""
-    panel = _read_one_off(data, entity, period, impute)
-    subs = _subsystems_opt(panel, subsystem, cost)
-    cols = [i for s in subs.values() for i in s]
+    subs = _subsystems_opt(None, subsystem, cost)
+    cols = list(dict.fromkeys(i for s in subs.values() for i in s))
+    panel = _read_one_off(data, entity, period, impute, cols)
     _directions(panel, ",".join(cols), None)
-    panel.require_complete(where=data)
+    _require_complete(panel, data)
     return panel.data[cols], subs
 
 
@@ -185,6 +210,7 @@ def _emit(df: pd.DataFrame, out: str | None) -> None:
         click.echo(df.to_string(index=False))
         return
     from cbeclab.io.atomic import atomic_write_text
+    from cbeclab.io.safecells import guard_frame
     from cbeclab.render.jsonout import records, write_json
 
     if out.endswith(".json"):
@@ -194,7 +220,7 @@ def _emit(df: pd.DataFrame, out: str | None) -> None:
 
         write_xlsx(out, {"result": df})
     else:
-        atomic_write_text(out, df.to_csv(index=False), encoding="utf-8-sig")
+        atomic_write_text(out, guard_frame(df).to_csv(index=False), encoding="utf-8-sig")
     click.echo(_("wrote {path}", path=out))
 
 
@@ -210,13 +236,27 @@ _COMMON = [
     ),
     click.option("--cost", default=None, help="Comma-separated cost (smaller-is-better) indicators."),
     click.option("--out", default=None, help="Write .csv (UTF-8 with BOM, opens in Excel), .xlsx or .json."),
+    click.option("--header-row", type=click.IntRange(min=1), default=None, help="Row holding the column names (default: detected)."),
+    click.option("--skip-footer", type=click.IntRange(min=0), default=None, help="Note rows to drop below the data (default: detected)."),
+    click.option("--delimiter", type=click.Choice([",", ";", "tab", "|"]), default=None, help="CSV delimiter (default: sniffed)."),
+    click.option("--decimal", type=click.Choice([".", ","]), default=None, help="CSV decimal mark (default: detected)."),
+    click.option("--layout", type=click.Choice(["wide", "years"]), default="wide", show_default=True, help="years: one column per year."),
 ]
 
 
 def _common(f: Any) -> Any:
+    import functools
+
     for deco in reversed(_COMMON):
         f = deco(f)
-    return f
+
+    @functools.wraps(f)
+    def wrapper(**kw: Any) -> Any:
+        _READ.clear()
+        _READ.update({k: kw.pop(k) for k in ("header_row", "skip_footer", "delimiter", "decimal", "layout")})
+        return f(**kw)
+
+    return wrapper
 
 
 @main.command("weights")
@@ -250,9 +290,10 @@ def weights_cmd(
     """Objective weights of the indicators of a panel CSV/XLSX."""
     from cbeclab.evaluate.weights import compute_weights
 
-    panel = _read_one_off(data, entity, period, impute)
+    named = [c.strip() for c in f"{benefit or ''},{cost or ''}".split(",") if c.strip()] if benefit else None
+    panel = _read_one_off(data, entity, period, impute, named)
     dirs = _directions(panel, benefit, cost)
-    panel.require_complete(where=data)
+    _require_complete(panel, data)
     res = compute_weights(panel.data[list(dirs)], dirs, method, scope=cast(Any, scope))
     _emit(res.to_frame(), out)
 
