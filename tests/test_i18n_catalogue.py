@@ -44,12 +44,15 @@ def test_every_msgid_has_a_zh_translation() -> None:
     zh = catalogue("zh")
     ids = _extracted()
     assert len(ids) > 300
-    missing = [
-        f"  {mid!r}" + (f" (context {ctx!r})" if ctx else "") + f"  at {', '.join(locs[:3])}"
-        for (ctx, mid), locs in sorted(ids.items(), key=lambda kv: kv[1][0])
-        if (ctx, mid) not in zh and (None, mid) not in zh
-    ]
-    assert not missing, f"{len(missing)} message id(s) without a zh translation:\n" + "\n".join(missing)
+    by_file: dict[str, list[str]] = {}
+    for (ctx, mid), locs in sorted(ids.items(), key=lambda kv: kv[1][0]):
+        if (ctx, mid) in zh or (None, mid) in zh:
+            continue
+        line = f"    {mid!r}" + (f" (context {ctx!r})" if ctx else "") + f"  at {', '.join(locs[:3])}"
+        by_file.setdefault(locs[0].split(":")[0], []).append(line)
+    n = sum(len(v) for v in by_file.values())
+    report = [f"  {f} ({len(v)}):\n" + "\n".join(v) for f, v in by_file.items()]
+    assert not by_file, f"{n} message id(s) without a zh translation, by file:\n" + "\n".join(report)
 
 
 def test_translations_keep_the_placeholders() -> None:
