@@ -327,3 +327,18 @@ def test_demo_zh_title_and_console(tmp_path: Path) -> None:
     assert_translated(r.stdout, where="cbeclab demo --lang zh (stdout)")
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<title>" + display_name("dataset", "guangzhou_demo", "zh") in page
+
+
+def test_help_columns_line_up_in_chinese() -> None:
+    from cbeclab.cli.i18n import display_width, wrap_display
+
+    assert display_width("目录 ab") == 7
+    assert wrap_display("一二三四五六（七）。", 6) == ["一二三", "四五六", "（七）。"]
+    r = CliRunner().invoke(main, ["coupling", "--help", "--lang", "zh"], prog_name="cbeclab")
+    starts = set()
+    for line in r.output.splitlines():
+        if line.startswith("  --") and "  " in line[4:]:
+            head, _sep, rest = line[2:].partition("  ")
+            starts.add(display_width("  " + head + _sep + rest) - display_width(rest.lstrip()))
+    assert len(starts) == 1, starts  # every option's help starts in the same terminal column
+    assert max(display_width(x) for x in r.output.splitlines()) <= 80
