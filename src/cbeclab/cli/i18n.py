@@ -167,7 +167,7 @@ def wrap_display(text: str, width: int) -> list[str]:
                 continue
             tok = " "
         if cur and display_width("".join(cur) + tok) > width:
-            keep, carry = list(cur), []
+            keep, carry = list(cur), list[str]()
             if tok in _NO_LINE_START:  # move the character before it (and its punctuation) down too
                 while keep:
                     carry.insert(0, keep.pop())
