@@ -190,6 +190,9 @@ def wrap_display(text: str, width: int) -> list[str]:
 class HelpFormatter(click.HelpFormatter):
     """click's help formatter measuring text in terminal columns, so Chinese help lines up and wraps."""
 
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}" + _("{heading}:", heading=heading) + "\n")
+
     def write_text(self, text: str) -> None:
         indent = " " * self.current_indent
         width = max(self.width - self.current_indent, 11)
