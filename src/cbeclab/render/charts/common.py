@@ -124,9 +124,16 @@ def finite_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def data(df: pd.DataFrame) -> alt.Data:
-    """Inline data for a spec (no altair dataset hashing; values already JSON-safe)."""
-    return alt.Data(values=finite_records(df))
+def data(df: pd.DataFrame) -> Any:
+    """Inline data for a spec (a plain ``{"values": [...]}``: no dataset hashing, no per-row validation)."""
+    return {"values": finite_records(df)}
+
+
+def display_all(values: Any, names: Mapping[str, Any] | None, lang: str) -> list[str]:
+    """:func:`display` of each value, looking each distinct value up once."""
+    vals = [str(v) for v in values]
+    table = {v: display(v, names, lang) for v in dict.fromkeys(vals)}
+    return [table[v] for v in vals]
 
 
 def grade_bands(lang: str) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from cbeclab.render.charts.common import (
     chart,
     data,
     display,
+    display_all,
     grade_bands,
     grade_colour_scale,
     period_sort,
@@ -70,8 +71,17 @@ def _order_synergy_long(result: Any, lang: str, names: Mapping[str, Any] | None)
     syn = result.synergy
     so = syn.subsystem_order
     subs = [s for s in result.subsystems if s in so.columns]
-    long = so.melt(id_vars=["entity", "period"], value_vars=subs, var_name="series", value_name="value")
-    long["series"] = [display(s, names, lang) for s in long["series"]]
+    shown = {c: display(c, names, lang) for c in subs}
+    long = (
+        so[["entity", "period", *subs]]
+        .rename(columns=shown)
+        .melt(
+            id_vars=["entity", "period"],
+            value_vars=list(shown.values()),
+            var_name="series",
+            value_name="value",
+        )
+    )
     long["kind"] = _("order degree", lang=lang)
     sy = syn.synergy[["entity", "period", "synergy"]].rename(columns={"synergy": "value"})
     sy = sy.assign(series=_("synergy degree", lang=lang), kind=_("synergy degree", lang=lang))
@@ -496,7 +506,7 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
     ob = result.obstacles
     out: list[Chart] = []
     top = ob.mean_by_indicator().head(10).copy()
-    top["subsystem_label"] = [display(s, names, lang) for s in top["subsystem"]]
+    top["subsystem_label"] = display_all(top["subsystem"], names, lang)
     top["indicator"] = top["indicator"].astype(str)
     out.append(
         chart(
@@ -523,7 +533,7 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
     if many:
         long = sub.melt(id_vars=["entity", "period"], value_vars=subs, var_name="s", value_name="share")
         m = long.groupby(["period", "s"], sort=False)["share"].mean().reset_index()
-        m["subsystem_label"] = [display(s, names, lang) for s in m["s"]]
+        m["subsystem_label"] = display_all(m["s"], names, lang)
         periods = period_sort(list(m["period"]))
         body = (
             alt.Chart(data(m))
@@ -546,7 +556,7 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
     else:
         last = _latest(sub.assign(_v=sub[subs[0]]), "_v").drop(columns="_v")
         long = last.melt(id_vars=["entity", "period"], value_vars=subs, var_name="s", value_name="share")
-        long["subsystem_label"] = [display(s, names, lang) for s in long["s"]]
+        long["subsystem_label"] = display_all(long["s"], names, lang)
         long["entity"] = long["entity"].astype(str)
         body = (
             alt.Chart(data(long))
