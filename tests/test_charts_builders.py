@@ -261,3 +261,17 @@ def test_cjk_glyphs_are_drawn_not_tofu() -> None:
     assert a.shape == b.shape
     assert ink_fraction(a) > 0.01
     assert np.abs(a.astype(int) - b.astype(int)).sum() > 10_000
+
+
+def test_every_chart_text_has_a_chinese_translation() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    from cbeclab.i18n import has_translation
+
+    src = ROOT / "src/cbeclab/render/charts"
+    ids = {
+        msg[2] for msg in extract_from_dir(str(src), method_map=[("**.py", "python")], keywords={"_": None})
+    }
+    assert len(ids) > 50
+    missing = sorted(i for i in ids if isinstance(i, str) and not has_translation(i, "zh", context="charts"))
+    assert not missing, missing

@@ -148,17 +148,18 @@ def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> lis
 
 
 def _band_layers(long_value: pd.DataFrame, measure_title: str, lang: str) -> Any:
-    """Median line and interquartile / p10–p90 bands of a quantile frame (by ``period``, ``series``)."""
+    """One panel a ``series``: median line, interquartile band and 10–90 % band across entities."""
     x = period_x(list(long_value["period"]), _("Period", lang=lang))
-    base = alt.Chart(data(long_value))
-    outer = base.mark_area(opacity=0.15).encode(
-        x=x, y=alt.Y("p10:Q", title=measure_title), y2="p90:Q", color=alt.Color("series:N", title=None)
+    base = alt.Chart()
+    colour = alt.Color("series:N", title=None, legend=None)
+    outer = base.mark_area(opacity=0.18).encode(
+        x=x, y=alt.Y("p10:Q", title=measure_title), y2="p90:Q", color=colour
     )
-    inner = base.mark_area(opacity=0.3).encode(x=x, y="q1:Q", y2="q3:Q", color="series:N")
+    inner = base.mark_area(opacity=0.35).encode(x=x, y="q1:Q", y2="q3:Q", color=colour)
     mid = base.mark_line(point=True).encode(
         x=x,
         y="median:Q",
-        color="series:N",
+        color=colour,
         tooltip=[
             "series:N",
             "period:O",
@@ -168,7 +169,12 @@ def _band_layers(long_value: pd.DataFrame, measure_title: str, lang: str) -> Any
             alt.Tooltip("n:Q", title=_("entities", lang=lang)),
         ],
     )
-    return alt.layer(outer, inner, mid)
+    series = list(dict.fromkeys(long_value["series"]))
+    return (
+        alt.layer(outer, inner, mid, data=data(long_value))
+        .properties(width=250, height=200)
+        .facet(facet=alt.Facet("series:N", title=None, sort=series), columns=3)
+    )
 
 
 def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: int) -> list[Chart]:
@@ -182,7 +188,7 @@ def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: in
                 "Order degree and synergy degree across entities: median, interquartile range and 10–90 % range",
                 lang=lang,
             ),
-            _band_layers(q, _("Degree", lang=lang), lang).properties(width=480, height=280),
+            _band_layers(q, _("Degree", lang=lang), lang),
             note=f"{left} {_full_table_note('synergy', lang)}",
         )
     ]
@@ -426,9 +432,9 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
     )
     x = period_x(periods, _("Period", lang=lang))
     spread = (
-        alt.Chart(data(q))
-        .mark_area(opacity=0.25)
-        .encode(x=x, y="q1:Q", y2="q3:Q", stroke=alt.Stroke("series:N", title=None), fill=alt.value("#777"))
+        alt.Chart(data(q[q["series"] == "D"]))
+        .mark_area(opacity=0.22, color="#666666")
+        .encode(x=x, y="q1:Q", y2="q3:Q")
     )
     mid = (
         alt.Chart(data(q))
@@ -455,7 +461,7 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
         chart(
             "engine.ctd",
             _(
-                "C, T and D across entities (median and interquartile range) over time, with the ten grades",
+                "C, T and D across entities over time (medians; grey: interquartile range of D), with the ten grades",
                 lang=lang,
             ),
             alt.layer(band, spread, mid).properties(width=480, height=280),
