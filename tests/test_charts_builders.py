@@ -275,3 +275,17 @@ def test_every_chart_text_has_a_chinese_translation() -> None:
     assert len(ids) > 50
     missing = sorted(i for i in ids if isinstance(i, str) and not has_translation(i, "zh", context="charts"))
     assert not missing, missing
+
+
+def test_path_diagram_of_a_measurement_model(survey_result) -> None:
+    """A CFA (no structural paths): every factor correlation is labelled once, every loading shown."""
+    cfa = survey_result.cfa
+    c = path_diagram(cfa, "zh", labels=construct_labels(survey_result.spec))
+    svg = html.unescape(c.svg)
+    p = cfa.params
+    cors = p[(p["op"] == "~~") & (p["lhs"] != p["rhs"])]
+    assert len(cors) == 10
+    for r in cors.itertuples():
+        assert f"{r.std_all:.2f}{stars(r.pvalue)}" in svg
+    assert svg.count("<ellipse") == 5 and "R²" not in svg
+    _check_png(c)
