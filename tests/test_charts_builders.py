@@ -269,11 +269,11 @@ def test_every_chart_text_has_a_chinese_translation() -> None:
     from cbeclab.i18n import has_translation
 
     src = ROOT / "src/cbeclab/render/charts"
-    ids = {
-        msg[2] for msg in extract_from_dir(str(src), method_map=[("**.py", "python")], keywords={"_": None})
-    }
-    assert len(ids) > 50
-    missing = sorted(i for i in ids if isinstance(i, str) and not has_translation(i, "zh", context="charts"))
+    found = list(
+        extract_from_dir(str(src), method_map=[("**.py", "python")], keywords={"pgettext": ((1, "c"), 2)})
+    )
+    assert len(found) > 50 and {m[4] for m in found} == {"charts"}
+    missing = sorted({m[2] for m in found if not has_translation(m[2], "zh", context="charts")})
     assert not missing, missing
 
 

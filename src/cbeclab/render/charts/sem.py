@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 
 from cbeclab.errors import ModelError
-from cbeclab.i18n import resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import CJK_FONT, Chart
-from cbeclab.render.charts.common import _, display
+from cbeclab.render.charts.common import display
 
 __all__ = ["path_diagram", "stars"]
 
@@ -304,14 +304,21 @@ def path_diagram(
     svg = svg[svg.index("<svg") :]
     note = " ".join(
         [
-            _("Standardized estimates (std.all).", lang=code),
-            _("*** p < 0.001, ** p < 0.01, * p < 0.05; dashed arrows: not significant at 0.05.", lang=code),
-            _("R²: share of variance explained.", lang=code),
+            pgettext("charts", "Standardized estimates (std.all).", lang=code),
+            pgettext(
+                "charts",
+                "*** p < 0.001, ** p < 0.01, * p < 0.05; dashed arrows: not significant at 0.05.",
+                lang=code,
+            ),
+            pgettext("charts", "R²: share of variance explained.", lang=code),
         ]
     )
     return Chart(
         key=key,
-        title=title or _("Path diagram of the structural equation model (standardized solution)", lang=code),
+        title=title
+        or pgettext(
+            "charts", "Path diagram of the structural equation model (standardized solution)", lang=code
+        ),
         kind="svg",
         svg=svg,
         note=note,
