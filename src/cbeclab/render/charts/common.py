@@ -101,6 +101,29 @@ def display(name: Any, names: Mapping[str, Any] | None, lang: str, kind: str | N
     return str(display_name(kind, key, lang))
 
 
+def entity_names(keys: Sequence[Any], lang: str) -> dict[str, str]:
+    """Display names of entity values that a bundled dataset names (by key or by any of its names).
+
+    A user's own entity names are returned as they are; only the changed ones are in the result.
+    """
+    from cbeclab.i18n.names import names_of
+
+    known = names_of("entity")
+    by_any: dict[str, Mapping[str, str]] = {}
+    for k, v in known.items():
+        by_any.setdefault(str(k), v)
+        for name in v.values():
+            by_any.setdefault(str(name), v)
+    out: dict[str, str] = {}
+    for key in dict.fromkeys(str(k) for k in keys):
+        rec = by_any.get(key)
+        if rec is not None:
+            label = rec.get(lang) or rec.get("en") or key
+            if label != key:
+                out[key] = str(label)
+    return out
+
+
 def finite_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-safe dicts: numpy scalars to Python, NaN/inf to ``None``, floats to 6 digits."""
     out: list[dict[str, Any]] = []

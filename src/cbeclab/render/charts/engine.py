@@ -27,6 +27,7 @@ from cbeclab.render.charts.common import (
     data,
     display,
     display_all,
+    entity_names,
     grade_bands,
     grade_colour_scale,
     period_sort,
@@ -739,6 +740,37 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
     return out
 
 
+def _with_entity_names(result: Any, lang: str) -> Any:
+    """The result with entity values replaced by their display names where a bundled dataset has them."""
+    import dataclasses
+
+    frames = [getattr(result.synergy, "synergy", None), getattr(result.coupling, "table", None)]
+    keys = next((list(f["entity"].unique()) for f in frames if f is not None and not f.empty), [])
+    mapping = entity_names(keys, lang)
+    if not mapping:
+        return result
+
+    def ren(f: Any) -> Any:
+        if f is None or "entity" not in getattr(f, "columns", ()):
+            return f
+        return f.assign(entity=f["entity"].astype(str).replace(mapping))
+
+    syn, coup, obs = result.synergy, result.coupling, result.obstacles
+    if syn is not None:
+        syn = dataclasses.replace(syn, subsystem_order=ren(syn.subsystem_order), synergy=ren(syn.synergy))
+    if coup is not None:
+        coup = dataclasses.replace(coup, table=ren(coup.table))
+    if obs is not None:
+        obs = dataclasses.replace(obs, subsystem=ren(obs.subsystem))
+    forecasts = {
+        k: dataclasses.replace(v, values=ren(v.values), params=ren(v.params))
+        for k, v in result.forecasts.items()
+    }
+    return dataclasses.replace(
+        result, synergy=syn, coupling=coup, obstacles=obs, stages=ren(result.stages), forecasts=forecasts
+    )
+
+
 def engine_charts(
     run_result: Any, lang: str | None = None, names: Mapping[str, Any] | None = None
 ) -> list[Chart]:
@@ -762,6 +794,7 @@ def engine_charts(
         bottom ``TOP_N``, histograms; each says in ``note`` what it left out.
     """
     code = resolve_lang(lang)
+    run_result = _with_entity_names(run_result, code)
     out: list[Chart] = []
     syn = run_result.synergy
     ents: list[str] = []
