@@ -25,7 +25,12 @@ def test_shift_constant_by_hand() -> None:
     # x = 1, 2, 3, 4, 5 (n = 5): bounds (e^(-1/3), e^(1/3)) = (0.71653, 1.39561); sigma(2) = 1/2 fails.
     lo = math.exp(-2 / 6)
     # lower bound of each ratio: (x(k-1) + c) / (x(k) + c) > lo  <=>  c > (lo x(k) - x(k-1)) / (1 - lo)
-    need = [(lo * 2 - 1) / (1 - lo), (lo * 3 - 2) / (1 - lo), (lo * 4 - 3) / (1 - lo), (lo * 5 - 4) / (1 - lo)]
+    need = [
+        (lo * 2 - 1) / (1 - lo),
+        (lo * 3 - 2) / (1 - lo),
+        (lo * 4 - 3) / (1 - lo),
+        (lo * 5 - 4) / (1 - lo),
+    ]
     c_star = max(need)  # k = 2 binds: (1.43306 - 1) / 0.28347 = 1.52773
     assert c_star == pytest.approx(1.527726, abs=1e-6)
     c = shift_constant([1, 2, 3, 4, 5])

@@ -193,6 +193,13 @@ def _common(f: Any) -> Any:
 )
 @click.option("--scope", default="pooled", show_default=True, type=click.Choice(["pooled", "per_entity"]))
 @click.option("--benefit", default=None, help="Comma-separated benefit indicators (default: all but --cost).")
+@click.option(
+    "--standardize/--no-standardize",
+    default=None,
+    help="Entropy/CRITIC: min-max first (cbeclab default) or use the values as given (SPSSAU).",
+)
+@click.option("--shift", default=None, help="Entropy shift: a number, or nonpositive_only (SPSSAU).")
+@click.option("--compat", default=None, type=click.Choice(["spssau"]), help="SPSSAU's conventions.")
 def weights_cmd(
     data: str,
     entity: str,
@@ -203,6 +210,9 @@ def weights_cmd(
     method: str,
     scope: str,
     benefit: str | None,
+    standardize: bool | None,
+    shift: str | None,
+    compat: str | None,
 ) -> None:
     """Objective weights of the indicators of a panel CSV/XLSX."""
     from cbeclab.evaluate.weights import compute_weights
@@ -210,7 +220,25 @@ def weights_cmd(
     panel = _read_one_off(data, entity, period, impute)
     dirs = _directions(panel, benefit, cost)
     panel.require_complete(where=data)
-    res = compute_weights(panel.data[list(dirs)], dirs, method, scope=cast(Any, scope))
+    shift_value: float | str | None = shift
+    if shift is not None and shift != "nonpositive_only":
+        try:
+            shift_value = float(shift)
+        except ValueError:
+            raise SpecError(
+                f"--shift {shift!r} is neither a number nor nonpositive_only",
+                where="--shift",
+                fix="use e.g. --shift 0.01 or --shift nonpositive_only",
+            ) from None
+    res = compute_weights(
+        panel.data[list(dirs)],
+        dirs,
+        method,
+        scope=cast(Any, scope),
+        standardize=standardize,
+        shift=shift_value,
+        compat=compat,
+    )
     _emit(res.to_frame(), out)
 
 

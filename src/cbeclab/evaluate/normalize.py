@@ -200,7 +200,7 @@ def nonpositive_shift(sc: Scoped, z: np.ndarray) -> tuple[np.ndarray, np.ndarray
     >>> import pandas as pd
     >>> sc, _ = prepare(pd.DataFrame({"a": [-1.0, 2.0], "b": [1.0, 3.0]}), {"a": 1, "b": 1}, "pooled")
     >>> z, c = nonpositive_shift(sc, sc.cube.copy())
-    >>> z[0].tolist(), c.tolist()
+    >>> z[0].round(6).tolist(), c.tolist()
     ([[0.01, 1.0], [3.01, 3.0]], [[1.01, 0.0]])
     """
     lo = sc.min(z)

@@ -72,7 +72,16 @@ from cbeclab.errors import DataError, ModelError, SpecError
 from cbeclab.i18n import _
 from cbeclab.models._common import json_safe, records
 
-__all__ = ["GM11Result", "GM11ManyResult", "gm11", "gm11_many", "GRADES", "shift_constant", "shift_constants", "accuracy_verdict"]
+__all__ = [
+    "GM11Result",
+    "GM11ManyResult",
+    "gm11",
+    "gm11_many",
+    "GRADES",
+    "shift_constant",
+    "shift_constants",
+    "accuracy_verdict",
+]
 
 ON_RATIO_FAIL = ("refuse", "shift")
 #: residual / class-ratio deviation test levels: (label, maximum |value|)
@@ -80,7 +89,7 @@ TEST_LEVELS: tuple[tuple[str, float], ...] = (("high", 0.1), ("general", 0.2))
 
 
 def accuracy_verdict(values: np.ndarray) -> np.ndarray:
-    """"high" (every |v| < 0.1), "general" (every |v| < 0.2) or "fail", row by row of a 2-D array."""
+    """ "high" (every |v| < 0.1), "general" (every |v| < 0.2) or "fail", row by row of a 2-D array."""
     worst = np.nanmax(np.abs(np.atleast_2d(values)), axis=1)
     out = np.full(worst.shape, "fail", dtype=object)
     for label, cap in reversed(TEST_LEVELS):
@@ -117,7 +126,7 @@ def shift_constants(X0: np.ndarray) -> np.ndarray:
     passes = _ratios_inside(X0, lo, hi) | np.all(X0 == X0[:, :1], axis=1) & (X0[:, 0] > 0)
     c = np.where(passes, 0.0, c)
     margin = _shift_margin(c_star)
-    for _ in range(60):  # rounding at the edge: move further inside
+    for _step in range(60):  # rounding at the edge: move further inside
         bad = ~passes & ~_ratios_inside(X0 + c[:, None], lo, hi)
         if not bad.any():
             break
@@ -129,6 +138,7 @@ def shift_constants(X0: np.ndarray) -> np.ndarray:
 def shift_constant(x: Sequence[float] | np.ndarray) -> float:
     """:func:`shift_constants` of one series."""
     return float(shift_constants(np.asarray(x, dtype=float)[None, :])[0])
+
 
 #: accuracy grades: (grade, label, minimum P, maximum C)
 GRADES: tuple[tuple[int, str, float, float], ...] = (
@@ -143,7 +153,7 @@ def _grade(C: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Worse of the two criteria, vectorised."""
     gc = np.full(C.shape, 4)
     gp = np.full(P.shape, 4)
-    for g, _, pmin, cmax in reversed(GRADES[:-1]):
+    for g, _label, pmin, cmax in reversed(GRADES[:-1]):
         gc = np.where(C <= cmax + 1e-12, np.minimum(gc, g), gc)
         gp = np.where(P >= pmin - 1e-12, np.minimum(gp, g), gp)
     return np.maximum(gc, gp)
@@ -295,7 +305,11 @@ class GM11Result:
         grade, carried by every row, forecasts included)."""
         n = len(self.actual)
         h = len(self.forecast)
-        rho = np.concatenate([[np.nan], self.ratio_deviation]) if len(self.ratio_deviation) else np.full(n, np.nan)
+        rho = (
+            np.concatenate([[np.nan], self.ratio_deviation])
+            if len(self.ratio_deviation)
+            else np.full(n, np.nan)
+        )
         return pd.DataFrame(
             {
                 "period": list(self.periods) + list(self.forecast.index),
@@ -346,7 +360,9 @@ def _coef_notes(a: float) -> list[str]:
 
 
 def _options(h: Any, on_ratio_fail: str | None, compat: str | None) -> tuple[int, str]:
-    opts = resolve("gm11", compat, {"horizon": 3, "on_ratio_fail": "refuse"}, horizon=h, on_ratio_fail=on_ratio_fail)
+    opts = resolve(
+        "gm11", compat, {"horizon": 3, "on_ratio_fail": "refuse"}, horizon=h, on_ratio_fail=on_ratio_fail
+    )
     h, orf = opts["horizon"], opts["on_ratio_fail"]
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 0:
         raise SpecError(f"h={h!r} must be an integer >= 0", where="h")

@@ -47,7 +47,9 @@ def check_shift(shift: Any) -> None:
             raise SpecError(
                 _("unknown shift {value!r}.", value=shift),
                 where="shift",
-                fix=_("use a number >= 0 (0, 0.0001, 0.01) or 'nonpositive_only' (SPSSAU's non-negative shift)."),
+                fix=_(
+                    "use a number >= 0 (0, 0.0001, 0.01) or 'nonpositive_only' (SPSSAU's non-negative shift)."
+                ),
             )
         return
     _check_options("minmax", "raise", float(shift))
