@@ -283,14 +283,22 @@ def _scaled(sc: Any, scaling: str | None, indicators: list[str], on_constant: st
     if bad.any():
         g, k = (int(v) for v in np.argwhere(bad)[0])
         if on_constant != "zero":
-            raise DataError(
+            where_txt = "X" if sc.scope == "pooled" else str(sc.group_label(g))
+            msg = (
                 _(
-                    "{scaling}-value scaling divides by zero: indicator {col!r} has {what} 0 in {where}.",
-                    scaling=scaling,
+                    "mean-value scaling divides by zero: indicator {col!r} has mean 0 in {where}.",
                     col=indicators[k],
-                    what="mean" if scaling == "mean" else "first value",
-                    where="X" if sc.scope == "pooled" else sc.group_label(g),
-                ),
+                    where=where_txt,
+                )
+                if scaling == "mean"
+                else _(
+                    "initial-value scaling divides by zero: indicator {col!r} starts at 0 in {where}.",
+                    col=indicators[k],
+                    where=where_txt,
+                )
+            )
+            raise DataError(
+                msg,
                 where=f"X[{indicators[k]!r}]",
                 fix=_("use min-max (standardize=True) or the other scaling for this indicator."),
             )

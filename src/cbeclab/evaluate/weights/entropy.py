@@ -193,6 +193,6 @@ def _spssau_notes(opts: Mapping[str, Any], compat: str | None) -> tuple[str, ...
             "entropy options: standardize={standardize}, shift={shift}{compat}.",
             standardize=bool(opts["standardize"]),
             shift=opts["shift"],
-            compat=f", compat={compat}" if compat else "",
+            compat=", compat=" + compat if compat else "",
         ),
     )
