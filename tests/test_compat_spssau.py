@@ -152,3 +152,25 @@ def test_spec_level_compat_reaches_every_method() -> None:
     assert any("0.01, 0.99" in n for n in res.notes)  # coupling's interval rescaling
     per_section = spec_from_dict({**raw, "compat": None, "forecast": {"compat": "spssau"}})
     assert per_section.compat_for("forecast") == "spssau" and per_section.compat_for("weights") is None
+
+
+def test_cli_weights_and_synergy_take_compat(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from cbeclab.cli import main
+
+    X = pd.DataFrame({"entity": ["e"] * 3, "period": [1, 2, 3], "a": [-1.0, 2.0, 0.0], "b": [1.0, 3.0, 2.0]})
+    path = tmp_path / "w.csv"
+    X.to_csv(path, index=False)
+    out = tmp_path / "w.json"
+    r = CliRunner().invoke(main, ["weights", str(path), "--compat", "spssau", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    got = {row["indicator"]: row["weight"] for row in pd.read_json(out).to_dict("records")}
+    want = _entropy_weights_by_hand({"a": [0.01, 3.01, 1.01], "b": [1.0, 3.0, 2.0]})
+    assert got == pytest.approx(want, abs=1e-9)
+    bad = CliRunner().invoke(main, ["weights", str(path), "--no-standardize"])
+    assert bad.exit_code != 0 and "negative" in bad.output and "Traceback" not in bad.output
+    syn = CliRunner().invoke(
+        main, ["synergy", str(path), "--subsystem", "A=a", "--subsystem", "B=b", "--compat", "spssau"]
+    )
+    assert syn.exit_code == 0, syn.output

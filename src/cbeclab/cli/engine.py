@@ -252,6 +252,9 @@ def weights_cmd(
 @click.option(
     "--aggregate", default="weighted", show_default=True, type=click.Choice(["weighted", "geometric"])
 )
+@click.option(
+    "--compat", default=None, type=click.Choice(["spssau"]), help="Weights with SPSSAU's conventions."
+)
 def synergy_cmd(
     data: str,
     entity: str,
@@ -265,6 +268,7 @@ def synergy_cmd(
     base: str,
     scope: str,
     aggregate: str,
+    compat: str | None,
 ) -> None:
     """Composite-system synergy degree (seed 001) of a panel CSV/XLSX."""
     from cbeclab.diagnose.stages import synergy_stage
@@ -279,6 +283,7 @@ def synergy_cmd(
         base=cast(Any, base),
         scope=cast(Any, scope),
         aggregate=cast(Any, aggregate),
+        weight_options={"compat": compat} if compat else None,
     )
     st = synergy_stage(res.synergy)
     table = res.to_frame()
