@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError
+from cbeclab.i18n import _
 from cbeclab.sem.fit import FitState, fit_measures
 from cbeclab.sem.ml import Array, CompiledModel
 from cbeclab.sem.partable import ParTable, build_partable
@@ -102,7 +103,19 @@ class SEMResult:
     n_iter: int
     syntax: str
     std_lv: bool = False
+    estimator: str = "ML"
+    missing: str = "listwise"
+    patterns: Any = None
+    mean: Array | None = None
+    mu: Array | None = None
     _fit: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def missing_patterns(self) -> pd.DataFrame:
+        """lavaan's missing-data pattern table (one row per pattern: n, then 1 = observed); empty
+        for listwise deletion."""
+        if self.patterns is None:
+            return pd.DataFrame()
+        return self.patterns.to_frame()
 
     @property
     def ov_names(self) -> tuple[str, ...]:
@@ -140,9 +153,11 @@ class SEMResult:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in self.params.to_dict(orient="records")]
         return {
             "model": self.syntax,
-            "estimator": "ML",
+            "estimator": self.estimator,
+            "missing": self.missing,
             "nobs": self.nobs,
             "n_dropped": self.n_dropped,
+            "missing_patterns": _json_safe(self.missing_patterns().to_dict(orient="records")),
             "converged": self.converged,
             "n_iter": self.n_iter,
             "params": rows,
@@ -158,12 +173,14 @@ class SEMResult:
             f"cbeclab SEM (lavaan-compatible ML) {'ended normally' if self.converged else 'did NOT converge'}"
             f" after {self.n_iter} iterations",
             "",
-            f"  {'Estimator':<40}{'ML':>18}",
+            f"  {'Estimator':<40}{self.estimator:>18}",
+            f"  {'Missing data':<40}{self.missing:>18}",
             f"  {'Number of model parameters':<40}{self.partable.n_free:>18d}",
             f"  {'Number of observations':<40}{self.nobs:>18d}",
         ]
-        if self.n_dropped:
-            lines.append(f"  {'Rows dropped (listwise, missing)':<40}{self.n_dropped:>18d}")
+        lines.append(f"  {'Rows dropped (missing values)':<40}{self.n_dropped:>18d}")
+        if self.patterns is not None:
+            lines.append(f"  {'Missing-data patterns':<40}{len(self.patterns.patterns):>18d}")
         lines += [
             "",
             "Model Test User Model:",
@@ -387,6 +404,9 @@ class Model:
         nobs: int | None = None,
         cov_rescale: bool = True,
         start: Array | None = None,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
     ) -> SEMResult:
         """Fit by maximum likelihood.
 
@@ -401,6 +421,14 @@ class Model:
             multiplied by (n - 1) / n; pass ``cov_rescale=False`` for a divisor-n matrix.
         start
             Starting values for the free parameters (default: simple starts).
+        estimator
+            ``"ML"`` (default), ``"MLR"`` (Huber-White SEs, Yuan-Bentler scaled test) or ``"MLM"``
+            (Satorra-Bentler), as lavaan.
+        missing
+            ``"listwise"`` (default), ``"ml"`` (FIML; rows with a missing covariate are dropped
+            under ``fixed_x``) or ``"ml.x"`` (FIML keeping them), as lavaan.
+        meanstructure
+            Show intercepts and means (default: True with FIML or ``~ 1`` in the syntax, as lavaan).
 
         Returns
         -------
@@ -415,6 +443,22 @@ class Model:
         ConvergenceError
             The optimiser did not converge.
         """
+        from cbeclab.sem.general import check_options, fit_general
+
+        est, mis = check_options(estimator, missing)
+        ms = self.partable.meanstructure or mis != "listwise" if meanstructure is None else bool(meanstructure)
+        if ms and not self.partable.meanstructure and meanstructure is False:
+            ms = False
+        if self.partable.meanstructure:
+            ms = True
+        if ms or mis != "listwise" or est != "ML":
+            if data is None or not isinstance(data, pd.DataFrame):
+                raise DataError(
+                    _("this estimator / missing-data option needs the raw data"),
+                    where="fit(data)",
+                    fix=_("pass the data as a DataFrame instead of cov=, nobs="),
+                )
+            return fit_general(self, data, estimator=est, missing=mis, meanstructure=ms, start=start)
         ov = list(self.partable.ov_names)
         if data is not None:
             S, n, n_dropped = self._prepare(data)
