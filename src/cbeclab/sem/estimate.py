@@ -103,7 +103,7 @@ def numeric_jacobian(grad: Callable[[Array], Array], x: Array) -> Array:
 
 
 def fit_ml(
-    mm: MomentModel, pats: Patterns, start: Array, *, max_iter: int = 500, tol: float = 1e-10
+    mm: MomentModel, pats: Patterns, start: Array, *, max_iter: int = 500, tol: float = 1e-14
 ) -> tuple[Array, bool, int]:
     """Maximise the casewise log-likelihood by Fisher scoring with step halving.
 

@@ -8,15 +8,9 @@ Standard errors and tests follow lavaan 0.6's defaults for each option:
 * ``ML``, complete data: expected information; ``missing = "ml"``: observed information (the
   Hessian), as lavaan's ``information = "observed"`` default under FIML.
 * ``MLR``: Huber-White sandwich ``A^-1 B A^-1 / n`` with ``A`` the observed information and ``B``
-  the mean outer product of the casewise scores; the Yuan-Bentler test in Mplus's form
-  (lavaan ``test = "yuan.bentler.mplus"``): scaling factor
-
-      c = [tr(A1^-1 B1) - tr(A0^-1 B0)] / df
-
-  with ``A1, B1`` the observed and first-order information of the saturated model evaluated at the
-  model-implied moments (lavaan ``h1.information = "structured"``), ``A0`` the observed and
-  ``B0 = Delta' B1 Delta`` the first-order information of the model (Yuan & Bentler 2000; Asparouhov
-  & Muthen 2010).
+  the mean outer product of the casewise scores; also under FIML.  NOT YET: the Yuan-Bentler scaled test
+  (lavaan ``test = "yuan.bentler.mplus"``) and the ``.scaled`` / ``.robust`` indices of MLR; the
+  result carries a warning and the unscaled ML test.
 * ``MLM``: Satorra-Bentler: expected information ``A = Delta' W Delta`` (W the normal-theory weight
   of the moments), robust SEs ``A^-1 Delta' W Gamma W Delta A^-1 / n`` (lavaan ``se = "robust.sem"``)
   and ``c = tr(U Gamma) / df``, ``U = W - W Delta A^-1 Delta' W``, with ``Gamma`` the fourth-moment
@@ -244,10 +238,21 @@ def fit_general(
     ll1 = pats.loglik(mean1, cov1)
     mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo)
     llb = pats.loglik(mu_b, Sig_b)
+    if exo:  # lavaan reports the likelihood conditional on the fixed covariates (fixed.x)
+        px = Patterns(X[:, exo], tuple(ov[i] for i in exo))
+        ll_x = px.loglik(mean1[exo], cov1[np.ix_(exo, exo)])
+        ll0, ll1, llb = ll0 - ll_x, ll1 - ll_x, llb - ll_x
     npar_hidden = 0 if meanstructure else pats.p - len(exo)
     df = pt.n_moments - q
-    if robust is None and estimator in ("MLR", "MLM"):
-        robust = _scaled(estimator, pats, X, mm, theta, mu, Sigma, dmu, dS, A0_inv, exo, df, mean1, cov1)
+    if estimator == "MLR":
+        notes.append(
+            _(
+                "MLR: the standard errors are robust (Huber-White); the Yuan-Bentler scaled test is "
+                "not implemented yet, so chisq and the fit indices are the unscaled ML ones"
+            )
+        )
+    if estimator == "MLM":
+        robust = _scaled(pats, X, Sigma, dmu, dS, exo, df, mean1, cov1)
 
     from cbeclab.sem.fit.general import general_fit_measures
 
@@ -303,37 +308,27 @@ def _baseline_moments(pats: Patterns, mean1: Array, cov1: Array, exo: list[int])
 
 
 def _scaled(
-    estimator: str,
     pats: Patterns,
     X: Array,
-    mm: MomentModel,
-    theta: Array,
-    mu: Array,
     Sigma: Array,
     dmu: Array,
     dS: Array,
-    A0_inv: Array,
     exo: list[int],
     df: int,
     mean1: Array,
     cov1: Array,
 ) -> Robust:
-    p, n = pats.p, pats.n
+    """Satorra-Bentler scaling factors of the model and the baseline model."""
+    p = pats.p
     keep = _vech_keep(p, exo, True)
     mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo)
     dmu_b, dS_b = _baseline_jacobian(p, exo)
     dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
     dS_b = np.concatenate([dS_b, np.zeros((p, p, p - len(exo)))], axis=2)
     dfb = len(keep) - dmu_b.shape[1]
-    if estimator == "MLM":
-        G = _gamma(X)
-        c = _sb_factor(Sigma, dmu, dS, G, keep, df)
-        return Robust("satorra.bentler", c, _sb_factor(Sig_b, dmu_b, dS_b, G, keep, dfb))
-    # MLR (Yuan-Bentler, Mplus form); the baseline's observed information at its estimate
-    c = _yb_factor(pats, mu, Sigma, dmu, dS, keep, df, A0_inv)
-    Ab = _observed_at(pats, mu_b, Sig_b, dmu_b, dS_b) / n
-    cb = _yb_factor(pats, mu_b, Sig_b, dmu_b, dS_b, keep, dfb, np.linalg.inv(Ab))
-    return Robust("yuan.bentler.mplus", c, cb)
+    G = _gamma(X)
+    c = _sb_factor(Sigma, dmu, dS, G, keep, df)
+    return Robust("satorra.bentler", c, _sb_factor(Sig_b, dmu_b, dS_b, G, keep, dfb))
 
 
 def _mean_cols(p: int, exo: list[int]) -> Array:
@@ -350,43 +345,6 @@ def _baseline_jacobian(p: int, exo: list[int]) -> tuple[Array, Array]:
     for t, i in enumerate(cols):
         dS[i, i, t] = 1.0
     return np.zeros((p, len(cols))), dS
-
-
-def _observed_at(pats: Patterns, mu: Array, Sigma: Array, dmu: Array, dS: Array) -> Array:
-    """Observed information (not divided by n) of a linear parametrisation ``(mu, Sigma) + J t``
-    at ``(mu, Sigma)``: the Hessian of -l, numerically from the analytic gradient."""
-    k = dmu.shape[1]
-
-    def grad(t: Array) -> Array:
-        m_ = mu + dmu @ t
-        s_ = Sigma + np.einsum("ijt,t->ij", dS, t)
-        return chain_gradient(*pats.gradient(m_, s_), dmu, dS)
-
-    return -numeric_jacobian(grad, np.zeros(k))
-
-
-def _yb_factor(
-    pats: Patterns,
-    mu: Array,
-    Sigma: Array,
-    dmu: Array,
-    dS: Array,
-    keep: Array,
-    df: int,
-    A0_inv: Array,
-) -> float:
-    """(tr(A1^-1 B1) - tr(A0^-1 Delta' B1 Delta)) / df at the implied moments."""
-    n = pats.n
-    dmu1, dS1 = saturated_jacobian(pats.p, keep)
-    A1 = _observed_at(pats, mu, Sigma, dmu1, dS1) / n
-    s1 = casewise_scores(pats, mu, Sigma, dmu1, dS1)
-    B1 = s1.T @ s1 / n
-    Dl = _delta_sat(dmu, dS)
-    # express Delta in the kept saturated coordinates
-    D = Dl[keep]
-    tr1 = float(np.trace(np.linalg.solve(A1, B1)))
-    tr0 = float(np.trace(A0_inv @ (D.T @ B1 @ D)))
-    return (tr1 - tr0) / df if df > 0 else math.nan
 
 
 def _sb_factor(Sigma: Array, dmu: Array, dS: Array, Gamma: Array, keep: Array, df: int) -> float:

@@ -11,8 +11,9 @@
     RMSEA_robust = sqrt(max(d, 0) / (n df)),  CI bounds sqrt(c lambda / (n df)) with lambda the
                    noncentrality bounds of the scaled statistic.
 
-Checked against: lavaan 0.6-14 ``fitMeasures`` for ``estimator = "MLR"`` and ``"MLM"`` on
-complete data (``tests/test_sem_fiml.py``).
+Checked against: lavaan 0.6-14 ``fitMeasures`` for ``estimator = "MLM"`` (``tests/test_sem_fiml.py``).
+The "not close" RMSEA p-values of the scaled/robust RMSEA are left out: lavaan's differ from this
+form and the source of the difference was not found.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def robust_measures(state: FitState) -> dict[str, float]:
         for k, v in fn(sc).items():
             out[f"{k}_scaled"] = v
     for k, v in rmsea(sc).items():
-        if k in ("rmsea_ci_level", "rmsea_close_h0", "rmsea_notclose_h0"):
+        if k in ("rmsea_ci_level", "rmsea_close_h0", "rmsea_notclose_h0", "rmsea_notclose_pvalue"):
             continue
         out[f"{k}_scaled"] = v
     d, db = T - c * df, Tb - cb * dfb
@@ -69,5 +70,4 @@ def robust_measures(state: FitState) -> dict[str, float]:
         out["rmsea_ci_lower_robust"] = math.sqrt(c * lo / (n * df))
         out["rmsea_ci_upper_robust"] = math.sqrt(c * hi / (n * df))
         out["rmsea_pvalue_robust"] = float(stats.ncx2.sf(Ts, df, n * df * 0.05**2 / c))
-        out["rmsea_notclose_pvalue_robust"] = float(stats.ncx2.cdf(Ts, df, n * df * 0.08**2 / c))
     return out
