@@ -8,9 +8,8 @@ Standard errors and tests follow lavaan 0.6's defaults for each option:
 * ``ML``, complete data: expected information; ``missing = "ml"``: observed information (the
   Hessian), as lavaan's ``information = "observed"`` default under FIML.
 * ``MLR``: Huber-White sandwich ``A^-1 B A^-1 / n`` with ``A`` the observed information and ``B``
-  the mean outer product of the casewise scores; also under FIML.  NOT YET: the Yuan-Bentler scaled test
-  (lavaan ``test = "yuan.bentler.mplus"``) and the ``.scaled`` / ``.robust`` indices of MLR; the
-  result carries a warning and the unscaled ML test.
+  the mean outer product of the casewise scores; also under FIML; the Yuan-Bentler test in Mplus's form (lavaan ``test = "yuan.bentler.mplus"``),
+  see :func:`_yb_scaled` (Yuan & Bentler 2000; Asparouhov & Muthen 2010).
 * ``MLM``: Satorra-Bentler: expected information ``A = Delta' W Delta`` (W the normal-theory weight
   of the moments), robust SEs ``A^-1 Delta' W Gamma W Delta A^-1 / n`` (lavaan ``se = "robust.sem"``)
   and ``c = tr(U Gamma) / df``, ``U = W - W Delta A^-1 Delta' W``, with ``Gamma`` the fourth-moment
@@ -60,6 +59,8 @@ class Robust:
     test: str
     scaling: float
     baseline_scaling: float
+    factor_h1: float | None = None
+    factor_h0: float | None = None
 
 
 def check_options(estimator: str, missing: str) -> tuple[str, str]:
@@ -245,12 +246,16 @@ def fit_general(
     npar_hidden = 0 if meanstructure else pats.p - len(exo)
     df = pt.n_moments - q
     if estimator == "MLR":
-        notes.append(
-            _(
-                "MLR: the standard errors are robust (Huber-White); the Yuan-Bentler scaled test is "
-                "not implemented yet, so chisq and the fit indices are the unscaled ML ones"
-            )
-        )
+        assert scores is not None
+        hidden = np.zeros(q, dtype=bool)
+        if not meanstructure:  # the internal saturated intercepts are not part of lavaan's model
+            ms_rows = (pt.table["op"].iloc[: mm.n_par_rows] == "~1").to_numpy() & (mm.row_free > 0)
+            hidden[mm.row_free[ms_rows] - 1] = True
+        vis = ~hidden
+        robust = _yb_scaled(
+            pats, mean1, cov1, exo, meanstructure, df, np.linalg.inv(obs_info[np.ix_(vis, vis)]),
+            scores[:, vis],
+        )  # fmt: skip
     if estimator == "MLM":
         robust = _scaled(pats, X, Sigma, dmu, dS, exo, df, mean1, cov1)
 
@@ -329,6 +334,57 @@ def _scaled(
     G = _gamma(X)
     c = _sb_factor(Sigma, dmu, dS, G, keep, df)
     return Robust("satorra.bentler", c, _sb_factor(Sig_b, dmu_b, dS_b, G, keep, dfb))
+
+
+def _observed_at(pats: Patterns, mu: Array, Sigma: Array, dmu: Array, dS: Array) -> Array:
+    """Observed information (not divided by n) of the linear parametrisation ``(mu, Sigma) + J t``
+    at ``t = 0``: the Hessian of -l, by central differences of the analytic gradient."""
+
+    def grad(t: Array) -> Array:
+        m_ = mu + dmu @ t
+        s_ = Sigma + np.einsum("ijt,t->ij", dS, t)
+        return chain_gradient(*pats.gradient(m_, s_), dmu, dS)
+
+    return -numeric_jacobian(grad, np.zeros(dmu.shape[1]))
+
+
+def _yb_scaled(
+    pats: Patterns,
+    mean1: Array,
+    cov1: Array,
+    exo: list[int],
+    meanstructure: bool,
+    df: int,
+    E_inv: Array,
+    scores0: Array,
+) -> Robust:
+    """Yuan-Bentler scaling factors (Mplus form) of the model and of the baseline model.
+
+    ``c = [tr(A1^-1 B1) - tr(E^-1 B0)] / df``: A1, B1 the observed and first-order information of
+    the saturated model at the unrestricted (EM) moments (lavaan sets ``h1.information =
+    "unstructured"`` for this test), E the observed information of the model and B0 the mean
+    outer product of its casewise scores at the estimates.
+    """
+    p, n = pats.p, pats.n
+    keep = _vech_keep(p, exo, meanstructure)
+    dmu1, dS1 = saturated_jacobian(p, keep)
+    A1 = _observed_at(pats, mean1, cov1, dmu1, dS1) / n
+    s1 = casewise_scores(pats, mean1, cov1, dmu1, dS1)
+    tr1 = float(np.trace(np.linalg.solve(A1, s1.T @ s1 / n)))
+    tr0 = float(np.trace(E_inv @ (scores0.T @ scores0 / n)))
+    # baseline: variances (and means with a mean structure) of the non-covariates
+    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo)
+    dmu_b, dS_b = _baseline_jacobian(p, exo)
+    if meanstructure:
+        dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
+        dS_b = np.concatenate([dS_b, np.zeros((p, p, p - len(exo)))], axis=2)
+    Eb = _observed_at(pats, mu_b, Sig_b, dmu_b, dS_b) / n
+    sb = casewise_scores(pats, mu_b, Sig_b, dmu_b, dS_b)
+    trb = float(np.trace(np.linalg.solve(Eb, sb.T @ sb / n)))
+    dfb = len(keep) - dmu_b.shape[1]
+    c = (tr1 - tr0) / df if df > 0 else math.nan
+    cb = (tr1 - trb) / dfb if dfb > 0 else math.nan
+    return Robust("yuan.bentler.mplus", c, cb, tr1 / len(keep), tr0 / scores0.shape[1])
 
 
 def _mean_cols(p: int, exo: list[int]) -> Array:

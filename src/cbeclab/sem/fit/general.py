@@ -52,6 +52,8 @@ def general_fit_measures(
         scaling=None if robust is None else robust.scaling,
         baseline_scaling=None if robust is None else robust.baseline_scaling,
         test="standard" if robust is None else robust.test,
+        factor_h1=None if robust is None else robust.factor_h1,
+        factor_h0=None if robust is None else robust.factor_h0,
         fiml=fiml,
     )
     out = fit_measures(state)

@@ -59,6 +59,8 @@ class FitState:
     baseline_scaling: float | None = None
     test: str = "standard"
     fiml: bool = False
+    factor_h1: float | None = None
+    factor_h0: float | None = None
     chisq_value: float | None = None
     baseline_chisq_value: float | None = None
 
