@@ -170,7 +170,8 @@ class SEMResult:
         """lavaan-like text summary (test statistic, main fit indices, estimates, R-square)."""
         fm = self.fit_measures()
         lines = [
-            f"cbeclab SEM (lavaan-compatible ML) {'ended normally' if self.converged else 'did NOT converge'}"
+            f"cbeclab SEM (lavaan-compatible {self.estimator}) "
+            f"{'ended normally' if self.converged else 'did NOT converge'}"
             f" after {self.n_iter} iterations",
             "",
             f"  {'Estimator':<40}{self.estimator:>18}",
@@ -187,6 +188,14 @@ class SEMResult:
             f"  {'Test statistic':<40}{fm['chisq']:>18.3f}",
             f"  {'Degrees of freedom':<40}{int(fm['df']):>18d}",
             f"  {'P-value (Chi-square)':<40}{_fmt(fm['pvalue']):>18}",
+        ]
+        if "chisq_scaled" in fm:
+            lines += [
+                f"  {'Scaled test statistic':<40}{fm['chisq_scaled']:>18.3f}",
+                f"  {'Scaling correction factor':<40}{fm['chisq_scaling_factor']:>18.3f}",
+                f"  {'P-value (scaled)':<40}{_fmt(fm['pvalue_scaled']):>18}",
+            ]
+        lines += [
             "",
             "Model Test Baseline Model:",
             f"  {'Test statistic':<40}{fm['baseline_chisq']:>18.3f}",
@@ -206,12 +215,26 @@ class SEMResult:
             ("rmsea_ci_upper", "  90 Percent CI - upper"),
             ("rmsea_pvalue", "  P-value H_0: RMSEA <= 0.05"),
             ("srmr", "SRMR"),
+            ("cfi_scaled", "Scaled CFI"),
+            ("tli_scaled", "Scaled TLI"),
+            ("cfi_robust", "Robust CFI"),
+            ("tli_robust", "Robust TLI"),
+            ("rmsea_scaled", "Scaled RMSEA"),
+            ("rmsea_robust", "Robust RMSEA"),
             ("logl", "Loglikelihood user model (H0)"),
             ("aic", "Akaike (AIC)"),
             ("bic", "Bayesian (BIC)"),
         ):
-            lines.append(f"  {name:<40}{_fmt(fm[key]):>18}")
-        lines += ["", "Parameter Estimates (standard errors: expected information):", ""]
+            if key in fm:
+                lines.append(f"  {name:<40}{_fmt(fm[key]):>18}")
+        info = {
+            ("ML", True): "expected information",
+            ("ML", False): "observed information",
+            ("MLR", True): "robust.huber.white",
+            ("MLR", False): "robust.huber.white",
+            ("MLM", True): "robust.sem",
+        }.get((self.estimator, self.patterns is None), "")
+        lines += ["", f"Parameter Estimates (standard errors: {info}):", ""]
         head = (
             f"{'':<22}{'Estimate':>10}{'Std.Err':>10}{'z-value':>9}{'P(>|z|)':>9}{'Std.lv':>9}{'Std.all':>9}"
         )
@@ -220,6 +243,7 @@ class SEMResult:
             ("~", "Regressions:"),
             ("~~cov", "Covariances:"),
             ("~~var", "Variances:"),
+            ("~1", "Intercepts:"),
             (":=", "Defined Parameters:"),
         )
         P = self.params
@@ -258,6 +282,13 @@ class SEMResult:
             lines.append("R-Square:")
             for k, v in self.r2.items():
                 lines.append(f"    {str(k):<18}{v:>10.3f}")
+            lines.append("")
+        if self.patterns is not None:
+            tab = self.missing_patterns()
+            lines.append(f"Missing-data patterns (1 = observed; {len(tab)} patterns, largest first):")
+            lines += ["  " + ln for ln in tab.head(20).to_string(index=False).splitlines()]
+            if len(tab) > 20:
+                lines.append(f"  ... {len(tab) - 20} more patterns in to_dict()['missing_patterns']")
             lines.append("")
         if self.warnings:
             lines.append("Warnings:")
