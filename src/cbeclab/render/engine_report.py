@@ -129,7 +129,9 @@ def render_html(result: Any, lang: str = "en") -> str:
 def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
     """Write ``result.json``, ``result.xlsx`` and ``report.html`` into ``out`` (atomically, each file)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    from cbeclab.io.atomic import ensure_dir
+
+    ensure_dir(out)
     paths = {"json": out / "result.json", "xlsx": out / "result.xlsx", "html": out / "report.html"}
     cells = result.panel.data.size
     write_json(paths["json"], result.to_dict(), indent=2 if cells <= PRETTY_JSON_CELLS else None)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cbeclab.io.atomic import atomic_write_bytes
+from cbeclab.io.safecells import guard_frame
 
 __all__ = ["write_xlsx"]
 
@@ -44,12 +45,7 @@ def write_xlsx(
     used: set[str] = set()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, df in sheets.items():
-            frame = df.copy()
-            for col in frame.columns:
-                if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-                    frame[col] = frame[col].map(
-                        lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
-                    )
+            frame = guard_frame(df)  # cells and headers (formula injection)
             for start in range(0, max(len(frame), 1), max_rows):
                 part = frame.iloc[start : start + max_rows]
                 label = str(name) if start == 0 else f"{name}_{start // max_rows + 1}"

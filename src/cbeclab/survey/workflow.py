@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import CbecWarning, SpecError
+from cbeclab.i18n import _
 from cbeclab.io.readers import read_table
 from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
 from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
@@ -346,7 +347,7 @@ def run_survey(
         raw = read_table(data)
         source = "data"
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
-        notes.append("the responses are SYNTHETIC (generated), not real questionnaires")
+        notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
     fiml = spec.missing in ("ml", "ml.x")
     checked = check_items(
         raw,
@@ -370,7 +371,9 @@ def run_survey(
             source=source,
             columns=spec.item_columns,
         ).data
-        notes.append(f"CFA and SEM: full-information ML (missing = {spec.missing}) on {len(X_sem)} rows")
+        notes.append(
+            _("CFA and SEM: full-information ML (missing = {m}) on {n} rows", m=spec.missing, n=len(X_sem))
+        )
     sem_opts: dict[str, Any] = {"estimator": spec.estimator, "missing": spec.missing if fiml else "listwise"}
     t = _timed(timings, "load_check", t)
 
@@ -385,7 +388,11 @@ def run_survey(
         efa_res = efa(X, n_factors=n_f, fm=spec.efa.method, rotate=spec.efa.rotation)
         if not efa_res.converged:
             notes.append(
-                f"EFA ({spec.efa.method}) stopped after {efa_res.iterations} iterations without converging"
+                _(
+                    "EFA ({method}) stopped after {iterations} iterations without converging",
+                    method=spec.efa.method,
+                    iterations=efa_res.iterations,
+                )
             )
     t = _timed(timings, "efa", t)
 
@@ -412,13 +419,18 @@ def run_survey(
         boot: BootstrapResult | None = None
         meds: tuple[MediationResult, ...] = ()
         if not sem.converged:
-            notes.append("the structural model did not converge; treat its estimates with caution")
+            notes.append(_("the structural model did not converge; treat its estimates with caution"))
         if spec.mediation:
             _check_mediation_paths(spec, sem.params)
             if fiml or spec.estimator != "ML":
                 notes.append(
-                    "the bootstrap of the indirect effects refits by ML on the complete rows "
-                    f"({len(X)}); a bootstrap under {spec.estimator} / missing = {spec.missing} is not built yet"
+                    _(
+                        "the bootstrap of the indirect effects refits by ML on the complete rows ({n}); "
+                        "a bootstrap under {e} / missing = {m} is not built yet",
+                        n=len(X),
+                        e=spec.estimator,
+                        m=spec.missing,
+                    )
                 )
             bs = spec.bootstrap
             try:
@@ -487,8 +499,12 @@ def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:
         missing = [f"{a} -> {b}" for a, b in need if (a, b) not in edges]
         if missing:
             raise SpecError(
-                f"mediation {med.label} ({med.design}) needs the path(s) {', '.join(missing)}, "
-                "which the structural model does not contain",
+                _(
+                    "mediation {label} ({design}) needs the path(s) {v1}, which the structural model does not contain",
+                    label=med.label,
+                    design=med.design,
+                    v1=", ".join(missing),
+                ),
                 where=f"{spec.source}: field mediation.{i}",
-                fix="add the path(s) to `model` or correct the mediation entry",
+                fix=_("add the path(s) to `model` or correct the mediation entry"),
             )
