@@ -63,7 +63,9 @@ def get_project(request: Request, pid: str) -> dict[str, Any]:
 
 
 @router.post("/projects/{pid}/datasets", status_code=201)
-async def upload_dataset(request: Request, pid: str, filename: str = "upload", name: str | None = None) -> dict[str, Any]:
+async def upload_dataset(
+    request: Request, pid: str, filename: str = "upload", name: str | None = None
+) -> dict[str, Any]:
     """Upload a CSV / XLSX / SAV file as the raw request body (streamed to disk) or as multipart ``file``."""
     from cbeclab.web.app import receive_upload
 
@@ -71,7 +73,9 @@ async def upload_dataset(request: Request, pid: str, filename: str = "upload", n
 
 
 @router.get("/datasets/{did}/preview")
-def preview(request: Request, did: str, entity: str | None = None, period: str | None = None) -> dict[str, Any]:
+def preview(
+    request: Request, did: str, entity: str | None = None, period: str | None = None
+) -> dict[str, Any]:
     return dict(_wb(request).preview(did, entity, period))
 
 

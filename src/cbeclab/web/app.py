@@ -16,15 +16,23 @@ from urllib.parse import quote
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from cbeclab import __version__
 from cbeclab.errors import CbecError, SpecError
-from cbeclab.i18n import _, gettext, resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.web.forms import FormField, form_fields, parse_form
+from cbeclab.web.i18n import _
 from cbeclab.web.jobs import JobManager
 from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, guard, new_csrf
 from cbeclab.web.services import KINDS, OneOffSpec, Workbench, bundled_profile_text, iter_file
@@ -48,7 +56,9 @@ def fields_for(kind: str) -> list[FormField]:
     if kind == "engine":
         from cbeclab.spec import RunSpec
 
-        return form_fields(RunSpec, {"data.path", "data.dataset", "base_dir", "lang", "subsystems", "framework"})
+        return form_fields(
+            RunSpec, {"data.path", "data.dataset", "base_dir", "lang", "subsystems", "framework"}
+        )
     if kind in ("weights", "synergy", "coupling"):
         keep = {
             "weights": {"entity", "period", "impute", "method", "scope"},
@@ -61,7 +71,16 @@ def fields_for(kind: str) -> list[FormField]:
 
         return form_fields(
             SurveySpec,
-            {"data.path", "base_dir", "source", "lang", "scheduler", "model.syntax", "model.file", "model.paths"},
+            {
+                "data.path",
+                "base_dir",
+                "source",
+                "lang",
+                "scheduler",
+                "model.syntax",
+                "model.file",
+                "model.paths",
+            },
         )
     if kind == "diagnosis":
         from cbeclab.diagnose.report import DiagnoseSpec
@@ -116,7 +135,9 @@ async def receive_upload(request: Request, pid: str, filename: str, name: str | 
         if not csrf_ok(request, str(form.get(CSRF_FIELD, ""))) and not request.url.path.startswith("/api/"):
             raise SpecError(_("the form expired; reload the page and try again"), where="csrf")
         fname = up.filename or filename
-        return await _run_sync(wb.save_upload, pid, fname, iter_file(up.file), (str(form.get("name") or "") or None))
+        return await _run_sync(
+            wb.save_upload, pid, fname, iter_file(up.file), (str(form.get("name") or "") or None)
+        )
     # raw body: write each chunk as it arrives, through a queue-less generator on a worker thread
     import queue
     import threading
@@ -169,7 +190,9 @@ def load_demo_projects(wb: Workbench) -> None:
 
     gz = wb.create_project(
         _("Guangzhou clusters (demo)"),
-        _("Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators."),
+        _(
+            "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators."
+        ),
     )
     csv = guangzhou_demo_with_synthetic(0).to_csv(index=False).encode("utf-8")
     ds = wb.save_upload(gz["id"], "guangzhou_demo.csv", [csv])
@@ -178,8 +201,15 @@ def load_demo_projects(wb: Workbench) -> None:
     raw["data"] = {k: v for k, v in raw["data"].items() if k != "dataset"}
     wb.create_analysis(gz["id"], "engine", raw, ds["id"], _("Synergy and coupling (demo)"))
     wb.create_analysis(
-        gz["id"], "diagnosis", {"title": _("Guangzhou pilot zone diagnosis (demo)"), "city": "guangzhou", "cluster": "guangzhou_leather"},
-        None, _("Diagnosis (demo)"),
+        gz["id"],
+        "diagnosis",
+        {
+            "title": _("Guangzhou pilot zone diagnosis (demo)"),
+            "city": "guangzhou",
+            "cluster": "guangzhou_leather",
+        },
+        None,
+        _("Diagnosis (demo)"),
     )
     folder = _examples_dir() / "yongkang"
     if (folder / "survey.yaml").is_file():
@@ -187,7 +217,11 @@ def load_demo_projects(wb: Workbench) -> None:
             _("Yongkang hardware survey (demo)"),
             _("Seed 000 model on a SYNTHETIC survey of 233 respondents."),
         )
-        dsy = wb.save_upload(yk["id"], "yongkang_survey_SYNTHETIC.csv", [(folder / "yongkang_survey_SYNTHETIC.csv").read_bytes()])
+        dsy = wb.save_upload(
+            yk["id"],
+            "yongkang_survey_SYNTHETIC.csv",
+            [(folder / "yongkang_survey_SYNTHETIC.csv").read_bytes()],
+        )
         sraw = yaml.safe_load((folder / "survey.yaml").read_text(encoding="utf-8"))
         model = sraw.get("model") or {}
         if model.get("file"):
@@ -260,7 +294,11 @@ def create_app(
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error")
-        msg = _("Unexpected error ({kind}); the details are in the server log.", kind=type(exc).__name__, lang=_lang(request))
+        msg = _(
+            "Unexpected error ({kind}); the details are in the server log.",
+            kind=type(exc).__name__,
+            lang=_lang(request),
+        )
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": msg}, status_code=500)
         return PlainTextResponse(msg, status_code=500)
@@ -285,11 +323,13 @@ def _csrf(request: Request) -> str:
     return tok
 
 
-def _page(request: Request, name: str, ctx: dict[str, Any], lang: str | None = None, status: int = 200) -> HTMLResponse:
+def _page(
+    request: Request, name: str, ctx: dict[str, Any], lang: str | None = None, status: int = 200
+) -> HTMLResponse:
     lang = lang or _lang(request)
 
     def t(msgid: str, **fields: Any) -> str:
-        return gettext(msgid, lang=lang, **fields)
+        return pgettext("web", msgid, lang=lang, **fields)
 
     def switch(to: str) -> str:
         items = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", to)]
@@ -307,7 +347,9 @@ def _page(request: Request, name: str, ctx: dict[str, Any], lang: str | None = N
 async def _form(request: Request) -> dict[str, Any]:
     form = await request.form()
     if not csrf_ok(request, str(form.get(CSRF_FIELD, ""))):
-        raise SpecError(_("the form expired; reload the page and try again", lang=_lang(request)), where="csrf")
+        raise SpecError(
+            _("the form expired; reload the page and try again", lang=_lang(request)), where="csrf"
+        )
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
@@ -316,7 +358,9 @@ def _chart_html(charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     out = []
     for i, c in enumerate(charts):
-        chart = Chart(c["key"], c["title"], c["kind"], spec=c.get("spec"), svg=c.get("svg"), note=c.get("note"))
+        chart = Chart(
+            c["key"], c["title"], c["kind"], spec=c.get("spec"), svg=c.get("svg"), note=c.get("note")
+        )
         out.append({"title": c["title"], "note": c.get("note"), "html": Markup(chart.html(f"chart-{i}"))})
     return out
 
@@ -335,7 +379,12 @@ def _pages(app: FastAPI) -> None:
     def api_docs(request: Request) -> HTMLResponse:
         spec = request.app.openapi()
         routes = [
-            {"method": m.upper(), "path": p, "summary": op.get("summary", ""), "doc": op.get("description", "")}
+            {
+                "method": m.upper(),
+                "path": p,
+                "summary": op.get("summary", ""),
+                "doc": op.get("description", ""),
+            }
             for p, ops in spec["paths"].items()
             for m, op in ops.items()
         ]
@@ -357,7 +406,18 @@ def _pages(app: FastAPI) -> None:
             a["last_run"] = runs[0] if runs else None
         datasets = wb.store.datasets(pid)
         names = {d["id"]: d["name"] for d in datasets}
-        return _page(request, "project.html", {"project": p, "datasets": datasets, "analyses": analyses, "kinds": KINDS, "names": names, "max_mb": wb.max_upload // (1024 * 1024)})
+        return _page(
+            request,
+            "project.html",
+            {
+                "project": p,
+                "datasets": datasets,
+                "analyses": analyses,
+                "kinds": KINDS,
+                "names": names,
+                "max_mb": wb.max_upload // (1024 * 1024),
+            },
+        )
 
     @app.post("/projects/{pid}/datasets", include_in_schema=False)
     async def upload(request: Request, pid: str) -> Response:
@@ -365,13 +425,21 @@ def _pages(app: FastAPI) -> None:
         return RedirectResponse(f"/datasets/{ds['id']}", status_code=303)
 
     @app.get("/datasets/{did}", response_class=HTMLResponse, include_in_schema=False)
-    def dataset(request: Request, did: str, entity: str | None = None, period: str | None = None) -> HTMLResponse:
+    def dataset(
+        request: Request, did: str, entity: str | None = None, period: str | None = None
+    ) -> HTMLResponse:
         wb: Workbench = request.app.state.workbench
         pv = wb.preview(did, entity, period)
-        return _page(request, "dataset.html", {"pv": pv, "project": wb.project(pv["dataset"]["project_id"]), "kinds": KINDS})
+        return _page(
+            request,
+            "dataset.html",
+            {"pv": pv, "project": wb.project(pv["dataset"]["project_id"]), "kinds": KINDS},
+        )
 
     @app.get("/projects/{pid}/analyses/new", response_class=HTMLResponse, include_in_schema=False)
-    def new_analysis(request: Request, pid: str, kind: str = "engine", dataset: str | None = None) -> HTMLResponse:
+    def new_analysis(
+        request: Request, pid: str, kind: str = "engine", dataset: str | None = None
+    ) -> HTMLResponse:
         wb: Workbench = request.app.state.workbench
         p = wb.project(pid)
         ctx = _analysis_ctx(wb, kind, dataset)
@@ -389,7 +457,9 @@ def _pages(app: FastAPI) -> None:
             a = wb.create_analysis(pid, kind, options, dataset_id, form.get("_name", ""))
         except CbecError as exc:
             ctx = _analysis_ctx(wb, kind, dataset_id)
-            return _page(request, "analysis.html", {"project": p, **ctx, "values": form, "error": str(exc)}, status=400)
+            return _page(
+                request, "analysis.html", {"project": p, **ctx, "values": form, "error": str(exc)}, status=400
+            )
         run = start(request.app, a["id"], _lang(request))
         return RedirectResponse(f"/runs/{run['id']}", status_code=303)
 
@@ -406,7 +476,17 @@ def _pages(app: FastAPI) -> None:
         a = wb.analysis(v["run"]["analysis_id"])
         charts = _chart_html(v["view"]["charts"]) if v["view"] else []
         scripts = bool(charts)
-        return _page(request, "run.html", {**v, "analysis": a, "project": wb.project(a["project_id"]), "charts": charts, "scripts": scripts})
+        return _page(
+            request,
+            "run.html",
+            {
+                **v,
+                "analysis": a,
+                "project": wb.project(a["project_id"]),
+                "charts": charts,
+                "scripts": scripts,
+            },
+        )
 
     @app.post("/runs/{rid}/cancel", include_in_schema=False)
     async def cancel(request: Request, rid: str) -> Response:
@@ -433,7 +513,10 @@ def _analysis_ctx(wb: Workbench, kind: str, dataset_id: str | None) -> dict[str,
     columns: list[dict[str, str]] = []
     if dataset_id:
         df = wb.read_dataset(dataset_id)
-        columns = [{"name": str(c), "type": "number" if pd.api.types.is_numeric_dtype(df[c].dtype) else "text"} for c in df.columns]
+        columns = [
+            {"name": str(c), "type": "number" if pd.api.types.is_numeric_dtype(df[c].dtype) else "text"}
+            for c in df.columns
+        ]
     ctx: dict[str, Any] = {"kind": kind, "fields": fields, "columns": columns, "dataset_id": dataset_id}
     if kind == "engine":
         from cbeclab.frameworks.loader import list_frameworks
@@ -447,7 +530,9 @@ def _analysis_ctx(wb: Workbench, kind: str, dataset_id: str | None) -> dict[str,
     return ctx
 
 
-def _options_from_form(wb: Workbench, kind: str, dataset_id: str | None, form: dict[str, Any]) -> dict[str, Any]:
+def _options_from_form(
+    wb: Workbench, kind: str, dataset_id: str | None, form: dict[str, Any]
+) -> dict[str, Any]:
     import yaml
 
     options = parse_form(fields_for(kind), form)
@@ -473,7 +558,9 @@ def _options_from_form(wb: Workbench, kind: str, dataset_id: str | None, form: d
                 try:
                     options[part] = yaml.safe_load(edited)
                 except yaml.YAMLError as exc:
-                    raise SpecError(f"the {part} profile is not valid YAML: {exc}", where=f"{part} profile") from None
+                    raise SpecError(
+                        f"the {part} profile is not valid YAML: {exc}", where=f"{part} profile"
+                    ) from None
             elif name:
                 options[part] = name
         if not form.get("use_panel"):

@@ -126,7 +126,9 @@ def parse_form(fields: list[FormField], form: Mapping[str, Any]) -> dict[str, An
             try:
                 _set(out, f.name, float(text))
             except ValueError:
-                raise SpecError(f"{text!r} is not a number", where=f"field {f.name}", fix="type a number") from None
+                raise SpecError(
+                    f"{text!r} is not a number", where=f"field {f.name}", fix="type a number"
+                ) from None
         elif f.kind == "integer":
             try:
                 _set(out, f.name, int(text))
@@ -142,7 +144,9 @@ def parse_form(fields: list[FormField], form: Mapping[str, Any]) -> dict[str, An
                 where = f"field {f.name}" + (
                     f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
                 )
-                raise SpecError("this is not valid YAML", where=where, fix="check indentation and colons") from None
+                raise SpecError(
+                    "this is not valid YAML", where=where, fix="check indentation and colons"
+                ) from None
         else:
             _set(out, f.name, text)
     return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cbeclab.web.db import Store
+from cbeclab.web.i18n import _
 
 __all__ = ["JobManager", "execute"]
 
@@ -24,7 +25,7 @@ __all__ = ["JobManager", "execute"]
 def execute(db_path: str, run_id: str, job: dict[str, Any]) -> None:
     """Worker entry point: run ``job`` (built by :func:`cbeclab.web.services.job_for`) and record the end."""
     from cbeclab.errors import CbecError
-    from cbeclab.i18n import _, use_lang
+    from cbeclab.i18n import use_lang
     from cbeclab.web import services
 
     store = Store(db_path)
@@ -108,8 +109,15 @@ class JobManager:
                 del self._procs[rid]
         for rid, proc in ended:
             proc.join(0)
+            run = self.store.run(rid) or {}
             self.store.finish_run(
-                rid, "failed", f"the worker process ended unexpectedly (exit code {proc.exitcode})"
+                rid,
+                "failed",
+                _(
+                    "the worker process ended unexpectedly (exit code {code})",
+                    code=proc.exitcode,
+                    lang=run.get("lang"),
+                ),
             )
         if ended or self._queue:
             self._pump()
@@ -118,7 +126,7 @@ class JobManager:
         with self._lock:
             return len(self._procs) + len(self._queue)
 
-    def shutdown(self, reason: str = "the server stopped while this run was in progress") -> None:
+    def shutdown(self, reason: str | None = None) -> None:
         self._stop.set()
         with self._lock:
             procs = list(self._procs.items())
@@ -127,6 +135,8 @@ class JobManager:
             if proc.is_alive():
                 proc.terminate()
                 proc.join(5)
-            self.store.finish_run(rid, "failed", reason)
+            run = self.store.run(rid) or {}
+            msg = reason or _("the server stopped while this run was in progress", lang=run.get("lang"))
+            self.store.finish_run(rid, "failed", msg)
         with self._lock:
             self._procs.clear()

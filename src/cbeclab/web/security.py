@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from cbeclab.errors import SpecError
-from cbeclab.i18n import _
+from cbeclab.web.i18n import _
 
 __all__ = ["CSRF_COOKIE", "TOKEN_COOKIE", "check_host_allowed", "csrf_ok", "guard", "is_loopback"]
 
@@ -63,13 +63,19 @@ def new_csrf() -> str:
     return secrets.token_urlsafe(32)
 
 
-def guard(token: str | None) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+def guard(
+    token: str | None,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     """The HTTP middleware: every request passes the host, token and (for API writes) CSRF checks."""
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         is_api = path.startswith("/api/")
-        host = (request.headers.get("host") or "").rsplit(":", 1)[0] if not (request.headers.get("host") or "").startswith("[") else (request.headers.get("host") or "").split("]")[0] + "]"
+        host = (
+            (request.headers.get("host") or "").rsplit(":", 1)[0]
+            if not (request.headers.get("host") or "").startswith("[")
+            else (request.headers.get("host") or "").split("]")[0] + "]"
+        )
         if not token and host not in _LOOPBACK_NAMES and not is_loopback(host):
             # no token means loopback only: a foreign Host header is a DNS-rebinding attempt
             return PlainTextResponse(_("This host name is not allowed."), status_code=421)
@@ -85,18 +91,31 @@ def guard(token: str | None) -> Callable[[Request, Callable[[Request], Awaitable
                 return resp
             if not (_same(header_tok, token) or _same(request.cookies.get(TOKEN_COOKIE), token)):
                 if is_api:
-                    return JSONResponse({"error": _("A token is required (header Authorization: Bearer T).")}, status_code=401)
-                return PlainTextResponse(_("A token is required: open the address printed by cbeclab serve (it ends in ?token=...)."), status_code=401)
+                    return JSONResponse(
+                        {"error": _("A token is required (header Authorization: Bearer T).")}, status_code=401
+                    )
+                return PlainTextResponse(
+                    _(
+                        "A token is required: open the address printed by cbeclab serve (it ends in ?token=...)."
+                    ),
+                    status_code=401,
+                )
         if is_api and request.method not in SAFE_METHODS:
             authed_by_header = bool(token) and _same(header_tok, token)
             if not authed_by_header and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
                 return JSONResponse(
-                    {"error": _("Missing or wrong CSRF token: send header X-CSRF-Token with the value of GET /api/csrf.")},
+                    {
+                        "error": _(
+                            "Missing or wrong CSRF token: send header X-CSRF-Token with the value of GET /api/csrf."
+                        )
+                    },
                     status_code=403,
                 )
         response = await call_next(request)
         if CSRF_COOKIE not in request.cookies:
-            response.set_cookie(CSRF_COOKIE, getattr(request.state, "csrf", None) or new_csrf(), samesite="strict")
+            response.set_cookie(
+                CSRF_COOKIE, getattr(request.state, "csrf", None) or new_csrf(), samesite="strict"
+            )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -25,9 +25,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cbeclab.errors import CbecError, DataError, ModelSyntaxError, SpecError
-from cbeclab.i18n import _
 from cbeclab.io.atomic import atomic_write_bytes, atomic_write_text
 from cbeclab.web.db import Store, new_id
+from cbeclab.web.i18n import _
 
 __all__ = [
     "KINDS",
@@ -315,8 +315,8 @@ class Workbench:
                 if f"'{c}'" not in str(exc) and str(c) not in str(exc):
                     continue
                 _num, bad = to_number(df[c])
-                for i in list(bad[bad].index[:200]):
-                    cells[(int(df.index.get_loc(i)), str(c))] = str(exc)
+                for pos in bad.to_numpy().nonzero()[0][:200]:
+                    cells[(int(pos), str(c))] = str(exc)
         head = df.head(rows)
         body = []
         for i, (_idx, r) in enumerate(head.iterrows()):
@@ -326,9 +326,7 @@ class Workbench:
                     for c, v in zip(df.columns, r.tolist())
                 ]
             )
-        cell_issues = [
-            {"row": i + 2, "column": c, "message": m} for (i, c), m in sorted(cells.items())
-        ]
+        cell_issues = [{"row": i + 2, "column": c, "message": m} for (i, c), m in sorted(cells.items())]
         return {
             "dataset": ds,
             "entity": entity,
@@ -369,7 +367,9 @@ class Workbench:
                 raise _validation(exc, "analysis options") from None
             if kind != "weights" and len(one.subsystems) < 2:
                 raise SpecError(
-                    _("give at least two subsystems"), where="subsystems", fix=_("assign columns to two subsystems")
+                    _("give at least two subsystems"),
+                    where="subsystems",
+                    fix=_("assign columns to two subsystems"),
                 )
             if not one.subsystems:
                 raise SpecError(_("pick at least one indicator column"), where="subsystems")
@@ -406,7 +406,9 @@ class Workbench:
         except ValidationError as exc:
             raise _validation(exc, "analysis options") from None
         if not any(raw.get(k) for k in ("city", "cluster", "panel", "sem", "synergy")):
-            raise SpecError(_("the diagnosis names nothing to diagnose"), fix=_("give a city or a cluster profile"))
+            raise SpecError(
+                _("the diagnosis names nothing to diagnose"), fix=_("give a city or a cluster profile")
+            )
         return raw
 
     def _check_columns(self, ds: dict[str, Any], needed: list[str]) -> None:
@@ -414,13 +416,22 @@ class Workbench:
         missing = [c for c in needed if c not in cols]
         if missing:
             raise DataError(
-                _("{n} indicator(s) are not columns of the data: {names}", n=len(missing), names=", ".join(missing)),
+                _(
+                    "{n} indicator(s) are not columns of the data: {names}",
+                    n=len(missing),
+                    names=", ".join(missing),
+                ),
                 where=ds["filename"],
                 fix=_("use column names of the data"),
             )
 
     def create_analysis(
-        self, project_id: str, kind: str, options: dict[str, Any], dataset_id: str | None = None, name: str = ""
+        self,
+        project_id: str,
+        kind: str,
+        options: dict[str, Any],
+        dataset_id: str | None = None,
+        name: str = "",
     ) -> dict[str, Any]:
         self.project(project_id)
         checked = self.validate_options(kind, dataset_id, options)
@@ -431,13 +442,21 @@ class Workbench:
     def run_dir(self, rid: str) -> Path:
         return self.data_dir / "runs" / self.check_id(rid, "run")
 
-    def new_run(self, aid: str, lang: str, scheduler: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    def new_run(
+        self, aid: str, lang: str, scheduler: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Record a queued run with a fresh folder of its own; returns (run, job for the worker)."""
         a = self.analysis(aid)
         run = self.store.add_run(aid, lang)
         out = self.run_dir(run["id"])
         out.mkdir(exist_ok=False)  # ids are fresh: two runs never share a folder
-        job = {"kind": a["kind"], "options": a["options"], "out": str(out), "lang": lang, "scheduler": scheduler}
+        job = {
+            "kind": a["kind"],
+            "options": a["options"],
+            "out": str(out),
+            "lang": lang,
+            "scheduler": scheduler,
+        }
         return run, job
 
     def run_view(self, rid: str) -> dict[str, Any]:
@@ -476,12 +495,15 @@ def guess_keys(df: pd.DataFrame) -> tuple[str | None, str | None]:
     cols = [str(c) for c in df.columns]
     low = {c.lower(): c for c in cols}
     period = next((low[k] for k in ("period", "year", "年份", "年", "time") if k in low), None)
-    entity = next((low[k] for k in ("entity", "cluster", "city", "region", "name", "地区", "集群") if k in low), None)
+    entity = next(
+        (low[k] for k in ("entity", "cluster", "city", "region", "name", "地区", "集群") if k in low), None
+    )
     if entity is None:
         entity = next((str(c) for c in df.columns if not pd.api.types.is_numeric_dtype(df[c].dtype)), None)
     if period is None:
         period = next(
-            (str(c) for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype) and str(c) != entity), None
+            (str(c) for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype) and str(c) != entity),
+            None,
         )
     return entity, period
 
@@ -510,7 +532,10 @@ def _engine_fallback_charts(result: Any, lang: str) -> list[Any]:
     out = []
     if result.synergy is not None:
         sy = result.synergy.synergy.dropna(subset=["synergy"])
-        values = [{"entity": str(e), "period": str(p), "synergy": float(v)} for e, p, v in sy[["entity", "period", "synergy"]].itertuples(index=False)]
+        values = [
+            {"entity": str(e), "period": str(p), "synergy": float(v)}
+            for e, p, v in sy[["entity", "period", "synergy"]].itertuples(index=False)
+        ]
         spec = {
             "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
             "width": 560,
@@ -523,7 +548,11 @@ def _engine_fallback_charts(result: Any, lang: str) -> list[Any]:
                 "color": {"field": "entity", "type": "nominal", "title": _("Entity", lang=lang)},
             },
         }
-        out.append(Chart("engine.synergy_all", _("Synergy degree of every entity", lang=lang), "vega-lite", spec=spec))
+        out.append(
+            Chart(
+                "engine.synergy_all", _("Synergy degree of every entity", lang=lang), "vega-lite", spec=spec
+            )
+        )
     return out
 
 
@@ -546,21 +575,34 @@ def _engine(job: dict[str, Any], progress: Progress) -> None:
     except ImportError:
         charts = _engine_fallback_charts(result, job["lang"])
     tables = {k: _records(v) for k, v in result.tables().items() if isinstance(v, pd.DataFrame)}
-    _write_view(out, {"kind": "engine", "title": spec.title, "summary": _records(result.summary()), "tables": tables, "charts": _charts_json(charts), "notes": list(result.notes)})
+    _write_view(
+        out,
+        {
+            "kind": "engine",
+            "title": spec.title,
+            "summary": _records(result.summary()),
+            "tables": tables,
+            "charts": _charts_json(charts),
+            "notes": list(result.notes),
+        },
+    )
 
 
 def _oneoff(job: dict[str, Any], progress: Progress) -> None:
+    from cbeclab.directions import parse_direction
     from cbeclab.io.panel import load_panel
     from cbeclab.render.jsonout import records, write_json
     from cbeclab.render.xlsx import write_xlsx
-    from cbeclab.directions import parse_direction
 
     o = OneOffSpec.model_validate({k: v for k, v in job["options"].items() if k != "_path"})
     kind = job["kind"]
     out = Path(job["out"])
     path = str(job["options"]["_path"])
     panel = load_panel(path, entity=o.entity, period=o.period, impute=o.impute)
-    subs = {s: {i: parse_direction(d, where=f"subsystems.{s}.{i}") for i, d in inds.items()} for s, inds in o.subsystems.items()}
+    subs = {
+        s: {i: parse_direction(d, where=f"subsystems.{s}.{i}") for i, d in inds.items()}
+        for s, inds in o.subsystems.items()
+    }
     cols = [i for s in subs.values() for i in s]
     panel.require_complete(where=str(path))
     X = panel.data[cols]
@@ -570,24 +612,80 @@ def _oneoff(job: dict[str, Any], progress: Progress) -> None:
 
         dirs = {i: d for s in subs.values() for i, d in s.items()}
         table = compute_weights(X, dirs, o.method, scope=o.scope or "pooled").to_frame()
-        cmd = ["cbeclab", "weights", path, "--entity", o.entity, "--period", o.period, "--method", o.method, "--scope", o.scope or "pooled"]
+        cmd = [
+            "cbeclab",
+            "weights",
+            path,
+            "--entity",
+            o.entity,
+            "--period",
+            o.period,
+            "--method",
+            o.method,
+            "--scope",
+            o.scope or "pooled",
+        ]
         costs = [i for i, d in dirs.items() if d < 0]
-        cmd += ["--benefit", ",".join(i for i, d in dirs.items() if d > 0)] + (["--cost", ",".join(costs)] if costs else [])
+        cmd += ["--benefit", ",".join(i for i, d in dirs.items() if d > 0)] + (
+            ["--cost", ",".join(costs)] if costs else []
+        )
     elif kind == "synergy":
         from cbeclab.diagnose.stages import synergy_stage
         from cbeclab.models.synergy import synergy
 
-        res = synergy(X, subs, weights=o.method, bound_margin=o.bound_margin, base=o.base, scope=o.scope or "per_entity", aggregate=o.aggregate)
+        res = synergy(
+            X,
+            subs,
+            weights=o.method,
+            bound_margin=o.bound_margin,
+            base=o.base,
+            scope=o.scope or "per_entity",
+            aggregate=o.aggregate,
+        )
         table = res.to_frame()
         st = synergy_stage(res.synergy)
         table["stage"] = st["stage"].to_numpy() if "stage" in st else None
-        cmd = ["cbeclab", "synergy", path, "--entity", o.entity, "--period", o.period, "--weights", o.method, "--bound-margin", str(o.bound_margin), "--base", o.base, "--scope", o.scope or "per_entity", "--aggregate", o.aggregate]
+        cmd = [
+            "cbeclab",
+            "synergy",
+            path,
+            "--entity",
+            o.entity,
+            "--period",
+            o.period,
+            "--weights",
+            o.method,
+            "--bound-margin",
+            str(o.bound_margin),
+            "--base",
+            o.base,
+            "--scope",
+            o.scope or "per_entity",
+            "--aggregate",
+            o.aggregate,
+        ]
     else:
         from cbeclab.models.coupling import coupling_coordination
 
-        res2 = coupling_coordination(X, subs, weights=o.method, model=o.model, scope=o.scope or "pooled", compat=o.compat)
+        res2 = coupling_coordination(
+            X, subs, weights=o.method, model=o.model, scope=o.scope or "pooled", compat=o.compat
+        )
         table = res2.table
-        cmd = ["cbeclab", "coupling", path, "--entity", o.entity, "--period", o.period, "--weights", o.method, "--model", o.model, "--scope", o.scope or "pooled"] + (["--compat", o.compat] if o.compat else [])
+        cmd = [
+            "cbeclab",
+            "coupling",
+            path,
+            "--entity",
+            o.entity,
+            "--period",
+            o.period,
+            "--weights",
+            o.method,
+            "--model",
+            o.model,
+            "--scope",
+            o.scope or "pooled",
+        ] + (["--compat", o.compat] if o.compat else [])
     if kind != "weights":
         costs = [i for s in subs.values() for i, d in s.items() if d < 0]
         cmd += [a for s, inds in subs.items() for a in ("--subsystem", f"{s}={','.join(inds)}")]
@@ -605,8 +703,14 @@ def _oneoff(job: dict[str, Any], progress: Progress) -> None:
     atomic_write_text(out / "result.csv", safe.to_csv(index=False), encoding="utf-8-sig")
     import shlex
 
-    atomic_write_text(out / "command.sh", "# reproduces this run with the CLI\n" + shlex.join(cmd + ["--out", "result.csv"]) + "\n")
-    _write_view(out, {"kind": kind, "title": kind, "summary": _records(table), "tables": {}, "charts": [], "notes": []})
+    atomic_write_text(
+        out / "command.sh",
+        "# reproduces this run with the CLI\n" + shlex.join(cmd + ["--out", "result.csv"]) + "\n",
+    )
+    _write_view(
+        out,
+        {"kind": kind, "title": kind, "summary": _records(table), "tables": {}, "charts": [], "notes": []},
+    )
 
 
 def _survey(job: dict[str, Any], progress: Progress) -> None:
@@ -638,7 +742,17 @@ def _survey(job: dict[str, Any], progress: Progress) -> None:
         tables = {k: _records(v) for k, v in xlsx_sheets(result, job["lang"]).items()}
     except ImportError:
         tables = {}
-    _write_view(out, {"kind": "survey", "title": spec.title, "summary": None, "tables": tables, "charts": _charts_json(charts), "notes": list(result.warnings)})
+    _write_view(
+        out,
+        {
+            "kind": "survey",
+            "title": spec.title,
+            "summary": None,
+            "tables": tables,
+            "charts": _charts_json(charts),
+            "notes": list(result.warnings),
+        },
+    )
 
 
 def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
@@ -669,8 +783,21 @@ def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
     tables: dict[str, Any] = {}
     if report.modes is not None:
         tables["modes"] = _records(pd.DataFrame(d["modes"].get("scores") or d["modes"].get("ranking") or []))
-    recs = [r.get("text") or r.get("title") or json.dumps(r, ensure_ascii=False) for r in d["recommendations"]]
-    _write_view(out, {"kind": "diagnosis", "title": report.title, "summary": None, "tables": tables, "charts": _charts_json(charts), "notes": list(report.notes), "recommendations": recs})
+    recs = [
+        r.get("text") or r.get("title") or json.dumps(r, ensure_ascii=False) for r in d["recommendations"]
+    ]
+    _write_view(
+        out,
+        {
+            "kind": "diagnosis",
+            "title": report.title,
+            "summary": None,
+            "tables": tables,
+            "charts": _charts_json(charts),
+            "notes": list(report.notes),
+            "recommendations": recs,
+        },
+    )
 
 
 def _write_spec(out: Path, raw: dict[str, Any], command: str) -> None:
@@ -706,7 +833,15 @@ def run_job(job: dict[str, Any], progress: Progress) -> None:
     RUNNERS[job["kind"]](job, progress)
 
 
-FILE_KINDS = {".html": "html", ".xlsx": "xlsx", ".docx": "docx", ".json": "json", ".yaml": "yaml", ".csv": "csv", ".sh": "text"}
+FILE_KINDS = {
+    ".html": "html",
+    ".xlsx": "xlsx",
+    ".docx": "docx",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".csv": "csv",
+    ".sh": "text",
+}
 
 
 def register_outputs(store: Store, run_id: str, out: Path) -> None:
@@ -717,7 +852,9 @@ def register_outputs(store: Store, run_id: str, out: Path) -> None:
         if p.suffix == ".xlsx":
             neutralise_xlsx(p)
         data = p.read_bytes()
-        store.add_result(run_id, p.name, FILE_KINDS.get(p.suffix, "file"), len(data), hashlib.sha256(data).hexdigest())
+        store.add_result(
+            run_id, p.name, FILE_KINDS.get(p.suffix, "file"), len(data), hashlib.sha256(data).hexdigest()
+        )
 
 
 def iter_file(fh: Any, chunk: int = CHUNK) -> Iterator[bytes]:
