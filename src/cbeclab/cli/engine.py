@@ -299,6 +299,13 @@ def _common(f: Any) -> Any:
     help="Weights from all entities together or one set per entity.",
 )
 @click.option("--benefit", default=None, help="Comma-separated benefit indicators (default: all but --cost).")
+@click.option(
+    "--standardize/--no-standardize",
+    default=None,
+    help="Entropy/CRITIC: min-max first (cbeclab default) or use the values as given (SPSSAU).",
+)
+@click.option("--shift", default=None, help="Entropy shift: a number, or nonpositive_only (SPSSAU).")
+@click.option("--compat", default=None, type=click.Choice(["spssau"]), help="SPSSAU's conventions.")
 def weights_cmd(
     data: str,
     entity: str,
@@ -309,6 +316,9 @@ def weights_cmd(
     method: str,
     scope: str,
     benefit: str | None,
+    standardize: bool | None,
+    shift: str | None,
+    compat: str | None,
 ) -> None:
     """Objective weights of the indicators of a panel CSV/XLSX."""
     from cbeclab.evaluate.weights import compute_weights
@@ -317,7 +327,25 @@ def weights_cmd(
     panel = _read_one_off(data, entity, period, impute, named)
     dirs = _directions(panel, benefit, cost)
     _require_complete(panel, data)
-    res = compute_weights(panel.data[list(dirs)], dirs, method, scope=cast(Any, scope))
+    shift_value: float | str | None = shift
+    if shift is not None and shift != "nonpositive_only":
+        try:
+            shift_value = float(shift)
+        except ValueError:
+            raise SpecError(
+                f"--shift {shift!r} is neither a number nor nonpositive_only",
+                where="--shift",
+                fix="use e.g. --shift 0.01 or --shift nonpositive_only",
+            ) from None
+    res = compute_weights(
+        panel.data[list(dirs)],
+        dirs,
+        method,
+        scope=cast(Any, scope),
+        standardize=standardize,
+        shift=shift_value,
+        compat=compat,
+    )
     _emit(res.to_frame(), out)
 
 
@@ -353,6 +381,9 @@ def weights_cmd(
     type=click.Choice(["weighted", "geometric"]),
     help="How order parameters combine into a subsystem's order degree.",
 )
+@click.option(
+    "--compat", default=None, type=click.Choice(["spssau"]), help="Weights with SPSSAU's conventions."
+)
 def synergy_cmd(
     data: str,
     entity: str,
@@ -366,6 +397,7 @@ def synergy_cmd(
     base: str,
     scope: str,
     aggregate: str,
+    compat: str | None,
 ) -> None:
     """Composite-system synergy degree (seed 001) of a panel CSV/XLSX."""
     from cbeclab.diagnose.stages import synergy_stage
@@ -380,6 +412,7 @@ def synergy_cmd(
         base=cast(Any, base),
         scope=cast(Any, scope),
         aggregate=cast(Any, aggregate),
+        weight_options={"compat": compat} if compat else None,
     )
     st = synergy_stage(res.synergy)
     table = res.to_frame()
