@@ -109,7 +109,18 @@ def translate_help(text: str | None) -> str:
 
 #: usage words and type metavars click prints in English (translated as whole words)
 _USAGE_WORDS = {"[OPTIONS]": "[OPTIONS]", "COMMAND": "COMMAND", "[ARGS]...": "[ARGS]..."}
-_METAVARS = ("TEXT", "INTEGER", "FLOAT", "PATH", "FILE", "DIRECTORY", "BOOLEAN", "FILENAME", "INTEGER RANGE")
+_METAVARS = (
+    "TEXT",
+    "INTEGER",
+    "FLOAT",
+    "PATH",
+    "FILE",
+    "DIRECTORY",
+    "BOOLEAN",
+    "FILENAME",
+    "INTEGER RANGE",
+    "FLOAT RANGE",
+)
 
 
 def _metavars(text: str) -> str:
