@@ -63,7 +63,7 @@ def combined_weights(
     combine: Mapping[str, Any],
     *,
     scope: str = "pooled",
-    shift: float = 0.0,
+    shift: float | str = 0.0,
     user: Mapping[str, Any] | None = None,
     ahp_matrix: Any = None,
     ahp_allow_inconsistent: bool = False,
