@@ -60,12 +60,11 @@ def _print_summary(result: Any, lang: str) -> None:
     for c in ("synergy", "D"):
         if c in show:
             show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
-    if "lagging" in show:
-        from cbeclab.i18n.names import display_name
+    from cbeclab.i18n.names import display_name
 
-        show["lagging"] = show["lagging"].map(
-            lambda v: v if pd.isna(v) else display_name("subsystem", v, lang)
-        )
+    for col, kind in (("entity", "entity"), ("lagging", "subsystem")):
+        if col in show:
+            show[col] = show[col].map(lambda v, k=kind: v if pd.isna(v) else display_name(k, v, lang))
     names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
     show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
     click.echo(_("Latest period: synergy stage and coordination grade"))
@@ -119,8 +118,11 @@ def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
 def demo_cmd(out: str, lang: str | None) -> None:
     """Run the bundled demo: Guangzhou cluster trade 2010-2021 (seed 001 Table 2) + synthetic cluster indicators."""
     from cbeclab.examples import demo_spec
+    from cbeclab.i18n.names import display_name
 
-    _run_and_write(demo_spec(), Path(out), lang, quiet=False)
+    spec = demo_spec()
+    title = display_name("dataset", "guangzhou_demo", output_lang(lang, spec))  # the demo's title in zh or en
+    _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, quiet=False)
 
 
 #: how the one-off commands' messages name their options (their own flags, never spec fields)
