@@ -236,11 +236,34 @@ _COMMON = [
     ),
     click.option("--cost", default=None, help="Comma-separated cost (smaller-is-better) indicators."),
     click.option("--out", default=None, help="Write .csv (UTF-8 with BOM, opens in Excel), .xlsx or .json."),
-    click.option("--header-row", type=click.IntRange(min=1), default=None, help="Row holding the column names (default: detected)."),
-    click.option("--skip-footer", type=click.IntRange(min=0), default=None, help="Note rows to drop below the data (default: detected)."),
-    click.option("--delimiter", type=click.Choice([",", ";", "tab", "|"]), default=None, help="CSV delimiter (default: sniffed)."),
-    click.option("--decimal", type=click.Choice([".", ","]), default=None, help="CSV decimal mark (default: detected)."),
-    click.option("--layout", type=click.Choice(["wide", "years"]), default="wide", show_default=True, help="years: one column per year."),
+    click.option(
+        "--header-row",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Row holding the column names (default: detected).",
+    ),
+    click.option(
+        "--skip-footer",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Note rows to drop below the data (default: detected).",
+    ),
+    click.option(
+        "--delimiter",
+        type=click.Choice([",", ";", "tab", "|"]),
+        default=None,
+        help="CSV delimiter (default: sniffed).",
+    ),
+    click.option(
+        "--decimal", type=click.Choice([".", ","]), default=None, help="CSV decimal mark (default: detected)."
+    ),
+    click.option(
+        "--layout",
+        type=click.Choice(["wide", "years"]),
+        default="wide",
+        show_default=True,
+        help="years: one column per year.",
+    ),
 ]
 
 
