@@ -99,6 +99,34 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return num, bad.astype(bool)
 
 
+_LEADING_ZERO_LINE = re.compile(r"(?m)^\s*0\d")
+
+
+def _plain_numbers(s: pd.Series) -> pd.Series | None:
+    """Fast path of :func:`_convert_numeric_columns` for a text column of plain, complete numbers.
+
+    Returns the converted column when every cell is a finite number written plainly (what
+    :data:`_NUMBER_RE` accepts, possibly with surrounding spaces), else ``None`` so the cell-by-cell
+    path decides (missing markers, thousands separators, codes with leading zeros, text).
+    """
+    arr = s.to_numpy(dtype=object)
+    if len(arr) == 0:
+        return None
+    try:
+        num = arr.astype(float)
+    except (TypeError, ValueError):
+        return None
+    if not bool(np.isfinite(num).all()):
+        return None
+    joined = "\n".join(arr)
+    # float() also takes "1_000", "nan", "inf", "infinity": leave those to the strict path
+    if "_" in joined or "n" in joined or "N" in joined or _LEADING_ZERO_LINE.search(joined):
+        return None
+    if bool((num % 1 == 0).all()):
+        return pd.Series(num.astype("int64"), index=s.index)
+    return pd.Series(num, index=s.index)
+
+
 def _convert_numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Turn text columns whose every non-missing cell is a number into numeric columns.
 
@@ -113,6 +141,10 @@ def _convert_numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             continue
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            continue
+        fast = _plain_numbers(s)
+        if fast is not None:
+            df[col] = fast
             continue
         text = s.astype("string").str.strip()
         if bool(text.str.match(r"^0\d").fillna(False).any()):
@@ -200,6 +232,61 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     return best
 
 
+def _read_csv_arrow(text: str, delim: str, names: list[str]) -> pd.DataFrame | None:
+    """Fast path of :func:`_read_csv` with pyarrow's CSV parser (the same rules, about 10x faster).
+
+    Every cell is read as text; a column whose cells are all finite numbers (arrow's strict string to
+    float cast, no blanks, no leading-zero codes) becomes numeric here, the rest are handed to
+    :func:`_convert_numeric_columns` as text with blanks as missing. Returns ``None`` when pyarrow
+    cannot parse the text the way pandas would (ragged rows and the like); the caller then takes
+    the pandas path, which also writes the error message.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return None
+    cols: dict[str, Any] = {}
+    for name in names:
+        raw = table[name]
+        stripped = pc.utf8_trim_whitespace(raw)
+        try:
+            num = pc.cast(stripped, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            num = None
+        # arrow's cast also takes "nan"/"inf": finite only; "001"-style codes stay text
+        if (
+            num is not None
+            and len(num)
+            and bool(np.isfinite(num).all())
+            and not (
+                bool(pc.any(pc.starts_with(stripped, "0")).as_py())
+                and bool(pc.any(pc.match_substring_regex(stripped, r"^0\d")).as_py())
+            )
+        ):
+            cols[name] = num.astype("int64") if bool((num % 1 == 0).all()) else num
+            continue
+        col = pc.utf8_ltrim(raw, characters=" ")
+        blank = pc.equal(col, "")
+        obj = pc.if_else(blank, pa.scalar(None, pa.string()), col).to_numpy(zero_copy_only=False)
+        cols[name] = obj.astype(object)
+    return pd.DataFrame(cols, columns=names)
+
+
 def _read_csv(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
     data = path.read_bytes()
     text, enc = _decode(data, encoding, where)
@@ -208,6 +295,11 @@ def _read_csv(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
     delim = _sniff_delimiter(text, path.suffix.lower())
     header = next(csv.reader(io.StringIO(text), delimiter=delim))
     names = _clean_headers(header, where)
+    fast = _read_csv_arrow(text, delim, names)
+    if fast is not None:
+        df = _convert_numeric_columns(_drop_trailing_blank(fast))
+        df.attrs.update({"encoding": enc, "delimiter": delim, "format": "csv"})
+        return df
     try:
         df = pd.read_csv(
             io.StringIO(text),
