@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cbeclab import __version__
 from cbeclab.errors import DataError, SpecError
 from cbeclab.spec import RunSpec
 
-__all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel"]
+__all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel", "synergy_partitioned"]
 
 Progress = Callable[[float, str], None]
 
@@ -37,6 +38,7 @@ class RunResult:
     obstacles: Any | None  # ObstacleResult
     forecasts: dict[str, Any] = field(default_factory=dict)  # name -> GM11ManyResult
     notes: tuple[str, ...] = ()
+    sensitivity: Any | None = None  # SensitivityResult (cbeclab.sensitivity), when asked for
 
     # ---- tidy tables -------------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
@@ -79,6 +81,10 @@ class RunResult:
             out["obstacles_top"] = self.obstacles.top
         for name, fc in self.forecasts.items():
             out[f"forecast_{name}"] = fc.to_frame()
+            out[f"forecast_{name}_params"] = fc.params
+        if self.sensitivity is not None:
+            out["sensitivity"] = self.sensitivity.to_frame()
+            out["sensitivity_draws"] = self.sensitivity.draws
         imputed = _imputed_cells(self.panel)
         if len(imputed):
             out["imputed_cells"] = imputed
@@ -87,7 +93,11 @@ class RunResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe result; schema in docs/result-schema.md (``schema_version`` 1)."""
+        """Every table inline, JSON-safe (the in-memory layout of schema 1, for notebooks and small runs).
+
+        ``result.json`` on disk is schema 2 (:func:`cbeclab.store.result_document`): the same keys, with
+        long tables named by their Parquet file in the run's store instead of inlined.
+        """
         from cbeclab.render.jsonout import records, to_jsonable
 
         p = self.panel
@@ -246,7 +256,70 @@ def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame
     return out
 
 
-def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | None = None) -> RunResult:
+def _partitions(X: pd.DataFrame, n_parts: int) -> list[pd.DataFrame]:
+    """Split a panel matrix into ``n_parts`` blocks of whole entities, in entity order."""
+    codes, uniques = pd.factorize(X.index.get_level_values(0), sort=False)
+    bounds = np.linspace(0, len(uniques), max(1, min(n_parts, len(uniques))) + 1).round().astype(int)
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        mask = (codes >= a) & (codes < b)
+        if mask.any():
+            out.append(X[mask])
+    return out
+
+
+def _merge_weights(parts: list[Any]) -> Any:
+    """One SubsystemWeights from the partitions' (a pooled row is kept when every part has the same)."""
+    from cbeclab.models._common import SubsystemWeights
+
+    first = parts[0]
+    tables = [p.table for p in parts]
+    if all(len(t.index) == 1 and t.index[0] == "pooled" for t in tables) and all(
+        t.equals(tables[0]) for t in tables
+    ):
+        table = tables[0]
+    else:
+        table = pd.concat(tables)
+    return SubsystemWeights(
+        table=table, method=first.method, subsystems=first.subsystems, details=first.details
+    )
+
+
+def synergy_partitioned(
+    X: pd.DataFrame, subs: dict[str, dict[str, int]], scheduler: Any, **kwargs: Any
+) -> Any:
+    """:func:`cbeclab.models.synergy.synergy` with ``scope="per_entity"``, run by entity blocks on Dask.
+
+    Every entity's bounds and order degrees depend on its own rows only, and the weights are given
+    (computed once on the whole panel), so the blocks' results put together equal the one-process
+    run (tested on a ``distributed.LocalCluster``). Notes are merged without repeats.
+    """
+    from dataclasses import replace
+
+    from cbeclab.models.synergy import synergy
+    from cbeclab.parallel import dask_client
+
+    with dask_client(scheduler) as client:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        parts = _partitions(X, 4 * n_workers)
+        futs = [client.submit(synergy, part, subs, pure=False, **kwargs) for part in parts]
+        results = client.gather(futs)
+    first = results[0]
+    notes = tuple(dict.fromkeys(n for r in results for n in r.notes))
+    return replace(
+        first,
+        order_wide=pd.concat([r.order_wide for r in results]),
+        subsystem_order=pd.concat([r.subsystem_order for r in results], ignore_index=True),
+        synergy=pd.concat([r.synergy for r in results], ignore_index=True),
+        bounds=pd.concat([r.bounds for r in results], ignore_index=True),
+        weights=_merge_weights([r.weights for r in results]),
+        notes=notes,
+    )
+
+
+def run_spec(
+    spec: RunSpec, *, progress: Progress | None = None, panel: Any | None = None, scheduler: Any = None
+) -> RunResult:
     """Run every stage the spec enables and return the typed results.
 
     Parameters
@@ -257,6 +330,11 @@ def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | No
         Optional callback ``(fraction, step)`` for progress bars.
     panel
         An already loaded :class:`~cbeclab.io.panel.Panel` (skips loading; used by the web app and tests).
+    scheduler
+        A Dask scheduler address (``"tcp://host:port"``) or ``distributed.Client``: the per-entity
+        synergy model (``synergy.scope: per_entity``) runs there by blocks of entities
+        (:func:`synergy_partitioned`); pooled steps (coupling with pooled scope, weights) stay local.
+        Results are identical to the local run.
     """
 
     def tick(frac: float, step: str) -> None:
@@ -279,15 +357,17 @@ def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | No
         from cbeclab.diagnose.stages import synergy_stage
         from cbeclab.models.synergy import synergy
 
-        syn = synergy(
-            X,
-            subs,
-            weights=_weights_arg(spec, subs, X, spec.synergy.scope),
-            bound_margin=spec.synergy.bound_margin,
-            aggregate=spec.synergy.aggregate,
-            base=spec.synergy.base,
-            scope=spec.synergy.scope,
-        )
+        syn_args: dict[str, Any] = {
+            "weights": _weights_arg(spec, subs, X, spec.synergy.scope),
+            "bound_margin": spec.synergy.bound_margin,
+            "aggregate": spec.synergy.aggregate,
+            "base": spec.synergy.base,
+            "scope": spec.synergy.scope,
+        }
+        if scheduler is not None and spec.synergy.scope == "per_entity":
+            syn = synergy_partitioned(X, subs, scheduler, **syn_args)
+        else:
+            syn = synergy(X, subs, **syn_args)
         stages = synergy_stage(syn.synergy, thresholds=spec.stages.thresholds)
         notes.extend(syn.notes)
 

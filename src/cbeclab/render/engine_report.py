@@ -7,20 +7,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from cbeclab import __version__
-from cbeclab.io.atomic import atomic_write_text
 from cbeclab.render.charts import bar_chart_svg, line_chart_svg
 from cbeclab.render.html import Section, esc, html_page, table_html
-from cbeclab.render.jsonout import write_json
-from cbeclab.render.xlsx import write_xlsx
 
-__all__ = ["PRETTY_JSON_CELLS", "labels", "render_html", "write_outputs"]
+__all__ = ["labels", "render_html", "write_outputs"]
 
-#: panels up to this many cells get indented result.json; larger ones are written compact (smaller, faster)
-PRETTY_JSON_CELLS = 50_000
 
 
 @cache
@@ -127,13 +121,10 @@ def render_html(result: Any, lang: str = "en") -> str:
 
 
 def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
-    """Write ``result.json``, ``result.xlsx`` and ``report.html`` into ``out`` (atomically, each file)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "result.json", "xlsx": out / "result.xlsx", "html": out / "report.html"}
-    cells = result.panel.data.size
-    write_json(paths["json"], result.to_dict(), indent=2 if cells <= PRETTY_JSON_CELLS else None)
-    sheets = {k: (v if isinstance(v, pd.DataFrame) else pd.DataFrame(v)) for k, v in result.tables().items()}
-    write_xlsx(paths["xlsx"], sheets)
-    atomic_write_text(paths["html"], render_html(result, result.spec.lang))
-    return paths
+    """Write the run folder ``out`` (store, result.json, result.xlsx, report.html, manifest).
+
+    Kept for callers of the first releases; see :func:`cbeclab.store.write_run`.
+    """
+    from cbeclab.store import write_run
+
+    return write_run(result, out)
