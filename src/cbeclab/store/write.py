@@ -26,7 +26,7 @@ __all__ = ["INLINE_ROWS", "XLSX_MAX_CELLS", "result_document", "write_run", "xls
 INLINE_ROWS = 2_000
 #: cells (rows x columns) result.xlsx holds at most, besides the summary and contents sheets; tables
 #: are taken whole in a fixed order (weights, bounds, wide tables) while they fit, the rest are named
-XLSX_MAX_CELLS = 300_000
+XLSX_MAX_CELLS = 50_000
 #: result.json is indented up to this size of the inline content (rows of all inline tables)
 PRETTY_JSON_ROWS = 20_000
 
@@ -58,13 +58,19 @@ def _ref(store: RunStore, name: str, frame: pd.DataFrame | None = None) -> Any:
     return {"file": info["file"], "rows": info["rows"], "columns": info["columns"]}
 
 
-def result_document(result: Any, store: RunStore) -> dict[str, Any]:
-    """``result.json`` (schema 2, docs/result-schema.md): metadata, summary, small tables, file names."""
+def result_document(
+    result: Any, store: RunStore, frames: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Any]:
+    """``result.json`` (schema 2, docs/result-schema.md): metadata, summary, small tables, file names.
+
+    ``frames`` are the run's tables already in memory (``result.tables()``); the rest is read from
+    ``store``.
+    """
     from cbeclab import __version__
     from cbeclab.models.coupling import grade_scale
 
     p = result.panel
-    frames = result.tables()
+    frames = frames if frames is not None else result.tables()
     ref = lambda name: _ref(store, name, frames.get(name))  # noqa: E731
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -209,10 +215,12 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
     target = Path(out).absolute()
     with run_folder(target) as stage:
         writer = StoreWriter(stage)
-        for name, frame in result.tables().items():
+        frames = result.tables()
+        for name, frame in frames.items():
             writer.add_table(name, frame)
         store = writer.pending()
-        doc = result_document(result, store)
+        doc = result_document(result, store, frames)
+        del frames
         inline = sum(len(v) for v in doc.values() if isinstance(v, list))
         indent = 2 if inline <= PRETTY_JSON_ROWS else None
         sep = (",", ": ") if indent is not None else (",", ":")
