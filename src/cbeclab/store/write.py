@@ -162,13 +162,14 @@ def result_document(
 
 
 def xlsx_sheets(
-    store: RunStore, *, lang: str | None = None, max_cells: int = XLSX_MAX_CELLS
+    store: RunStore, *, lang: str | None = None, max_cells: int | None = None
 ) -> dict[str, pd.DataFrame]:
     """The sheets of result.xlsx: contents, summary, then whole tables while they fit ``max_cells``.
 
     The first sheet, ``contents``, lists every table of the run with its rows, the sheet it is on or,
     when it did not fit, the Parquet file that holds it (nothing is cut silently).
     """
+    max_cells = XLSX_MAX_CELLS if max_cells is None else max_cells
     names = store.tables
     order = [n for n in _XLSX_ORDER if n in names] + [
         n for n in names if n not in _XLSX_ORDER and n != "summary"
