@@ -268,18 +268,24 @@ def _partitions(X: pd.DataFrame, n_parts: int) -> list[pd.DataFrame]:
     return out
 
 
-def _merge_weights(parts: list[Any]) -> Any:
-    """One SubsystemWeights from the partitions' (a pooled row is kept when every part has the same)."""
+def _merge_weights(parts: list[Any], entities: list[pd.Index]) -> Any:
+    """One SubsystemWeights from the partitions', with the one-process rule: a single ``pooled`` row
+    when every entity has the same weights, else one row per entity."""
     from cbeclab.models._common import SubsystemWeights
 
     first = parts[0]
-    tables = [p.table for p in parts]
-    if all(len(t.index) == 1 and t.index[0] == "pooled" for t in tables) and all(
-        t.equals(tables[0]) for t in tables
-    ):
-        table = tables[0]
-    else:
-        table = pd.concat(tables)
+    rows = []
+    for p, ents in zip(parts, entities):
+        t = p.table
+        rows.append(
+            pd.DataFrame(np.repeat(t.to_numpy(), len(ents), axis=0), index=ents, columns=t.columns)
+            if list(t.index) == ["pooled"]
+            else t.loc[list(ents)]
+        )
+    table = pd.concat(rows)
+    W = table.to_numpy(dtype=float)
+    if len(W) and np.all(W == W[0]):
+        table = pd.DataFrame(W[:1], index=pd.Index(["pooled"]), columns=table.columns)
     return SubsystemWeights(
         table=table, method=first.method, subsystems=first.subsystems, details=first.details
     )
@@ -312,7 +318,9 @@ def synergy_partitioned(
         subsystem_order=pd.concat([r.subsystem_order for r in results], ignore_index=True),
         synergy=pd.concat([r.synergy for r in results], ignore_index=True),
         bounds=pd.concat([r.bounds for r in results], ignore_index=True),
-        weights=_merge_weights([r.weights for r in results]),
+        weights=_merge_weights(
+            [r.weights for r in results], [r.order_wide.index.unique(level=0) for r in results]
+        ),
         notes=notes,
     )
 
