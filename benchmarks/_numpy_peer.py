@@ -56,9 +56,7 @@ def main() -> None:
     # coupling: pooled min-max and pooled entropy weights
     Xf = X.reshape(E * T, -1)
     zf = minmax(Xf, sign, axis=0)
-    U = np.stack(
-        [zf[:, a:b] @ entropy_weights(zf[:, a:b]) for a, b in zip(blocks[:-1], blocks[1:])], axis=-1
-    )
+    U = np.stack([zf[:, a:b] @ entropy_weights(zf[:, a:b]) for a, b in zip(blocks[:-1], blocks[1:])], axis=-1)
     n = U.shape[1]
     C = n * U.prod(axis=1) ** (1 / n) / U.sum(axis=1)
     D = np.sqrt(C * U.mean(axis=1))

@@ -95,11 +95,21 @@ def main() -> None:
         if args.skip_peer:
             return
         npz = folder / "peer.npz"
-        peer_cmd = [sys.executable, str(HERE / "_numpy_peer.py"), str(folder / "panel.csv"), str(spec), str(npz)]
+        peer_cmd = [
+            sys.executable,
+            str(HERE / "_numpy_peer.py"),
+            str(folder / "panel.csv"),
+            str(spec),
+            str(npz),
+        ]
         peer = [timed(peer_cmd, env) for _ in range(args.repeat)]
         t_peer, m_peer = min(p[0] for p in peer), max(p[1] for p in peer)
-        print(f"plain numpy script (read CSV + synergy + coupling):  {t_peer:.2f} s, peak RSS {m_peer:.0f} MB")
-        print(f"ratio cbeclab / numpy: {t_ours / t_peer:.2f}x (target <= 5x); peak memory {m_ours:.0f} MB (target <= 1536 MB)")
+        print(
+            f"plain numpy script (read CSV + synergy + coupling):  {t_peer:.2f} s, peak RSS {m_peer:.0f} MB"
+        )
+        print(
+            f"ratio cbeclab / numpy: {t_ours / t_peer:.2f}x (target <= 5x); peak memory {m_ours:.0f} MB (target <= 1536 MB)"
+        )
 
         from cbeclab.store import open_run
 

@@ -13,7 +13,7 @@ the same whichever process, machine or chunk computes it):
 * **base** (optional, ``vary_base``): "first" or "previous" with probability 1/2 each.
 
 Each draw recomputes, at every entity's latest period, the composite-system synergy degree and its
-stage (:func:`cbeclab.models.synergy.order_degrees`, :func:`cbeclab.diagnose.stages.stage_index`) and
+stage (the order degrees of :func:`cbeclab.models.synergy.order_degrees` written out for many margins, :func:`cbeclab.diagnose.stages.stage_index`) and
 the coupling coordination degree D and its grade (:func:`cbeclab.models.coupling.coupling_degree`,
 :func:`cbeclab.models.coupling.grade_of`) from the same normalised data as the main run. The
 per-entity summary gives how often the stage and the grade stay what the main run says, and the
@@ -111,11 +111,35 @@ def _subsystem_scores(W: np.ndarray, u: np.ndarray, blocks: np.ndarray, aggregat
     return np.exp(np.add.reduceat(logs, blocks, axis=-1))
 
 
+def _span(prob: SensitivityProblem, m: np.ndarray) -> np.ndarray:
+    """hi - lo for margins ``m`` (n, 1, 1): (max - min) + m (|min| + |max|); 0 where zero width."""
+    assert prob.mn is not None and prob.mx is not None
+    a, b = np.abs(prob.mn), np.abs(prob.mx)
+    span = (prob.mx - prob.mn) + m * (a + b)
+    # the zero-width rule of cbeclab.models.synergy._zero_width, with hi/lo bounded by (1 + m) max(|min|, |max|)
+    scale = (1 + m) * np.maximum(a, b)
+    flat = ~((span > np.finfo(float).tiny) & (span > np.finfo(float).eps * scale))
+    return np.where(flat, 0.0, span)
+
+
+def _order(prob: SensitivityProblem, rows: np.ndarray, m: np.ndarray, span: np.ndarray) -> np.ndarray:
+    r"""Order degrees of ``rows`` (E, K) for margins ``m``: the formula of
+    :func:`cbeclab.models.synergy.order_degrees` with lo = min - m|min|, hi = max + m|max| written out,
+    u = ((e - min) + m|min|) / span (benefit), ((max - e) + m|max|) / span (cost), 0.5 at zero width."""
+    assert prob.mn is not None and prob.mx is not None
+    up = prob.dirs > 0
+    base = np.where(up, rows - prob.mn, prob.mx - rows)
+    slope = np.where(up, np.abs(prob.mn), np.abs(prob.mx))
+    num = base + m * slope
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = num / span
+    return np.where(span > 0, u, 0.5)
+
+
 def draw_chunk(prob: SensitivityProblem, start: int, stop: int) -> ChunkOut:
     """Draws ``start .. stop-1``, vectorised over draws and entities."""
     from cbeclab.diagnose.stages import stage_index
     from cbeclab.models.coupling import coupling_degree, grade_of
-    from cbeclab.models.synergy import order_degrees
 
     params = [draw_params(prob, d) for d in range(start, stop)]
     n = stop - start
@@ -125,17 +149,15 @@ def draw_chunk(prob: SensitivityProblem, start: int, stop: int) -> ChunkOut:
     if prob.v_last is not None:
         assert prob.mn is not None and prob.mx is not None and prob.has_base is not None
         m = margin[:, None, None]
-        lo = prob.mn - m * np.abs(prob.mn)
-        hi = prob.mx + m * np.abs(prob.mx)
         W = np.stack([p["w_syn"] for p in params])  # (n, E|1, K)
-        u_last = order_degrees(prob.v_last[None], lo, hi, prob.dirs)
-        U_last = _subsystem_scores(W, u_last, prob.blocks, prob.aggregate)
+        span = _span(prob, m)
+        U_last = _subsystem_scores(W, _order(prob, prob.v_last, m, span), prob.blocks, prob.aggregate)
         first = base == "first"
         U_base = np.empty_like(U_last)
         for mask, rows in ((first, prob.v_first), (~first, prob.v_prev)):
             if mask.any():
                 assert rows is not None
-                u_b = order_degrees(rows[None], lo[mask], hi[mask], prob.dirs)
+                u_b = _order(prob, rows, m[mask], span[mask])
                 U_base[mask] = _subsystem_scores(W[mask], u_b, prob.blocks, prob.aggregate)
         dU = U_last - U_base
         k = dU.shape[-1]
