@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cbeclab.io.atomic import atomic_write_bytes
+from cbeclab.io.safecells import guard_frame
 
 __all__ = ["write_xlsx"]
 
@@ -61,12 +62,7 @@ def write_xlsx(
     # write-only mode streams rows (several times faster than pandas.to_excel's cell objects)
     wb = Workbook(write_only=True)
     for name, df in sheets.items():
-        frame = df.copy()
-        for col in frame.columns:
-            if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-                frame[col] = frame[col].map(
-                    lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
-                )
+        frame = guard_frame(df)  # cells and headers (formula injection)
         header = [str(c) for c in frame.columns]
         for start in range(0, max(len(frame), 1), max_rows):
             part = frame.iloc[start : start + max_rows]
