@@ -493,6 +493,9 @@ def _sniff_delimiter(lines: list[str], suffix: str, where: str) -> str:
     return best
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
 def _read_csv_arrow(lines: list[str], delim: str, where: str) -> pd.DataFrame | None:
     """Fast path of :func:`_read_csv` for a plain table, parsed with pyarrow (about 10x faster).
 
@@ -500,8 +503,8 @@ def _read_csv_arrow(lines: list[str], delim: str, where: str) -> pd.DataFrame | 
     every other line is one row of the header's width (no blank lines, no quoted line breaks, no
     title, footer or note rows). Then it gives what the general path gives: cells stripped, blanks
     missing, columns whose every cell arrow casts to a finite float already numeric (leading-zero
-    codes stay text; the rest is left to :func:`_convert_numeric_columns`), ``attrs["rows"]`` the
-    row numbers the user sees. Anything else returns ``None`` and the general path reads the file.
+    codes stay text; the rest is left to :func:`_convert_numeric_columns`); row numbers are the
+    default ones (first data row = file row 2), so ``attrs["rows"]`` is not set. Anything else returns ``None`` and the general path reads the file.
     """
     try:
         import pyarrow as pa
@@ -509,15 +512,18 @@ def _read_csv_arrow(lines: list[str], delim: str, where: str) -> pd.DataFrame | 
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
-    if len(lines) < 2 or any(not ln.strip() for ln in lines):
+    if len(lines) < 2:
         return None
+    joined = "\n".join(lines)
+    if _BLANK_LINE.search(f"\n{joined}\n"):
+        return None  # a blank line
     header = [c.strip() for c in next(csv.reader([lines[0]], delimiter=delim))]
     if len(header) < 2 or any(not h for h in header):
         return None
     names = _clean_headers(header, where, 1)
     try:
         table = pacsv.read_csv(
-            pa.BufferReader("\n".join(lines).encode("utf-8")),
+            pa.BufferReader(joined.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
@@ -555,7 +561,8 @@ def _read_csv_arrow(lines: list[str], delim: str, where: str) -> pd.DataFrame | 
         text = pc.if_else(blank, pa.scalar(None, pa.string()), stripped).to_numpy(zero_copy_only=False)
         cols[name] = text.astype(object)
     df = pd.DataFrame(cols, columns=pd.Index(names))
-    df.attrs["rows"] = list(range(2, n + 2))
+    # no attrs["rows"]: data row k is file row k + 2, the readers' default; a 60,000-item list there
+    # would be deep-copied by pandas at every column access
     df.attrs["header_row"] = 1
     df.attrs["skipped_rows"] = []
     units = units_of(names)
