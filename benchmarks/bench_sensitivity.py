@@ -97,7 +97,7 @@ def bench(label: str, result: Any, n_draws: int, n_rerun: int) -> None:
         f"  ratio rerun / cbeclab: {t_rerun / t_ours:.1f}x; agreement max |synergy diff| {dsyn:.1e}, |D diff| {dd:.1e}"
     )
     print(
-        f"  median share of draws keeping the stage {s.table['stage_same'].median():.2f}, the grade {s.table['grade_same'].median():.2f}"
+        f"  median share of draws keeping the stage {s.table['stage_stability'].median():.2f}, the grade {s.table['grade_stability'].median():.2f}"
     )
 
 

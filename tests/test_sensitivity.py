@@ -76,12 +76,12 @@ def test_tight_draws_reproduce_the_main_run(result) -> None:  # type: ignore[no-
     for q in ("p05", "p50", "p95"):
         np.testing.assert_allclose(t[f"synergy_{q}"], t["synergy"], atol=1e-5)
         np.testing.assert_allclose(t[f"D_{q}"], t["D"], atol=1e-5)
-    assert (t["stage_same"] == 1).all() and (t["grade_same"] == 1).all()
+    assert (t["stage_stability"] == 1).all() and (t["grade_stability"] == 1).all()
     assert list(t["stage"]) == list(summ["stage"])
     # loose draws move the numbers and sometimes the verdicts
     loose = sensitivity(result, 200, seed=1, concentration=2.0, margin_range=(0.0, 0.5), vary_base=True).table
     assert (loose["synergy_p95"] - loose["synergy_p05"]).min() > 0
-    assert loose["stage_same"].between(0, 1).all() and loose["stage_same"].min() < 1
+    assert loose["stage_stability"].between(0, 1).all() and loose["stage_stability"].min() < 1
 
 
 def test_bad_options_are_named(result) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +109,7 @@ def test_cli_sensitivity_in_json_store_and_report(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "Sensitivity (50 draws)" in r.output
     doc = json.loads((out / "result.json").read_text(encoding="utf-8"))
-    assert len(doc["sensitivity"]) == 6 and {"stage_same", "grade_same", "D_p95"} <= set(
+    assert len(doc["sensitivity"]) == 6 and {"stage_stability", "grade_stability", "D_p95"} <= set(
         doc["sensitivity"][0]
     )
     assert doc["sensitivity_options"]["bound_margin_range"] == [0.05, 0.2]

@@ -188,8 +188,8 @@ class SensitivityResult:
     """Per-entity stability of the run's verdicts over ``n_draws`` perturbed runs.
 
     ``table``: one row per entity: ``entity``, ``period`` (latest), ``synergy`` and ``stage`` of the
-    main run, ``stage_same`` (share of draws with the same stage), ``synergy_p05/p50/p95``, ``D``,
-    ``grade``, ``grade_same``, ``D_p05/p50/p95``. ``draws``: one row per draw with its
+    main run, ``stage_stability`` (share of draws with the same stage), ``synergy_p05/p50/p95``, ``D``,
+    ``grade``, ``grade_stability``, ``D_p05/p50/p95``. ``draws``: one row per draw with its
     ``bound_margin`` and ``base``.
     """
 
@@ -391,7 +391,7 @@ def sensitivity(
         ok = np.isfinite(main)
         table["synergy"] = main
         table["stage"] = _stage_keys(main, prob.stage_rules)
-        table["stage_same"] = np.where(ok, (st_all == main_stage[None, :]).mean(axis=0), np.nan)
+        table["stage_stability"] = np.where(ok, (st_all == main_stage[None, :]).mean(axis=0), np.nan)
         with np.errstate(all="ignore"):
             q = (
                 np.nanquantile(np.where(ok[None, :], syn_all, np.nan), [0.05, 0.5, 0.95], axis=0)
@@ -408,7 +408,7 @@ def sensitivity(
         main_g = np.nan_to_num(grade_of(main_D)["grade"].to_numpy(dtype=float), nan=0).astype(int)
         table["D"] = main_D
         table["grade"] = np.where(np.isfinite(main_D), main_g, np.nan)
-        table["grade_same"] = np.where(np.isfinite(main_D), (g_all == main_g[None, :]).mean(axis=0), np.nan)
+        table["grade_stability"] = np.where(np.isfinite(main_D), (g_all == main_g[None, :]).mean(axis=0), np.nan)
         q = np.quantile(D_all, [0.05, 0.5, 0.95], axis=0)
         table["D_p05"], table["D_p50"], table["D_p95"] = q
     draws = pd.DataFrame(

@@ -146,8 +146,8 @@ def _print_sensitivity(sens: Any, lang: str) -> None:
             "Sensitivity ({n} draws): the synergy stage stays in {stage:.0%} and the coordination grade "
             "in {grade:.0%} of the draws (median over entities)",
             n=sens.n_draws,
-            stage=float(t["stage_same"].median()) if "stage_same" in t else float("nan"),
-            grade=float(t["grade_same"].median()) if "grade_same" in t else float("nan"),
+            stage=float(t["stage_stability"].median()) if "stage_stability" in t else float("nan"),
+            grade=float(t["grade_stability"].median()) if "grade_stability" in t else float("nan"),
         )
     )
 

@@ -84,16 +84,12 @@ def _panel_head(panel: Any, n: int) -> pd.DataFrame:
 
 
 def _sensitivity_body(sens: Any, lang: str, rows: int) -> str:
-    """Chart (from cbeclab.render.charts.sensitivity, when that module is there) and the table."""
-    body = ""
-    try:
-        from cbeclab.render.charts.sensitivity import sensitivity_chart
-    except ImportError:
-        sensitivity_chart = None
-    if sensitivity_chart is not None:
-        chart = sensitivity_chart(sens.to_frame(), lang)
-        body += str(getattr(chart, "to_html", lambda: chart)())
-    return body + table_html(sens.to_frame(), max_rows=rows)
+    """The sensitivity chart (cbeclab.render.charts.sensitivity, static SVG) and the table."""
+    from cbeclab.render.charts.sensitivity import sensitivity_chart
+
+    table = sens.to_frame()
+    svg = sensitivity_chart(table, lang).to_svg()
+    return f"<figure>{svg}</figure>" + table_html(table, max_rows=rows)
 
 
 def render_html(result: Any, lang: str = "en") -> str:
@@ -146,7 +142,7 @@ def render_html(result: Any, lang: str = "en") -> str:
         from cbeclab.i18n import _
 
         intro = _(
-            "{n} perturbed runs (weights drawn around the estimate, bound margin {lo}-{hi}): how often each "
+            "{n} perturbed runs (weights drawn around the estimate, bound margin {lo:.3g}-{hi:.3g}): how often each "
             "entity keeps the synergy stage and coordination grade of the main run, and the 5th/50th/95th "
             "percentiles of synergy and D.",
             n=sens.n_draws,
