@@ -61,6 +61,8 @@ def write_inputs(folder: Path, n_e: int, n_t: int, n_k: int) -> Path:
         "weights": "entropy",
         "forecast": {"enabled": True, "horizon": 3},
     }
+    if n_e > 5000:  # a firm-level CSV is past the readers' default 200 MB limit: the spec raises it
+        spec["data"]["max_mb"] = 2000  # type: ignore[index]
     (folder / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     return folder / "spec.yaml"
 

@@ -167,6 +167,7 @@ def load_spec_panel(spec: RunSpec) -> Any:
             skip_footer=d.skip_footer,
             delimiter=d.delimiter,
             decimal=d.decimal,
+            **({"max_mb": d.max_mb} if d.max_mb is not None else {}),
         )
         name = str(path)
     return load_panel(
