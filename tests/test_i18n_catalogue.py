@@ -44,12 +44,15 @@ def test_every_msgid_has_a_zh_translation() -> None:
     zh = catalogue("zh")
     ids = _extracted()
     assert len(ids) > 300
-    missing = [
-        f"  {mid!r}" + (f" (context {ctx!r})" if ctx else "") + f"  at {', '.join(locs[:3])}"
-        for (ctx, mid), locs in sorted(ids.items(), key=lambda kv: kv[1][0])
-        if (ctx, mid) not in zh and (None, mid) not in zh
-    ]
-    assert not missing, f"{len(missing)} message id(s) without a zh translation:\n" + "\n".join(missing)
+    by_file: dict[str, list[str]] = {}
+    for (ctx, mid), locs in sorted(ids.items(), key=lambda kv: kv[1][0]):
+        if (ctx, mid) in zh or (None, mid) in zh:
+            continue
+        line = f"    {mid!r}" + (f" (context {ctx!r})" if ctx else "") + f"  at {', '.join(locs[:3])}"
+        by_file.setdefault(locs[0].split(":")[0], []).append(line)
+    n = sum(len(v) for v in by_file.values())
+    report = [f"  {f} ({len(v)}):\n" + "\n".join(v) for f, v in by_file.items()]
+    assert not by_file, f"{n} message id(s) without a zh translation, by file:\n" + "\n".join(report)
 
 
 def test_translations_keep_the_placeholders() -> None:
@@ -283,3 +286,25 @@ def test_english_diagnosis_has_no_raw_dicts(tmp_path: Path) -> None:
     _run(["diagnose", str(EXAMPLES / "diagnose" / "spec.yaml"), "--out", str(tmp_path), "--lang", "en"])
     page = (tmp_path / "diagnosis.html").read_text(encoding="utf-8")
     assert "{&#x27;" not in page and "{'" not in page
+
+
+def test_click_usage_errors_follow_lang(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CBECLAB_LANG", raising=False)
+    r = CliRunner().invoke(main, ["run", "--lang", "zh"], prog_name="cbeclab")
+    assert r.exit_code == 2
+    assert "错误：缺少参数 'SPEC'" in r.output and "查看帮助" in r.output
+    assert_translated(r.output, where="cbeclab run --lang zh (usage error)", allow={"cbeclab", "run"})
+    r = CliRunner().invoke(main, ["run", "--lang", "en"], prog_name="cbeclab")
+    assert "Error: Missing argument 'SPEC'." in r.output
+    monkeypatch.setenv("CBECLAB_LANG", "zh")
+    r = CliRunner().invoke(main, ["rnu"], prog_name="cbeclab")
+    assert "没有命令 'rnu'" in r.output and "'run'" in r.output
+
+
+def test_demo_zh_title_and_console(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--lang", "zh"])
+    assert r.exit_code == 0, r.output
+    assert "美妆日化" in r.stdout and "数字贸易发展" in r.stdout  # entity and subsystem display names
+    assert_translated(r.stdout, where="cbeclab demo --lang zh (stdout)")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<title>" + display_name("dataset", "guangzhou_demo", "zh") in page

@@ -284,6 +284,9 @@ def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame
             ahp_matrix=ahp,
             ahp_allow_inconsistent=w.ahp_allow_inconsistent,
             combine=w.combine,
+            standardize=w.standardize,
+            ahp_method=w.ahp_method,
+            compat=spec.compat_for("weights"),
         )
     return out
 
@@ -423,7 +426,7 @@ def run_spec(
             model=spec.coupling.model,
             scope=spec.coupling.scope,
             contribution=spec.coupling.contribution,
-            compat=spec.coupling.compat,
+            compat=spec.compat_for("coupling"),  # type: ignore[arg-type]
         )
         notes.extend(cpl.notes)
 
@@ -444,13 +447,19 @@ def run_spec(
         tick(0.8, "GM(1,1) forecasts")
         from cbeclab.models.gm11 import gm11_many
 
-        h = spec.forecast.horizon
+        fopts: dict[str, Any] = {
+            "h": spec.forecast.horizon,
+            "on_ratio_fail": spec.forecast.on_ratio_fail,
+            "compat": spec.compat_for("forecast"),
+        }
         if syn is not None:
-            forecasts["subsystem_order"] = gm11_many(syn.subsystem_order.set_index(["entity", "period"]), h=h)
+            forecasts["subsystem_order"] = gm11_many(
+                syn.subsystem_order.set_index(["entity", "period"]), **fopts
+            )
             s = syn.synergy.set_index(["entity", "period"])[["synergy"]].dropna()
-            forecasts["synergy"] = gm11_many(s, h=h)
+            forecasts["synergy"] = gm11_many(s, **fopts)
         if cpl is not None:
-            forecasts["D"] = gm11_many(cpl.table.set_index(["entity", "period"])[["D"]], h=h)
+            forecasts["D"] = gm11_many(cpl.table.set_index(["entity", "period"])[["D"]], **fopts)
     tick(1.0, "done")
     return RunResult(
         spec=spec,

@@ -59,12 +59,11 @@ def _show(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     for c in ("synergy", "D"):
         if c in show:
             show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
-    if "lagging" in show:
-        from cbeclab.i18n.names import display_name
+    from cbeclab.i18n.names import display_name
 
-        show["lagging"] = show["lagging"].map(
-            lambda v: v if pd.isna(v) else display_name("subsystem", v, lang)
-        )
+    for col, kind in (("entity", "entity"), ("lagging", "subsystem")):
+        if col in show:
+            show[col] = show[col].map(lambda v, k=kind: v if pd.isna(v) else display_name(k, v, lang))
     names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
     show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
     return show
@@ -259,9 +258,12 @@ def demo_cmd(
 ) -> None:
     """Run the bundled demo: Guangzhou cluster trade 2010-2021 (seed 001 Table 2) + synthetic cluster indicators."""
     from cbeclab.examples import demo_spec
+    from cbeclab.i18n.names import display_name
 
+    spec = demo_spec()
+    title = display_name("dataset", "guangzhou_demo", output_lang(lang, spec))  # the demo's title in zh or en
     sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
-    _run_and_write(demo_spec(), Path(out), lang, False, sens, scheduler)
+    _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, False, sens, scheduler)
 
 
 #: how the one-off commands' messages name their options (their own flags, never spec fields)
@@ -438,6 +440,13 @@ def _common(f: Any) -> Any:
     help="Weights from all entities together or one set per entity.",
 )
 @click.option("--benefit", default=None, help="Comma-separated benefit indicators (default: all but --cost).")
+@click.option(
+    "--standardize/--no-standardize",
+    default=None,
+    help="Entropy/CRITIC: min-max first (cbeclab default) or use the values as given (SPSSAU).",
+)
+@click.option("--shift", default=None, help="Entropy shift: a number, or nonpositive_only (SPSSAU).")
+@click.option("--compat", default=None, type=click.Choice(["spssau"]), help="SPSSAU's conventions.")
 def weights_cmd(
     data: str,
     entity: str,
@@ -448,6 +457,9 @@ def weights_cmd(
     method: str,
     scope: str,
     benefit: str | None,
+    standardize: bool | None,
+    shift: str | None,
+    compat: str | None,
 ) -> None:
     """Objective weights of the indicators of a panel CSV/XLSX."""
     from cbeclab.evaluate.weights import compute_weights
@@ -456,7 +468,25 @@ def weights_cmd(
     panel = _read_one_off(data, entity, period, impute, named)
     dirs = _directions(panel, benefit, cost)
     _require_complete(panel, data)
-    res = compute_weights(panel.data[list(dirs)], dirs, method, scope=cast(Any, scope))
+    shift_value: float | str | None = shift
+    if shift is not None and shift != "nonpositive_only":
+        try:
+            shift_value = float(shift)
+        except ValueError:
+            raise SpecError(
+                f"--shift {shift!r} is neither a number nor nonpositive_only",
+                where="--shift",
+                fix="use e.g. --shift 0.01 or --shift nonpositive_only",
+            ) from None
+    res = compute_weights(
+        panel.data[list(dirs)],
+        dirs,
+        method,
+        scope=cast(Any, scope),
+        standardize=standardize,
+        shift=shift_value,
+        compat=compat,
+    )
     _emit(res.to_frame(), out)
 
 
@@ -492,6 +522,9 @@ def weights_cmd(
     type=click.Choice(["weighted", "geometric"]),
     help="How order parameters combine into a subsystem's order degree.",
 )
+@click.option(
+    "--compat", default=None, type=click.Choice(["spssau"]), help="Weights with SPSSAU's conventions."
+)
 def synergy_cmd(
     data: str,
     entity: str,
@@ -505,6 +538,7 @@ def synergy_cmd(
     base: str,
     scope: str,
     aggregate: str,
+    compat: str | None,
 ) -> None:
     """Composite-system synergy degree (seed 001) of a panel CSV/XLSX."""
     from cbeclab.diagnose.stages import synergy_stage
@@ -519,6 +553,7 @@ def synergy_cmd(
         base=cast(Any, base),
         scope=cast(Any, scope),
         aggregate=cast(Any, aggregate),
+        weight_options={"compat": compat} if compat else None,
     )
     st = synergy_stage(res.synergy)
     table = res.to_frame()

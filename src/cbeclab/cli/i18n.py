@@ -14,6 +14,7 @@ breaks do not change its message id; the Chinese texts live in ``i18n/locale/zh/
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,42 @@ from cbeclab.i18n import LANGS, _, pgettext, resolve_lang, use_lang
 
 #: the words click itself prints on help pages (its own gettext calls, which we replace)
 CLICK_WORDS = ("Usage:", "Options", "Commands", "default: {default}", "required", "env var: {var}")
+
+
+#: click modules whose own messages (usage errors, "Error: ...", "Try ... for help.") we translate
+_CLICK_MODULES = (
+    "click.core",
+    "click.exceptions",
+    "click.parser",
+    "click.types",
+    "click.decorators",
+    "click.formatting",
+    "click.termui",
+)
+
+
+def _click_gettext(message: str) -> str:
+    """click's own English text in the current language (msgctxt "click", else the plain id)."""
+    return message if resolve_lang() == "en" else pgettext("click", message)
+
+
+def _click_ngettext(singular: str, plural: str, n: int) -> str:
+    return _click_gettext(singular if n == 1 else plural)
+
+
+def install_click_translations() -> None:
+    """Route click's gettext calls through the catalogue (English stays click's own text).
+
+    click looks its messages up with the standard library's ``gettext``, bound as ``_`` and
+    ``ngettext`` in each of its modules; binding our lookup there translates click's usage errors
+    in the language of the running command. Idempotent.
+    """
+    for name in _CLICK_MODULES:
+        mod = importlib.import_module(name)
+        if hasattr(mod, "_"):
+            mod._ = _click_gettext  # type: ignore[attr-defined]
+        if hasattr(mod, "ngettext"):
+            mod.ngettext = _click_ngettext  # type: ignore[attr-defined]
 
 
 def lang_from_args(args: Sequence[str]) -> str | None:
@@ -141,6 +178,14 @@ class _Translated:
     def _page_lang(self, ctx: click.Context) -> str:
         return resolve_lang(ctx.meta.get("cbeclab.lang"))
 
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        # click builds (and caches) --help with its gettext text of that moment; keep the English id,
+        # which format_options translates for the page being printed
+        opt: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
+        if opt is not None:
+            opt.help = "Show this message and exit."
+        return opt
+
     def get_help(self, ctx: click.Context) -> str:
         with use_lang(self._page_lang(ctx)):
             return super().get_help(ctx)  # type: ignore[misc]
@@ -240,11 +285,20 @@ class Group(_Translated, click.Group):
         with formatter.section(_("Commands")):
             formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in rows])
 
+    def main(self, args: Sequence[str] | None = None, *a: Any, **kw: Any) -> Any:
+        # the language for the whole run, parsing included, so click's usage errors are translated too
+        argv = list(sys.argv[1:] if args is None else args)
+        with use_lang(lang_from_args(argv)):
+            return super().main(argv, *a, **kw)
+
     def invoke(self, ctx: click.Context) -> Any:
         # parse_args saw the subcommand's --lang too (it scans all arguments), so messages printed by
         # the group (errors) use it
         with use_lang(ctx.meta.get("cbeclab.lang")):
             return super().invoke(ctx)
+
+
+install_click_translations()
 
 
 def walk(group: click.Group, ctx: click.Context | None = None) -> Iterator[tuple[str, click.Command]]:
@@ -268,6 +322,7 @@ __all__ = [
     "Group",
     "LANG_HELP",
     "cli_lang",
+    "install_click_translations",
     "lang_from_args",
     "lang_option",
     "output_lang",

@@ -1,4 +1,7 @@
-"""``cbeclab sem MODEL DATA --json OUT``: fit a lavaan-syntax SEM by ML and write the estimates.
+"""``cbeclab sem MODEL DATA --json OUT``: fit a lavaan-syntax SEM and write the estimates.
+
+``--estimator ML|MLR|MLM``, ``--missing listwise|ml|ml.x`` and ``--meanstructure`` are lavaan's
+options of the same names.
 
 MODEL is a text file of lavaan model syntax; DATA a CSV, XLSX or SPSS ``.sav`` table.  The summary
 goes to stdout; ``--json`` writes ``params`` (lhs, op, rhs, label, est, se, z, pvalue, std_all,
@@ -66,16 +69,26 @@ def _clean(x: Any) -> Any:
 
 
 def sem_json(result: Any) -> dict[str, Any]:
-    """The JSON document written by ``cbeclab sem --json`` (JSON-safe, NaN -> null)."""
+    """The JSON document written by ``cbeclab sem --json`` (JSON-safe, NaN -> null).
+
+    ``fit`` holds the main measures of :data:`FIT_KEYS` first, then every other measure
+    ``fit_measures()`` has (lavaan's ``fitMeasures`` names with '.' written '_', e.g.
+    ``chisq_scaled``, ``cfi_robust``).
+    """
     params = [{k: _clean(r[k]) for k in PARAM_KEYS} for r in result.params.to_dict(orient="records")]
     fm = result.fit_measures()
+    fit = {k: _clean(fm[k]) for k in FIT_KEYS}
+    fit.update({k: _clean(v) for k, v in fm.items() if k not in fit})
     return {
-        "made_by": "cbeclab sem (lavaan-compatible ML; lavaan 0.6 sem() defaults)",
+        "made_by": "cbeclab sem (lavaan-compatible; lavaan 0.6 sem() defaults)",
+        "estimator": getattr(result, "estimator", "ML"),
+        "missing": getattr(result, "missing", "listwise"),
         "nobs": result.nobs,
         "n_dropped": result.n_dropped,
+        "missing_patterns": result.to_dict().get("missing_patterns", []),
         "converged": result.converged,
         "params": params,
-        "fit": {k: _clean(fm[k]) for k in FIT_KEYS},
+        "fit": fit,
         "r2": {str(k): _clean(float(v)) for k, v in result.r2.items()},
         "warnings": list(result.warnings),
     }
@@ -89,6 +102,23 @@ def sem_json(result: Any) -> dict[str, Any]:
 )
 @click.option("--std-lv", is_flag=True, help="Scale latent variables by fixing their variances to 1.")
 @click.option(
+    "--estimator",
+    type=click.Choice(["ML", "MLR", "MLM"], case_sensitive=False),
+    default="ML",
+    show_default=True,
+    help="ML; MLR (robust SEs, Yuan-Bentler test); MLM (Satorra-Bentler), as lavaan.",
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["listwise", "ml", "ml.x"], case_sensitive=False),
+    default="listwise",
+    show_default=True,
+    help="Missing data: listwise deletion, or full-information ML (ml; ml.x keeps rows with missing covariates).",
+)
+@click.option(
+    "--meanstructure", is_flag=True, help="Show intercepts and means (automatic with --missing ml)."
+)
+@click.option(
     "--bootstrap", "n_boot", type=int, default=0, show_default=True, help="Bootstrap draws (0 = none)."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
@@ -101,6 +131,9 @@ def sem_cmd(
     data: Path,
     json_out: Path | None,
     std_lv: bool,
+    estimator: str,
+    missing: str,
+    meanstructure: bool,
     n_boot: int,
     seed: int,
     ci: str,
@@ -117,10 +150,18 @@ def sem_cmd(
             _("the model file is not UTF-8 text"), where=str(model), fix=_("save it as UTF-8")
         ) from None
     df = _read_data(data)
-    res = Model(syntax, std_lv=std_lv).fit(df)
+    res = Model(syntax, std_lv=std_lv).fit(
+        df, estimator=estimator.upper(), missing=missing.lower(), meanstructure=meanstructure or None
+    )
     doc = sem_json(res)
     click.echo(res.summary())
     if n_boot:
+        if estimator.upper() != "ML" or missing.lower() != "listwise":
+            raise SpecError(
+                "--bootstrap works with --estimator ML and --missing listwise only (for now)",
+                where="--bootstrap",
+                fix="drop --bootstrap, or use the defaults for --estimator and --missing",
+            )
         if n_boot < 0:
             raise SpecError(
                 _("--bootstrap must be a positive number of draws"),

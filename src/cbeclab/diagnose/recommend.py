@@ -58,11 +58,11 @@ _NUMERIC = {"synergy", "coupling_D"}
 _LISTS = {"significant_roles", "nonsignificant_roles", "mediated_roles"}
 _OPS = {
     "lt": ("<", lambda a, b: a < b),
-    "le": ("<=", lambda a, b: a <= b),
+    "le": ("≤", lambda a, b: a <= b),
     "gt": (">", lambda a, b: a > b),
-    "ge": (">=", lambda a, b: a >= b),
+    "ge": ("≥", lambda a, b: a >= b),
 }
-_NOT = {"lt": ">=", "le": ">", "gt": "<=", "ge": "<"}
+_NOT = {"lt": "≥", "le": ">", "gt": "≤", "ge": "<"}  # the operators as printed (≥, ≤), zh and en
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ def _eval(
         return (
             ok,
             f"{lab['en']} {_num(float(v))} {s} {_num(tval)}{tlab_en}{_evidence(d, key, 'en', evidence)}",
-            f"{lab['zh']} {_num(float(v))} {s.replace('<=', '≤').replace('>=', '≥')} {_num(tval)}{tlab_zh}"
+            f"{lab['zh']} {_num(float(v))} {s} {_num(tval)}{tlab_zh}"
             f"{_evidence(d, key, 'zh', evidence)}",
         )
     if key in _LISTS:

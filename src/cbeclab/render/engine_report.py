@@ -135,7 +135,12 @@ def render_html(result: Any, lang: str = "en") -> str:
     if result.forecasts:
         parts = []
         for name, fc in result.forecasts.items():
-            parts.append(f"<h3>{esc(name)}</h3>" + table_html(fc.to_frame(), max_rows=rows))
+            # the fit of each series (grade, shift, residual and ratio-deviation tests), then its values
+            parts.append(
+                f"<h3>{esc(name)}</h3>"
+                + table_html(fc.params, max_rows=rows)
+                + table_html(fc.to_frame(), max_rows=rows)
+            )
         sections.append(Section(L["forecasts"], "".join(parts), "forecasts"))
     sens = getattr(result, "sensitivity", None)
     if sens is not None:
