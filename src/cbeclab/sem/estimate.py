@@ -140,7 +140,7 @@ def fit_ml(
         )
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
         g = np.zeros(len(theta))
         info = np.zeros((len(theta), len(theta)))
         for m_, p_ in zip(mms, pss, strict=True):

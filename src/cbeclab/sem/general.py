@@ -156,9 +156,7 @@ def fit_general(
     """Fit ``model`` to raw ``data`` (see the module docstring for the methods)."""
     from cbeclab.sem.model import SEMResult, _check_pd, _json_safe  # noqa: F401  (circular)
 
-    pt = build_partable(
-        model.syntax, std_lv=model.std_lv, fixed_x=model.fixed_x, meanstructure=True
-    )
+    pt = build_partable(model.syntax, std_lv=model.std_lv, fixed_x=model.fixed_x, meanstructure=True)
     ov = list(pt.ov_names)
     absent = [v for v in ov if v not in data.columns]
     if absent:
@@ -455,7 +453,7 @@ def _assemble(
     if defs:
         from cbeclab.sem.syntax import compile_expression
 
-        trees = [compile_expression(e, 0, 0) for _n, e in defs]
+        trees = [compile_expression(e, 0, 0)[0] for _n, e in defs]
 
         def dvals(rv: Array) -> Array:
             env = {lab: float(rv[k]) for lab, k in labels.items()}

@@ -277,7 +277,7 @@ def _parse_terms(
         label: str | None = None
         start: float | None = None
         free = False
-        groups: tuple[tuple[str, str], ...] | None = None
+        gmods: tuple[tuple[str, str], ...] | None = None
         for mod in parts[:-1]:
             if not mod:
                 raise _err("empty modifier before '*'", vl, vc, "write e.g. 0.5*x or a*x")
@@ -334,7 +334,7 @@ def _parse_terms(
                                 c0,
                                 "write one number, NA or label for each group, e.g. c(a1, a2)*x",
                             ) from None
-                groups = tuple(gm)
+                gmods = tuple(gm)
             else:
                 raise _err(
                     f"cannot read the modifier {''.join(t[1] for t in mod)!r}",
@@ -347,7 +347,7 @@ def _parse_terms(
                 f"{var!r} is both fixed and freed (NA)", vl, vc, "keep either the number or NA, not both"
             )
         terms.append(
-            Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc, groups=groups)
+            Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc, groups=gmods)
         )
     return tuple(terms)
 
