@@ -41,7 +41,9 @@ def _compare(ref: dict, res: object, robust_fiml: bool = False) -> int:
     for k, v in ref["fit"].items():
         key = k.replace(".", "_")
         if key not in fm:
-            assert key in NOT_BUILT or (robust_fiml and key.endswith("_robust")) or key.startswith("scaling_"), key
+            assert (
+                key in NOT_BUILT or (robust_fiml and key.endswith("_robust")) or key.startswith("scaling_")
+            ), key
             continue
         if v is None:
             continue

@@ -118,6 +118,12 @@ def sem_json(result: Any) -> dict[str, Any]:
 @click.option(
     "--meanstructure", is_flag=True, help="Show intercepts and means (automatic with --missing ml)."
 )
+@click.option(
+    "--modindices",
+    "modind",
+    is_flag=True,
+    help="Add modification indices (MI >= 3.84, largest first) with EPC and standardized EPC.",
+)
 @click.option("--group", "group", default=None, help="Data column with the groups of a multi-group fit.")
 @click.option(
     "--group-equal",
@@ -146,6 +152,7 @@ def sem_cmd(
     estimator: str,
     missing: str,
     meanstructure: bool,
+    modind: bool,
     group: str | None,
     group_equal: str,
     invariance: bool,
@@ -177,6 +184,14 @@ def sem_cmd(
     )
     doc = sem_json(res)
     click.echo(res.summary())
+    if modind:
+        from cbeclab.sem.modindices import modindices
+
+        mi = modindices(Model(syntax, std_lv=std_lv), df, missing=missing.lower(), minimum_value=3.84)
+        mi = mi[["lhs", "op", "rhs", "mi", "epc", "sepc_all"]]
+        click.echo("Modification indices (MI >= 3.84):")
+        click.echo(mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  (none)")
+        doc["modindices"] = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
     if n_boot:
         if estimator.upper() != "ML" or missing.lower() != "listwise":
             raise SpecError(
