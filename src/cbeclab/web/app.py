@@ -144,12 +144,14 @@ async def receive_upload(request: Request, pid: str, filename: str, name: str | 
 
     q: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
     result: dict[str, Any] = {}
+    ended = threading.Event()
 
     def consume() -> None:
         def chunks() -> Any:
             while True:
                 item = q.get()
                 if item is None:
+                    ended.set()
                     return
                 yield item
 
@@ -157,8 +159,9 @@ async def receive_upload(request: Request, pid: str, filename: str, name: str | 
             result["ds"] = wb.save_upload(pid, filename, chunks(), name)
         except BaseException as exc:  # handed back to the request
             result["error"] = exc
-            while q.get() is not None:  # drain so the producer never blocks
-                pass
+            while not ended.is_set():  # drain so the producer never blocks
+                if q.get() is None:
+                    ended.set()
 
     t = threading.Thread(target=consume, daemon=True)
     t.start()

@@ -698,7 +698,7 @@ def _oneoff(job: dict[str, Any], progress: Progress) -> None:
     safe = table.copy()
     safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
     for c in safe.columns:
-        if safe[c].dtype == object:
+        if pd.api.types.is_object_dtype(safe[c].dtype) or pd.api.types.is_string_dtype(safe[c].dtype):
             safe[c] = safe[c].map(neutralise_formula)
     atomic_write_text(out / "result.csv", safe.to_csv(index=False), encoding="utf-8-sig")
     import shlex
