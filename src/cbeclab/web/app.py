@@ -446,7 +446,14 @@ def _pages(app: FastAPI) -> None:
         wb: Workbench = request.app.state.workbench
         p = wb.project(pid)
         ctx = _analysis_ctx(wb, kind, dataset)
-        return _page(request, "analysis.html", {"project": p, **ctx, "values": {}, "error": None})
+        values: dict[str, str] = {}
+        if dataset:
+            from cbeclab.web.services import guess_keys
+
+            ent, per = guess_keys(wb.read_dataset(dataset))
+            for prefix in ("data.", "", "panel."):
+                values.update({prefix + "entity": ent or "", prefix + "period": per or ""})
+        return _page(request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True})
 
     @app.post("/projects/{pid}/analyses", include_in_schema=False)
     async def create(request: Request, pid: str) -> Response:

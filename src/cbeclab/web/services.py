@@ -356,7 +356,7 @@ class Workbench:
             data = {k: v for k, v in dict(raw.get("data") or {}).items() if k not in ("path", "dataset")}
             raw["data"] = {**data, "path": path}
             spec = spec_from_dict(raw, source="analysis options")
-            self._check_columns(ds, [i for s in (spec.subsystems or {}).values() for i in s])
+            self._check_columns(ds, [spec.data.entity, spec.data.period] + [i for s in (spec.subsystems or {}).values() for i in s])
             return raw
         if kind in ("weights", "synergy", "coupling"):
             if ds is None:
@@ -373,7 +373,7 @@ class Workbench:
                 )
             if not one.subsystems:
                 raise SpecError(_("pick at least one indicator column"), where="subsystems")
-            self._check_columns(ds, [i for s in one.subsystems.values() for i in s])
+            self._check_columns(ds, [one.entity, one.period] + [i for s in one.subsystems.values() for i in s])
             return {**one.model_dump(), "_path": path}
         if kind == "survey":
             from cbeclab.survey.spec import survey_spec_from_dict
