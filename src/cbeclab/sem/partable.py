@@ -271,7 +271,17 @@ def build_partable(
             add(a, "~~", b, 0, exo=1)
     if meanstructure:
         for v, t in ints:
-            add(v, "~1", "", 1, fixed=t.fixed, label=t.label or "", start=t.start, na=t.free, _pos=(t.line, t.col))
+            add(
+                v,
+                "~1",
+                "",
+                1,
+                fixed=t.fixed,
+                label=t.label or "",
+                start=t.start,
+                na=t.free,
+                _pos=(t.line, t.col),
+            )
         # lavaan: observed intercepts free (covariates' means fixed at the sample means under fixed.x),
         # latent means fixed at 0 unless the user frees them
         for v in ov:
