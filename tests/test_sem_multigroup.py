@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from cbeclab.datasets.classic import holzinger_swineford
-from cbeclab.errors import SpecError
+from cbeclab.errors import CbecError, SpecError
 from cbeclab.sem import Model
 from cbeclab.sem.multigroup import STEPS, invariance
 
@@ -101,5 +101,5 @@ def test_invariance_table_matches_lavtestlrt(data: str, group: str, kw: dict, ke
 def test_group_errors() -> None:
     with pytest.raises(SpecError, match="group_equal"):
         Model(REF["hs_model"]).fit(holzinger_swineford(), group="school", group_equal=["loading"])
-    with pytest.raises(SpecError, match="entries"):
+    with pytest.raises(CbecError, match="entries"):
         Model("f =~ x1 + c(a, b, c)*x2 + x3").fit(holzinger_swineford(), group="school")
