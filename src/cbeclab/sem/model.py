@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError
+from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError, SpecError
 from cbeclab.i18n import _
 from cbeclab.sem.fit import FitState, fit_measures
 from cbeclab.sem.ml import Array, CompiledModel
@@ -518,6 +518,17 @@ class Model:
         from cbeclab.sem.general import check_options, fit_general
 
         est, mis = check_options(estimator, missing)
+        if group is None and self.partable.parsed is not None:
+            from cbeclab.sem.syntax import parse_model
+
+            if "c(" in self.syntax.replace(" ", "") and any(
+                t.groups for s_ in parse_model(self.syntax).statements for t in s_.terms
+            ):
+                raise SpecError(
+                    _("the model has c(...) modifiers (one entry per group) but no group column"),
+                    where="fit(group=...)",
+                    fix=_("pass group='column' (or --group COLUMN)"),
+                )
         if group is not None:
             from cbeclab.sem.multigroup import fit_multigroup
 
