@@ -41,6 +41,7 @@ __all__ = ["create_app", "fields_for", "start"]
 
 log = logging.getLogger("cbeclab.web")
 LANG_COOKIE = "cbeclab_lang"
+_RESULTS_CACHE: dict[tuple[str, str, int], Markup] = {}
 
 _env = Environment(
     loader=PackageLoader("cbeclab.web", "templates"),
