@@ -544,10 +544,9 @@ def write_diagnosis(report: DiagnosisReport, out_dir: PathLike, lang: str | None
     from cbeclab.io.atomic import atomic_write_text
 
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SpecError(f"cannot create the output folder ({exc.strerror})", where=str(out)) from None
+    from cbeclab.io.atomic import ensure_dir
+
+    ensure_dir(out)
     data = report.to_dict()
     try:
         text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)

@@ -12,9 +12,13 @@ Supported (lavaan 0.6 manual, "model syntax"):
 * ``#`` and ``!`` comments, statements split by new lines or ``;``; a statement continues on the
   next line when a line ends with an operator, ``+`` or ``*``, or the next one starts with ``+``.
 
-Not supported (rejected with a message saying so): intercepts / mean structure (``~ 1``), formative
-``<~``, thresholds ``|``, scaling ``~*~`` and explicit constraints ``==``, ``<``, ``>``, multi-group
-modifiers ``c(...)``.
+* intercepts and means ``y ~ 1`` (``x1 ~ 0*1`` fixes an intercept; a term named ``"1"`` that the
+  parameter table turns into lavaan's ``~1`` row);
+
+* multi-group modifiers ``c(...)``: one number, ``NA`` or label per group (``c(a1, a2)*x``);
+
+Not supported (rejected with a message saying so): formative
+``<~``, thresholds ``|``, scaling ``~*~`` and explicit constraints ``==``, ``<``, ``>``.
 
 Every error is a :class:`cbeclab.errors.ModelSyntaxError` whose ``where`` gives the line and column
 (1-based) of the offending token and whose ``fix`` says what to write instead.
@@ -25,6 +29,7 @@ Checked against: ``lavaan::lavaanify`` (lavaan 0.6-14) on the models in ``tests/
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass
 
@@ -44,6 +49,9 @@ _UNSUPPORTED = {
 }
 # names: letters of any script (Chinese item names work, as in lavaan), digits, "_" and "."
 _NAME = r"(?:[^\W\d]|\.)[\w.]*"
+_EXPR_TOKEN = re.compile(
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>(?:[^\W\d]|\.(?!\d))[\w.]*)"
+)
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
@@ -66,6 +74,8 @@ class Term:
     free: bool = False  # explicitly freed with NA*
     line: int = 0
     col: int = 0
+    #: per-group modifiers from ``c(...)``: ("fixed", value) / ("free", "") / ("label", name)
+    groups: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +214,9 @@ def _tokens(text: str, pos: list[tuple[int, int]], offset: int) -> list[tuple[st
     return toks
 
 
-def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> tuple[Term, ...]:
+def _parse_terms(
+    toks: list[tuple[str, str, int, int]], line: int, col: int, op: str = ""
+) -> tuple[Term, ...]:
     if not toks:
         raise _err(
             "nothing on the right-hand side", line, col, "write at least one variable after the operator"
@@ -252,23 +264,20 @@ def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> 
             )
         vkind, var, vl, vc = var_part[0]
         if vkind == "num":
-            if var in ("1", "1.0") and len(parts) == 1:
+            if var in ("1", "1.0") and op == "~":
+                var = "1"  # intercept (lavaan's '~ 1'): the parameter table turns it into a '~1' row
+            else:
                 raise _err(
-                    "intercepts ('~ 1') are not supported: cbeclab fits covariance structures only",
+                    f"expected a variable name, found the number {var}",
                     vl,
                     vc,
-                    "remove the '~ 1' statement (lavaan's sem() leaves means unstructured by default)",
+                    f"to fix a parameter write {var}*variable",
                 )
-            raise _err(
-                f"expected a variable name, found the number {var}",
-                vl,
-                vc,
-                f"to fix a parameter write {var}*variable",
-            )
         fixed: float | None = None
         label: str | None = None
         start: float | None = None
         free = False
+        gmods: tuple[tuple[str, str], ...] | None = None
         for mod in parts[:-1]:
             if not mod:
                 raise _err("empty modifier before '*'", vl, vc, "write e.g. 0.5*x or a*x")
@@ -301,13 +310,31 @@ def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> 
                     if len(inner) != 1 or inner[0][0] not in ("str", "name"):
                         raise _err(f"{v0}() needs a label", l0, c0, f'write {v0}("a")*x')
                     label = inner[0][1].strip("\"'")
-            elif k0 == "name" and v0 == "c":
-                raise _err(
-                    "multi-group modifiers c(...) are not supported",
-                    l0,
-                    c0,
-                    "fit one group at a time; use a single number or label as modifier",
-                )
+            elif k0 == "name" and v0 == "c" and len(mod) >= 3 and mod[1][0] == "(" and mod[-1][0] == ")":
+                items: list[list[tuple[str, str, int, int]]] = [[]]
+                for tk in mod[2:-1]:
+                    if tk[0] == ",":
+                        items.append([])
+                    else:
+                        items[-1].append(tk)
+                gm: list[tuple[str, str]] = []
+                for it in items:
+                    txt = "".join(x[1] for x in it)
+                    if len(it) == 1 and it[0][0] == "name" and it[0][1] == "NA":
+                        gm.append(("free", ""))
+                    elif len(it) == 1 and it[0][0] in ("name", "str"):
+                        gm.append(("label", it[0][1].strip("\"'")))
+                    else:
+                        try:
+                            gm.append(("fixed", str(float(txt))))
+                        except ValueError:
+                            raise _err(
+                                f"cannot read {txt!r} inside c(...)",
+                                l0,
+                                c0,
+                                "write one number, NA or label for each group, e.g. c(a1, a2)*x",
+                            ) from None
+                gmods = tuple(gm)
             else:
                 raise _err(
                     f"cannot read the modifier {''.join(t[1] for t in mod)!r}",
@@ -319,7 +346,9 @@ def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> 
             raise _err(
                 f"{var!r} is both fixed and freed (NA)", vl, vc, "keep either the number or NA, not both"
             )
-        terms.append(Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc))
+        terms.append(
+            Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc, groups=gmods)
+        )
     return tuple(terms)
 
 
@@ -343,14 +372,16 @@ _ALLOWED_AST = (
 def compile_expression(expr: str, line: int = 0, col: int = 0) -> tuple[ast.Expression, tuple[str, ...]]:
     """Parse a ``:=`` right-hand side into a safe Python AST and list the names it uses."""
     py = expr.replace("^", "**")
-    # lavaan names may contain '.', which Python does not allow: map them
-    names_in = re.findall(_NAME, py)
-    mapping = {n: f"_v{i}" for i, n in enumerate(dict.fromkeys(n for n in names_in if not _is_number(n)))}
+    # lavaan names may contain '.', which Python does not allow: map them. Numbers are matched first,
+    # so the 'e5' of 1e5 is no name, and nan / inf are names (labels), never float literals.
+    names_in = [m.group("name") for m in _EXPR_TOKEN.finditer(py) if m.group("name")]
+    mapping = {n: f"_v{i}" for i, n in enumerate(dict.fromkeys(names_in))}
 
     def sub(m: re.Match[str]) -> str:
-        return mapping.get(m.group(0), m.group(0))
+        name = m.group("name")
+        return mapping[name] if name else m.group(0)
 
-    py2 = re.sub(_NAME, sub, py)
+    py2 = _EXPR_TOKEN.sub(sub, py)
     try:
         tree = ast.parse(py2, mode="eval")
     except SyntaxError:
@@ -369,10 +400,26 @@ def compile_expression(expr: str, line: int = 0, col: int = 0) -> tuple[ast.Expr
                 "use labels, numbers, + - * / ^ and parentheses only",
             )
     inverse = {v: k for k, v in mapping.items()}
-    # rename back to lavaan names inside the tree
+    # rename back to lavaan names inside the tree; numbers become floats (no huge-integer powers)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            node.id = inverse[node.id]
+            node.id = inverse.get(node.id, node.id)
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, int | float) or isinstance(node.value, bool):
+                raise _err(
+                    f"the expression {expr!r} holds something that is not a number",
+                    line,
+                    col,
+                    "use labels, numbers, + - * / ^ and parentheses only",
+                )
+            try:
+                node.value = float(node.value)
+            except OverflowError:
+                raise _err(
+                    f"a number in {expr!r} is too large", line, col, "use numbers below 1e308"
+                ) from None
+            if not math.isfinite(node.value):
+                raise _err(f"a number in {expr!r} is too large", line, col, "use numbers below 1e308")
     return tree, tuple(mapping)
 
 
@@ -471,7 +518,7 @@ def parse_model(syntax: str) -> ParsedModel:
                 )
         if expect_name:
             raise _err(f"the left of {op!r} ends with '+'", oline, ocol, "remove the trailing '+'")
-        terms = _parse_terms(_tokens(rhs_text, pos, rhs_off), oline, ocol + len(op))
+        terms = _parse_terms(_tokens(rhs_text, pos, rhs_off), oline, ocol + len(op), op)
         for name, ln, cl in lhs_names:
             statements.append(Statement(lhs=name, op=op, terms=terms, line=ln, col=cl))
     if not statements:

@@ -118,7 +118,9 @@ def write_survey_outputs(result: SurveyResult, out: str | Path, lang: str | None
     """Write ``survey.json``, ``survey.xlsx`` and ``survey.html`` into ``out`` (created if needed)."""
     lang = lang or result.spec.lang
     d = Path(out)
-    d.mkdir(parents=True, exist_ok=True)
+    from cbeclab.io.atomic import ensure_dir
+
+    ensure_dir(d)
     paths = {"json": d / "survey.json", "xlsx": d / "survey.xlsx", "html": d / "survey.html"}
     write_json(paths["json"], result.to_dict(lang))
     write_xlsx(paths["xlsx"], xlsx_sheets(result, lang))
