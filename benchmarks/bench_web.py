@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import threading
@@ -90,7 +89,9 @@ def main() -> None:
         print(f"{args.clients} concurrent clients x {args.requests} requests, loopback")
         print(f"{'request':<18} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95 / peer p95':>15}")
         for name, ts in rows:
-            print(f"{name:<18} {pct(ts, 50):8.1f} {pct(ts, 95):8.1f} {pct(ts, 99):8.1f} {pct(ts, 95) / pct(peer, 95):15.2f}")
+            print(
+                f"{name:<18} {pct(ts, 50):8.1f} {pct(ts, 95):8.1f} {pct(ts, 99):8.1f} {pct(ts, 95) / pct(peer, 95):15.2f}"
+            )
         worst = max(pct(ts, 95) for n, ts in rows[:2])
         print(f"p95 target < 200 ms: {'met' if worst < 200 else 'NOT met'} (worst {worst:.1f} ms)")
 
@@ -122,14 +123,18 @@ def main() -> None:
         th = threading.Thread(target=sample)
         th.start()
         t0 = time.perf_counter()
-        r = c.post(f"/api/projects/{gz['id']}/datasets", params={"filename": "big.csv"}, content=body(), headers=h)
+        r = c.post(
+            f"/api/projects/{gz['id']}/datasets", params={"filename": "big.csv"}, content=body(), headers=h
+        )
         dt = time.perf_counter() - t0
         stop.set()
         th.join()
         r.raise_for_status()
         grow = (peak[0] - base_rss) / 1024
-        print(f"upload {size / 1024 / 1024:.1f} MB streamed in {dt:.2f} s; server RSS growth {grow:.1f} MB "
-              f"(ratio to file size {grow / (size / 1024 / 1024):.2f}); sha256 {r.json()['sha256'][:12]}")
+        print(
+            f"upload {size / 1024 / 1024:.1f} MB streamed in {dt:.2f} s; server RSS growth {grow:.1f} MB "
+            f"(ratio to file size {grow / (size / 1024 / 1024):.2f}); sha256 {r.json()['sha256'][:12]}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 
-
 #: process id of the most recent server started by :func:`serve` (the benchmark samples its memory)
 LAST_PID: list[int] = []
 

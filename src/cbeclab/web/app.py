@@ -454,7 +454,9 @@ def _pages(app: FastAPI) -> None:
             ent, per = guess_keys(wb.read_dataset(dataset))
             for prefix in ("data.", "", "panel."):
                 values.update({prefix + "entity": ent or "", prefix + "period": per or ""})
-        return _page(request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True})
+        return _page(
+            request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True}
+        )
 
     @app.post("/projects/{pid}/analyses", include_in_schema=False)
     async def create(request: Request, pid: str) -> Response:
