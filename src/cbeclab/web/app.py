@@ -41,6 +41,7 @@ __all__ = ["create_app", "fields_for", "start"]
 
 log = logging.getLogger("cbeclab.web")
 LANG_COOKIE = "cbeclab_lang"
+_RESULTS_CACHE: dict[tuple[str, str, int], Markup] = {}
 
 _env = Environment(
     loader=PackageLoader("cbeclab.web", "templates"),
@@ -453,7 +454,9 @@ def _pages(app: FastAPI) -> None:
             ent, per = guess_keys(wb.read_dataset(dataset))
             for prefix in ("data.", "", "panel."):
                 values.update({prefix + "entity": ent or "", prefix + "period": per or ""})
-        return _page(request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True})
+        return _page(
+            request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True}
+        )
 
     @app.post("/projects/{pid}/analyses", include_in_schema=False)
     async def create(request: Request, pid: str) -> Response:
