@@ -297,21 +297,19 @@ def efa(
     if not converged:  # psych only prints a message; we attach a warning and keep the estimate
         warnings.warn(
             CbecWarning(
-
-                    _(
-                        "efa(fm='{fm}'): the iteration stopped after {n} steps without meeting its convergence "
-                        "rule (often a Heywood case: a uniqueness at its 0.005 bound)",
-                        fm=fm,
-                        n=iters,
-                    )
-                    if fm == "pa"
-                    else _(
-                        "efa(fm='{fm}'): the optimiser stopped after {n} steps without meeting its convergence "
-                        "rule (often a Heywood case: a uniqueness at its 0.005 bound)",
-                        fm=fm,
-                        n=iters,
-                    )
-
+                _(
+                    "efa(fm='{fm}'): the iteration stopped after {n} steps without meeting its convergence "
+                    "rule (often a Heywood case: a uniqueness at its 0.005 bound)",
+                    fm=fm,
+                    n=iters,
+                )
+                if fm == "pa"
+                else _(
+                    "efa(fm='{fm}'): the optimiser stopped after {n} steps without meeting its convergence "
+                    "rule (often a Heywood case: a uniqueness at its 0.005 bound)",
+                    fm=fm,
+                    n=iters,
+                )
             ),
             stacklevel=2,
         )
