@@ -504,7 +504,13 @@ def _pages(app: FastAPI) -> None:
                     _RESULTS_CACHE.clear()
                 _RESULTS_CACHE[key] = body
         scripts = bool(v["view"] and v["view"]["charts"])
-        ctx = {**v, "analysis": a, "project": wb.project(a["project_id"]), "results": body, "scripts": scripts}
+        ctx = {
+            **v,
+            "analysis": a,
+            "project": wb.project(a["project_id"]),
+            "results": body,
+            "scripts": scripts,
+        }
         return _page(request, "run.html", ctx, lang)
 
     @app.post("/runs/{rid}/cancel", include_in_schema=False)
