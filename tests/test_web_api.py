@@ -294,6 +294,7 @@ def test_engine_run_writes_cli_outputs_that_the_spec_reproduces(client: TestClie
     assert web["summary"] == mine["summary"] and web["coupling"] == mine["coupling"]
     # escaped page, inert workbook
     page = client.get(f"/runs/{r1['id']}").text
+    assert 'id="downloads"' in page and 'class="chart' in page  # results, charts and downloads shown
     assert XSS not in page and "&lt;script&gt;" in page
     from openpyxl import load_workbook
 

@@ -128,6 +128,7 @@ def test_diagnosis_and_model_editor(server: str, browser) -> None:
     row.locator("button.run-btn").click()
     _wait_done(page)
     assert page.locator("ol li").count() >= 1  # recommendations
+    assert '"id"' not in page.locator("ol").inner_text()  # sentences, not raw records
     _shot(page, "diagnosis_results_en")
     page.goto(page.url.split("?")[0] + "?lang=zh")
     _shot(page, "diagnosis_results_zh")

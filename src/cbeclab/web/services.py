@@ -801,8 +801,13 @@ def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
     tables: dict[str, Any] = {}
     if report.modes is not None:
         tables["modes"] = _records(pd.DataFrame(d["modes"].get("scores") or d["modes"].get("ranking") or []))
+    lang = job["lang"]
     recs = [
-        r.get("text") or r.get("title") or json.dumps(r, ensure_ascii=False) for r in d["recommendations"]
+        {
+            "text": str(r.get(lang) or r.get("en") or r.get("id", "")),
+            "why": str(r.get(f"why_{lang}") or r.get("why_en") or ""),
+        }
+        for r in d["recommendations"]
     ]
     _write_view(
         out,
