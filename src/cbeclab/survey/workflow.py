@@ -399,8 +399,8 @@ def run_survey(
         meds: tuple[MediationResult, ...] = ()
         if not sem.converged:
             notes.append("the structural model did not converge; treat its estimates with caution")
+        _check_mediation_paths(spec, sem.params)  # mediation links and hypotheses name paths the model has
         if spec.mediation:
-            _check_mediation_paths(spec, sem.params)
             bs = spec.bootstrap
             try:
                 boot = bootstrap(
@@ -472,4 +472,22 @@ def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:
                 "which the structural model does not contain",
                 where=f"{spec.source}: field mediation.{i}",
                 fix="add the path(s) to `model` or correct the mediation entry",
+            )
+    chains = {(med.x, *med.m, med.y) for med in spec.mediation}
+    for h, text in spec.hypotheses.items():
+        parts = tuple(p.strip() for p in text.replace("→", "->").split("->"))
+        if len(parts) == 2 and (parts[0], parts[1]) not in edges:
+            raise SpecError(
+                f"hypothesis {h} names the path {parts[0]} -> {parts[1]}, which the structural model does "
+                "not contain (it would be missing from the path table)",
+                where=f"{spec.source}: field hypotheses.{h}",
+                fix="add the path to `model`, or correct or remove the hypothesis",
+            )
+        if len(parts) > 2 and parts not in chains:
+            raise SpecError(
+                f"hypothesis {h} names the chain {' -> '.join(parts)}, which is not a `mediation` entry "
+                "(it would be missing from the mediation table)",
+                where=f"{spec.source}: field hypotheses.{h}",
+                fix=f"add a mediation entry {{x: {parts[0]}, m: {list(parts[1:-1])}, y: {parts[-1]}}}, or "
+                "remove the hypothesis",
             )
