@@ -340,13 +340,23 @@ def run_survey(
     t = time.perf_counter()
     if data is None:
         path = spec.resolve(spec.data.path)
-        raw = read_table(path, sheet=spec.data.sheet, encoding=spec.data.encoding)
+        raw = read_table(
+            path,
+            sheet=spec.data.sheet,
+            encoding=spec.data.encoding,
+            header_row=spec.data.header_row,
+            skip_footer=spec.data.skip_footer,
+        )
         source = str(spec.data.path)
     else:
         raw = read_table(data)
         source = "data"
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
         notes.append("the responses are SYNTHETIC (generated), not real questionnaires")
+    item_cols = spec.columns_for([str(c) for c in raw.columns])
+    var_labels = raw.attrs.get("column_labels") or {}
+    if var_labels:  # SPSS variable labels are the item texts the spec does not give
+        spec = spec.with_item_texts({i: str(var_labels.get(col, "")) for i, col in item_cols.items()})
     checked = check_items(
         raw,
         spec.items,
@@ -354,7 +364,7 @@ def run_survey(
         missing=spec.missing,
         reverse=spec.reversed_items,
         source=source,
-        columns=spec.item_columns,
+        columns=item_cols,
     )
     notes.extend(checked.notes)
     X = checked.data
