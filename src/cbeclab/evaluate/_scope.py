@@ -109,10 +109,14 @@ def check_matrix(
     if not finite.all():
         r, k = np.argwhere(~finite)[0]
         n_bad = int((~finite).sum())
+        key = X.index[r]
+        parts = key if isinstance(key, tuple) else (key,)
+        label = " / ".join(str(p.item() if isinstance(p, np.generic) else p) for p in parts)
         raise DataError(
-            f"{n_bad} missing or infinite value(s); first at row {X.index[r]!r}, indicator {indicators[k]!r}.",
-            where=f"X row {X.index[r]!r}, column {indicators[k]!r}",
-            fix="impute the gaps when loading the panel (load_panel) or drop those rows.",
+            f"{n_bad} missing or infinite value(s); the first is {label}, indicator {indicators[k]!r}.",
+            where=f"the data ({label}, indicator {indicators[k]!r})",
+            fix="fill the gaps, or impute them when loading the panel (spec: data.impute: linear; "
+            "command line: --impute linear).",
         )
     return values, indicators, signs
 

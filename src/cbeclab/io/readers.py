@@ -95,6 +95,8 @@ _UNIT_WORDS = re.compile(
 def show(value: Any, limit: int = MAX_ECHO) -> str:
     """A cell as a message shows it: Python repr of plain values (never ``np.int64(...)``), at most
     ``limit`` characters."""
+    if isinstance(value, tuple):  # a row key (entity, period): "A / 2018"
+        return " / ".join(show(v, limit) if not isinstance(v, str) else clip(v, limit) for v in value)
     if isinstance(value, np.generic):
         value = value.item()
     text = repr(value)

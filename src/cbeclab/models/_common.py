@@ -15,6 +15,7 @@ import pandas as pd
 
 from cbeclab.directions import parse_direction
 from cbeclab.errors import DataError, SpecError
+from cbeclab.io.readers import show
 from cbeclab.jsonsafe import json_safe, records
 
 Progress = Callable[[float, str], None]
@@ -108,8 +109,8 @@ def check_panel(X: Any, columns: list[str], *, where: str = "X") -> PanelArrays:
     if X.index.has_duplicates:
         dup = X.index[X.index.duplicated()][0]
         raise DataError(
-            f"entity {dup[0]!r} has period {dup[1]!r} more than once",
-            where=f"{where} row ({dup[0]!r}, {dup[1]!r})",
+            f"entity {show(dup[0])} has period {show(dup[1])} more than once",
+            where=f"{where} row ({show(dup[0])}, {show(dup[1])})",
             fix="keep one row per entity and period",
         )
     if not X.index.is_monotonic_increasing:
@@ -129,8 +130,8 @@ def check_panel(X: Any, columns: list[str], *, where: str = "X") -> PanelArrays:
         r, c = np.argwhere(~finite)[0]
         key = X.index[r]
         raise DataError(
-            f"cell is missing or not finite ({values[r, c]!r})",
-            where=f"{where} row ({key[0]!r}, {key[1]!r}) column {columns[c]!r}",
+            f"cell is missing or not finite ({float(values[r, c])})",
+            where=f"{where} row ({show(key[0])}, {show(key[1])}) column {columns[c]!r}",
             fix="impute or drop the missing cells before running the model (cbeclab.io.load_panel can impute)",
         )
     ent_values = X.index.get_level_values(0)

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.io.readers import show
 from cbeclab.models._common import (
     SubsystemWeights,
     check_panel,
@@ -332,14 +333,14 @@ def coupling_from_scores(
         r, c = np.argwhere(~np.isfinite(M))[0]
         raise DataError(
             "subsystem score is missing or not finite",
-            where=f"U row {U.index[r]!r} column {U.columns[c]!r}",
+            where=f"subsystem scores, row {show(U.index[r])} column {show(U.columns[c])}",
             fix="compute the score for every row, or drop the row",
         )
     if compat is None and ((M < -1e-12).any() or (M > 1 + 1e-12).any()):
         r, c = np.argwhere((M < -1e-12) | (M > 1 + 1e-12))[0]
         raise DataError(
-            f"subsystem score {M[r, c]!r} is outside [0, 1]",
-            where=f"U row {U.index[r]!r} column {U.columns[c]!r}",
+            f"subsystem score {float(M[r, c]):g} is outside [0, 1]",
+            where=f"subsystem scores, row {show(U.index[r])} column {show(U.columns[c])}",
             fix="normalise the scores to [0, 1] (or use coupling_coordination on the raw indicators, "
             "or compat='spssau' to rescale each column to [0.01, 0.99])",
         )
@@ -418,7 +419,7 @@ def coupling_coordination(
         r, c = np.argwhere(~np.isfinite(Z))[0]
         raise DataError(
             "normalisation produced a missing value",
-            where=f"row {panel.index[r]!r} column {cols[c]!r}",
+            where=f"row {show(panel.index[r])} column {show(cols[c])}",
             fix="check for constant indicators in the scope group",
         )
     Wr = W[panel.entity_code]
