@@ -280,8 +280,9 @@ def format_validation_error(
         msg = _("field {field} must be {bound}, not {value}", field=loc, bound=_(text, v=ctx.get(key)), value=_echo(given))
         fix = _("see {doc} for the accepted range", doc=doc)
     elif kind in ("value_error", "assertion_error"):
-        msg = _("field {field}: {reason}", field=loc, reason=str(first["msg"]).removeprefix("Value error, ")[:400])
-        fix = None
+        reason = str(first["msg"]).removeprefix("Value error, ")[:400]
+        msg = _("field {field}: {reason}", field=loc, reason=reason) if loc_t else reason
+        fix = _("see {doc} for this field", doc=doc)
     else:
         msg = _("field {field} has a value that cannot be used: {value}", field=loc, value=_echo(given))
         fix = _("see {doc} for the layout of this field", doc=doc)

@@ -46,7 +46,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from cbeclab.i18n import LANGS, use_lang
 
-        lang = _lang_of([*ctx.protected_args, *ctx.args])
+        lang = _lang_of([*getattr(ctx, "_protected_args", []), *ctx.args])
         try:
             with use_lang(lang if lang in LANGS else None):
                 try:

@@ -110,6 +110,7 @@ _FLAGS = {
     "indicator_col": "--indicator-col",
     "value_col": "--value-col",
     "allow_constant": "leave these indicators out of --subsystem / --benefit",
+    "empty": "fill the columns, or leave them out of --subsystem / --benefit",
 }
 _READ: dict[str, Any] = {}
 
@@ -207,6 +208,7 @@ _COMMON = [
     click.option("--delimiter", type=click.Choice([",", ";", "tab", "|"]), default=None, help="CSV delimiter (default: sniffed)."),
     click.option("--decimal", type=click.Choice([".", ","]), default=None, help="CSV decimal mark (default: detected)."),
     click.option("--layout", type=click.Choice(["wide", "years"]), default="wide", show_default=True, help="years: one column per year."),
+    click.option("--indicator-col", default=None, help="With --layout years: the column naming the indicator of each row."),
 ]
 
 
@@ -219,7 +221,7 @@ def _common(f: Any) -> Any:
     @functools.wraps(f)
     def wrapper(**kw: Any) -> Any:
         _READ.clear()
-        _READ.update({k: kw.pop(k) for k in ("header_row", "skip_footer", "delimiter", "decimal", "layout")})
+        _READ.update({k: kw.pop(k) for k in ("header_row", "skip_footer", "delimiter", "decimal", "layout", "indicator_col")})
         return f(**kw)
 
     return wrapper

@@ -55,6 +55,7 @@ _SPEC_OPTIONS = {
     "value_col": "data.value_col",
     "allow_constant": "drop these indicators, or set `allow_constant: true` (Python: allow_constant=True) "
     "if you use fixed weights",
+    "empty": "fill the columns, or leave them out of the subsystems / indicators",
 }
 
 
@@ -698,9 +699,9 @@ def panel_from_frame(
     empty = [c for c, k in zip(wide.columns, n_obs) if k == 0]
     if empty:
         raise DataError(
-            f"indicator(s) with no values at all: {empty}",
+            _("indicator column(s) present but empty (no values at all): {cols}", cols=", ".join(map(show, empty))),
             where=where,
-            fix="fill the columns or leave them out of `indicators`",
+            fix=_(opt["empty"]),
         )
     constant = [c for c, lo, hi in zip(wide.columns, col_min, col_max) if lo == hi]
     if constant and not allow_constant:

@@ -596,7 +596,11 @@ def _read_xlsx(
     finally:
         wb.close()
     if not names:
-        raise DataError(_("the workbook has no sheets"), where=where, fix=_("open and re-save the file in Excel/WPS as .xlsx"))
+        raise DataError(
+            _("the workbook has no readable sheet (a sheet part is missing or damaged)"),
+            where=where,
+            fix=_("open and re-save the file in Excel/WPS as .xlsx"),
+        )
     if sheet is None:
         chosen = names[0]
     elif isinstance(sheet, int) and not isinstance(sheet, bool):
