@@ -45,7 +45,7 @@ def bad(args: list[str], *needles: str) -> str:
     assert code == 2, out
     assert len(errs) == 1, out
     line = errs[0]
-    assert "Fix:" in line or "修改" in line, line
+    assert "Fix:" in line or "解决办法" in line, line
     for n in needles:
         assert n in line, f"{n!r} not in {line!r}"
     for leak in ("Traceback", "np.int64", "np.float64", "instance of", "Input should", "X row", "pydantic"):

@@ -108,7 +108,7 @@ def map_columns(
             raise SpecError(
                 _("item {item} has no zh/en text to match headers by", item=it),
                 where=where,
-                fix=_("give the item a zh: or en: text, or match by {{item}}"),
+                fix=_("give the item a zh: or en: text, or match by {item}"),
             )
         needle = match.replace("{item}", it).replace("{label}", label)
         hits = [h for h in headers if needle in h]
