@@ -36,7 +36,16 @@ settings.register_profile(
     "fuzz_long", max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck), database=None
 )
 PROFILE = settings.get_profile("fuzz_long" if LONG else "fuzz_ci")
-LEAKS = ("Traceback", "np.int64", "np.float64", "instance of", "Input should", "X row", "pydantic", "Value error,")
+LEAKS = (
+    "Traceback",
+    "np.int64",
+    "np.float64",
+    "instance of",
+    "Input should",
+    "X row",
+    "pydantic",
+    "Value error,",
+)
 
 
 def _check_message(exc: CbecError) -> None:
@@ -63,10 +72,32 @@ def _run(test: Callable[[], None], name: str) -> None:
 
 CELL = st.one_of(
     st.sampled_from(
-        ["", " ", "2018", "2018年", "1,234", "0,5", "12%", "１２", "—", "n/a", "-3.5", "1e400", "9" * 30,
-         '"a,b"', '"', "=SUM(A1)", "注：来源", "x" * 300, "2016-01", "NaN", "inf", "0012"]
+        [
+            "",
+            " ",
+            "2018",
+            "2018年",
+            "1,234",
+            "0,5",
+            "12%",
+            "１２",
+            "—",
+            "n/a",
+            "-3.5",
+            "1e400",
+            "9" * 30,
+            '"a,b"',
+            '"',
+            "=SUM(A1)",
+            "注：来源",
+            "x" * 300,
+            "2016-01",
+            "NaN",
+            "inf",
+            "0012",
+        ]
     ),
-    st.text(alphabet=st.sampled_from(list("0123456789.,;%-年a\"\t ")), max_size=8),
+    st.text(alphabet=st.sampled_from(list('0123456789.,;%-年a"\t ')), max_size=8),
 )
 DELIM = st.sampled_from([",", ";", "\t", "|"])
 NEWLINE = st.sampled_from(["\n", "\r\n", "\r"])
@@ -95,10 +126,18 @@ def test_fuzz_csv_reader_and_panel() -> None:
     from cbeclab.io.readers import read_table
 
     @PROFILE
-    @given(data=csv_bytes(), opts=st.fixed_dictionaries({}, optional={
-        "header_row": st.integers(1, 4), "skip_footer": st.integers(0, 3),
-        "delimiter": DELIM, "decimal": st.sampled_from([".", ","]),
-    }))
+    @given(
+        data=csv_bytes(),
+        opts=st.fixed_dictionaries(
+            {},
+            optional={
+                "header_row": st.integers(1, 4),
+                "skip_footer": st.integers(0, 3),
+                "delimiter": DELIM,
+                "decimal": st.sampled_from([".", ","]),
+            },
+        ),
+    )
     def inner(data: bytes, opts: dict[str, Any]) -> None:
         with tempfile.TemporaryDirectory() as d:
             p = Path(d) / "t.csv"
@@ -118,7 +157,9 @@ def test_fuzz_xlsx_reader() -> None:
     from cbeclab.io.panel import load_panel
     from cbeclab.io.readers import read_table
 
-    value = st.one_of(CELL, st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True), st.none())
+    value = st.one_of(
+        CELL, st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True), st.none()
+    )
 
     @settings(PROFILE, max_examples=max(20, PROFILE.max_examples // 4))
     @given(rows=st.lists(st.lists(value, max_size=5), max_size=6), header=st.booleans())
@@ -146,15 +187,56 @@ def test_fuzz_xlsx_reader() -> None:
 
 # ---- spec loader --------------------------------------------------------------------------------------
 
-KEYS = ["data", "path", "entity", "period", "weights", "weigths", "method", "synergy", "coupling", "subsystems",
-        "framework", "normalize", "impute", "header_row", "skip_footer", "delimiter", "ahp_matrix", "title", "lang"]
-SCALAR = st.one_of(st.sampled_from(["entropy", "ok.csv", "+", "-", "linear", "seed001", "zh", ";", "years"]),
-                   st.integers(-5, 10**20), st.floats(allow_nan=True), st.booleans(), st.none(), st.text(max_size=6))
-TREE = st.recursive(SCALAR, lambda kids: st.one_of(st.lists(kids, max_size=4),
-                                                    st.dictionaries(st.sampled_from(KEYS), kids, max_size=4)),
-                    max_leaves=20)
-MUTATION = st.sampled_from(["", "!!float 1\n", "a: &x [1]\nb: *x\n", "data: 1\ndata: 2\n", "\t", ": : :", "- [\n",
-                            "x: !!python/object:os.system 1\n", "&a [*a]\n", "\ufeff"])
+KEYS = [
+    "data",
+    "path",
+    "entity",
+    "period",
+    "weights",
+    "weigths",
+    "method",
+    "synergy",
+    "coupling",
+    "subsystems",
+    "framework",
+    "normalize",
+    "impute",
+    "header_row",
+    "skip_footer",
+    "delimiter",
+    "ahp_matrix",
+    "title",
+    "lang",
+]
+SCALAR = st.one_of(
+    st.sampled_from(["entropy", "ok.csv", "+", "-", "linear", "seed001", "zh", ";", "years"]),
+    st.integers(-5, 10**20),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=6),
+)
+TREE = st.recursive(
+    SCALAR,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4), st.dictionaries(st.sampled_from(KEYS), kids, max_size=4)
+    ),
+    max_leaves=20,
+)
+MUTATION = st.sampled_from(
+    [
+        "",
+        "!!float 1\n",
+        "a: &x [1]\nb: *x\n",
+        "data: 1\ndata: 2\n",
+        "\t",
+        ": : :",
+        "- [\n",
+        "x: !!python/object:os.system 1\n",
+        "&a [*a]\n",
+        "\ufeff",
+    ]
+)
 
 
 def test_fuzz_spec_loader() -> None:
@@ -162,7 +244,9 @@ def test_fuzz_spec_loader() -> None:
     from cbeclab.survey.spec import load_survey_spec
 
     @PROFILE
-    @given(tree=st.dictionaries(st.sampled_from(KEYS), TREE, max_size=6), mut=MUTATION, where=st.integers(0, 200))
+    @given(
+        tree=st.dictionaries(st.sampled_from(KEYS), TREE, max_size=6), mut=MUTATION, where=st.integers(0, 200)
+    )
     def inner(tree: dict[str, Any], mut: str, where: int) -> None:
         text = yaml.safe_dump(tree, allow_unicode=True)
         text = text[:where] + mut + text[where:]
@@ -181,9 +265,51 @@ def test_fuzz_spec_loader() -> None:
 
 # ---- SEM model syntax -----------------------------------------------------------------------------------
 
-TOKENS = ["f", "g", "x1", "x2", "x3", "y", "a", "b", "nan", "inf", "=~", "~", "~~", ":=", "+", "*", "/", "^", "-",
-          "(", ")", "1", "0", "1e999", "10", "0.5", "NA", "c(", ",", "\n", "#", ";", "==", "<", "|", " ", "start(1)",
-          "a.b", ".5", "1e5", "'", "label(", "~*~"]
+TOKENS = [
+    "f",
+    "g",
+    "x1",
+    "x2",
+    "x3",
+    "y",
+    "a",
+    "b",
+    "nan",
+    "inf",
+    "=~",
+    "~",
+    "~~",
+    ":=",
+    "+",
+    "*",
+    "/",
+    "^",
+    "-",
+    "(",
+    ")",
+    "1",
+    "0",
+    "1e999",
+    "10",
+    "0.5",
+    "NA",
+    "c(",
+    ",",
+    "\n",
+    "#",
+    ";",
+    "==",
+    "<",
+    "|",
+    " ",
+    "start(1)",
+    "a.b",
+    ".5",
+    "1e5",
+    "'",
+    "label(",
+    "~*~",
+]
 
 
 def test_fuzz_model_syntax() -> None:
@@ -192,7 +318,10 @@ def test_fuzz_model_syntax() -> None:
     from cbeclab.sem.syntax import compile_expression, parse_model
 
     @PROFILE
-    @given(toks=st.lists(st.sampled_from(TOKENS), max_size=25), prefix=st.sampled_from(["", "f =~ x1 + a*x2 + b*x3\n"]))
+    @given(
+        toks=st.lists(st.sampled_from(TOKENS), max_size=25),
+        prefix=st.sampled_from(["", "f =~ x1 + a*x2 + b*x3\n"]),
+    )
     def inner(toks: list[str], prefix: str) -> None:
         text = prefix + " ".join(toks)
         try:

@@ -32,7 +32,10 @@ def test_map_by_order_letter_number_header() -> None:
 
 def test_map_by_label_and_text() -> None:
     h = ["id", "1. 管理水平(T11)", "2. 学历(T12)", "3. 产品(T13)"]
-    assert map_columns(["T11", "T12"], h, match="({item})") == {"T11": "1. 管理水平(T11)", "T12": "2. 学历(T12)"}
+    assert map_columns(["T11", "T12"], h, match="({item})") == {
+        "T11": "1. 管理水平(T11)",
+        "T12": "2. 学历(T12)",
+    }
     assert map_columns(["x"], h, match="{label}", texts={"x": "学历"}) == {"x": "2. 学历(T12)"}
     with pytest.raises(DataError, match="0 headers contain"):
         map_columns(["T19"], h, match="({item})")
@@ -68,10 +71,18 @@ def test_survey_items_by_label_give_the_same_estimates(tmp_path: Path) -> None:
     cn = cn.rename(columns={"respondent": "编号"})
     cn.to_csv(tmp_path / "cn.csv", index=False, encoding="gbk")
     shutil.copy(YK / "yongkang_survey_SYNTHETIC.csv", tmp_path / "yongkang_survey_SYNTHETIC.csv")
-    ref = run_survey(survey_spec_from_dict(_survey_spec(tmp_path, "yongkang_survey_SYNTHETIC.csv", None), base_dir=tmp_path))
-    by_label = run_survey(survey_spec_from_dict(_survey_spec(tmp_path, "cn.csv", {"match": "（{item}）"}), base_dir=tmp_path))
+    ref = run_survey(
+        survey_spec_from_dict(
+            _survey_spec(tmp_path, "yongkang_survey_SYNTHETIC.csv", None), base_dir=tmp_path
+        )
+    )
+    by_label = run_survey(
+        survey_spec_from_dict(_survey_spec(tmp_path, "cn.csv", {"match": "（{item}）"}), base_dir=tmp_path)
+    )
     pd.testing.assert_frame_equal(ref.sem.params, by_label.sem.params)
-    by_order = run_survey(survey_spec_from_dict(_survey_spec(tmp_path, "cn.csv", {"first": "B"}), base_dir=tmp_path))
+    by_order = run_survey(
+        survey_spec_from_dict(_survey_spec(tmp_path, "cn.csv", {"first": "B"}), base_dir=tmp_path)
+    )
     pd.testing.assert_frame_equal(ref.sem.params, by_order.sem.params)
 
 
@@ -101,11 +112,23 @@ def test_sem_columns_option(tmp_path: Path) -> None:
     model.write_text("m1 ~ a*x\ny ~ b*m1 + x\nab := a*b\n")
     out_ref, out_cn = tmp_path / "r.json", tmp_path / "c.json"
     runner = CliRunner()
-    r = runner.invoke(main, ["sem", str(model), str(ROOT / "tests" / "fixtures" / "sem_mediation_data.csv"), "--json", str(out_ref)])
+    r = runner.invoke(
+        main,
+        [
+            "sem",
+            str(model),
+            str(ROOT / "tests" / "fixtures" / "sem_mediation_data.csv"),
+            "--json",
+            str(out_ref),
+        ],
+    )
     assert r.exit_code == 0, r.output
     cn = d.rename(columns={c: f"问题({c})" for c in d.columns})
     cn.to_csv(tmp_path / "cn.csv", index=False)
-    r = runner.invoke(main, ["sem", str(model), str(tmp_path / "cn.csv"), "--columns", "match=({item})", "--json", str(out_cn)])
+    r = runner.invoke(
+        main,
+        ["sem", str(model), str(tmp_path / "cn.csv"), "--columns", "match=({item})", "--json", str(out_cn)],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(out_ref.read_text())["params"] == json.loads(out_cn.read_text())["params"]
     r = runner.invoke(main, ["sem", str(model), str(tmp_path / "cn.csv"), "--columns", "match=[{item}]"])

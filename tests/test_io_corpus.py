@@ -88,7 +88,8 @@ def _ref() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    "name", ["title_and_note.csv", "blank_lines_before_header.csv", "cr_only.csv", "fullwidth_and_percent.csv"]
+    "name",
+    ["title_and_note.csv", "blank_lines_before_header.csv", "cr_only.csv", "fullwidth_and_percent.csv"],
 )
 def test_same_numbers_as_the_clean_file(name: str) -> None:
     """Title/note rows, blank lines before the header, CR-only endings, full-width digits: same weights."""
@@ -112,7 +113,12 @@ def test_semicolon_decimal_comma_not_1000_times_too_large() -> None:
 
 
 def test_semicolon_thousands_or_decimal_is_refused_then_resolved() -> None:
-    bad(["weights", c("semicolon_ambiguous.csv"), *PANEL], "semicolon_ambiguous.csv row 2", "'1,234'", "--decimal")
+    bad(
+        ["weights", c("semicolon_ambiguous.csv"), *PANEL],
+        "semicolon_ambiguous.csv row 2",
+        "'1,234'",
+        "--decimal",
+    )
     from cbeclab.io.readers import read_table
 
     assert read_table(c("semicolon_ambiguous.csv"), decimal=",")["exports"].tolist() == [1.234, 2.345]
@@ -136,7 +142,9 @@ def test_percent_column_is_read_as_fractions() -> None:
 def test_units_in_headers_become_panel_metadata() -> None:
     from cbeclab.io.panel import load_panel
 
-    p = load_panel(c("years_as_columns.csv"), entity="地区", period="年份", layout="years", indicator_col="指标")
+    p = load_panel(
+        c("years_as_columns.csv"), entity="地区", period="年份", layout="years", indicator_col="指标"
+    )
     assert p.units == {"出口（亿元）": "亿元", "进口（亿元）": "亿元"} or p.units == {}
     assert p.periods == [2014, 2015, 2016]
     assert p.data.loc[("深圳", 2016), "出口（亿元）"] == 6.0
@@ -163,7 +171,20 @@ def test_units_from_a_header_row_reach_the_panel(tmp_path: Path) -> None:
 
 
 def test_years_as_columns_on_the_command_line() -> None:
-    code, out = run(["weights", c("years_as_columns.csv"), "--entity", "地区", "--period", "年", "--layout", "years", "--indicator-col", "指标"])
+    code, out = run(
+        [
+            "weights",
+            c("years_as_columns.csv"),
+            "--entity",
+            "地区",
+            "--period",
+            "年",
+            "--layout",
+            "years",
+            "--indicator-col",
+            "指标",
+        ]
+    )
     assert code == 0, out
     assert "出口（亿元）" in out
 
@@ -186,7 +207,9 @@ def test_header_row_and_skip_footer_in_the_spec(tmp_path: Path) -> None:
 
 
 def test_header_row_flag_on_the_command_line() -> None:
-    pd.testing.assert_frame_equal(weights("title_and_note.csv", "--header-row", "2", "--skip-footer", "1"), _ref())
+    pd.testing.assert_frame_equal(
+        weights("title_and_note.csv", "--header-row", "2", "--skip-footer", "1"), _ref()
+    )
 
 
 # ---- bad files: one located line with a fix ---------------------------------------------------------
@@ -194,7 +217,9 @@ def test_header_row_flag_on_the_command_line() -> None:
 
 def test_cell_longer_than_the_csv_field_limit(tmp_path: Path) -> None:
     p = tmp_path / "long.csv"
-    p.write_text("cluster,year,exports,imports\nA,2018,1,2\nA,2019," + "x" * 140_000 + ",3\n", encoding="utf-8")
+    p.write_text(
+        "cluster,year,exports,imports\nA,2018,1,2\nA,2019," + "x" * 140_000 + ",3\n", encoding="utf-8"
+    )
     line = bad(["weights", str(p), *PANEL], "long.csv column 'exports'", "row 3")
     assert len(line) < 600  # at most 200 characters of the cell are echoed
 
@@ -226,16 +251,34 @@ def test_mixed_delimiters_named_as_such() -> None:
 
 
 def test_ambiguous_delimiter_refused() -> None:
-    bad(["weights", c("ambiguous_delimiter.csv"), "--entity", "a", "--period", "b"], "ambiguous", "--delimiter")
+    bad(
+        ["weights", c("ambiguous_delimiter.csv"), "--entity", "a", "--period", "b"],
+        "ambiguous",
+        "--delimiter",
+    )
 
 
 def test_full_width_digits_and_percent_are_numbers_not_missing_columns() -> None:
-    code, out = run(["synergy", c("fullwidth_and_percent.csv"), *PANEL, "--subsystem", "a=exports", "--subsystem", "b=imports"])
+    code, out = run(
+        [
+            "synergy",
+            c("fullwidth_and_percent.csv"),
+            *PANEL,
+            "--subsystem",
+            "a=exports",
+            "--subsystem",
+            "b=imports",
+        ]
+    )
     assert code == 0, out
 
 
 def test_mixed_percent_and_plain_numbers_refused() -> None:
-    bad(["weights", c("percent_mixed.csv"), *PANEL, "--benefit", "share,imports"], "column 'share'", "percentages")
+    bad(
+        ["weights", c("percent_mixed.csv"), *PANEL, "--benefit", "share,imports"],
+        "column 'share'",
+        "percentages",
+    )
 
 
 def test_empty_column_is_named_as_empty() -> None:
@@ -255,10 +298,22 @@ def test_one_off_fix_names_its_own_flag() -> None:
 
 def test_formula_injection_neutralised_in_one_off_csv(tmp_path: Path) -> None:
     out = tmp_path / "w.csv"
-    code, text = run(["coupling", c("formula_injection.csv"), *PANEL, "--subsystem", "a=exports", "--subsystem", "b=imports", "--out", str(out)])
+    code, text = run(
+        [
+            "coupling",
+            c("formula_injection.csv"),
+            *PANEL,
+            "--subsystem",
+            "a=exports",
+            "--subsystem",
+            "b=imports",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, text
     table = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
-    assert table["entity"].tolist()[:2] == ["'=HYPERLINK(\"x\")"] * 2
+    assert table["entity"].tolist()[:2] == ['\'=HYPERLINK("x")'] * 2
 
 
 def test_formula_injection_neutralised_in_headers() -> None:
@@ -275,7 +330,9 @@ def test_output_parent_is_a_file(tmp_path: Path) -> None:
     bad(["weights", c("ok.csv"), *PANEL, "--out", str(tmp_path / "f" / "w.csv")], "a file is in the way")
     shutil.copy(c("ok.csv"), tmp_path / "ok.csv")
     spec = tmp_path / "s.yaml"
-    spec.write_text("data: {path: ok.csv, entity: cluster, period: year}\nsubsystems: {a: {exports: +}, b: {imports: +}}\n")
+    spec.write_text(
+        "data: {path: ok.csv, entity: cluster, period: year}\nsubsystems: {a: {exports: +}, b: {imports: +}}\n"
+    )
     bad(["run", str(spec), "--out", str(tmp_path / "f" / "sub")], "a file is in the way")
 
 
@@ -310,7 +367,12 @@ def test_yaml_tags_refused(tmp_path: Path) -> None:
 
 
 def test_yaml_duplicate_keys_refused(tmp_path: Path) -> None:
-    bad(["run", _spec("spec_duplicate_key.yaml", tmp_path), "--out", str(tmp_path / "o")], "line 4", "'weights'", "twice")
+    bad(
+        ["run", _spec("spec_duplicate_key.yaml", tmp_path), "--out", str(tmp_path / "o")],
+        "line 4",
+        "'weights'",
+        "twice",
+    )
 
 
 def test_yaml_alias_bomb_is_bounded(tmp_path: Path) -> None:
@@ -319,7 +381,11 @@ def test_yaml_alias_bomb_is_bounded(tmp_path: Path) -> None:
 
 
 def test_misspelled_key_did_you_mean(tmp_path: Path) -> None:
-    bad(["run", _spec("spec_typo.yaml", tmp_path), "--out", str(tmp_path / "o")], "weigths", "did you mean weights")
+    bad(
+        ["run", _spec("spec_typo.yaml", tmp_path), "--out", str(tmp_path / "o")],
+        "weigths",
+        "did you mean weights",
+    )
 
 
 def test_normalize_is_refused_not_ignored(tmp_path: Path) -> None:
@@ -327,11 +393,20 @@ def test_normalize_is_refused_not_ignored(tmp_path: Path) -> None:
 
 
 def test_ahp_matrix_of_the_wrong_size(tmp_path: Path) -> None:
-    bad(["run", _spec("spec_ahp_wrong_size.yaml", tmp_path), "--out", str(tmp_path / "o")], "weights.ahp_matrix.a", "3x3", "2 indicator")
+    bad(
+        ["run", _spec("spec_ahp_wrong_size.yaml", tmp_path), "--out", str(tmp_path / "o")],
+        "weights.ahp_matrix.a",
+        "3x3",
+        "2 indicator",
+    )
 
 
 def test_no_validation_library_wording(tmp_path: Path) -> None:
-    bad(["run", _spec("spec_data_not_mapping.yaml", tmp_path), "--out", str(tmp_path / "o")], "field data", "mapping")
+    bad(
+        ["run", _spec("spec_data_not_mapping.yaml", tmp_path), "--out", str(tmp_path / "o")],
+        "field data",
+        "mapping",
+    )
 
 
 # ---- SEM := ----------------------------------------------------------------------------------------

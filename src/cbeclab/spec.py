@@ -272,12 +272,20 @@ def format_validation_error(
         fix = _("use one of: {options}", options=str(ctx.get("expected", "")))
     elif kind in _TYPE_WORDS:
         msg = _(
-            "field {field} must be {kind}, not {value}", field=loc, kind=_(_TYPE_WORDS[kind]), value=_echo(given)
+            "field {field} must be {kind}, not {value}",
+            field=loc,
+            kind=_(_TYPE_WORDS[kind]),
+            value=_echo(given),
         )
         fix = _("see {doc} for the layout of this field", doc=doc)
     elif kind in _BOUNDS:
         key, text = _BOUNDS[kind]
-        msg = _("field {field} must be {bound}, not {value}", field=loc, bound=_(text, v=ctx.get(key)), value=_echo(given))
+        msg = _(
+            "field {field} must be {bound}, not {value}",
+            field=loc,
+            bound=_(text, v=ctx.get(key)),
+            value=_echo(given),
+        )
         fix = _("see {doc} for the accepted range", doc=doc)
     elif kind in ("value_error", "assertion_error"):
         reason = str(first["msg"]).removeprefix("Value error, ")[:400]

@@ -32,15 +32,33 @@ def main() -> None:
     w("semicolon_ambiguous.csv", "cluster;year;exports;imports\nA;2018;1,234;2\nA;2019;2,345;3\n")
     w("int_above_2_63.csv", BASE.replace("2.5", str(2**64 + 5)))
     w("period_too_large.csv", BASE.replace("2019", "9" * 400 + "年"))
-    w("fullwidth_and_percent.csv", BASE.replace("1.5", "１.５").replace("2.5", "２.５").replace("3.5", "３.５").replace(",4,", ",４,"))
-    w("percent_column.csv", "cluster,year,share,imports\nA,2018,12%,2\nA,2019,15%,3\nB,2018,11%,1\nB,2019,9%,5\n")
-    w("percent_mixed.csv", "cluster,year,share,imports\nA,2018,12%,2\nA,2019,0.15,3\nB,2018,11%,1\nB,2019,9%,5\n")
+    w(
+        "fullwidth_and_percent.csv",
+        BASE.replace("1.5", "１.５").replace("2.5", "２.５").replace("3.5", "３.５").replace(",4,", ",４,"),
+    )
+    w(
+        "percent_column.csv",
+        "cluster,year,share,imports\nA,2018,12%,2\nA,2019,15%,3\nB,2018,11%,1\nB,2019,9%,5\n",
+    )
+    w(
+        "percent_mixed.csv",
+        "cluster,year,share,imports\nA,2018,12%,2\nA,2019,0.15,3\nB,2018,11%,1\nB,2019,9%,5\n",
+    )
     w("empty_column.csv", "cluster,year,exports,imports\nA,2018,,2\nA,2019,,3\nB,2018,,1\nB,2019,,5\n")
     w("mixed_delimiters.csv", "cluster,year,exports,imports\nA,2018,1,2\nA;2019;2;3\n")
     w("ambiguous_delimiter.csv", "a,b;c\n1,2;3\n4,5;6\n")
-    w("formula_injection.csv", "cluster,year,exports,imports\n=HYPERLINK(\"x\"),2018,1,2\n=HYPERLINK(\"x\"),2019,2,3\nB,2018,3,1\nB,2019,4,5\n")
-    w("years_as_columns.csv", "地区,指标,2014年,2015年,2016年\n广州,出口（亿元）,1,2,3\n广州,进口（亿元）,2,2.5,3\n深圳,出口（亿元）,3,4,6\n深圳,进口（亿元）,1,3,2\n")
-    w("two_row_header.csv", "地区,年份,进出口总额,\n,,出口,进口\n广州,2018,1,2\n广州,2019,2,3\n深圳,2018,3,1\n深圳,2019,4,5\n")
+    w(
+        "formula_injection.csv",
+        'cluster,year,exports,imports\n=HYPERLINK("x"),2018,1,2\n=HYPERLINK("x"),2019,2,3\nB,2018,3,1\nB,2019,4,5\n',
+    )
+    w(
+        "years_as_columns.csv",
+        "地区,指标,2014年,2015年,2016年\n广州,出口（亿元）,1,2,3\n广州,进口（亿元）,2,2.5,3\n深圳,出口（亿元）,3,4,6\n深圳,进口（亿元）,1,3,2\n",
+    )
+    w(
+        "two_row_header.csv",
+        "地区,年份,进出口总额,\n,,出口,进口\n广州,2018,1,2\n广州,2019,2,3\n深圳,2018,3,1\n深圳,2019,4,5\n",
+    )
     w("bad_cell_under_title.csv", "标题行\n" + BASE.replace("2.5", "abc"))
     w("missing_cells.csv", BASE.replace("2.5", ""))
     # a workbook whose sheet part is missing from the zip
@@ -77,7 +95,14 @@ def main() -> None:
     w("spec_duplicate_key.yaml", spec + "weights: entropy\nweights: critic\n")
     w("spec_typo.yaml", spec + "weigths: critic\n")
     w("spec_normalize.yaml", spec + "normalize: {method: zscore}\n")
-    w("ok3.csv", BASE.replace("imports\n", "imports,firms\n").replace("2\n", "2,7\n").replace("3\n", "3,8\n").replace("1\n", "1,6\n").replace("5\n", "5,9\n"))
+    w(
+        "ok3.csv",
+        BASE.replace("imports\n", "imports,firms\n")
+        .replace("2\n", "2,7\n")
+        .replace("3\n", "3,8\n")
+        .replace("1\n", "1,6\n")
+        .replace("5\n", "5,9\n"),
+    )
     w(
         "spec_ahp_wrong_size.yaml",
         "data: {path: ok3.csv, entity: cluster, period: year}\n"
@@ -85,8 +110,11 @@ def main() -> None:
         "weights: {method: ahp, ahp_matrix: {a: [[1, 3, 5], [0.333, 1, 2], [0.2, 0.5, 1]], b: [[1]]}}\n",
     )
     w("spec_data_not_mapping.yaml", "data: panel.csv\nframework: seed001\n")
-    w("spec_header_row.yaml", "data: {path: title_and_note.csv, entity: cluster, period: year, header_row: 2, skip_footer: 1}\n"
-      "subsystems: {a: {exports: +}, b: {imports: +}}\n")
+    w(
+        "spec_header_row.yaml",
+        "data: {path: title_and_note.csv, entity: cluster, period: year, header_row: 2, skip_footer: 1}\n"
+        "subsystems: {a: {exports: +}, b: {imports: +}}\n",
+    )
     bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     prev = "a"
     for name in "bcdefghi":

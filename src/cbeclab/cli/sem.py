@@ -130,7 +130,13 @@ def sem_cmd(
 
         opt = parse_column_option(columns)
         observed = [v for v in build_partable(syntax).ov_names]
-        mapping = map_columns(observed, [str(c) for c in df.columns], where=f"{data} (--columns)", **opt)
+        mapping = map_columns(
+            observed,
+            [str(c) for c in df.columns],
+            first=opt.get("first"),
+            match=opt.get("match"),
+            where=f"{data} (--columns)",
+        )
         clash = [v for v in observed if v in df.columns and mapping[v] != v]
         if clash:
             raise DataError(

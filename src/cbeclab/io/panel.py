@@ -227,7 +227,7 @@ def _header_where(df: pd.DataFrame, where: str) -> str:
 
 def _looks_like_year(name: Any) -> bool:
     m = _YEAR_RE.match(str(name))
-    return bool(m) and 1000 <= int(m.group(1)) <= 9999
+    return m is not None and 1000 <= int(m.group(1)) <= 9999
 
 
 def _require_column(df: pd.DataFrame, col: str, role: str, where: str, param: str) -> None:
@@ -352,7 +352,8 @@ def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarra
         bad.append((int(rows[i]), v))
     if bad:
         shown = "; ".join(
-            _("row {row}: {value}", row=r, value=show(v) if not _isna(v) else _("(empty)")) for r, v in bad[:_MAX_LISTED]
+            _("row {row}: {value}", row=r, value=show(v) if not _isna(v) else _("(empty)"))
+            for r, v in bad[:_MAX_LISTED]
         )
         raise DataError(
             _("{n} period value(s) cannot be read as a year: {shown}", n=len(bad), shown=shown),
@@ -479,7 +480,9 @@ def panel_from_frame(
     units = {str(k): str(v) for k, v in df.attrs.get("units", {}).items()}
     if layout == "years":
         if df.shape[0] == 0:
-            raise DataError(_("the table has no data rows"), where=where, fix=_("add data rows below the header"))
+            raise DataError(
+                _("the table has no data rows"), where=where, fix=_("add data rows below the header")
+            )
         df, value_col = _years_to_long(df, entity, indicator_col, value_col, period, where)
         notes.append(_("years read from the column headers (layout: years)"))
         layout = "long" if indicator_col else "wide"
@@ -494,7 +497,9 @@ def panel_from_frame(
     df.columns = pd.Index([str(c).strip() for c in df.columns])
     if layout not in ("wide", "long"):
         raise DataError(
-            _("unknown layout {layout}", layout=show(layout)), where=where, fix=_("use layout wide, long or years")
+            _("unknown layout {layout}", layout=show(layout)),
+            where=where,
+            fix=_("use layout wide, long or years"),
         )
     if impute not in (None, "linear", "interpolate"):
         raise DataError(
@@ -699,7 +704,10 @@ def panel_from_frame(
     empty = [c for c, k in zip(wide.columns, n_obs) if k == 0]
     if empty:
         raise DataError(
-            _("indicator column(s) present but empty (no values at all): {cols}", cols=", ".join(map(show, empty))),
+            _(
+                "indicator column(s) present but empty (no values at all): {cols}",
+                cols=", ".join(map(show, empty)),
+            ),
             where=where,
             fix=_(opt["empty"]),
         )

@@ -22,7 +22,6 @@ tab- or semicolon-separated exports, headers with stray spaces, numbers with tho
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 import unicodedata
@@ -36,7 +35,17 @@ import pandas as pd
 from cbeclab.errors import DataError
 from cbeclab.i18n import _
 
-__all__ = ["read_table", "DEFAULT_MAX_MB", "MISSING_MARKERS", "MAX_ECHO", "clip", "column_letter", "show", "to_number", "units_of"]
+__all__ = [
+    "read_table",
+    "DEFAULT_MAX_MB",
+    "MISSING_MARKERS",
+    "MAX_ECHO",
+    "clip",
+    "column_letter",
+    "show",
+    "to_number",
+    "units_of",
+]
 
 #: Default size limit for files read by :func:`read_table`, in megabytes.
 DEFAULT_MAX_MB = 200.0
@@ -208,7 +217,9 @@ def _decimal_comma_columns(df: pd.DataFrame, delimiter: str, decimal: str | None
                 )
         if use != ",":
             continue
-        fixed = text.str.replace(".", "", regex=False).where(dot_th.reindex(text.index, fill_value=False), text)
+        fixed = text.str.replace(".", "", regex=False).where(
+            dot_th.reindex(text.index, fill_value=False), text
+        )
         fixed = fixed.str.replace(",", ".", regex=False)
         df[col] = fixed.where(has_comma, s).astype(object)
     return df
@@ -307,13 +318,17 @@ def _grid_to_frame(
     nonempty = [sum(1 for v in r if not _blank(v)) for r in cells]
     filled = [i for i, k in enumerate(nonempty) if k]
     if not filled:
-        raise DataError(_("the file is empty"), where=where, fix=_("export the table again with its header row"))
+        raise DataError(
+            _("the file is empty"), where=where, fix=_("export the table again with its header row")
+        )
     if header_row is not None:
         if header_row not in rownums or nonempty[rownums.index(header_row)] == 0:
             raise DataError(
                 _("header_row {n} is not a filled row of the file", n=header_row),
                 where=where,
-                fix=_("give the row number (as the spreadsheet shows it) of the row holding the column names"),
+                fix=_(
+                    "give the row number (as the spreadsheet shows it) of the row holding the column names"
+                ),
             )
         h = rownums.index(header_row)
     else:
@@ -372,7 +387,9 @@ def _grid_to_frame(
             )
         for i in body[-skip_footer:]:
             first = next((v for v in cells[i] if not _blank(v)), "")
-            skipped.append(_("row {row} below the data skipped: {text}", row=rownums[i], text=show(first, 60)))
+            skipped.append(
+                _("row {row} below the data skipped: {text}", row=rownums[i], text=show(first, 60))
+            )
         body = body[:-skip_footer]
     elif len(names) >= 2:
         while body:
@@ -509,7 +526,9 @@ def _read_csv(
     data = path.read_bytes()
     text, enc = _decode(data, encoding, where)
     if not text.strip():
-        raise DataError(_("the file is empty"), where=where, fix=_("export the table again with its header row"))
+        raise DataError(
+            _("the file is empty"), where=where, fix=_("export the table again with its header row")
+        )
     # CR-only (old Mac Excel) and CRLF line endings read like LF
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
@@ -537,7 +556,11 @@ def _read_csv(
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise DataError(
-                _("the CSV cannot be parsed near row {row} ({reason})", row=reader.line_num, reason=clip(str(exc), 120)),
+                _(
+                    "the CSV cannot be parsed near row {row} ({reason})",
+                    row=reader.line_num,
+                    reason=clip(str(exc), 120),
+                ),
                 where=where,
                 fix=_("check that quotes are closed and every row has the same number of fields"),
             ) from None
@@ -638,12 +661,19 @@ def _read_xlsx(
         ) from None
     if raw.shape[0] == 0 or raw.shape[1] == 0:
         raise DataError(
-            _("sheet {s} is empty", s=show(chosen)), where=where, fix=_("put the header in row 1 and data below it")
+            _("sheet {s} is empty", s=show(chosen)),
+            where=where,
+            fix=_("put the header in row 1 and data below it"),
         )
     cells = [list(r) for r in raw.itertuples(index=False, name=None)]
     where_s = _("{where} sheet {s}", where=where, s=show(chosen))
     df = _grid_to_frame(
-        cells, list(range(1, len(cells) + 1)), where_s, header_row=header_row, skip_footer=skip_footer, letters=True
+        cells,
+        list(range(1, len(cells) + 1)),
+        where_s,
+        header_row=header_row,
+        skip_footer=skip_footer,
+        letters=True,
     )
     attrs = dict(df.attrs)
     df = df.infer_objects()
@@ -670,7 +700,8 @@ def _read_sav(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
     df.columns = pd.Index(_clean_headers(list(df.columns), where))
     value_labels = {
         str(k).strip(): {
-            (int(c) if isinstance(c, int | float) and float(c).is_integer() else c): str(lab) for c, lab in v.items()
+            (int(c) if isinstance(c, int | float) and float(c).is_integer() else c): str(lab)
+            for c, lab in v.items()
         }
         for k, v in meta.variable_value_labels.items()
     }
@@ -775,7 +806,9 @@ def read_table(
             fix="keep only the needed columns/rows, or raise the limit (max_mb=...)",
         )
     for name, val in (("header_row", header_row), ("skip_footer", skip_footer)):
-        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < (1 if name == "header_row" else 0)):
+        if val is not None and (
+            isinstance(val, bool) or not isinstance(val, int) or val < (1 if name == "header_row" else 0)
+        ):
             raise DataError(
                 _("{name} must be a whole number of rows, got {v}", name=name, v=show(val)),
                 where=where,

@@ -151,7 +151,9 @@ def read_yaml_mapping(
         ) from None
     except OSError as exc:
         raise SpecError(
-            _("cannot read the {what} ({reason})", what=_(what), reason=exc.strerror), where=str(p), fix=_("check the path")
+            _("cannot read the {what} ({reason})", what=_(what), reason=exc.strerror),
+            where=str(p),
+            fix=_("check the path"),
         ) from None
     try:
         data = loads_yaml(text)
