@@ -30,7 +30,7 @@ def test_example_spec_writes_json_and_html(example: Path, tmp_path: Path) -> Non
     out = tmp_path / "out"
     r = run(str(example / "spec.yaml"), "--out", str(out))
     assert r.exit_code == 0, r.output
-    assert "top mode: traditional_trade_online" in r.output
+    assert "top mode: Traditional foreign trade moving online" in r.output  # the display name of the mode key
     d = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
     assert d["modes"]["top_mode"] == "traditional_trade_online"
     assert d["empowerment"]["table"][0]["pattern"] == "single_point"

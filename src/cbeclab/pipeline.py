@@ -17,6 +17,7 @@ import pandas as pd
 
 from cbeclab import __version__
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 from cbeclab.spec import RunSpec
 
 __all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel"]
@@ -189,18 +190,21 @@ def resolve_subsystems(spec: RunSpec, columns: list[str]) -> dict[str, dict[str,
         subs = {k: dict(v) for k, v in (spec.subsystems or {}).items()}
     if len(subs) < 2:
         raise SpecError(
-            f"found {len(subs)} subsystem(s); the synergy and coupling models need at least 2",
+            _(
+                "found {n_subs} subsystem(s); the synergy and coupling models need at least 2",
+                n_subs=len(subs),
+            ),
             where="subsystems",
-            fix="list two or more subsystems, each with its indicators",
+            fix=_("list two or more subsystems, each with its indicators"),
         )
     seen: dict[str, str] = {}
     for s, inds in subs.items():
         for i in inds:
             if i in seen:
                 raise SpecError(
-                    f"indicator {i!r} is listed in both {seen[i]!r} and {s!r}",
+                    _("indicator {i!r} is listed in both {v1!r} and {s!r}", i=i, v1=seen[i], s=s),
                     where=f"subsystems.{s}.{i}",
-                    fix="an indicator belongs to one subsystem; rename or remove one",
+                    fix=_("an indicator belongs to one subsystem; rename or remove one"),
                 )
             seen[i] = s
     missing = [i for i in seen if i not in columns]
@@ -212,9 +216,13 @@ def resolve_subsystems(spec: RunSpec, columns: list[str]) -> dict[str, dict[str,
             close = difflib.get_close_matches(m, columns, n=1)
             hints.append(f"{m!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise DataError(
-            f"{len(missing)} indicator(s) named in the spec are not columns of the data: {', '.join(hints)}",
+            _(
+                "{n_missing} indicator(s) named in the spec are not columns of the data: {v1}",
+                n_missing=len(missing),
+                v1=", ".join(hints),
+            ),
             where="subsystems",
-            fix=f"use column names of the data; available: {', '.join(map(str, columns[:30]))}",
+            fix=_("use column names of the data; available: {v1}", v1=", ".join(map(str, columns[:30]))),
         )
     return subs
 
@@ -236,9 +244,14 @@ def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame
         if w.ahp_matrix is not None:
             if s not in w.ahp_matrix:
                 raise SpecError(
-                    f"no AHP matrix for subsystem {s!r}",
+                    _("no AHP matrix for subsystem {s!r}", s=s),
                     where="weights.ahp_matrix",
-                    fix=f"give a {len(cols)}x{len(cols)} pairwise matrix for {s!r} in indicator order {cols}",
+                    fix=_(
+                        "give a {n_cols}x{n_cols} pairwise matrix for {s!r} in indicator order {cols}",
+                        n_cols=len(cols),
+                        s=s,
+                        cols=cols,
+                    ),
                 )
             m = w.ahp_matrix[s]
             if len(m) != len(cols) or any(len(r) != len(cols) for r in m):
@@ -260,6 +273,9 @@ def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame
             ahp_matrix=ahp,
             ahp_allow_inconsistent=w.ahp_allow_inconsistent,
             combine=w.combine,
+            standardize=w.standardize,
+            ahp_method=w.ahp_method,
+            compat=spec.compat_for("weights"),
         )
     return out
 
@@ -321,7 +337,7 @@ def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | No
             model=spec.coupling.model,
             scope=spec.coupling.scope,
             contribution=spec.coupling.contribution,
-            compat=spec.coupling.compat,
+            compat=spec.compat_for("coupling"),  # type: ignore[arg-type]
         )
         notes.extend(cpl.notes)
 
@@ -342,13 +358,19 @@ def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | No
         tick(0.8, "GM(1,1) forecasts")
         from cbeclab.models.gm11 import gm11_many
 
-        h = spec.forecast.horizon
+        fopts: dict[str, Any] = {
+            "h": spec.forecast.horizon,
+            "on_ratio_fail": spec.forecast.on_ratio_fail,
+            "compat": spec.compat_for("forecast"),
+        }
         if syn is not None:
-            forecasts["subsystem_order"] = gm11_many(syn.subsystem_order.set_index(["entity", "period"]), h=h)
+            forecasts["subsystem_order"] = gm11_many(
+                syn.subsystem_order.set_index(["entity", "period"]), **fopts
+            )
             s = syn.synergy.set_index(["entity", "period"])[["synergy"]].dropna()
-            forecasts["synergy"] = gm11_many(s, h=h)
+            forecasts["synergy"] = gm11_many(s, **fopts)
         if cpl is not None:
-            forecasts["D"] = gm11_many(cpl.table.set_index(["entity", "period"])[["D"]], h=h)
+            forecasts["D"] = gm11_many(cpl.table.set_index(["entity", "period"])[["D"]], **fopts)
     tick(1.0, "done")
     return RunResult(
         spec=spec,

@@ -1,7 +1,9 @@
 """Command-line interface: thin callers of the public functions.
 
 Every subcommand lives in its own module of this package and registers itself on :data:`main`.
-Errors derived from :class:`cbeclab.errors.CbecError` are printed as one message (exit code 2),
+Every command is a :class:`cbeclab.cli.i18n.Command`: it takes ``--lang zh|en`` (default
+``CBECLAB_LANG``, else en), runs inside :func:`cbeclab.i18n.use_lang` and formats its ``--help`` in
+that language. Errors derived from :class:`cbeclab.errors.CbecError` are printed as one message (exit code 2),
 never as a traceback.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import click
 
+from cbeclab.cli.i18n import Group, lang_from_args
 from cbeclab.errors import CbecError
 
 #: subcommand modules, imported lazily so that `cbeclab --help` stays fast
@@ -21,34 +24,25 @@ SUBCOMMAND_MODULES = (
     "cbeclab.cli.sem",  # sem (issue 3)
     "cbeclab.cli.survey",  # survey (issue 3)
     "cbeclab.cli.diagnose",  # diagnose (issue 4)
+    "cbeclab.cli.serve",  # serve: the web workbench (issue 9)
 )
 
 
-def _lang_of(args: list[str]) -> str | None:
-    """The ``--lang`` of the subcommand's raw arguments (so its errors are printed in that language)."""
-    for i, a in enumerate(args):
-        if a == "--lang" and i + 1 < len(args):
-            return args[i + 1]
-        if a.startswith("--lang="):
-            return a.split("=", 1)[1]
-    return None
-
-
 def print_error(exc: CbecError) -> None:
-    """One line on stderr: ``error: <where>: <what> Fix: <fix>`` (``错误：`` under zh), at most ~2000 chars."""
+    """One line on stderr: ``error: <where>: <what> Fix: <fix>`` (``错误：`` under zh)."""
     from cbeclab.i18n import _
 
     line = " ".join(str(exc).split())  # one line, whatever the message holds
     click.echo(_("error: {message}", message=line), err=True)
 
 
-class _Group(click.Group):
+class _Group(Group):
     def invoke(self, ctx: click.Context) -> Any:
-        from cbeclab.i18n import LANGS, use_lang
+        from cbeclab.i18n import use_lang
 
-        lang = _lang_of([*getattr(ctx, "_protected_args", []), *ctx.args])
         try:
-            with use_lang(lang if lang in LANGS else None):
+            # the subcommand's --lang (seen by Group.parse_args) also sets the language of its error line
+            with use_lang(ctx.meta.get("cbeclab.lang") or lang_from_args([*ctx.protected_args, *ctx.args])):
                 try:
                     return super().invoke(ctx)
                 except CbecError as exc:

@@ -10,9 +10,20 @@ import click
 import pandas as pd
 
 from cbeclab.cli import main
+from cbeclab.cli.i18n import LANG_HELP, output_lang
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _, pgettext, use_lang
 
-LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language of the outputs.")
+LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help=LANG_HELP)
+
+#: console names of the summary columns
+_SUMMARY_HEADERS = {
+    "entity": "Entity",
+    "period": "Period",
+    "synergy": "Synergy",
+    "D": "D",
+    "lagging": "Lagging subsystem",
+}
 
 
 class _Bar:
@@ -49,12 +60,14 @@ def _print_summary(result: Any, lang: str) -> None:
     for c in ("synergy", "D"):
         if c in show:
             show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
-    header = (
-        "最新一期的协同阶段与耦合协调等级"
-        if lang == "zh"
-        else "Latest period: synergy stage and coordination grade"
-    )
-    click.echo(header)
+    from cbeclab.i18n.names import display_name
+
+    for col, kind in (("entity", "entity"), ("lagging", "subsystem")):
+        if col in show:
+            show[col] = show[col].map(lambda v, k=kind: v if pd.isna(v) else display_name(k, v, lang))
+    names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
+    show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
+    click.echo(_("Latest period: synergy stage and coordination grade"))
     click.echo(show.to_string(index=False))
 
 
@@ -62,20 +75,19 @@ def _run_and_write(spec: Any, out: Path, lang: str | None, quiet: bool) -> Any:
     from cbeclab.pipeline import run_spec
     from cbeclab.render.engine_report import write_outputs
 
-    if lang:
-        spec = spec.model_copy(update={"lang": lang})
-    bar = _Bar(enabled=not quiet and sys.stderr.isatty())
-    try:
-        result = run_spec(spec, progress=bar)
-    finally:
-        bar.close()
-    paths = write_outputs(result, out)
-    if not quiet:
-        _print_summary(result, spec.lang)
-        for note in result.panel.notes:
-            click.echo(f"note: {note}", err=True)
-        label = "输出" if spec.lang == "zh" else "Outputs"
-        click.echo(f"{label}: " + ", ".join(str(p) for p in paths.values()))
+    spec = spec.model_copy(update={"lang": output_lang(lang, spec)})
+    with use_lang(spec.lang):
+        bar = _Bar(enabled=not quiet and sys.stderr.isatty())
+        try:
+            result = run_spec(spec, progress=bar)
+        finally:
+            bar.close()
+        paths = write_outputs(result, out)
+        if not quiet:
+            _print_summary(result, spec.lang)
+            for note in result.panel.notes:
+                click.echo(_("note: {note}", note=note), err=True)
+            click.echo(_("Outputs: {paths}", paths=", ".join(str(p) for p in paths.values())))
     return result
 
 
@@ -94,13 +106,23 @@ def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
 
 
 @main.command("demo")
-@click.option("--out", "out", type=click.Path(file_okay=False), default="out/demo", show_default=True)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default="out/demo",
+    show_default=True,
+    help="Output folder.",
+)
 @LANG
 def demo_cmd(out: str, lang: str | None) -> None:
     """Run the bundled demo: Guangzhou cluster trade 2010-2021 (seed 001 Table 2) + synthetic cluster indicators."""
     from cbeclab.examples import demo_spec
+    from cbeclab.i18n.names import display_name
 
-    _run_and_write(demo_spec(), Path(out), lang, quiet=False)
+    spec = demo_spec()
+    title = display_name("dataset", "guangzhou_demo", output_lang(lang, spec))  # the demo's title in zh or en
+    _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, quiet=False)
 
 
 #: how the one-off commands' messages name their options (their own flags, never spec fields)
@@ -139,9 +161,10 @@ def _directions(panel: Any, benefit: str | None, cost: str | None) -> dict[str, 
     if unknown:
         skipped = [n for n in panel.notes for c in unknown if n.startswith(f"column {c!r} skipped")]
         raise SpecError(
-            f"unknown indicator(s): {', '.join(unknown)}" + (f" ({'; '.join(skipped)})" if skipped else ""),
+            _("unknown indicator(s): {names}", names=", ".join(unknown))
+            + (f" ({'; '.join(skipped)})" if skipped else ""),
             where="--benefit/--cost",
-            fix=f"use column names of the data: {', '.join(cols)}",
+            fix=_("use column names of the data: {names}", names=", ".join(cols)),
         )
     return {**{c: 1 for c in bens}, **{c: -1 for c in costs}}
 
@@ -149,15 +172,21 @@ def _directions(panel: Any, benefit: str | None, cost: str | None) -> dict[str, 
 def _subsystems_opt(_panel: Any, specs: tuple[str, ...], cost: str | None) -> dict[str, dict[str, int]]:
     if len(specs) < 2:
         raise SpecError(
-            "give at least two subsystems",
+            _("give at least two subsystems"),
             where="--subsystem",
-            fix="e.g. --subsystem trade=exports,imports --subsystem cluster=output,firms",
+            fix=_(
+                "e.g. {example}", example="--subsystem trade=exports,imports --subsystem cluster=output,firms"
+            ),
         )
     costs = {c.strip() for c in (cost or "").split(",") if c.strip()}
     out: dict[str, dict[str, int]] = {}
     for s in specs:
         if "=" not in s:
-            raise SpecError(f"{s!r} is not NAME=ind1,ind2", where="--subsystem", fix="write NAME=ind1,ind2")
+            raise SpecError(
+                _("{value!r} is not NAME=ind1,ind2", value=s),
+                where="--subsystem",
+                fix=_("write NAME=ind1,ind2"),
+            )
         name, inds = s.split("=", 1)
         out[name.strip()] = {
             i.strip(): (-1 if i.strip() in costs else 1) for i in inds.split(",") if i.strip()
@@ -193,14 +222,19 @@ def _emit(df: pd.DataFrame, out: str | None) -> None:
         write_xlsx(out, {"result": df})
     else:
         atomic_write_text(out, guard_frame(df).to_csv(index=False), encoding="utf-8-sig")
-    click.echo(f"wrote {out}")
+    click.echo(_("wrote {path}", path=out))
 
 
 _COMMON = [
     click.argument("data", type=click.Path(dir_okay=False)),
     click.option("--entity", default="entity", show_default=True, help="Entity column."),
     click.option("--period", default="period", show_default=True, help="Period column."),
-    click.option("--impute", type=click.Choice(["linear", "interpolate"]), default=None),
+    click.option(
+        "--impute",
+        type=click.Choice(["linear", "interpolate"]),
+        default=None,
+        help="Fill missing cells inside a series by linear interpolation (default: refuse gaps).",
+    ),
     click.option("--cost", default=None, help="Comma-separated cost (smaller-is-better) indicators."),
     click.option("--out", default=None, help="Write .csv (UTF-8 with BOM, opens in Excel), .xlsx or .json."),
     click.option("--header-row", type=click.IntRange(min=1), default=None, help="Row holding the column names (default: detected)."),
@@ -230,10 +264,27 @@ def _common(f: Any) -> Any:
 @main.command("weights")
 @_common
 @click.option(
-    "--method", default="entropy", show_default=True, type=click.Choice(["entropy", "critic", "cv", "equal"])
+    "--method",
+    default="entropy",
+    show_default=True,
+    type=click.Choice(["entropy", "critic", "cv", "equal"]),
+    help="Weighting method.",
 )
-@click.option("--scope", default="pooled", show_default=True, type=click.Choice(["pooled", "per_entity"]))
+@click.option(
+    "--scope",
+    default="pooled",
+    show_default=True,
+    type=click.Choice(["pooled", "per_entity"]),
+    help="Weights from all entities together or one set per entity.",
+)
 @click.option("--benefit", default=None, help="Comma-separated benefit indicators (default: all but --cost).")
+@click.option(
+    "--standardize/--no-standardize",
+    default=None,
+    help="Entropy/CRITIC: min-max first (cbeclab default) or use the values as given (SPSSAU).",
+)
+@click.option("--shift", default=None, help="Entropy shift: a number, or nonpositive_only (SPSSAU).")
+@click.option("--compat", default=None, type=click.Choice(["spssau"]), help="SPSSAU's conventions.")
 def weights_cmd(
     data: str,
     entity: str,
@@ -244,6 +295,9 @@ def weights_cmd(
     method: str,
     scope: str,
     benefit: str | None,
+    standardize: bool | None,
+    shift: str | None,
+    compat: str | None,
 ) -> None:
     """Objective weights of the indicators of a panel CSV/XLSX."""
     from cbeclab.evaluate.weights import compute_weights
@@ -252,19 +306,62 @@ def weights_cmd(
     panel = _read_one_off(data, entity, period, impute, named)
     dirs = _directions(panel, benefit, cost)
     _require_complete(panel, data)
-    res = compute_weights(panel.data[list(dirs)], dirs, method, scope=cast(Any, scope))
+    shift_value: float | str | None = shift
+    if shift is not None and shift != "nonpositive_only":
+        try:
+            shift_value = float(shift)
+        except ValueError:
+            raise SpecError(
+                f"--shift {shift!r} is neither a number nor nonpositive_only",
+                where="--shift",
+                fix="use e.g. --shift 0.01 or --shift nonpositive_only",
+            ) from None
+    res = compute_weights(
+        panel.data[list(dirs)],
+        dirs,
+        method,
+        scope=cast(Any, scope),
+        standardize=standardize,
+        shift=shift_value,
+        compat=compat,
+    )
     _emit(res.to_frame(), out)
 
 
 @main.command("synergy")
 @_common
 @click.option("--subsystem", "subsystem", multiple=True, required=True, help="NAME=ind1,ind2 (repeat).")
-@click.option("--weights", "weights", default="entropy", show_default=True)
-@click.option("--bound-margin", default=0.1, show_default=True, type=float)
-@click.option("--base", default="first", show_default=True, type=click.Choice(["first", "previous"]))
-@click.option("--scope", default="per_entity", show_default=True, type=click.Choice(["pooled", "per_entity"]))
+@click.option("--weights", "weights", default="entropy", show_default=True, help="Weighting method.")
 @click.option(
-    "--aggregate", default="weighted", show_default=True, type=click.Choice(["weighted", "geometric"])
+    "--bound-margin",
+    default=0.1,
+    show_default=True,
+    type=float,
+    help="Margin that widens each order parameter's observed range into its bounds.",
+)
+@click.option(
+    "--base",
+    default="first",
+    show_default=True,
+    type=click.Choice(["first", "previous"]),
+    help="Base period: the first period or the previous one.",
+)
+@click.option(
+    "--scope",
+    default="per_entity",
+    show_default=True,
+    type=click.Choice(["pooled", "per_entity"]),
+    help="Bounds and weights from all entities together or per entity.",
+)
+@click.option(
+    "--aggregate",
+    default="weighted",
+    show_default=True,
+    type=click.Choice(["weighted", "geometric"]),
+    help="How order parameters combine into a subsystem's order degree.",
+)
+@click.option(
+    "--compat", default=None, type=click.Choice(["spssau"]), help="Weights with SPSSAU's conventions."
 )
 def synergy_cmd(
     data: str,
@@ -279,6 +376,7 @@ def synergy_cmd(
     base: str,
     scope: str,
     aggregate: str,
+    compat: str | None,
 ) -> None:
     """Composite-system synergy degree (seed 001) of a panel CSV/XLSX."""
     from cbeclab.diagnose.stages import synergy_stage
@@ -293,6 +391,7 @@ def synergy_cmd(
         base=cast(Any, base),
         scope=cast(Any, scope),
         aggregate=cast(Any, aggregate),
+        weight_options={"compat": compat} if compat else None,
     )
     st = synergy_stage(res.synergy)
     table = res.to_frame()
@@ -303,10 +402,24 @@ def synergy_cmd(
 @main.command("coupling")
 @_common
 @click.option("--subsystem", "subsystem", multiple=True, required=True, help="NAME=ind1,ind2 (repeat).")
-@click.option("--weights", "weights", default="entropy", show_default=True)
-@click.option("--model", default="classical", show_default=True, type=click.Choice(["classical", "modified"]))
-@click.option("--scope", default="pooled", show_default=True, type=click.Choice(["pooled", "per_entity"]))
-@click.option("--compat", default=None, type=click.Choice(["spssau"]))
+@click.option("--weights", "weights", default="entropy", show_default=True, help="Weighting method.")
+@click.option(
+    "--model",
+    default="classical",
+    show_default=True,
+    type=click.Choice(["classical", "modified"]),
+    help="Coupling formula: classical or modified.",
+)
+@click.option(
+    "--scope",
+    default="pooled",
+    show_default=True,
+    type=click.Choice(["pooled", "per_entity"]),
+    help="Weights from all entities together or one set per entity.",
+)
+@click.option(
+    "--compat", default=None, type=click.Choice(["spssau"]), help="Reproduce another tool's conventions."
+)
 def coupling_cmd(
     data: str,
     entity: str,

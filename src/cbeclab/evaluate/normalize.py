@@ -41,6 +41,7 @@ import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.evaluate._scope import Scoped, describe_groups, prepare
+from cbeclab.i18n import _
 
 METHODS = ("minmax", "zscore", "vector")
 ON_CONSTANT = ("raise", "zero")
@@ -51,21 +52,29 @@ NormMethod = Literal["minmax", "zscore", "vector"]
 def _check_options(method: str, on_constant: str, shift: float) -> None:
     if method not in METHODS:
         raise SpecError(
-            f"unknown normalisation method {method!r}; valid methods: {', '.join(METHODS)}.",
+            _(
+                "unknown normalisation method {method!r}; valid methods: {v1}.",
+                method=method,
+                v1=", ".join(METHODS),
+            ),
             where="normalize_method",
-            fix="use 'minmax' (default), 'zscore' or 'vector'.",
+            fix=_("use 'minmax' (default), 'zscore' or 'vector'."),
         )
     if on_constant not in ON_CONSTANT:
         raise SpecError(
-            f"unknown on_constant {on_constant!r}; valid values: {', '.join(ON_CONSTANT)}.",
+            _(
+                "unknown on_constant {on_constant!r}; valid values: {v1}.",
+                on_constant=on_constant,
+                v1=", ".join(ON_CONSTANT),
+            ),
             where="on_constant",
-            fix="use 'raise' (default) or 'zero'.",
+            fix=_("use 'raise' (default) or 'zero'."),
         )
     if not np.isfinite(shift) or shift < 0:
         raise SpecError(
-            f"shift must be a finite number >= 0, got {shift!r}.",
+            _("shift must be a finite number >= 0, got {shift!r}.", shift=shift),
             where="shift",
-            fix="use 0 (default), 0.0001 or 0.01.",
+            fix=_("use 0 (default), 0.0001 or 0.01."),
         )
 
 
@@ -79,9 +88,15 @@ def _constant_error(sc: Scoped, mask: np.ndarray, method: str) -> DataError:
         else "drop the indicator, or use scope='pooled' so the entities are compared together"
     )
     return DataError(
-        f"constant {label} {inside}: {items}; {method} normalisation divides by zero.",
+        _(
+            "constant {label} {inside}: {items}; {method} normalisation divides by zero.",
+            label=label,
+            inside=inside,
+            items=items,
+            method=method,
+        ),
         where=where,
-        fix=f"{fix}, or pass on_constant='zero' to score it 0 there.",
+        fix=_("{fix}, or pass on_constant='zero' to score it 0 there.", fix=fix),
     )
 
 
@@ -151,12 +166,14 @@ def vector_cube(sc: Scoped, signs: np.ndarray, shift: float = 0.0, on_constant: 
     norm = np.sqrt(sc.sum(a * a))
     zero = ~(norm > 0)
     if zero.any() and on_constant != "zero":
-        items, where, _ = describe_groups(sc, zero)
+        items, where, _unused = describe_groups(sc, zero)
         raise DataError(
-            f"vector normalisation divides by zero: {items} is all zero "
-            "(a cost indicator is reversed as max - x, so a constant cost indicator is all zero).",
+            _(
+                "vector normalisation divides by zero: {items} is all zero (a cost indicator is reversed as max - x, so a constant cost indicator is all zero).",
+                items=items,
+            ),
             where=where,
-            fix="drop the indicator, or pass on_constant='zero' to score it 0 there.",
+            fix=_("drop the indicator, or pass on_constant='zero' to score it 0 there."),
         )
     z = a / np.where(zero, 1.0, norm)[:, None, :]
     if shift:
@@ -165,6 +182,47 @@ def vector_cube(sc: Scoped, signs: np.ndarray, shift: float = 0.0, on_constant: 
 
 
 _CUBE = {"minmax": minmax_cube, "zscore": zscore_cube, "vector": vector_cube}
+
+#: the SPSSAU "non-negative shift" (x + |min| + 0.01 on the columns that hold a value <= 0)
+NONPOSITIVE_ONLY = "nonpositive_only"
+SPSSAU_SHIFT_EPS = 0.01
+
+
+def require_benefit(signs: np.ndarray, indicators: Any, method: str) -> None:
+    """``standardize=False`` uses the values as given: every indicator must already be "larger is better"."""
+    cost = [str(i) for i, s in zip(indicators, signs) if s < 0]
+    if cost:
+        raise SpecError(
+            _(
+                "{method} with standardize=False uses the values as given, but {cols} is a cost indicator.",
+                method=method,
+                cols=", ".join(map(repr, cost)),
+            ),
+            where="standardize",
+            fix=_(
+                "reverse the cost indicator first (for example max - x, or (max - x)/(max - min)) and mark it "
+                "'+', or keep standardize=True (min-max by direction)."
+            ),
+        )
+
+
+def nonpositive_shift(sc: Scoped, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SPSSAU's non-negative shift, per scope group and column, in place; returns ``(z, shift)``.
+
+    A column whose minimum in the group is ``<= 0`` gets ``x + |min| + 0.01`` (its minimum becomes 0.01);
+    the other columns are left alone (shift 0). ``shift`` is ``(G, K)``.
+
+    >>> from cbeclab.evaluate._scope import prepare
+    >>> import pandas as pd
+    >>> sc, _ = prepare(pd.DataFrame({"a": [-1.0, 2.0], "b": [1.0, 3.0]}), {"a": 1, "b": 1}, "pooled")
+    >>> z, c = nonpositive_shift(sc, sc.cube.copy())
+    >>> z[0].round(6).tolist(), c.tolist()
+    ([[0.01, 1.0], [3.01, 3.0]], [[1.01, 0.0]])
+    """
+    lo = sc.min(z)
+    shift = np.where(lo <= 0, np.abs(lo) + SPSSAU_SHIFT_EPS, 0.0)
+    z += shift[:, None, :]
+    return z, shift
 
 
 def normalize_cube(

@@ -42,6 +42,7 @@ __all__ = [
     "MAX_ECHO",
     "clip",
     "column_letter",
+    "py_value",
     "show",
     "to_number",
     "units_of",
@@ -112,6 +113,11 @@ def show(value: Any, limit: int = MAX_ECHO) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…" + _(" ({n} characters)", n=len(str(value)))
     return text
+
+
+def py_value(value: Any) -> Any:
+    """A numpy scalar as the plain Python value (so a message never shows ``np.int64(2018)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def clip(text: str, limit: int = MAX_ECHO) -> str:

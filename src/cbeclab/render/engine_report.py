@@ -107,7 +107,8 @@ def render_html(result: Any, lang: str = "en") -> str:
     if result.forecasts:
         parts = []
         for name, fc in result.forecasts.items():
-            parts.append(f"<h3>{esc(name)}</h3>" + table_html(fc.to_frame()))
+            # the fit of each series (grade, shift, residual and ratio-deviation tests), then its values
+            parts.append(f"<h3>{esc(name)}</h3>" + table_html(fc.params) + table_html(fc.to_frame()))
         sections.append(Section(L["forecasts"], "".join(parts), "forecasts"))
     panel_long = p.to_frame()
     mask = {"value": list(panel_long["imputed"].astype(bool))} if "imputed" in panel_long else None

@@ -12,7 +12,10 @@ Supported (lavaan 0.6 manual, "model syntax"):
 * ``#`` and ``!`` comments, statements split by new lines or ``;``; a statement continues on the
   next line when a line ends with an operator, ``+`` or ``*``, or the next one starts with ``+``.
 
-Not supported (rejected with a message saying so): intercepts / mean structure (``~ 1``), formative
+* intercepts and means ``y ~ 1`` (``x1 ~ 0*1`` fixes an intercept; a term named ``"1"`` that the
+  parameter table turns into lavaan's ``~1`` row);
+
+Not supported (rejected with a message saying so): formative
 ``<~``, thresholds ``|``, scaling ``~*~`` and explicit constraints ``==``, ``<``, ``>``, multi-group
 modifiers ``c(...)``.
 
@@ -208,7 +211,9 @@ def _tokens(text: str, pos: list[tuple[int, int]], offset: int) -> list[tuple[st
     return toks
 
 
-def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> tuple[Term, ...]:
+def _parse_terms(
+    toks: list[tuple[str, str, int, int]], line: int, col: int, op: str = ""
+) -> tuple[Term, ...]:
     if not toks:
         raise _err(
             "nothing on the right-hand side", line, col, "write at least one variable after the operator"
@@ -256,19 +261,15 @@ def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> 
             )
         vkind, var, vl, vc = var_part[0]
         if vkind == "num":
-            if var in ("1", "1.0") and len(parts) == 1:
+            if var in ("1", "1.0") and op == "~":
+                var = "1"  # intercept (lavaan's '~ 1'): the parameter table turns it into a '~1' row
+            else:
                 raise _err(
-                    "intercepts ('~ 1') are not supported: cbeclab fits covariance structures only",
+                    f"expected a variable name, found the number {var}",
                     vl,
                     vc,
-                    "remove the '~ 1' statement (lavaan's sem() leaves means unstructured by default)",
+                    f"to fix a parameter write {var}*variable",
                 )
-            raise _err(
-                f"expected a variable name, found the number {var}",
-                vl,
-                vc,
-                f"to fix a parameter write {var}*variable",
-            )
         fixed: float | None = None
         label: str | None = None
         start: float | None = None
@@ -493,7 +494,7 @@ def parse_model(syntax: str) -> ParsedModel:
                 )
         if expect_name:
             raise _err(f"the left of {op!r} ends with '+'", oline, ocol, "remove the trailing '+'")
-        terms = _parse_terms(_tokens(rhs_text, pos, rhs_off), oline, ocol + len(op))
+        terms = _parse_terms(_tokens(rhs_text, pos, rhs_off), oline, ocol + len(op), op)
         for name, ln, cl in lhs_names:
             statements.append(Statement(lhs=name, op=op, terms=terms, line=ln, col=cl))
     if not statements:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import CbecWarning, SpecError
+from cbeclab.i18n import _
 from cbeclab.io.readers import read_table
 from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
 from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
@@ -352,7 +353,8 @@ def run_survey(
         raw = read_table(data)
         source = "data"
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
-        notes.append("the responses are SYNTHETIC (generated), not real questionnaires")
+        notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
+    fiml = spec.missing in ("ml", "ml.x")
     item_cols = spec.columns_for([str(c) for c in raw.columns])
     var_labels = raw.attrs.get("column_labels") or {}
     if var_labels:  # SPSS variable labels are the item texts the spec does not give
@@ -361,13 +363,28 @@ def run_survey(
         raw,
         spec.items,
         likert=spec.likert,
-        missing=spec.missing,
+        missing="listwise" if fiml else spec.missing,
         reverse=spec.reversed_items,
         source=source,
         columns=item_cols,
     )
     notes.extend(checked.notes)
     X = checked.data
+    X_sem = X
+    if fiml:  # descriptives, EFA, reliability on complete rows; CFA and SEM by FIML on all rows
+        X_sem = check_items(
+            raw,
+            spec.items,
+            likert=spec.likert,
+            missing="keep",
+            reverse=spec.reversed_items,
+            source=source,
+            columns=item_cols,
+        ).data
+        notes.append(
+            _("CFA and SEM: full-information ML (missing = {m}) on {n} rows", m=spec.missing, n=len(X_sem))
+        )
+    sem_opts: dict[str, Any] = {"estimator": spec.estimator, "missing": spec.missing if fiml else "listwise"}
     t = _timed(timings, "load_check", t)
 
     desc = describe_items(X)
@@ -381,7 +398,11 @@ def run_survey(
         efa_res = efa(X, n_factors=n_f, fm=spec.efa.method, rotate=spec.efa.rotation)
         if not efa_res.converged:
             notes.append(
-                f"EFA ({spec.efa.method}) stopped after {efa_res.iterations} iterations without converging"
+                _(
+                    "EFA ({method}) stopped after {iterations} iterations without converging",
+                    method=spec.efa.method,
+                    iterations=efa_res.iterations,
+                )
             )
     t = _timed(timings, "efa", t)
 
@@ -392,7 +413,7 @@ def run_survey(
 
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always", CbecWarning)
-        cfa = Model(spec.measurement_syntax()).fit(X)
+        cfa = Model(spec.measurement_syntax()).fit(X_sem, **sem_opts)
         by_c = {c: list(cs.items) for c, cs in spec.constructs.items()}
         lam = cfa.params[cfa.params["op"] == "=~"]
         loadings = {c: lam.loc[lam["lhs"] == c, "std_all"].astype(float) for c in by_c}
@@ -402,15 +423,25 @@ def run_survey(
         ht = htmt(X, by_c, cutoff=th["htmt"].value)
         t = _timed(timings, "cfa_reliability_validity", t)
 
-        sem = Model(spec.full_syntax()).fit(X)
+        sem = Model(spec.full_syntax()).fit(X_sem, **sem_opts)
         t = _timed(timings, "sem", t)
 
         boot: BootstrapResult | None = None
         meds: tuple[MediationResult, ...] = ()
         if not sem.converged:
-            notes.append("the structural model did not converge; treat its estimates with caution")
+            notes.append(_("the structural model did not converge; treat its estimates with caution"))
         _check_mediation_paths(spec, sem.params)  # mediation links and hypotheses name paths the model has
         if spec.mediation:
+            if fiml or spec.estimator != "ML":
+                notes.append(
+                    _(
+                        "the bootstrap of the indirect effects refits by ML on the complete rows ({n}); "
+                        "a bootstrap under {e} / missing = {m} is not built yet",
+                        n=len(X),
+                        e=spec.estimator,
+                        m=spec.missing,
+                    )
+                )
             bs = spec.bootstrap
             try:
                 boot = bootstrap(
@@ -478,10 +509,14 @@ def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:
         missing = [f"{a} -> {b}" for a, b in need if (a, b) not in edges]
         if missing:
             raise SpecError(
-                f"mediation {med.label} ({med.design}) needs the path(s) {', '.join(missing)}, "
-                "which the structural model does not contain",
+                _(
+                    "mediation {label} ({design}) needs the path(s) {v1}, which the structural model does not contain",
+                    label=med.label,
+                    design=med.design,
+                    v1=", ".join(missing),
+                ),
                 where=f"{spec.source}: field mediation.{i}",
-                fix="add the path(s) to `model` or correct the mediation entry",
+                fix=_("add the path(s) to `model` or correct the mediation entry"),
             )
     chains = {(med.x, *med.m, med.y) for med in spec.mediation}
     for h, text in spec.hypotheses.items():

@@ -22,6 +22,7 @@ import pandas as pd
 
 from cbeclab.errors import SpecError
 from cbeclab.evaluate.weights.result import WeightResult
+from cbeclab.i18n import _
 
 METHODS = ("entropy", "critic", "cv", "ahp", "equal", "user", "combined")
 
@@ -32,9 +33,13 @@ def _method_name(method: Any) -> str:
     name = str(method).strip().lower() if isinstance(method, str) else None
     if name not in METHODS:
         raise SpecError(
-            f"unknown weighting method {method!r}; valid methods: {', '.join(METHODS)}.",
+            _(
+                "unknown weighting method {method!r}; valid methods: {v1}.",
+                method=method,
+                v1=", ".join(METHODS),
+            ),
             where="weights.method",
-            fix="pick one of the valid methods (combined also needs combine={...}).",
+            fix=_("pick one of the valid methods (combined also needs combine={...})."),
         )
     return name
 
@@ -45,12 +50,15 @@ def compute_weights(
     method: str = "entropy",
     *,
     scope: str = "pooled",
-    shift: float = 0.0,
+    shift: float | str | None = None,
     user: Mapping[str, Any] | None = None,
     ahp_matrix: Any = None,
     ahp_allow_inconsistent: bool = False,
     combine: Mapping[str, Any] | None = None,
     on_constant: str = "raise",
+    standardize: bool | None = None,
+    ahp_method: str | None = None,
+    compat: str | None = None,
 ) -> WeightResult:
     """Compute indicator weights with ``method``.
 
@@ -66,7 +74,8 @@ def compute_weights(
         ``"pooled"`` or ``"per_entity"`` (one weight row per entity, from its own rows). AHP, equal and
         user weights are the same for every group.
     shift
-        Translation added after min–max (entropy only; 0.0001 or 0.01 is common practice).
+        Translation added after min–max (entropy only; 0.0001 or 0.01 is common practice), or
+        ``"nonpositive_only"`` (SPSSAU's non-negative shift). ``None``: 0, or what ``compat`` sets.
     user
         ``indicator -> weight`` for ``method="user"`` (or a ``combine`` with subjective ``"user"``).
     ahp_matrix
@@ -80,6 +89,13 @@ def compute_weights(
     on_constant
         ``"raise"`` (default) or ``"zero"``: how entropy / CRITIC treat an indicator that is constant in a
         scope group (``"zero"`` gives it weight 0 there). An extension of the contract, keyword only.
+    standardize
+        Entropy and CRITIC: ``True`` min–max by direction first (cbeclab's default), ``False`` the values as
+        given (SPSSAU's convention). ``None``: what ``compat`` sets, else ``True``.
+    ahp_method
+        ``"eigen"``, ``"geometric"`` or ``"sum_product"``; ``None``: what ``compat`` sets, else ``"eigen"``.
+    compat
+        ``"spssau"``: SPSSAU's documented defaults for every option left ``None`` (cbeclab/compat/spssau.yaml).
 
     Returns
     -------
@@ -98,18 +114,28 @@ def compute_weights(
     name = _method_name(method)
     if combine is not None and name != "combined":
         raise SpecError(
-            f"combine= was given but method is {name!r}.",
+            _("combine= was given but method is {name!r}.", name=name),
             where="weights.combine",
-            fix="pass method='combined' together with combine={...}, or drop combine.",
+            fix=_("pass method='combined' together with combine={...}, or drop combine."),
         )
     if name == "entropy":
         from cbeclab.evaluate.weights.entropy import entropy_weights
 
-        return entropy_weights(X, directions, scope=scope, shift=shift, on_constant=on_constant)
+        return entropy_weights(
+            X,
+            directions,
+            scope=scope,
+            shift=shift,
+            on_constant=on_constant,
+            standardize=standardize,
+            compat=compat,
+        )
     if name == "critic":
         from cbeclab.evaluate.weights.critic import critic_weights
 
-        return critic_weights(X, directions, scope=scope, on_constant=on_constant)
+        return critic_weights(
+            X, directions, scope=scope, on_constant=on_constant, standardize=standardize, compat=compat
+        )
     if name == "cv":
         from cbeclab.evaluate.weights.cv import cv_weights
 
@@ -119,11 +145,19 @@ def compute_weights(
 
         if ahp_matrix is None:
             raise SpecError(
-                "method 'ahp' needs a pairwise comparison matrix.",
+                _("method 'ahp' needs a pairwise comparison matrix."),
                 where="weights.ahp_matrix",
-                fix="pass ahp_matrix= as a square DataFrame or nested dict over the indicators.",
+                fix=_("pass ahp_matrix= as a square DataFrame or nested dict over the indicators."),
             )
-        return ahp_weights(X, directions, ahp_matrix, scope=scope, allow_inconsistent=ahp_allow_inconsistent)
+        return ahp_weights(
+            X,
+            directions,
+            ahp_matrix,
+            scope=scope,
+            allow_inconsistent=ahp_allow_inconsistent,
+            method=ahp_method,
+            compat=compat,
+        )
     if name == "equal":
         from cbeclab.evaluate.weights.equal import equal_weights
 
@@ -133,25 +167,27 @@ def compute_weights(
 
         if user is None:
             raise SpecError(
-                "method 'user' needs the weights.",
+                _("method 'user' needs the weights."),
                 where="weights.user",
-                fix="pass user={'indicator': weight, ...} covering every indicator.",
+                fix=_("pass user={'indicator': weight, ...} covering every indicator."),
             )
         return user_weights(X, directions, user=user, scope=scope)
     from cbeclab.evaluate.weights.combined import combined_weights
 
     if combine is None:
         raise SpecError(
-            "method 'combined' needs combine={...}.",
+            _("method 'combined' needs combine={...}."),
             where="weights.combine",
-            fix="pass e.g. combine={'subjective': 'ahp', 'objective': 'entropy', 'rule': 'multiplicative'}.",
+            fix=_(
+                "pass e.g. combine={'subjective': 'ahp', 'objective': 'entropy', 'rule': 'multiplicative'}."
+            ),
         )
     return combined_weights(
         X,
         directions,
         combine,
         scope=scope,
-        shift=shift,
+        shift=0.0 if shift is None else shift,
         user=user,
         ahp_matrix=ahp_matrix,
         ahp_allow_inconsistent=ahp_allow_inconsistent,

@@ -5,8 +5,11 @@ more important indicator ``i`` is than ``j`` on Saaty's 1-9 scale.
 
 Weights
     ``"eigen"`` (default): the principal right eigenvector, ``A w = lambda_max w``, scaled to sum to 1.
-    ``"geometric"``: row geometric means ``g_i = (prod_j a_ij)^(1/n)``, ``w = g / sum g``; ``lambda_max`` is then
-    estimated as ``mean_i (A w)_i / w_i``.
+    ``"geometric"`` (square-root method, 方根法): row geometric means ``g_i = (prod_j a_ij)^(1/n)``,
+    ``w = g / sum g``.
+    ``"sum_product"`` (和积法, SPSSAU's default): normalise every column to sum 1,
+    ``b_ij = a_ij / sum_k a_kj``, and take the row means ``w_i = (1/n) sum_j b_ij``.
+    For the two approximate methods ``lambda_max`` is estimated as ``(1/n) sum_i (A w)_i / w_i``.
 Consistency
     ``CI = (lambda_max - n) / (n - 1)``, ``CR = CI / RI(n)`` with Saaty's random index table
     (``ahp_ri.yaml``, n = 1..15). ``CR >= 0.1`` is refused with :class:`SpecError` unless
@@ -29,11 +32,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cbeclab.compat import resolve
 from cbeclab.errors import SpecError
 from cbeclab.evaluate._scope import prepare
 from cbeclab.evaluate.weights.result import WeightResult, group_frame, json_safe, repeat_row
+from cbeclab.i18n import _
 
-AHP_METHODS = ("eigen", "geometric")
+AHP_METHODS = ("eigen", "geometric", "sum_product")
 
 
 @lru_cache(maxsize=1)
@@ -96,24 +101,24 @@ def as_matrix(matrix: Any, names: list[str] | None = None, *, tol: float = 0.02)
         arr = np.asarray(matrix, dtype=float)
         if names is None or arr.ndim != 2 or arr.shape[0] != len(names):
             raise SpecError(
-                "an AHP matrix given as an array needs one name per row.",
+                _("an AHP matrix given as an array needs one name per row."),
                 where="ahp_matrix",
-                fix="pass a DataFrame with the indicator names as index and columns.",
+                fix=_("pass a DataFrame with the indicator names as index and columns."),
             )
         df = pd.DataFrame(arr, index=names, columns=names)
     df.index = [str(i) for i in df.index]
     df.columns = [str(c) for c in df.columns]
     if df.shape[0] != df.shape[1]:
         raise SpecError(
-            f"the AHP matrix must be square; it is {df.shape[0]} x {df.shape[1]}.",
+            _("the AHP matrix must be square; it is {v1} x {v2}.", v1=df.shape[0], v2=df.shape[1]),
             where="ahp_matrix",
-            fix="give one row and one column per indicator.",
+            fix=_("give one row and one column per indicator."),
         )
     if set(df.index) != set(df.columns) or len(set(df.index)) != len(df.index):
         raise SpecError(
-            "the AHP matrix rows and columns must name the same indicators, each once.",
+            _("the AHP matrix rows and columns must name the same indicators, each once."),
             where="ahp_matrix",
-            fix=f"rows: {', '.join(df.index)}; columns: {', '.join(df.columns)}.",
+            fix=_("rows: {v1}; columns: {v2}.", v1=", ".join(df.index), v2=", ".join(df.columns)),
         )
     df = df.loc[:, list(df.index)]
     if names is not None:
@@ -121,50 +126,68 @@ def as_matrix(matrix: Any, names: list[str] | None = None, *, tol: float = 0.02)
         extra = [n for n in df.index if n not in names]
         if missing or extra:
             raise SpecError(
-                "the AHP matrix must cover exactly the indicators of X"
-                + (f"; missing {', '.join(map(repr, missing))}" if missing else "")
-                + (f"; unknown {', '.join(map(repr, extra))}" if extra else "")
+                _("the AHP matrix must cover exactly the indicators of X")
+                + (_("; missing {names}", names=", ".join(map(repr, missing))) if missing else "")
+                + (_("; unknown {names}", names=", ".join(map(repr, extra))) if extra else "")
                 + ".",
                 where="ahp_matrix",
-                fix="one row and one column per indicator of X.",
+                fix=_("one row and one column per indicator of X."),
             )
         df = df.loc[names, names]
     try:
         a = df.to_numpy(dtype=float)
     except (TypeError, ValueError):
         raise SpecError(
-            "the AHP matrix has non-numeric entries.", where="ahp_matrix", fix="use numbers (1/3 as 0.3333)."
+            _("the AHP matrix has non-numeric entries."),
+            where="ahp_matrix",
+            fix=_("use numbers (1/3 as 0.3333)."),
         ) from None
     bad = ~np.isfinite(a) | ~(a > 0)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise SpecError(
-            f"AHP entry [{df.index[i]!r}, {df.columns[j]!r}] = {a[i, j]!r}; entries must be positive numbers.",
+            _(
+                "AHP entry [{v1!r}, {v2!r}] = {v3!r}; entries must be positive numbers.",
+                v1=df.index[i],
+                v2=df.columns[j],
+                v3=a[i, j],
+            ),
             where=f"ahp_matrix[{df.index[i]!r}][{df.columns[j]!r}]",
-            fix="use Saaty's scale 1..9 and reciprocals 1/2..1/9.",
+            fix=_("use Saaty's scale 1..9 and reciprocals 1/2..1/9."),
         )
     diag = np.abs(np.diag(a) - 1.0) > tol
     if diag.any():
         i = int(np.flatnonzero(diag)[0])
         raise SpecError(
-            f"AHP diagonal entry [{df.index[i]!r}, {df.index[i]!r}] = {a[i, i]!r}; it must be 1.",
+            _("AHP diagonal entry [{v1!r}, {v1!r}] = {v2!r}; it must be 1.", v1=df.index[i], v2=a[i, i]),
             where=f"ahp_matrix[{df.index[i]!r}][{df.index[i]!r}]",
-            fix="an indicator compared with itself is 1.",
+            fix=_("an indicator compared with itself is 1."),
         )
     recip = np.abs(a * a.T - 1.0) > tol
     if recip.any():
         i, j = np.argwhere(recip)[0]
         raise SpecError(
-            f"the AHP matrix is not reciprocal: a[{df.index[i]!r}, {df.columns[j]!r}] = {a[i, j]:.6g} but "
-            f"a[{df.columns[j]!r}, {df.index[i]!r}] = {a[j, i]:.6g} (should be {1 / a[i, j]:.6g}).",
+            _(
+                "the AHP matrix is not reciprocal: a[{v1!r}, {v2!r}] = {v3:.6g} but a[{v2!r}, {v1!r}] = {v4:.6g} (should be {v5:.6g}).",
+                v1=df.index[i],
+                v2=df.columns[j],
+                v3=a[i, j],
+                v4=a[j, i],
+                v5=1 / a[i, j],
+            ),
             where=f"ahp_matrix[{df.columns[j]!r}][{df.index[i]!r}]",
-            fix="fill the lower triangle with the reciprocals of the upper triangle.",
+            fix=_("fill the lower triangle with the reciprocals of the upper triangle."),
         )
     return pd.DataFrame(a, index=df.index, columns=df.columns)
 
 
 def ahp(
-    matrix: Any, *, method: str = "eigen", names: list[str] | None = None, tol: float = 0.02
+    matrix: Any,
+    *,
+    method: str | None = None,
+    names: list[str] | None = None,
+    tol: float = 0.02,
+    compat: str | None = None,
 ) -> AHPResult:
     """Priority weights, ``lambda_max``, CI, RI and CR of a pairwise comparison matrix (no CR check).
 
@@ -177,12 +200,23 @@ def ahp(
     >>> r = ahp({"a": {"a": 1, "b": 2, "c": 4}, "b": {"a": 1/2, "b": 1, "c": 2}, "c": {"a": 1/4, "b": 1/2, "c": 1}})
     >>> [round(v, 4) for v in r.weights], round(r.lambda_max, 6), round(r.cr, 6)
     ([0.5714, 0.2857, 0.1429], 3.0, 0.0)
+
+    ``method=None`` is ``"eigen"``, or ``"sum_product"`` with ``compat="spssau"``. The sum-product method
+    was checked against a hand calculation on a 3 x 3 inconsistent matrix (tests/test_compat_spssau.py).
     """
+    method = resolve("ahp", compat, {"method": "eigen"}, method=method)["method"]
     if method not in AHP_METHODS:
         raise SpecError(
-            f"unknown AHP method {method!r}; valid methods: {', '.join(AHP_METHODS)}.",
+            _(
+                "unknown AHP method {method!r}; valid methods: {v1}.",
+                method=method,
+                v1=", ".join(AHP_METHODS),
+            ),
             where="ahp_method",
-            fix="use 'eigen' (principal eigenvector, default) or 'geometric' (row geometric means).",
+            fix=_(
+                "use 'eigen' (principal eigenvector, default), 'geometric' (row geometric means) or "
+                "'sum_product' (column-normalised row means, SPSSAU's default)."
+            ),
         )
     df = as_matrix(matrix, names, tol=tol)
     a = df.to_numpy()
@@ -190,9 +224,13 @@ def ahp(
     table = ri_table()["ri"]
     if n not in table:
         raise SpecError(
-            f"the AHP matrix has {n} indicators; the random index table covers n = 1..{max(table)}.",
+            _(
+                "the AHP matrix has {n} indicators; the random index table covers n = 1..{v1}.",
+                n=n,
+                v1=max(table),
+            ),
             where="ahp_matrix",
-            fix="group the indicators into a hierarchy with at most 15 per comparison matrix.",
+            fix=_("group the indicators into a hierarchy with at most 15 per comparison matrix."),
         )
     if method == "eigen":
         vals, vecs = np.linalg.eig(a)
@@ -200,7 +238,10 @@ def ahp(
         lam = float(vals[i].real)
         w = np.abs(vecs[:, i].real)
     else:
-        w = np.exp(np.log(a).mean(axis=1))
+        if method == "geometric":
+            w = np.exp(np.log(a).mean(axis=1))
+        else:  # sum_product
+            w = (a / a.sum(axis=0, keepdims=True)).mean(axis=1)
         w = w / w.sum()
         lam = float(np.mean((a @ w) / w))
     w = w / w.sum()
@@ -226,8 +267,9 @@ def ahp_weights(
     *,
     scope: str = "pooled",
     allow_inconsistent: bool = False,
-    method: str = "eigen",
+    method: str | None = None,
     tol: float = 0.02,
+    compat: str | None = None,
 ) -> WeightResult:
     """AHP weights for the indicators of ``X`` (the same row for every scope group).
 
@@ -240,7 +282,9 @@ def ahp_weights(
     allow_inconsistent
         Accept ``CR >= 0.1`` (a note records it); otherwise :class:`SpecError` shows CR.
     method
-        ``"eigen"`` (default) or ``"geometric"``.
+        ``"eigen"`` (default), ``"geometric"`` or ``"sum_product"``; ``None`` follows ``compat``.
+    compat
+        ``"spssau"``: SPSSAU's default method, ``"sum_product"``.
 
     Returns
     -------
@@ -248,18 +292,27 @@ def ahp_weights(
         ``details``: ``matrix`` (the validated comparison matrix), ``summary`` (n, lambda_max, CI, RI, CR,
         method, RI table).
     """
-    sc, _ = prepare(X, directions, scope)
-    res = ahp(matrix, method=method, names=list(sc.indicators), tol=tol)
+    sc, _unused = prepare(X, directions, scope)
+    res = ahp(matrix, method=method, names=list(sc.indicators), tol=tol, compat=compat)
+    method = res.method
     threshold = ri_table()["threshold"]
     notes: tuple[str, ...] = ()
     if res.cr >= threshold:
         if not allow_inconsistent:
             raise SpecError(
-                f"the AHP judgements are inconsistent: CR = {res.cr:.4f} >= {threshold} "
-                f"(lambda_max = {res.lambda_max:.4f}, CI = {res.ci:.4f}, RI({len(res.weights)}) = {res.ri}).",
+                _(
+                    "the AHP judgements are inconsistent: CR = {cr:.4f} >= {threshold} (lambda_max = {lambda_max:.4f}, CI = {ci:.4f}, RI({n_items}) = {ri}).",
+                    cr=res.cr,
+                    threshold=threshold,
+                    lambda_max=res.lambda_max,
+                    ci=res.ci,
+                    n_items=len(res.weights),
+                    ri=res.ri,
+                ),
                 where="ahp_matrix",
-                fix="revise the comparisons that contradict each other (a > b, b > c but c >= a), "
-                "or pass ahp_allow_inconsistent=True to accept them.",
+                fix=_(
+                    "revise the comparisons that contradict each other (a > b, b > c but c >= a), or pass ahp_allow_inconsistent=True to accept them."
+                ),
             )
         notes = (f"AHP matrix accepted although CR = {res.cr:.4f} >= {threshold} (allow_inconsistent=True).",)
     summary = pd.DataFrame(
