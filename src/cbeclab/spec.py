@@ -259,7 +259,8 @@ def format_validation_error(
     from cbeclab.i18n import _
 
     errors = err.errors()
-    first = errors[0]
+    # a misspelt field shows up twice: "x is missing" and "y is not a field"; the second says what to fix
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc_t = tuple(first["loc"])
     loc = ".".join(str(x) for x in loc_t) or _("(top level)")
     kind = first["type"]

@@ -134,13 +134,9 @@ def load_diagnose_spec(path: PathLike) -> tuple[DiagnoseSpec, Path]:
     try:
         spec = DiagnoseSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err.get("loc", ()))
-        raise SpecError(
-            f"{err.get('msg', 'invalid value')} (field {loc!r})",
-            where=f"{p}: {loc}",
-            fix="see `cbeclab diagnose --help` and examples/diagnose/spec.yaml",
-        ) from None
+        from cbeclab.spec import format_validation_error
+
+        raise format_validation_error(exc, str(p), doc="docs/diagnose.md", model=DiagnoseSpec) from None
     if not any([spec.city, spec.cluster, spec.panel, spec.sem, spec.synergy is not None]):
         raise SpecError(
             "the spec names nothing to diagnose",
@@ -235,9 +231,9 @@ def run_diagnosis(
         try:
             s = DiagnoseSpec.model_validate(spec)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err.get("loc", ()))
-            raise SpecError(f"{err.get('msg')} (field {loc!r})", where=f"spec: {loc}") from None
+            from cbeclab.spec import format_validation_error
+
+            raise format_validation_error(exc, "spec", doc="docs/diagnose.md", model=DiagnoseSpec) from None
         base = Path(base_dir or ".")
     else:
         s, base = load_diagnose_spec(spec)

@@ -108,7 +108,12 @@ def loads_yaml(text: str) -> Any:
     """Parse YAML text with the strict rules of this module (raises ``yaml.YAMLError``)."""
     loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise _Refused(
+                _("the file is nested too deeply"), None, _("write the values with fewer levels of nesting")
+            ) from None
         if node is None:
             return None
         if _expanded_size(node, {}) > MAX_NODES:
