@@ -464,3 +464,35 @@ def test_readme_one_off_commands_run_as_written(tmp_path: Path, monkeypatch: pyt
         cmd = [str(tmp_path / "out.csv") if a == "out/coupling.csv" else a for a in cmd]
         code, out = run(cmd)
         assert code == 0, (cmd, out)
+
+
+def test_sav_value_labels_label_categorical_columns(tmp_path: Path) -> None:
+    import pyreadstat
+
+    from cbeclab.io.readers import apply_value_labels, read_table
+
+    df = pd.DataFrame({"gender": [1.0, 2.0, 1.0, 3.0], "q1": [5.0, 4.0, 3.0, 2.0]})
+    pyreadstat.write_sav(
+        df,
+        str(tmp_path / "a.sav"),
+        column_labels={"gender": "性别", "q1": "出口额（万美元）"},
+        variable_value_labels={"gender": {1: "男", 2: "女"}, "q1": {5: "非常同意"}},
+    )
+    raw = read_table(tmp_path / "a.sav")
+    assert raw.attrs["units"] == {"q1": "万美元"}
+    lab = apply_value_labels(raw, ["gender"])
+    assert lab["gender"].tolist() == ["男", "女", "男", "3"]
+    assert lab["q1"].tolist() == [5, 4, 3, 2]  # Likert codes stay numbers unless asked for
+
+
+def test_unreadable_file_is_a_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    p = tmp_path / "t.csv"
+    p.write_text("a,b\n1,2\n")
+
+    def deny(self: Path) -> bytes:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    bad(["weights", str(p), "--entity", "a", "--period", "b"], "t.csv", "cannot read the file")

@@ -25,7 +25,7 @@ import csv
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_MAX_MB",
     "MISSING_MARKERS",
     "MAX_ECHO",
+    "apply_value_labels",
     "clip",
     "column_letter",
     "py_value",
@@ -286,6 +287,39 @@ def _clean_headers(raw: Sequence[Any], where: str, row: int = 1) -> list[str]:
     return names
 
 
+def apply_value_labels(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Turn coded columns into labelled categories using ``df.attrs["value_labels"]`` (SPSS).
+
+    ``columns`` limits which columns are converted (default: every labelled column). A code without a
+    label stays visible as its number (as text), so nothing is dropped. Likert items should keep their
+    codes: pass only the categorical columns (gender, region, firm size...).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"gender": [1, 2, 1, 3]})
+    >>> d.attrs["value_labels"] = {"gender": {1: "男", 2: "女"}}
+    >>> apply_value_labels(d)["gender"].tolist()
+    ['男', '女', '男', '3']
+    """
+    labels = df.attrs.get("value_labels") or {}
+    out = df.copy()
+    for col in columns if columns is not None else list(labels):
+        if col not in out.columns or col not in labels:
+            continue
+        mapping = labels[col]
+
+        def name(v: Any, mapping: Mapping[Any, str] = mapping) -> Any:
+            if _blank(v):
+                return None
+            key = int(v) if isinstance(v, float) and float(v).is_integer() else v
+            return mapping.get(key, str(key))
+
+        values = out[col].map(name)
+        cats = list(dict.fromkeys([*mapping.values(), *[v for v in values if v is not None]]))
+        out[col] = pd.Categorical(values, categories=cats)
+    return out
+
+
 def units_of(headers: Sequence[str]) -> dict[str, str]:
     """Units written in parentheses at the end of headers: ``{"出口额（亿元）": "亿元"}``.
 
@@ -529,7 +563,14 @@ def _read_csv(
     delimiter: str | None = None,
     decimal: str | None = None,
 ) -> pd.DataFrame:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(
+            _("cannot read the file ({reason})", reason=exc.strerror or str(exc)),
+            where=where,
+            fix=_("check that the file exists and that you may read it"),
+        ) from None
     text, enc = _decode(data, encoding, where)
     if not text.strip():
         raise DataError(
@@ -716,6 +757,10 @@ def _read_sav(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
         for n, lab in zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names))
     }
     df.attrs.update({"value_labels": value_labels, "column_labels": column_labels, "format": "sav"})
+    label_units = units_of(list(column_labels.values()))  # "出口额（万美元）" as a variable label
+    units = {c: label_units[lab] for c, lab in column_labels.items() if lab in label_units}
+    if units:
+        df.attrs["units"] = units
     df.attrs["rows"] = list(range(1, len(df) + 1))  # SPSS cases are numbered from 1
     return df
 
