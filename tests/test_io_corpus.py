@@ -496,3 +496,25 @@ def test_unreadable_file_is_a_located_error(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(Path, "read_bytes", deny)
     bad(["weights", str(p), "--entity", "a", "--period", "b"], "t.csv", "cannot read the file")
+
+
+def test_hypothesis_naming_an_absent_path_is_refused(tmp_path: Path) -> None:
+    import yaml
+
+    from cbeclab.errors import SpecError
+    from cbeclab.survey.spec import survey_spec_from_dict
+    from cbeclab.survey.workflow import run_survey
+
+    yk = ROOT / "examples" / "yongkang"
+    for f in yk.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    raw = yaml.safe_load((yk / "survey.yaml").read_text(encoding="utf-8"))
+    raw["bootstrap"] = {"draws": 10}
+    raw["efa"] = {"enabled": False}
+    raw["hypotheses"] = {"H9": "F3 -> F1"}
+    with pytest.raises(SpecError, match="hypothesis H9 names the path F3 -> F1") as ei:
+        run_survey(survey_spec_from_dict(raw, base_dir=tmp_path, source="survey.yaml"))
+    assert "hypotheses.H9" in str(ei.value)
+    raw["hypotheses"] = {"H9": "F3 -> Y -> M"}
+    with pytest.raises(SpecError, match="not a `mediation` entry"):
+        run_survey(survey_spec_from_dict(raw, base_dir=tmp_path, source="survey.yaml"))
