@@ -256,12 +256,18 @@ def _require_column(df: pd.DataFrame, col: str, role: str, where: str, param: st
 
 
 def _years_to_long(
-    df: pd.DataFrame, entity: str, indicator_col: str | None, value_col: str | None, period: str, where: str
+    df: pd.DataFrame,
+    entity: str,
+    indicator_col: str | None,
+    value_col: str | None,
+    period: str,
+    where: str,
+    opt: Mapping[str, str],
 ) -> tuple[pd.DataFrame, str]:
     """Melt a table with one column per year ("2014", "2014年") into one row per entity-year(-indicator)."""
-    _require_column(df, entity, "entity", where, "entity")
+    _require_column(df, entity, "entity", where, opt["entity"])
     if indicator_col:
-        _require_column(df, indicator_col, "indicator", where, "indicator_col")
+        _require_column(df, indicator_col, "indicator", where, opt["indicator_col"])
     years = [c for c in df.columns if _looks_like_year(c)]
     if len(years) < 2:
         raise DataError(
@@ -483,7 +489,7 @@ def panel_from_frame(
             raise DataError(
                 _("the table has no data rows"), where=where, fix=_("add data rows below the header")
             )
-        df, value_col = _years_to_long(df, entity, indicator_col, value_col, period, where)
+        df, value_col = _years_to_long(df, entity, indicator_col, value_col, period, where, opt)
         notes.append(_("years read from the column headers (layout: years)"))
         layout = "long" if indicator_col else "wide"
     if df.attrs.get("synthetic_columns"):
