@@ -145,7 +145,7 @@ def test_units_in_headers_become_panel_metadata() -> None:
     p = load_panel(
         c("years_as_columns.csv"), entity="地区", period="年份", layout="years", indicator_col="指标"
     )
-    assert p.units == {"出口（亿元）": "亿元", "进口（亿元）": "亿元"} or p.units == {}
+    assert p.units == {"出口（亿元）": "亿元", "进口（亿元）": "亿元"}  # units in the indicator names
     assert p.periods == [2014, 2015, 2016]
     assert p.data.loc[("深圳", 2016), "出口（亿元）"] == 6.0
     from cbeclab.io.readers import read_table

@@ -28,7 +28,7 @@ import pandas as pd
 
 from cbeclab.errors import DataError
 from cbeclab.i18n import _
-from cbeclab.io.readers import read_table, show, to_number
+from cbeclab.io.readers import read_table, show, to_number, units_of
 from cbeclab.jsonsafe import json_safe
 
 __all__ = ["Panel", "load_panel", "panel_from_frame", "parse_periods", "impute_linear", "impute_interpolate"]
@@ -802,7 +802,7 @@ def panel_from_frame(
         source=where,
         notes=tuple(notes),
         missing=missing,
-        units={c: u for c, u in units.items() if c in data.columns},
+        units={**units_of(list(data.columns)), **{c: u for c, u in units.items() if c in data.columns}},
     )
 
 
