@@ -23,17 +23,20 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError
+from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError, SpecError
 from cbeclab.i18n import _
 from cbeclab.sem.fit import FitState, fit_measures
 from cbeclab.sem.ml import Array, CompiledModel
 from cbeclab.sem.partable import ParTable, build_partable
+
+if TYPE_CHECKING:
+    from cbeclab.sem.multigroup import MultiGroupResult
 
 __all__ = ["Model", "SEMResult"]
 
@@ -258,7 +261,7 @@ class SEMResult:
                 continue
             lines += [title, head]
             last = None
-            for _, r in sub.iterrows():
+            for _i, r in sub.iterrows():
                 if op in ("=~", "~", "~~cov") and r["lhs"] != last:
                     lines.append(f"  {r['lhs']} {r['op']}")
                     last = r["lhs"]
@@ -427,6 +430,7 @@ class Model:
         return np.atleast_2d(S), n, n_dropped
 
     # -------------------------------------------------------------- fitting
+    @overload
     def fit(
         self,
         data: pd.DataFrame | None = None,
@@ -438,7 +442,40 @@ class Model:
         estimator: str = "ML",
         missing: str = "listwise",
         meanstructure: bool | None = None,
-    ) -> SEMResult:
+        group: None = None,
+        group_equal: Sequence[str] = (),
+    ) -> SEMResult: ...
+
+    @overload
+    def fit(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        cov: pd.DataFrame | Array | None = None,
+        nobs: int | None = None,
+        cov_rescale: bool = True,
+        start: Array | None = None,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
+        group: str,
+        group_equal: Sequence[str] = (),
+    ) -> MultiGroupResult: ...
+
+    def fit(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        cov: pd.DataFrame | Array | None = None,
+        nobs: int | None = None,
+        cov_rescale: bool = True,
+        start: Array | None = None,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
+        group: str | None = None,
+        group_equal: Sequence[str] = (),
+    ) -> SEMResult | MultiGroupResult:
         """Fit by maximum likelihood.
 
         Parameters
@@ -460,6 +497,10 @@ class Model:
             under ``fixed_x``) or ``"ml.x"`` (FIML keeping them), as lavaan.
         meanstructure
             Show intercepts and means (default: True with FIML or ``~ 1`` in the syntax, as lavaan).
+        group, group_equal
+            Multi-group fit over the column ``group`` with the listed parameter kinds equal across
+            groups (lavaan ``group =``, ``group.equal =``); returns a
+            :class:`cbeclab.sem.multigroup.MultiGroupResult` whose rows carry ``group``.
 
         Returns
         -------
@@ -477,7 +518,32 @@ class Model:
         from cbeclab.sem.general import check_options, fit_general
 
         est, mis = check_options(estimator, missing)
-        ms = self.partable.meanstructure or mis != "listwise" if meanstructure is None else bool(meanstructure)
+        if group is None and self.partable.parsed is not None:
+            from cbeclab.sem.syntax import parse_model
+
+            if "c(" in self.syntax.replace(" ", "") and any(
+                t.groups for s_ in parse_model(self.syntax).statements for t in s_.terms
+            ):
+                raise SpecError(
+                    _("the model has c(...) modifiers (one entry per group) but no group column"),
+                    where="fit(group=...)",
+                    fix=_("pass group='column' (or --group COLUMN)"),
+                )
+        if group is not None:
+            from cbeclab.sem.multigroup import fit_multigroup
+
+            if data is None:
+                raise DataError(
+                    _("this estimator / missing-data option needs the raw data"),
+                    where="fit(data)",
+                    fix=_("pass the data as a DataFrame instead of cov=, nobs="),
+                )
+            return fit_multigroup(
+                self, data, group, group_equal=tuple(group_equal), estimator=est, missing=mis
+            )
+        ms = (
+            self.partable.meanstructure or mis != "listwise" if meanstructure is None else bool(meanstructure)
+        )
         if ms and not self.partable.meanstructure and meanstructure is False:
             ms = False
         if self.partable.meanstructure:
@@ -500,9 +566,9 @@ class Model:
                 )
             n, n_dropped = int(nobs), 0
             if isinstance(cov, pd.DataFrame):
-                missing = [v for v in ov if v not in cov.columns or v not in cov.index]
-                if missing:
-                    raise self._unknown(missing, list(cov.columns))
+                absent = [v for v in ov if v not in cov.columns or v not in cov.index]
+                if absent:
+                    raise self._unknown(absent, list(cov.columns))
                 S = cov.loc[ov, ov].to_numpy(dtype=float)
             else:
                 S = np.asarray(cov, dtype=float)
