@@ -229,8 +229,10 @@ def run_cmd(
     scheduler: str | None,
 ) -> None:
     """Run a YAML spec; write the run folder OUT (tables/, result.json, result.xlsx, report.html, manifest)."""
+    from cbeclab.io.atomic import ensure_dir
     from cbeclab.spec import load_spec
 
+    ensure_dir(Path(out).resolve().parent)  # a file in the way, no permission: one located error
     sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
     _run_and_write(load_spec(spec_path), Path(out), lang, quiet, sens, scheduler)
 
