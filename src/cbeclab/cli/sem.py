@@ -144,6 +144,13 @@ def sem_json(result: Any) -> dict[str, Any]:
     "--ci", type=click.Choice(["bc", "perc"]), default="bc", show_default=True, help="Bootstrap CI."
 )
 @click.option("--scheduler", default=None, help="Dask scheduler address for the bootstrap (default: local).")
+@click.option(
+    "--columns",
+    "columns",
+    default=None,
+    help="Map the model's observed variables to columns: first=C (by order, from column C) or "
+    "'match=({item})' (the header containing the variable name), as a survey spec's data.columns.",
+)
 def sem_cmd(
     model: Path,
     data: Path,
@@ -160,6 +167,7 @@ def sem_cmd(
     seed: int,
     ci: str,
     scheduler: str | None,
+    columns: str | None,
 ) -> None:
     """Fit the lavaan-syntax MODEL file to DATA (CSV/XLSX/.sav) by maximum likelihood."""
     from cbeclab.io.atomic import atomic_write_text
@@ -172,6 +180,28 @@ def sem_cmd(
             _("the model file is not UTF-8 text"), where=str(model), fix=_("save it as UTF-8")
         ) from None
     df = _read_data(data)
+    if columns:
+        from cbeclab.io.columns import map_columns, parse_column_option
+        from cbeclab.sem.partable import build_partable
+
+        opt = parse_column_option(columns)
+        observed = [v for v in build_partable(syntax).ov_names]
+        mapping = map_columns(
+            observed,
+            [str(c) for c in df.columns],
+            first=opt.get("first"),
+            match=opt.get("match"),
+            where=f"{data} (--columns)",
+        )
+        clash = [v for v in observed if v in df.columns and mapping[v] != v]
+        if clash:
+            raise DataError(
+                f"the file already has a column named {clash[0]!r}, and --columns maps {clash[0]} to "
+                f"{mapping[clash[0]]!r}",
+                where=f"{data} (--columns)",
+                fix="drop --columns, or rename that column",
+            )
+        df = df.rename(columns={h: v for v, h in mapping.items()})
     if invariance and not group:
         raise SpecError(
             "--invariance needs --group", where="--invariance", fix="add --group COLUMN (e.g. --group size)"

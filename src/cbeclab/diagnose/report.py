@@ -92,6 +92,39 @@ class DiagnoseSpec(BaseModel):
     synergy: float | None = Field(default=None, ge=-1, le=1)
 
 
+def sem_inputs(doc: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """``(sem result, mediation, construct labels)`` from any of the documents cbeclab writes.
+
+    * ``cbeclab survey``'s ``survey.json``: ``results.sem`` (params, fit), ``results.mediation`` (one
+      bootstrap mediation analysis per hypothesis, merged here into one table of verdicts and effects),
+      and the constructs' en/zh names from ``spec.constructs``;
+    * ``cbeclab sem --json``: ``params`` (and ``mediation`` when present);
+    * ``SEMResult.to_dict()`` with an optional ``mediation`` (``MediationResult.to_dict()``).
+    """
+    labels: dict[str, Any] = {}
+    if isinstance(doc, dict) and isinstance(doc.get("results"), dict) and "sem" in doc["results"]:
+        r = doc["results"]
+        meds = r.get("mediation") or []
+        if isinstance(meds, dict):
+            meds = [meds]
+        med: Any = None
+        if meds:
+            med = {
+                "verdicts": [v for m in meds for v in (m.get("verdicts") or [])],
+                "effects": [e for m in meds for e in (m.get("effects") or [])],
+            }
+        cons = (doc.get("spec") or {}).get("constructs") or {}
+        for name, c in cons.items():
+            if isinstance(c, dict):
+                lab = {k: c[k] for k in ("en", "zh") if c.get(k)}
+                if lab:
+                    labels[str(name)] = lab
+        return r["sem"], med, labels
+    if isinstance(doc, dict) and isinstance(doc.get("mediation"), dict):
+        return doc, doc["mediation"], labels
+    return doc, None, labels
+
+
 def load_diagnose_spec(path: PathLike) -> tuple[DiagnoseSpec, Path]:
     """Read and validate a diagnose spec; returns (spec, folder the relative paths refer to)."""
     from cbeclab.diagnose.modes import _read_yaml
@@ -101,13 +134,9 @@ def load_diagnose_spec(path: PathLike) -> tuple[DiagnoseSpec, Path]:
     try:
         spec = DiagnoseSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err.get("loc", ()))
-        raise SpecError(
-            f"{err.get('msg', 'invalid value')} (field {loc!r})",
-            where=f"{p}: {loc}",
-            fix="see `cbeclab diagnose --help` and examples/diagnose/spec.yaml",
-        ) from None
+        from cbeclab.spec import format_validation_error
+
+        raise format_validation_error(exc, str(p), doc="docs/diagnose.md", model=DiagnoseSpec) from None
     if not any([spec.city, spec.cluster, spec.panel, spec.sem, spec.synergy is not None]):
         raise SpecError(
             "the spec names nothing to diagnose",
@@ -202,9 +231,9 @@ def run_diagnosis(
         try:
             s = DiagnoseSpec.model_validate(spec)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err.get("loc", ()))
-            raise SpecError(f"{err.get('msg')} (field {loc!r})", where=f"spec: {loc}") from None
+            from cbeclab.spec import format_validation_error
+
+            raise format_validation_error(exc, "spec", doc="docs/diagnose.md", model=DiagnoseSpec) from None
         base = Path(base_dir or ".")
     else:
         s, base = load_diagnose_spec(spec)
@@ -260,9 +289,11 @@ def run_diagnosis(
     if s.sem is not None:
         res = _read_json(base / s.sem.result, "SEM result")
         med = _read_json(base / s.sem.mediation, "mediation") if s.sem.mediation else None
-        if med is None and isinstance(res, dict) and isinstance(res.get("mediation"), dict):
-            med = res["mediation"]
-        fac = summarize_factors(res, med, alpha=s.sem.alpha, roles=s.sem.roles, labels=s.sem.labels or None)
+        res, med_in, labels_in = sem_inputs(res)
+        med = med if med is not None else med_in
+        fac = summarize_factors(
+            res, med, alpha=s.sem.alpha, roles=s.sem.roles, labels=s.sem.labels or labels_in or None
+        )
         notes.extend(fac.notes)
     syn_arg: Any = s.synergy if s.synergy is not None else syn
     diag = build_diagnosis(
