@@ -205,3 +205,19 @@ def test_htmt_semtools(htmt2: bool) -> None:
     exp = _mat(ref["htmt2" if htmt2 else "htmt"])
     res = htmt(data, ref["scales"], htmt2=htmt2)
     np.testing.assert_allclose(res.matrix.loc[exp.index, exp.columns].to_numpy(), exp.to_numpy(), atol=TOL)
+
+
+def test_omega_reverse_keyed_item_is_flipped_as_psych() -> None:
+    """psych::omega(flip = TRUE) reverses negatively loading items; flip = FALSE does not."""
+    from cbeclab.errors import CbecWarning
+
+    ref = json.loads((FIX / "psych_omega_flip.json").read_text())
+    x = pd.read_csv(FIX / "psych_omega_flip.csv")
+    with pytest.warns(CbecWarning, match="reverse-keyed item"):
+        res = omega_total(x)
+    assert res.reversed == ("c",)
+    assert res.omega_psych == pytest.approx(ref["omega_tot_flip"], abs=1e-5)
+    raw = omega_total(x, flip=False)
+    assert raw.reversed == ()
+    assert raw.omega_psych == pytest.approx(ref["omega_tot_noflip"], abs=1e-5)
+    assert res.omega_psych > raw.omega_psych + 0.2

@@ -12,19 +12,29 @@ Fit one common factor to the items' correlation matrix (``fm = "minres"`` by def
 psych::omega's headline omega total comes from a Schmid-Leiman bifactor solution with 3 group
 factors; for a single construct that is not meaningful, so we use the one-factor definitions above.
 
+Reverse-keyed items: like psych (``flip = TRUE``, its default), items whose loading on the common
+factor is negative are reversed before the sums are taken: the correlation matrix becomes ``K R K``
+with ``K = diag(sign(lambda))`` and the loadings ``|lambda|``. The reversed items are listed in
+``reversed`` and a :class:`~cbeclab.errors.CbecWarning` says so. ``flip=False`` keeps the raw signs
+(psych's ``flip = FALSE``), which understates omega when a scale has reverse-keyed items.
+
 Source: McDonald (1999), *Test Theory*, ch. 6; composite reliability of seed 000 §4.2 is the same
 formula applied to CFA loadings (see :mod:`cbeclab.measure.reliability`).
-Checked against: psych 2.2.9 ``omega(x, nfactors = 1)$omega.tot`` and a hand calculation from
+Checked against: psych 2.2.9 ``omega(x, nfactors = 1)$omega.tot`` (with ``flip`` TRUE and FALSE on a
+scale with one reverse-keyed item, ``tests/fixtures/psych_omega_flip.json``) and a hand calculation from
 ``fa(x, 1, fm = "minres" | "ml")`` loadings (``tests/fixtures/psych_*.json``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from cbeclab.errors import CbecWarning
 from cbeclab.measure._common import correlation_input, json_safe
 from cbeclab.measure.efa import efa
 
@@ -40,6 +50,7 @@ class OmegaResult:
     loadings: pd.Series
     uniqueness: pd.Series
     fm: str
+    reversed: tuple[str, ...] = field(default=())
 
     def to_frame(self) -> pd.DataFrame:
         """One row per item: ``item, loading, uniqueness``."""
@@ -58,12 +69,17 @@ class OmegaResult:
                 "fm": self.fm,
                 "loadings": self.loadings,
                 "uniqueness": self.uniqueness,
+                "reversed": list(self.reversed),
             }
         )
 
 
 def omega_total(
-    data: pd.DataFrame | None = None, *, corr: Any = None, fm: Literal["minres", "ml", "pa"] = "minres"
+    data: pd.DataFrame | None = None,
+    *,
+    corr: Any = None,
+    fm: Literal["minres", "ml", "pa"] = "minres",
+    flip: bool = True,
 ) -> OmegaResult:
     """McDonald's omega total of one construct from a one-factor fit.
 
@@ -73,6 +89,8 @@ def omega_total(
         Item scores of one construct (or ``corr``, their correlation matrix); at least 3 items.
     fm
         One-factor extraction: ``"minres"`` (psych::omega's default), ``"ml"`` or ``"pa"``.
+    flip
+        Reverse items that load negatively on the factor before summing (psych's default).
 
     Examples
     --------
@@ -86,6 +104,21 @@ def omega_total(
     r, names, _ = correlation_input(data, corr=corr, where="omega_total")
     fit = efa(corr=pd.DataFrame(r, index=names, columns=names), n_factors=1, fm=fm, rotate="none")
     lam = fit.loadings.iloc[:, 0]
+    reversed_items: tuple[str, ...] = ()
+    if flip and bool((lam < 0).any()):
+        key = np.where(lam.to_numpy() < 0, -1.0, 1.0)
+        r = r * np.outer(key, key)
+        lam = lam.abs()
+        reversed_items = tuple(str(n) for n, k in zip(names, key) if k < 0)
+        warnings.warn(
+            CbecWarning(
+                "omega_total: reverse-keyed item(s) "
+                + ", ".join(reversed_items)
+                + " were reversed before computing omega (as psych's flip = TRUE); "
+                "pass flip=False to keep them as they are"
+            ),
+            stacklevel=2,
+        )
     psi = 1 - lam**2
     s = float(lam.sum())
     omega = s**2 / (s**2 + float(psi.sum()))
@@ -97,4 +130,5 @@ def omega_total(
         loadings=lam.rename("loading"),
         uniqueness=psi.rename("uniqueness"),
         fm=fm,
+        reversed=reversed_items,
     )

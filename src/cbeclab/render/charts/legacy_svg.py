@@ -1,4 +1,4 @@
-"""Small dependency-free SVG charts (line and bar) embedded inline in HTML reports.
+"""Small dependency-free SVG charts (line and bar), kept only until every report uses :class:`Chart`.
 
 Presentation only; all text is escaped. Colours follow a colour-blind-safe palette (Okabe–Ito).
 """
