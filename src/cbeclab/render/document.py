@@ -26,7 +26,15 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pandas as pd
 
 from cbeclab.i18n import _
-from cbeclab.render.numbers import DEFAULT_DIGITS, Format, fmt_value, frame_formats, header_with_unit
+from cbeclab.render.numbers import (
+    DEFAULT_DIGITS,
+    MISSING,
+    Format,
+    fmt_value,
+    frame_formats,
+    header_with_unit,
+    is_missing,
+)
 
 __all__ = [
     "Banner",
@@ -63,13 +71,17 @@ class ChartLike(Protocol):
 
 @dataclass(frozen=True)
 class Column:
-    """A printed column: data key, display name, unit and number format (``digits`` None: the table's)."""
+    """A printed column: data key, display name, unit and number format (``digits`` None: the table's).
+
+    ``missing`` is what an empty cell prints ("" for values shown once per group, as merged cells).
+    """
 
     key: str
     label: str
     unit: str | None = None
     fmt: Format = "auto"
     digits: int | None = None
+    missing: str = MISSING
 
     def header(self, lang: str | None = None) -> str:
         return header_with_unit(self.label, self.unit, lang)
@@ -80,7 +92,8 @@ class Table:
     """A numbered table: caption, columns, the data (keyed by column key), notes and a star legend.
 
     ``data`` is the full table; HTML and DOCX show the first ``max_rows`` rows and say where the rest is
-    (the XLSX sheet ``sheet``). ``highlight`` maps a column key to a boolean mask of flagged cells
+    (the XLSX sheet ``sheet``). ``views`` limits where a table appears (appendix tables that only the
+    workbook carries: ``("xlsx",)``). ``highlight`` maps a column key to a boolean mask of flagged cells
     (imputed values, failed thresholds).
     """
 
@@ -95,6 +108,7 @@ class Table:
     max_rows: int = DISPLAY_ROWS
     highlight: Mapping[str, Sequence[bool]] | None = None
     numbered: bool = True
+    views: tuple[str, ...] = ("html", "xlsx", "docx")
 
     def cols(self) -> tuple[Column, ...]:
         """The printed columns: the declared ones present in the data, else one per data column."""
@@ -111,19 +125,23 @@ class Table:
             fmt = c.fmt
             if fmt == "auto":
                 fmt = fmts.get(c.key, "text")
-            out.append(Column(c.key, c.label, c.unit, fmt, c.digits if c.digits is not None else self.digits))
+            digits = c.digits if c.digits is not None else self.digits
+            out.append(Column(c.key, c.label, c.unit, fmt, digits, c.missing))
         return tuple(out)
 
     def text_rows(self, limit: int | None = None) -> list[list[str]]:
         """The printed cells of the first ``limit`` rows (all rows when None)."""
         cols = self.resolved_cols()
         frame = self.data if limit is None else self.data.head(limit)
+        columns = [frame[c.key].tolist() for c in cols]
         out = []
-        for c_vals in zip(*(frame[c.key].tolist() for c in cols)) if cols else []:
+        for values in zip(*columns) if cols else []:
             out.append(
                 [
-                    fmt_value(v, c.fmt, c.digits if c.digits is not None else self.digits)
-                    for v, c in zip(c_vals, cols)
+                    c.missing
+                    if is_missing(v)
+                    else fmt_value(v, c.fmt, self.digits if c.digits is None else c.digits)
+                    for v, c in zip(values, cols)
                 ]
             )
         return out
@@ -202,8 +220,8 @@ class Document:
             for b in s.blocks:
                 yield s, b
 
-    def tables(self) -> list[Table]:
-        return [b for _s, b in self.blocks() if isinstance(b, Table)]
+    def tables(self, view: str | None = None) -> list[Table]:
+        return [b for _s, b in self.blocks() if isinstance(b, Table) and (view is None or view in b.views)]
 
     def figures(self) -> list[Figure]:
         return [b for _s, b in self.blocks() if isinstance(b, Figure)]
@@ -213,7 +231,7 @@ class Document:
         out: dict[int, int] = {}
         nt = nf = 0
         for _s, b in self.blocks():
-            if isinstance(b, Table) and b.numbered:
+            if isinstance(b, Table) and b.numbered and "html" in b.views:
                 nt += 1
                 out[id(b)] = nt
             elif isinstance(b, Figure):

@@ -85,8 +85,17 @@ def _repeat_header(row: Any) -> None:
     tr_pr.append(el)
 
 
-def _para(d: Any, text: str, *, size: float = 10.5, bold: bool = False, italic: bool = False,
-          align: Any = None, indent: bool = False, colour: RGBColor | None = None) -> Any:
+def _para(
+    d: Any,
+    text: str,
+    *,
+    size: float = 10.5,
+    bold: bool = False,
+    italic: bool = False,
+    align: Any = None,
+    indent: bool = False,
+    colour: RGBColor | None = None,
+) -> Any:
     p = d.add_paragraph()
     run = p.add_run(text)
     run.bold = bold
@@ -172,12 +181,15 @@ def docx_bytes(doc: Document) -> bytes:
     for b in doc.banners:
         _para(d, b.text, size=10, bold=b.level == "warning")
     for s in doc.sections:
+        if not any(not isinstance(b, Table) or "docx" in b.views for b in s.blocks):
+            continue
         d.add_heading(s.title, level=1)
         if s.intro:
             _para(d, s.intro, size=10, colour=RGBColor(0x44, 0x4B, 0x58))
         for b in s.blocks:
             if isinstance(b, Table):
-                _table(d, doc, b)
+                if "docx" in b.views:
+                    _table(d, doc, b)
             elif isinstance(b, Figure):
                 _figure(d, doc, b)
             elif isinstance(b, Paragraph):

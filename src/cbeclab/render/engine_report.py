@@ -1,139 +1,484 @@
-"""Outputs of an engine run: ``result.json``, ``result.xlsx`` and ``report.html`` (presentation only)."""
+"""The engine report: a :class:`~cbeclab.pipeline.RunResult` as a Document, and its files.
+
+:func:`build_engine_document` reads the run's result tables (nothing is computed here) into numbered
+tables, figures, interpretation paragraphs and a methods section; :func:`write_outputs` writes
+``result.json``, ``result.xlsx``, ``report.html`` and ``report.docx`` (each atomically).
+"""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from cbeclab import __version__
+from cbeclab.i18n import _, resolve_lang
 from cbeclab.io.atomic import atomic_write_text
-from cbeclab.render.charts import bar_chart_svg, line_chart_svg
-from cbeclab.render.html import Section, esc, html_page, table_html
+from cbeclab.render import interpret
+from cbeclab.render.columns import table_from_frame
+from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Section, Table
 from cbeclab.render.jsonout import write_json
-from cbeclab.render.xlsx import write_xlsx
+from cbeclab.render.methods import methods_section
 
-__all__ = ["PRETTY_JSON_CELLS", "labels", "render_html", "write_outputs"]
+__all__ = ["PRETTY_JSON_CELLS", "build_engine_document", "display_names", "render_html", "write_outputs"]
 
 #: panels up to this many cells get indented result.json; larger ones are written compact (smaller, faster)
 PRETTY_JSON_CELLS = 50_000
+#: per-entity line charts are drawn up to this many entities (the legacy SVG fallback)
+MAX_ENTITY_CHARTS = 12
+FILES = {"json": "result.json", "xlsx": "result.xlsx", "html": "report.html", "docx": "report.docx"}
 
 
-@cache
-def _labels() -> dict[str, dict[str, str]]:
-    text = resources.files("cbeclab.render").joinpath("labels.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+def display_names(
+    spec: Any, subsystems: dict[str, dict[str, int]], lang: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names and units of subsystems and indicators: the framework's, else the key itself.
+
+    A subsystem key without a framework name is shown with underscores as spaces, through the
+    catalogue (``digital_trade`` -> "digital trade" -> "数字贸易").
+    """
+    names: dict[str, str] = {}
+    units: dict[str, str] = {}
+    if getattr(spec, "framework", None):
+        from cbeclab.errors import CbecError
+        from cbeclab.frameworks import load_framework
+
+        try:
+            cand = spec.resolve(spec.framework)
+            fw = load_framework(str(cand) if cand.is_file() else spec.framework)
+        except CbecError:
+            fw = None
+        if fw is not None:
+            names.update(fw.names(lang))
+            for ind in fw.indicators():
+                if ind.unit:
+                    units[ind.id] = _(str(ind.unit), lang=lang)
+    for s in subsystems:
+        names.setdefault(s, _(s.replace("_", " "), lang=lang))
+    return names, units
 
 
-def labels(lang: str) -> dict[str, str]:
-    """The report labels in ``lang`` (``en`` or ``zh``)."""
-    return {k: v.get(lang, v["en"]) for k, v in _labels().items()}
+def _rel_source(spec: Any, source: str) -> str:
+    base = getattr(spec, "base_dir", None)
+    if base and os.path.isabs(source):
+        try:
+            return os.path.relpath(source, base)
+        except ValueError:
+            return source
+    return source
 
 
-def _num(x: Any) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return float("nan")
+def _lang_col(df: pd.DataFrame, base: str, lang: str) -> pd.DataFrame:
+    """Keep the ``base_<lang>`` text column of a result under the name ``base``; drop the others."""
+    col = f"{base}_{lang}"
+    if col not in df.columns:
+        return df
+    out = df.drop(
+        columns=[c for c in df.columns if c.startswith(base + "_") and c[len(base) + 1 :] in ("en", "zh")]
+    )
+    out = out.drop(columns=[base], errors="ignore")
+    out.insert(min(list(df.columns).index(col), len(out.columns)), base, df[col].to_numpy())
+    return out
 
 
-def _entity_charts(result: Any, L: dict[str, str]) -> str:
+def _map_names(df: pd.DataFrame, cols: tuple[str, ...], names: dict[str, str]) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        if c in out.columns:
+            out[c] = out[c].map(lambda v: names.get(str(v), v))
+    return out
+
+
+def _legacy_charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
+    from cbeclab.render.charts import Chart, bar_chart_svg, line_chart_svg
+
+    charts: list[Any] = []
     syn = result.synergy
-    figs: list[str] = []
     if syn is not None:
-        so = syn.subsystem_order
-        sy = syn.synergy
-        for ent, grp in so.groupby("entity", sort=False):
-            series: dict[str, list[tuple[float, float]]] = {}
-            xs = [_num(p) for p in grp["period"]]
-            for s in result.subsystems:
-                series[s] = list(zip(xs, grp[s].astype(float)))
+        so, sy = syn.subsystem_order, syn.synergy
+        ents = list(dict.fromkeys(so["entity"]))
+        line = _("synergy", lang=lang)
+        for i, ent in enumerate(ents[:MAX_ENTITY_CHARTS]):
+            grp = so[so["entity"] == ent]
+            xs = [float(p) for p in grp["period"]]
+            series = {names.get(s, s): list(zip(xs, grp[s].astype(float))) for s in result.subsystems}
             sg = sy[sy["entity"] == ent]
-            series[L["synergy_line"]] = list(
-                zip([_num(p) for p in sg["period"]], sg["synergy"].astype(float))
+            series[line] = list(zip([float(p) for p in sg["period"]], sg["synergy"].astype(float)))
+            title = _("Order degree and synergy: {entity}", entity=ent, lang=lang)
+            svg = line_chart_svg(series, title=str(ent), dashed=[line], hline=0.0)
+            charts.append(Chart(f"engine-order-{i}", title, "svg", svg=svg))
+        if len(ents) > MAX_ENTITY_CHARTS:
+            charts[-1] = Chart(
+                charts[-1].key,
+                charts[-1].title,
+                "svg",
+                svg=charts[-1].svg,
+                note=_(
+                    "Charts drawn for the first {k} of {n} entities; every entity is in the tables.",
+                    k=MAX_ENTITY_CHARTS,
+                    n=len(ents),
+                    lang=lang,
+                ),
             )
-            svg = line_chart_svg(series, title=str(ent), dashed=[L["synergy_line"]], hline=0.0)
-            figs.append(f"<figure>{svg}</figure>")
     if result.coupling is not None:
         ct = result.coupling.table
-        dser = {
-            str(e): list(zip([_num(p) for p in g["period"]], g["D"].astype(float)))
-            for e, g in ct.groupby("entity", sort=False)
-        }
-        if len(dser) <= 8:
-            figs.append(
-                f"<figure>{line_chart_svg(dser, title=L['coupling_chart'], y_range=(0.0, 1.0), width=560)}</figure>"
+        last = ct.groupby("entity", sort=False).tail(1)
+        top = last.sort_values("D", ascending=False).head(30)
+        svg = bar_chart_svg(dict(zip(top["entity"].astype(str), top["D"].astype(float))), x_range=(0.0, 1.0))
+        note = None
+        if len(last) > 30:
+            note = _("The 30 highest of {n} entities; all are in the coupling table.", n=len(last), lang=lang)
+        charts.append(
+            Chart(
+                "engine-d-rank",
+                _("Coupling coordination degree D, latest period", lang=lang),
+                "svg",
+                svg=svg,
+                note=note,
             )
-    return f'<div class="charts">{"".join(figs)}</div>'
+        )
+    return charts
 
 
-def render_html(result: Any, lang: str = "en") -> str:
-    """The HTML report of a :class:`~cbeclab.pipeline.RunResult` (tables + inline SVG charts)."""
-    L = labels(lang)
-    p = result.panel
+def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
+    try:
+        from cbeclab.render.charts.engine import engine_charts  # type: ignore[import-not-found]
+    except ImportError:
+        return _legacy_charts(result, names, lang)
+    return list(engine_charts(result, lang))
+
+
+def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
+    df = _lang_col(stages, "stage", lang)
+    series = {
+        str(e): list(zip(g["period"], g["synergy"].astype(float), g["stage"].astype(str)))
+        for e, g in df.groupby("entity", sort=False)
+    }
+    series = {e: [r for r in rows if r[1] == r[1]] for e, rows in series.items()}
+    if not any(series.values()):
+        return None
+    return Paragraph(interpret.synergy(series, lang), "interpretation")
+
+
+def _latest_coupling(ct: pd.DataFrame, names: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    last = _lang_col(ct.groupby("entity", sort=False).tail(1), "grade", lang)
+    return [
+        {
+            "entity": str(r["entity"]),
+            "period": r["period"],
+            "C": r["C"],
+            "T": r["T"],
+            "D": r["D"],
+            "grade": r["grade"],
+            "lagging": names.get(str(r["lagging"]), str(r["lagging"])),
+        }
+        for _i, r in last.iterrows()
+    ]
+
+
+def build_engine_document(result: Any, lang: str | None = None) -> Document:
+    """The engine report of a :class:`~cbeclab.pipeline.RunResult` as a :class:`Document`."""
+    lg = resolve_lang(lang or result.spec.lang)
+    spec, p = result.spec, result.panel
+    names, units = display_names(spec, result.subsystems, lg)
     sections: list[Section] = []
+    xlsx_only = ("xlsx",)
+
+    def tab(key: str, caption: str, df: pd.DataFrame, **kw: Any) -> Table:
+        return table_from_frame(
+            key, caption, df, lg, names=names, units=units, sheet=kw.pop("sheet", None), **kw
+        )
+
     summ = result.summary()
     if not summ.empty:
-        other = "_zh" if lang == "en" else "_en"
-        drop = [
-            c for c in summ.columns if c.endswith(other) or c in ("stage", "grade") and f"{c}_{lang}" in summ
+        s = _map_names(_lang_col(_lang_col(summ, "stage", lg), "grade", lg), ("lagging",), names)
+        blocks: list[Any] = [
+            tab("summary", _("Latest period of each entity", lang=lg), s, sheet=_("Summary", lang=lg))
         ]
-        sections.append(
-            Section(L["summary"], table_html(summ.drop(columns=drop)), "summary", L["summary_intro"])
-        )
-    if result.synergy is not None and len(p.entities) <= 40:
-        sections.append(Section(L["charts"], _entity_charts(result, L), "charts", L["charts_intro"]))
-    if result.synergy is not None:
-        w = result.synergy.weights.to_frame()
-        body = table_html(w)
-        if "group" in w and w["group"].nunique() == 1:
-            body = (
-                bar_chart_svg(dict(zip(w["indicator"].astype(str), w["weight"])), title=L["weights"]) + body
+        if result.stages is not None and (par := _interp_synergy(result.stages, lg)) is not None:
+            blocks.append(par)
+        if result.coupling is not None:
+            blocks.append(
+                Paragraph(
+                    interpret.coupling(_latest_coupling(result.coupling.table, names, lg), lg),
+                    "interpretation",
+                )
             )
-        sections.append(Section(L["weights"], body, "weights"))
-        sections.append(Section(L["bounds"], table_html(result.synergy.bounds), "bounds"))
-    if result.stages is not None:
-        sections.append(Section(L["synergy"], table_html(result.stages), "synergy"))
+        sections.append(Section("summary", _("Summary", lang=lg), tuple(blocks)))
+
+    charts = _charts(result, names, lg)
+    if charts:
+        sections.append(Section("charts", _("Charts", lang=lg), tuple(Figure(c.key, c) for c in charts)))
+
+    if result.synergy is not None:
+        syn = result.synergy
+        w = _map_names(syn.weights.to_frame(), ("subsystem", "indicator"), names)
+        b = _map_names(syn.bounds, ("indicator",), names)
+        sections.append(
+            Section(
+                "weights",
+                _("Indicator weights and order-parameter bounds", lang=lg),
+                (
+                    tab(
+                        "weights",
+                        _("Indicator weights ({method})", method=spec.weights.method, lang=lg),
+                        w,
+                        sheet=_("Weights", lang=lg),
+                    ),
+                    tab("bounds", _("Order-parameter bounds", lang=lg), b, sheet=_("Bounds", lang=lg)),
+                ),
+            )
+        )
+        so = syn.subsystem_order.rename(columns={s: names.get(s, s) for s in result.subsystems})
+        blocks = [
+            tab("order", _("Order degree of each subsystem", lang=lg), so, sheet=_("Order degree", lang=lg))
+        ]
+        if result.stages is not None:
+            st = _lang_col(result.stages, "stage", lg)
+            blocks.append(
+                tab("stages", _("Synergy degree and stage", lang=lg), st, sheet=_("Synergy", lang=lg))
+            )
+        raw = syn.synergy.rename(
+            columns={
+                f"delta_{s}": _("Δ order {name}", name=names.get(s, s), lang=lg) for s in result.subsystems
+            }
+        )
+        blocks.append(
+            Table(
+                "synergy_raw",
+                _("Synergy computation", lang=lg),
+                raw,
+                sheet=_("Synergy detail", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+        blocks.append(
+            Table(
+                "order_wide",
+                _("Order degree of each indicator", lang=lg),
+                syn.order_wide.reset_index(),
+                sheet=_("Indicator order", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+        sections.append(Section("synergy", _("Subsystem order and synergy", lang=lg), tuple(blocks)))
+
     if result.coupling is not None:
-        sections.append(Section(L["coupling"], table_html(result.coupling.table), "coupling"))
+        cp = result.coupling
+        ct = _map_names(_lang_col(cp.table, "grade", lg), ("lagging",), names)
+        ct = ct.rename(
+            columns={f"U_{s}": _("U {name}", name=names.get(s, s), lang=lg) for s in result.subsystems}
+        )
+        k = len(result.subsystems)
+        blocks = [
+            tab(
+                "coupling",
+                _("Coupling coordination of the {k} subsystems", k=k, lang=lg),
+                ct,
+                sheet=_("Coupling", lang=lg),
+            )
+        ]
+        if cp.weights is not None:
+            cw = _map_names(cp.weights.to_frame(), ("subsystem", "indicator"), names)
+            blocks.append(
+                tab(
+                    "weights_coupling",
+                    _("Indicator weights of the coupling model", lang=lg),
+                    cw,
+                    sheet=_("Coupling weights", lang=lg),
+                )
+            )
+        sections.append(Section("coupling", _("Coupling coordination", lang=lg), tuple(blocks)))
+
     if result.obstacles is not None:
-        body = table_html(result.obstacles.top) + "<h3>" + esc(L["obstacles_sub"]) + "</h3>"
-        body += table_html(result.obstacles.subsystem)
-        sections.append(Section(L["obstacles"], body, "obstacles"))
+        ob = result.obstacles
+        top = _map_names(ob.top, ("indicator", "subsystem"), names)
+        sub = ob.subsystem.rename(columns={s: names.get(s, s) for s in result.subsystems})
+        blocks = [
+            tab("obstacles_top", _("Top obstacle indicators", lang=lg), top, sheet=_("Obstacles", lang=lg)),
+            tab(
+                "obstacles_sub",
+                _("Obstacle degree of each subsystem", lang=lg),
+                sub,
+                sheet=_("Subsystem obstacles", lang=lg),
+            ),
+        ]
+        if len(ob.top):
+            first = ob.top["entity"].iloc[0]
+            rows = ob.top[ob.top["entity"] == first]
+            per = rows["period"].max()
+            rows = rows[rows["period"] == per]
+            srow = ob.subsystem[(ob.subsystem["entity"] == first) & (ob.subsystem["period"] == per)]
+            if len(srow):
+                vals = {s: float(srow[s].iloc[0]) for s in result.subsystems if s in srow}
+                smax = max(vals, key=lambda s: vals[s])
+                blocks.append(
+                    Paragraph(
+                        interpret.obstacles(
+                            str(first),
+                            per,
+                            [
+                                (names.get(str(i), str(i)), float(v))
+                                for i, v in zip(rows["indicator"], rows["obstacle"])
+                            ],
+                            (names.get(smax, smax), vals[smax]),
+                            lg,
+                        ),
+                        "interpretation",
+                    )
+                )
+        blocks.append(
+            Table(
+                "obstacles_wide",
+                _("Obstacle degree of each indicator", lang=lg),
+                ob.obstacle_wide.reset_index(),
+                sheet=_("Indicator obstacles", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+        sections.append(Section("obstacles", _("Obstacle factors", lang=lg), tuple(blocks)))
+
     if result.forecasts:
-        parts = []
+        blocks = []
         for name, fc in result.forecasts.items():
-            parts.append(f"<h3>{esc(name)}</h3>" + table_html(fc.to_frame()))
-        sections.append(Section(L["forecasts"], "".join(parts), "forecasts"))
-    panel_long = p.to_frame()
-    mask = {"value": list(panel_long["imputed"].astype(bool))} if "imputed" in panel_long else None
-    sections.append(Section(L["panel"], table_html(panel_long, highlight=mask, max_rows=600), "panel"))
-    warnings = list(p.notes) + list(result.notes)
+            label = names.get(name, _(name.replace("_", " "), lang=lg))
+            params = fc.params.copy()
+            params["variable"] = params["variable"].map(lambda v: names.get(str(v), str(v)))
+            params["status"] = params["status"].map(lambda v: _(str(v), lang=lg))
+            blocks.append(
+                tab(
+                    f"gm_{name}",
+                    _("GM(1,1) model of {series}: parameters and accuracy", series=label, lang=lg),
+                    params.drop(columns=["grade"], errors="ignore"),
+                    sheet=_("GM {series}", series=label, lang=lg)[:31],
+                )
+            )
+            recs = [dict(r) for r in fc.params.to_dict("records")]
+            for text in interpret.gm11(recs, lg):
+                blocks.append(Paragraph(text, "interpretation"))
+            if len(fc.values):
+                v = fc.values.copy()
+                v["variable"] = v["variable"].map(lambda x: names.get(str(x), str(x)))
+                v["kind"] = v["kind"].map(lambda x: _(str(x), lang=lg))
+                blocks.append(
+                    tab(
+                        f"gmv_{name}",
+                        _("GM(1,1) fitted values and forecast of {series}", series=label, lang=lg),
+                        v,
+                        sheet=_("GM values {series}", series=label, lang=lg)[:31],
+                    )
+                )
+            else:
+                blocks.append(
+                    Banner(
+                        _(
+                            "No series of {series} could be forecast; the reasons are in the table above.",
+                            series=label,
+                            lang=lg,
+                        )
+                    )
+                )
+        sections.append(Section("forecasts", _("GM(1,1) forecasts", lang=lg), tuple(blocks)))
+
+    panel_long = p.data.reset_index()
+    mask = None
+    if bool(p.imputed.to_numpy().any()):
+        imp = p.imputed.reset_index(drop=True)
+        mask = {str(c): list(imp[c].astype(bool)) for c in imp.columns}
+    sections.append(
+        Section(
+            "panel",
+            _("Input data", lang=lg),
+            (
+                table_from_frame(
+                    "panel",
+                    _("Input panel (highlighted cells were imputed)", lang=lg)
+                    if mask
+                    else _("Input panel", lang=lg),
+                    panel_long,
+                    lg,
+                    names=names,
+                    units=units,
+                    sheet=_("Input data", lang=lg),
+                    highlight=mask,
+                    labels={p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)},
+                ),
+            ),
+        )
+    )
+    keys = []
+    if spec.weights.method == "entropy":
+        keys.append("entropy")
+    if result.synergy is not None:
+        keys.append("synergy")
+    if result.coupling is not None:
+        keys.append("coupling")
+    if result.obstacles is not None:
+        keys.append("obstacles")
+    if result.forecasts:
+        keys.append("gm11")
+    sections.append(methods_section(keys, lg))
+    notes: list[Any] = [Bullets(tuple(dict.fromkeys(list(p.notes) + list(result.notes))))]
+    if len(p.missing):
+        notes.append(
+            Table(
+                "missing",
+                _("Missing cells", lang=lg),
+                p.missing,
+                sheet=_("Missing cells", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+    if notes[0].items or len(notes) > 1:
+        sections.append(Section("notes", _("Data notes", lang=lg), tuple(notes)))
+    banners = []
     if "synthetic" in str(p.source).lower() or any("synthetic" in n.lower() for n in p.notes):
-        warnings.insert(0, L["synthetic_warning"])
-    title = result.spec.title or L["title"]
-    return html_page(
-        title,
-        sections,
-        lang,
-        subtitle=f"{L['data_source']}: {p.source}",
-        warnings=warnings,
-        footer=L["generated"].format(version=__version__),
+        banners.append(
+            Banner(
+                _(
+                    "Part of this data is SYNTHETIC (generated, not observed): read the numbers as a demonstration of the method, not as findings.",
+                    lang=lg,
+                )
+            )
+        )
+    return Document(
+        title=spec.title or _("cbeclab report: synergy and coordination", lang=lg),
+        lang=lg,
+        sections=tuple(sections),
+        subtitle=_("Data source: {source}", source=_rel_source(spec, str(p.source)), lang=lg),
+        banners=tuple(banners),
+        footer=_("Generated by cbeclab {version}", version=__version__, lang=lg),
+        kind="engine",
+        files=FILES,
     )
 
 
+def render_html(result: Any, lang: str = "en") -> str:
+    """The HTML report of a run (the HTML view of :func:`build_engine_document`)."""
+    from cbeclab.render.html import render_html as html_view
+
+    return html_view(build_engine_document(result, lang))
+
+
 def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
-    """Write ``result.json``, ``result.xlsx`` and ``report.html`` into ``out`` (atomically, each file)."""
+    """Write result.json, result.xlsx, report.html and report.docx into ``out`` (atomically, each file)."""
+    from cbeclab.render.docx import render_docx
+    from cbeclab.render.html import render_html as html_view
+    from cbeclab.render.xlsx import render_xlsx
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "result.json", "xlsx": out / "result.xlsx", "html": out / "report.html"}
+    paths = {k: out / v for k, v in FILES.items()}
     cells = result.panel.data.size
     write_json(paths["json"], result.to_dict(), indent=2 if cells <= PRETTY_JSON_CELLS else None)
-    sheets = {k: (v if isinstance(v, pd.DataFrame) else pd.DataFrame(v)) for k, v in result.tables().items()}
-    write_xlsx(paths["xlsx"], sheets)
-    atomic_write_text(paths["html"], render_html(result, result.spec.lang))
+    doc = build_engine_document(result, result.spec.lang)
+    render_xlsx(doc, paths["xlsx"])
+    atomic_write_text(paths["html"], html_view(doc))
+    render_docx(doc, paths["docx"])
     return paths

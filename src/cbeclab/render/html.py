@@ -39,9 +39,10 @@ table.tl{border-collapse:collapse;font-size:12.5px;border-top:2px solid var(--li
 border-bottom:2px solid var(--line);margin:0}
 table.tl thead th{border-bottom:1px solid var(--line);font-weight:600;padding:4px 10px;text-align:center;
 white-space:nowrap}table.tl td{padding:3px 10px;border:none;vertical-align:top}
+td.txt{white-space:nowrap}td.long{min-width:14em;max-width:40em}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.flag{background:var(--flag)}
 .caption{font-weight:600;font-size:13.5px;margin:14px 0 2px;text-align:left}
-figure{margin:10px 0 16px}figcaption{font-size:13px;font-weight:600;margin-top:4px}
+figure{margin:10px 18px 16px 0;display:inline-block;vertical-align:top;max-width:100%}figcaption{font-size:13px;font-weight:600;margin-top:4px}
 .fig-body{max-width:100%;overflow-x:auto}.fig-body svg{max-width:100%;height:auto}
 .warn{background:#fff4cc;border-left:4px solid #e0a800;padding:6px 10px;font-size:13px;margin:6px 0}
 .info{background:#eef3fb;border-left:4px solid #7aa2e3;padding:6px 10px;font-size:13px;margin:6px 0}
@@ -59,7 +60,7 @@ def table_fragment(doc: Document, t: Table) -> str:
     for i, cells in enumerate(t.text_rows(t.max_rows)):
         tds = []
         for c, text in zip(cols, cells):
-            cls = ["num"] if c.fmt not in ("text",) else []
+            cls = ["num"] if c.fmt != "text" else ["txt" if len(text) <= 14 else "long"]
             m = masks.get(c.key)
             if m is not None and i < len(m) and m[i]:
                 cls.append("flag")
@@ -97,7 +98,7 @@ def _figure(doc: Document, f: Figure) -> str:
 
 def _block(doc: Document, b: Any) -> str:
     if isinstance(b, Table):
-        return table_fragment(doc, b)
+        return table_fragment(doc, b) if "html" in b.views else ""
     if isinstance(b, Figure):
         return _figure(doc, b)
     if isinstance(b, Paragraph):
@@ -114,6 +115,8 @@ def _block(doc: Document, b: Any) -> str:
 def _section(doc: Document, s: Section) -> str:
     intro = f'<p class="intro">{esc(s.intro)}</p>' if s.intro else ""
     inner = "".join(_block(doc, b) for b in s.blocks)
+    if not inner:
+        return ""
     return f'<section id="{esc(s.key)}"><h2>{esc(s.title)}</h2>{intro}{inner}</section>'
 
 
@@ -131,7 +134,9 @@ def render_html(doc: Document) -> str:
     """The document as a complete HTML5 page (a string; write it with :mod:`cbeclab.io.atomic`)."""
     scripts = _scripts(doc)
     script_src = " script-src 'unsafe-inline' 'unsafe-eval';" if scripts else ""
-    nav = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in doc.sections)
+    parts = [(s, _section(doc, s)) for s in doc.sections]
+    shown = [(s, text) for s, text in parts if text]
+    nav = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s, _t in shown)
     banners = "".join(_block(doc, b) for b in doc.banners)
     sub = f"<p>{esc(doc.subtitle)}</p>" if doc.subtitle else ""
     foot = f"<footer>{esc(doc.footer)}</footer>" if doc.footer else ""
@@ -139,10 +144,10 @@ def render_html(doc: Document) -> str:
     contents = _("Contents", lang=doc.lang)
     return (
         f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         f"style-src 'unsafe-inline'; img-src data:;{script_src}\">"
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(doc.title)}</title>'
         f"<style>{CSS}</style>{scripts}</head><body><header><h1>{esc(doc.title)}</h1>{sub}</header>"
         f'<main><nav aria-label="{esc(contents)}">{nav}</nav>{banners}'
-        f"{''.join(_section(doc, s) for s in doc.sections)}</main>{foot}</body></html>"
+        f"{''.join(text for _s, text in shown)}</main>{foot}</body></html>"
     )

@@ -43,6 +43,7 @@ __all__ = [
     "frame_formats",
     "header_with_unit",
     "is_missing",
+    "p_clause",
     "plain",
     "star_legend",
     "stars",
@@ -100,6 +101,12 @@ def fmt_p(p: Any, digits: int = DEFAULT_DIGITS) -> str:
     if v < floor:
         return f"< {floor:.{digits}f}"
     return f"{v:.{digits}f}"
+
+
+def p_clause(p: Any, digits: int = DEFAULT_DIGITS) -> str:
+    """``= 0.031`` or ``< 0.001``: what follows "p" in running text."""
+    t = fmt_p(p, digits)
+    return t if t.startswith("<") or t == MISSING else f"= {t}"
 
 
 def _as_float(value: Any) -> float | None:

@@ -98,7 +98,9 @@ def _chunks(frame: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
 
 
 def _workbook(buf: io.BytesIO) -> Any:
-    return xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    return xlsxwriter.Workbook(
+        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
 
 
 def write_xlsx(
@@ -133,7 +135,7 @@ def xlsx_bytes(doc: Document, *, max_rows: int = MAX_ROWS) -> bytes:
     used: set[str] = set()
     contents_name = _sheet_name(_("Contents", lang=doc.lang), used)
     plan: list[tuple[str, Table, pd.DataFrame, int]] = []
-    for t in doc.tables():
+    for t in doc.tables("xlsx"):
         for k, part in enumerate(_chunks(t.data, max_rows)):
             base = t.sheet or doc.label(t) or t.key
             label = base if k == 0 else f"{base}_{k + 1}"
@@ -163,9 +165,7 @@ def xlsx_bytes(doc: Document, *, max_rows: int = MAX_ROWS) -> bytes:
     for sheet, t, part, _k in plan:
         cols = t.resolved_cols()
         frame = part[[c.key for c in cols]] if cols else part
-        _write_sheet(
-            wb, sheet, frame, [c.header(doc.lang) for c in cols], [_col_format(t, c) for c in cols]
-        )
+        _write_sheet(wb, sheet, frame, [c.header(doc.lang) for c in cols], [_col_format(t, c) for c in cols])
     wb.close()
     return buf.getvalue()
 
