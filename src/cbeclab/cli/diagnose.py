@@ -23,7 +23,7 @@ from cbeclab.errors import CbecError, SpecError
     "out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for diagnosis.json and diagnosis.html.",
+    help="Folder for diagnosis.json, .xlsx, .html and .docx.",
 )
 @click.option(
     "--lang",
@@ -40,7 +40,7 @@ def diagnose_cmd(spec: Path, out: Path, lang: str | None) -> None:
         raise SpecError("spec file not found", where=str(spec), fix="check the path")
     try:
         report = run_diagnosis(spec)
-        j, h = write_diagnosis(report, out, lang)
+        paths = write_diagnosis(report, out, lang)
     except CbecError:
         raise
     except (ValueError, KeyError, TypeError, OSError) as exc:  # unexpected input shapes: still no traceback
@@ -48,4 +48,7 @@ def diagnose_cmd(spec: Path, out: Path, lang: str | None) -> None:
             f"the diagnosis failed: {exc}", where=str(spec), fix="check the spec and its files"
         ) from None
     top = report.modes.top.key if report.modes is not None else "-"
-    click.echo(f"wrote {j} and {h} (top mode: {top}; {len(report.recommendations)} recommendations)")
+    click.echo(
+        f"wrote {', '.join(str(p) for p in paths.values())} "
+        f"(top mode: {top}; {len(report.recommendations)} recommendations)"
+    )

@@ -20,7 +20,7 @@ from cbeclab.i18n import _
 from cbeclab.render.document import Column, Table
 from cbeclab.render.numbers import DEFAULT_DIGITS, Format, frame_formats
 
-__all__ = ["column", "table_from_frame"]
+__all__ = ["column", "lang_column", "map_values", "table_from_frame"]
 
 
 @cache
@@ -86,3 +86,25 @@ def table_from_frame(
     return Table(
         key, caption, data, tuple(cols), tuple(notes), significance, digits, sheet, highlight=highlight, **kw
     )
+
+
+def lang_column(df: pd.DataFrame, base: str, lang: str) -> pd.DataFrame:
+    """Keep the ``base_<lang>`` text column of a result under the name ``base``; drop the others."""
+    col = f"{base}_{lang}"
+    if col not in df.columns:
+        return df
+    out = df.drop(
+        columns=[c for c in df.columns if c.startswith(base + "_") and c[len(base) + 1 :] in ("en", "zh")]
+    )
+    out = out.drop(columns=[base], errors="ignore")
+    out.insert(min(list(df.columns).index(col), len(out.columns)), base, df[col].to_numpy())
+    return out
+
+
+def map_values(df: pd.DataFrame, cols: tuple[str, ...], names: dict[str, str]) -> pd.DataFrame:
+    """``df`` with the values of ``cols`` replaced by their display ``names`` (others unchanged)."""
+    out = df.copy()
+    for c in cols:
+        if c in out.columns:
+            out[c] = out[c].map(lambda v: names.get(str(v), v))
+    return out

@@ -17,7 +17,7 @@ from cbeclab import __version__
 from cbeclab.i18n import _, resolve_lang
 from cbeclab.io.atomic import atomic_write_text
 from cbeclab.render import interpret
-from cbeclab.render.columns import table_from_frame
+from cbeclab.render.columns import lang_column, map_values, table_from_frame
 from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Section, Table
 from cbeclab.render.jsonout import write_json
 from cbeclab.render.methods import methods_section
@@ -68,27 +68,6 @@ def _rel_source(spec: Any, source: str) -> str:
         except ValueError:
             return source
     return source
-
-
-def _lang_col(df: pd.DataFrame, base: str, lang: str) -> pd.DataFrame:
-    """Keep the ``base_<lang>`` text column of a result under the name ``base``; drop the others."""
-    col = f"{base}_{lang}"
-    if col not in df.columns:
-        return df
-    out = df.drop(
-        columns=[c for c in df.columns if c.startswith(base + "_") and c[len(base) + 1 :] in ("en", "zh")]
-    )
-    out = out.drop(columns=[base], errors="ignore")
-    out.insert(min(list(df.columns).index(col), len(out.columns)), base, df[col].to_numpy())
-    return out
-
-
-def _map_names(df: pd.DataFrame, cols: tuple[str, ...], names: dict[str, str]) -> pd.DataFrame:
-    out = df.copy()
-    for c in cols:
-        if c in out.columns:
-            out[c] = out[c].map(lambda v: names.get(str(v), v))
-    return out
 
 
 def _legacy_charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
@@ -151,7 +130,7 @@ def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
 
 
 def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
-    df = _lang_col(stages, "stage", lang)
+    df = lang_column(stages, "stage", lang)
     series = {
         str(e): list(zip(g["period"], g["synergy"].astype(float), g["stage"].astype(str)))
         for e, g in df.groupby("entity", sort=False)
@@ -163,7 +142,7 @@ def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
 
 
 def _latest_coupling(ct: pd.DataFrame, names: dict[str, str], lang: str) -> list[dict[str, Any]]:
-    last = _lang_col(ct.groupby("entity", sort=False).tail(1), "grade", lang)
+    last = lang_column(ct.groupby("entity", sort=False).tail(1), "grade", lang)
     return [
         {
             "entity": str(r["entity"]),
@@ -193,7 +172,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
 
     summ = result.summary()
     if not summ.empty:
-        s = _map_names(_lang_col(_lang_col(summ, "stage", lg), "grade", lg), ("lagging",), names)
+        s = map_values(lang_column(lang_column(summ, "stage", lg), "grade", lg), ("lagging",), names)
         blocks: list[Any] = [
             tab("summary", _("Latest period of each entity", lang=lg), s, sheet=_("Summary", lang=lg))
         ]
@@ -214,8 +193,8 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
 
     if result.synergy is not None:
         syn = result.synergy
-        w = _map_names(syn.weights.to_frame(), ("subsystem", "indicator"), names)
-        b = _map_names(syn.bounds, ("indicator",), names)
+        w = map_values(syn.weights.to_frame(), ("subsystem", "indicator"), names)
+        b = map_values(syn.bounds, ("indicator",), names)
         sections.append(
             Section(
                 "weights",
@@ -236,7 +215,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             tab("order", _("Order degree of each subsystem", lang=lg), so, sheet=_("Order degree", lang=lg))
         ]
         if result.stages is not None:
-            st = _lang_col(result.stages, "stage", lg)
+            st = lang_column(result.stages, "stage", lg)
             blocks.append(
                 tab("stages", _("Synergy degree and stage", lang=lg), st, sheet=_("Synergy", lang=lg))
             )
@@ -269,7 +248,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
 
     if result.coupling is not None:
         cp = result.coupling
-        ct = _map_names(_lang_col(cp.table, "grade", lg), ("lagging",), names)
+        ct = map_values(lang_column(cp.table, "grade", lg), ("lagging",), names)
         ct = ct.rename(
             columns={f"U_{s}": _("U {name}", name=names.get(s, s), lang=lg) for s in result.subsystems}
         )
@@ -283,7 +262,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             )
         ]
         if cp.weights is not None:
-            cw = _map_names(cp.weights.to_frame(), ("subsystem", "indicator"), names)
+            cw = map_values(cp.weights.to_frame(), ("subsystem", "indicator"), names)
             blocks.append(
                 tab(
                     "weights_coupling",
@@ -296,7 +275,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
 
     if result.obstacles is not None:
         ob = result.obstacles
-        top = _map_names(ob.top, ("indicator", "subsystem"), names)
+        top = map_values(ob.top, ("indicator", "subsystem"), names)
         sub = ob.subsystem.rename(columns={s: names.get(s, s) for s in result.subsystems})
         blocks = [
             tab("obstacles_top", _("Top obstacle indicators", lang=lg), top, sheet=_("Obstacles", lang=lg)),
