@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -342,9 +343,6 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             ),
         ]
         rank = lang_column(r.to_frame(), "mode", lg)
-        rank["unmet_preconditions"] = rank["unmet_preconditions"].map(
-            lambda v: len(v) if isinstance(v, list | tuple) else v
-        )
         unmet = [h.reason_zh if lg == "zh" else h.reason_en for h in top.unmet_preconditions]
         ranking = [
             (str(m), float(sc), float(mx))
@@ -378,7 +376,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             tab(
                 "modes_rank",
                 _("Ranking of the development modes", lang=lg),
-                rank.drop(columns=["mode_key"], errors="ignore"),
+                rank.drop(columns=["unmet_preconditions"], errors="ignore"),
                 sheet=_("Modes", lang=lg),
                 drop=("mode_en", "mode_zh"),
             ),
@@ -476,11 +474,11 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             lang_column(sb.latest(), "grade", lg), ("lagging", "top_dimension", "top_indicator"), names
         )
         latest["weakest_pair"] = latest["weakest_pair"].map(
-            lambda v: " – ".join(names.get(x, x) for x in str(v).split("-")) if isinstance(v, str) else v
+            lambda v: " – ".join(names.get(x, x) for x in re.split("[-–]", v)) if isinstance(v, str) else v
         )
         last = full.groupby("entity", sort=False)["period"].transform("max") == full["period"]
         lp = sb.pairs.merge(full.loc[last, ["entity", "period"]], on=["entity", "period"])
-        lp = map_values(lang_column(lp, "grade", lg), ("a", "b"), names)
+        lp = map_values(lang_column(lp, "grade", lg), ("a", "b"), names).drop(columns=["pair"])
         lag = sb.lagging
         if report.focus is not None:
             lag = lag[lag["entity"].astype(str) == report.focus]

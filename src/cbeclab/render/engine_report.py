@@ -21,6 +21,7 @@ from cbeclab.render.columns import lang_column, map_values, table_from_frame
 from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Section, Table
 from cbeclab.render.jsonout import write_json
 from cbeclab.render.methods import methods_section
+from cbeclab.render.numbers import is_missing
 
 __all__ = ["PRETTY_JSON_CELLS", "build_engine_document", "display_names", "render_html", "write_outputs"]
 
@@ -194,6 +195,11 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
     if result.synergy is not None:
         syn = result.synergy
         w = map_values(syn.weights.to_frame(), ("subsystem", "indicator"), names)
+        if "group" in w and 1 < w["group"].nunique() <= MAX_ENTITY_CHARTS:
+            # one column per entity, as papers print per-cluster weights side by side
+            w = w.pivot_table(index=["subsystem", "indicator"], columns="group", values="weight", sort=False)
+            w = w.reset_index()
+            w.columns = [str(c) for c in w.columns]
         b = map_values(syn.bounds, ("indicator",), names)
         sections.append(
             Section(
@@ -329,11 +335,15 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             params = fc.params.copy()
             params["variable"] = params["variable"].map(lambda v: names.get(str(v), str(v)))
             params["status"] = params["status"].map(lambda v: _(str(v), lang=lg))
+            params["grade_label"] = params["grade_label"].map(
+                lambda v: v if is_missing(v) else _(str(v), lang=lg)
+            )
             blocks.append(
                 tab(
                     f"gm_{name}",
                     _("GM(1,1) model of {series}: parameters and accuracy", series=label, lang=lg),
                     params.drop(columns=["grade"], errors="ignore"),
+                    labels={"C": _("Posterior-error ratio C", lang=lg)},
                     sheet=_("GM {series}", series=label, lang=lg)[:31],
                 )
             )

@@ -55,7 +55,8 @@ DEFAULT_DIGITS = 3
 MISSING = "–"
 
 #: how a column is printed; "auto" picks int for integer-valued numbers and float otherwise
-Format = Literal["auto", "float", "int", "p", "money", "pct", "text", "period"]
+#: and "cell" decides per cell (whole numbers as integers, others with ``digits`` decimals; mixed columns)
+Format = Literal["auto", "cell", "float", "int", "p", "money", "pct", "text", "period"]
 
 
 def is_missing(value: Any) -> bool:
@@ -156,9 +157,11 @@ def fmt_value(value: Any, fmt: Format = "auto", digits: int = DEFAULT_DIGITS) ->
         return f"{f:,.0f}" if f.is_integer() else f"{f:,.{digits}f}"
     if fmt == "int" or (fmt == "auto" and isinstance(value, int | np.integer)):
         return f"{f:.0f}"
-    if fmt == "auto" and f.is_integer() and abs(f) < 1e15:
+    if fmt in ("auto", "cell") and f.is_integer() and abs(f) < 1e15:
         return f"{f:.0f}"
     out = f"{f:.{digits}f}"
+    if fmt == "cell" and "." in out:
+        out = out.rstrip("0").rstrip(".")  # a mixed column (profile values): 1873.4, not 1873.400
     if out.lstrip("-").strip("0.") == "" and out.startswith("-"):
         out = out[1:]  # no "-0.000"
     return out
@@ -180,6 +183,8 @@ def excel_format(fmt: Format, digits: int = DEFAULT_DIGITS) -> str | None:
         return "0" + dec
     if fmt == "int":
         return "0"
+    if fmt == "cell":
+        return "General"
     if fmt == "period":
         return "0"
     if fmt == "money":

@@ -145,7 +145,7 @@ def xlsx_bytes(doc: Document, *, max_rows: int = MAX_ROWS) -> bytes:
     heads = [
         _("Sheet", lang=doc.lang),
         _("Table", lang=doc.lang),
-        _("Contents", lang=doc.lang),
+        _("What it holds", lang=doc.lang),
         _("Rows", lang=doc.lang),
         _("Notes", lang=doc.lang),
     ]
