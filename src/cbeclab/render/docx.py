@@ -178,8 +178,8 @@ def docx_bytes(doc: Document) -> bytes:
     d.add_heading(doc.title, level=0)
     if doc.subtitle:
         _para(d, doc.subtitle, size=10)
-    for b in doc.banners:
-        _para(d, b.text, size=10, bold=b.level == "warning")
+    for banner in doc.banners:
+        _para(d, banner.text, size=10, bold=banner.level == "warning")
     for s in doc.sections:
         if not any(not isinstance(b, Table) or "docx" in b.views for b in s.blocks):
             continue

@@ -127,7 +127,7 @@ def fit(indices: Sequence[tuple[str, float, bool | None]], lang: str | None = No
 
 def paths(rows: Sequence[tuple[str, str, float, float, bool]], lang: str | None = None) -> str:
     """Hypothesised paths ``(hypothesis, path, standardized estimate, p, supported)``."""
-    values = _(", ", lang=lang).join(f"{path}: β = {_n(b)}, p {p_clause(p)}" for _h, path, b, p, _s in rows)
+    values = _("; ", lang=lang).join(f"{path}: β = {_n(b)}, p {p_clause(p)}" for _h, path, b, p, _s in rows)
     yes = [h for h, _p, _b, _pv, s in rows if s]
     no = [h for h, _p, _b, _pv, s in rows if not s]
     f = {"n": len(rows), "values": values}

@@ -151,15 +151,15 @@ def _interpretations(result: SurveyResult, lang: str) -> dict[str, list[str]]:
     eff = result.effects
     level = result.spec.bootstrap.level
     sent = []
-    for r in eff[eff["effect"] == "indirect"].itertuples(index=False):
+    for r in eff[eff["effect"] == "indirect"].to_dict("records"):
         sent.append(
             interpret.mediation(
-                str(r.hypothesis or ""),
-                str(r.model or ""),
-                str(r.verdict),
-                float(r.est),
-                float(r.ci_lower),
-                float(r.ci_upper),
+                str(r["hypothesis"] or ""),
+                str(r["model"] or ""),
+                str(r["verdict"]),
+                float(r["est"]),
+                float(r["ci_lower"]),
+                float(r["ci_upper"]),
                 level,
                 lang,
             )
