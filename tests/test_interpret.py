@@ -56,7 +56,10 @@ def test_fit() -> None:
         "The fit indices are χ²/df = 1.049, RMSEA = 0.014, GFI = 0.880; the thresholds are missed by GFI, so "
         "the fit is acceptable only in part."
     )
-    assert interpret.fit(rows[:2], lang="zh") == "各项拟合指标均达到标准（χ²/df = 1.049，RMSEA = 0.014），模型与数据拟合良好。"
+    assert (
+        interpret.fit(rows[:2], lang="zh")
+        == "各项拟合指标均达到标准（χ²/df = 1.049，RMSEA = 0.014），模型与数据拟合良好。"
+    )
 
 
 def test_paths_and_mediation() -> None:
@@ -65,7 +68,10 @@ def test_paths_and_mediation() -> None:
         "Of the 2 hypothesised paths (F1 → Y: β = -0.340, p < 0.001; F2 → Y: β = 0.388, p = 0.003), the "
         "hypotheses supported are H2; not supported: H1."
     )
-    assert interpret.paths(rows[1:], lang="zh") == "全部 1 条假设路径均为正向且显著（F2 → Y: β = 0.388, p = 0.003），假设 H2 均得到支持。"
+    assert (
+        interpret.paths(rows[1:], lang="zh")
+        == "全部 1 条假设路径均为正向且显著（F2 → Y: β = 0.388, p = 0.003），假设 H2 均得到支持。"
+    )
     assert interpret.mediation("H4", "F1 → M → Y", "partial", 0.12, 0.05, 0.2, 0.95, lang="zh") == (
         "H4 (F1 → M → Y)：间接效应为 0.120，其 95% Bootstrap 置信区间 [0.050, 0.200] 不包含 0，且直接效应依然显著，存在部分中介效应。"
     )
@@ -81,7 +87,7 @@ def test_synergy_one_and_many() -> None:
         "珠宝的协同度由 2010 年的 0.100 变为 2021 年的 0.400，总体呈上升趋势；2021 年复合系统处于“发展”阶段。"
     )
     assert interpret.synergy({"A": [(2010, 0.3, "growth"), (2011, 0.2, "growth")]}, lang="en") == (
-        'The synergy degree of A moves from 0.300 (2010) to 0.200 (2011), a downward trend; in 2011 the '
+        "The synergy degree of A moves from 0.300 (2010) to 0.200 (2011), a downward trend; in 2011 the "
         'composite system is at the "growth" stage.'
     )
     many = {"A": [(2021, 0.35, "发展")], "B": [(2021, 0.81, "成熟")], "C": [(2021, 0.41, "发展")]}
@@ -91,7 +97,15 @@ def test_synergy_one_and_many() -> None:
 
 
 def test_coupling_one_and_many() -> None:
-    row = {"entity": "A", "period": 2022, "C": 0.897, "T": 0.422, "D": 0.6152, "grade": "初级协调", "lagging": "产业集群子系统"}
+    row = {
+        "entity": "A",
+        "period": 2022,
+        "C": 0.897,
+        "T": 0.422,
+        "D": 0.6152,
+        "grade": "初级协调",
+        "lagging": "产业集群子系统",
+    }
     assert interpret.coupling([row], lang="zh") == (
         "2022 年A的耦合协调度 D 为 0.615（耦合度 C = 0.897，综合协调指数 T = 0.422），属于“初级协调”；滞后子系统为产业集群子系统。"
     )
@@ -124,11 +138,15 @@ def test_obstacles_gm11_modes_empowerment() -> None:
         "1 of 1 series were not forecast: the model refuses a series that fails its admissibility checks "
         "(reason given for each row of the table)."
     ]
-    assert interpret.modes("广州", [("甲", 10.0, 10.0), ("乙", 8.0, 10.0)], 6, ["需要中欧班列"], lang="zh") == [
+    assert interpret.modes(
+        "广州", [("甲", 10.0, 10.0), ("乙", 8.0, 10.0)], 6, ["需要中欧班列"], lang="zh"
+    ) == [
         "广州最适合的发展模式为“甲”（得分 10/10），其次为“乙”（8）；该模式有 6 条规则成立。",
         "“甲”尚未满足的前提条件：需要中欧班列。",
     ]
-    assert interpret.empowerment("C", "single-point breakthrough", 0.8034, "good", "tech", "eco", lang="en") == (
+    assert interpret.empowerment(
+        "C", "single-point breakthrough", 0.8034, "good", "tech", "eco", lang="en"
+    ) == (
         'The empowerment pattern of C is "single-point breakthrough" (coupling coordination D = 0.803, grade '
         '"good"); the weakest dimension is tech and the leading one eco.'
     )

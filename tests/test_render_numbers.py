@@ -55,7 +55,8 @@ def test_missing_and_containers_never_show_reprs() -> None:
 
 
 @pytest.mark.parametrize(
-    ("p", "s"), [(0.0004, "***"), (0.001, "**"), (0.0099, "**"), (0.01, "*"), (0.049, "*"), (0.05, ""), (math.nan, "")]
+    ("p", "s"),
+    [(0.0004, "***"), (0.001, "**"), (0.0099, "**"), (0.01, "*"), (0.049, "*"), (0.05, ""), (math.nan, "")],
 )
 def test_stars(p: float, s: str) -> None:
     assert stars(p) == s
