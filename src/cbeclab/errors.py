@@ -28,13 +28,24 @@ class CbecError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
+        from cbeclab.i18n import _
+
         parts = []
         if self.where:
-            parts.append(f"{self.where}: ")
-        parts.append(self.message)
+            parts.append(_("{where}: ", where=_clip(self.where)))
+        parts.append(_clip(self.message))
         if self.fix:
-            parts.append(f" Fix: {self.fix}")
+            parts.append(_(" Fix: {fix}", fix=_clip(self.fix)))
         return "".join(parts)
+
+
+#: the longest message part shown (a message never floods a terminal or a log)
+MAX_PART = 2000
+
+
+def _clip(text: str) -> str:
+    text = str(text)
+    return text if len(text) <= MAX_PART else text[: MAX_PART - 1] + "…"
 
 
 class DataError(CbecError):
@@ -43,6 +54,10 @@ class DataError(CbecError):
 
 class SpecError(CbecError):
     """Bad spec / framework / profile / option (YAML or Python call)."""
+
+
+class OutputError(CbecError):
+    """An output file or folder cannot be written (unwritable, a file in the way, no such drive)."""
 
 
 class ModelError(CbecError):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cbeclab import __version__
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 from cbeclab.spec import RunSpec
 
 __all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel"]
@@ -148,7 +149,16 @@ def load_spec_panel(spec: RunSpec) -> Any:
         source, name = load_dataset(d.dataset), f"dataset:{d.dataset}"
     else:
         path = spec.resolve(d.path or "")
-        source, name = read_table(path, sheet=d.sheet, encoding=d.encoding), str(path)
+        source = read_table(
+            path,
+            sheet=d.sheet,
+            encoding=d.encoding,
+            header_row=d.header_row,
+            skip_footer=d.skip_footer,
+            delimiter=d.delimiter,
+            decimal=d.decimal,
+        )
+        name = str(path)
     return load_panel(
         source,
         entity=d.entity,
@@ -180,18 +190,21 @@ def resolve_subsystems(spec: RunSpec, columns: list[str]) -> dict[str, dict[str,
         subs = {k: dict(v) for k, v in (spec.subsystems or {}).items()}
     if len(subs) < 2:
         raise SpecError(
-            f"found {len(subs)} subsystem(s); the synergy and coupling models need at least 2",
+            _(
+                "found {n_subs} subsystem(s); the synergy and coupling models need at least 2",
+                n_subs=len(subs),
+            ),
             where="subsystems",
-            fix="list two or more subsystems, each with its indicators",
+            fix=_("list two or more subsystems, each with its indicators"),
         )
     seen: dict[str, str] = {}
     for s, inds in subs.items():
         for i in inds:
             if i in seen:
                 raise SpecError(
-                    f"indicator {i!r} is listed in both {seen[i]!r} and {s!r}",
+                    _("indicator {i!r} is listed in both {v1!r} and {s!r}", i=i, v1=seen[i], s=s),
                     where=f"subsystems.{s}.{i}",
-                    fix="an indicator belongs to one subsystem; rename or remove one",
+                    fix=_("an indicator belongs to one subsystem; rename or remove one"),
                 )
             seen[i] = s
     missing = [i for i in seen if i not in columns]
@@ -203,9 +216,13 @@ def resolve_subsystems(spec: RunSpec, columns: list[str]) -> dict[str, dict[str,
             close = difflib.get_close_matches(m, columns, n=1)
             hints.append(f"{m!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise DataError(
-            f"{len(missing)} indicator(s) named in the spec are not columns of the data: {', '.join(hints)}",
+            _(
+                "{n_missing} indicator(s) named in the spec are not columns of the data: {v1}",
+                n_missing=len(missing),
+                v1=", ".join(hints),
+            ),
             where="subsystems",
-            fix=f"use column names of the data; available: {', '.join(map(str, columns[:30]))}",
+            fix=_("use column names of the data; available: {v1}", v1=", ".join(map(str, columns[:30]))),
         )
     return subs
 
@@ -227,11 +244,25 @@ def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame
         if w.ahp_matrix is not None:
             if s not in w.ahp_matrix:
                 raise SpecError(
-                    f"no AHP matrix for subsystem {s!r}",
+                    _("no AHP matrix for subsystem {s!r}", s=s),
                     where="weights.ahp_matrix",
-                    fix=f"give a {len(cols)}x{len(cols)} pairwise matrix for {s!r} in indicator order {cols}",
+                    fix=_(
+                        "give a {n_cols}x{n_cols} pairwise matrix for {s!r} in indicator order {cols}",
+                        n_cols=len(cols),
+                        s=s,
+                        cols=cols,
+                    ),
                 )
-            ahp = pd.DataFrame(w.ahp_matrix[s], index=cols, columns=cols)
+            m = w.ahp_matrix[s]
+            if len(m) != len(cols) or any(len(r) != len(cols) for r in m):
+                shape = f"{len(m)}x{max((len(r) for r in m), default=0)}"
+                raise SpecError(
+                    f"the AHP matrix of subsystem {s!r} is {shape}, but the subsystem has {len(cols)} "
+                    f"indicator(s)",
+                    where=f"weights.ahp_matrix.{s}",
+                    fix=f"give a {len(cols)}x{len(cols)} pairwise matrix, rows and columns in the order {cols}",
+                )
+            ahp = pd.DataFrame(m, index=cols, columns=cols)
         out[s] = compute_weights(
             X[cols],
             dict(inds),

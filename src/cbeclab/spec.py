@@ -52,12 +52,16 @@ class DataSpec(_Strict):
     dataset: str | None = None
     entity: str = "entity"
     period: str = "period"
-    layout: Literal["wide", "long"] = "wide"
+    layout: Literal["wide", "long", "years"] = "wide"
     indicator_col: str | None = None
     value_col: str | None = None
     sheet: str | int | None = None
     impute: Literal["linear", "interpolate"] | None = None
     encoding: str | None = None
+    header_row: int | None = Field(None, ge=1, le=1_000_000)
+    skip_footer: int | None = Field(None, ge=0, le=1_000_000)
+    delimiter: Literal[",", ";", "\t", "tab", "|"] | None = None
+    decimal: Literal[".", ","] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
@@ -77,11 +81,6 @@ class WeightsSpec(_Strict):
     ahp_allow_inconsistent: bool = False
     combine: dict[str, Any] | None = None
     scope: Scope | None = None
-    shift: float = 0.0
-
-
-class NormalizeSpec(_Strict):
-    method: Literal["minmax", "zscore", "vector"] = "minmax"
     shift: float = 0.0
 
 
@@ -124,7 +123,6 @@ class RunSpec(_Strict):
     framework: str | None = None
     subsystems: dict[str, dict[str, int]] | None = None
     weights: WeightsSpec = WeightsSpec()
-    normalize: NormalizeSpec = NormalizeSpec()
     synergy: SynergySpec = SynergySpec()
     coupling: CouplingSpec = CouplingSpec()
     stages: StagesSpec = StagesSpec()
@@ -132,6 +130,16 @@ class RunSpec(_Strict):
     forecast: ForecastSpec = ForecastSpec()
     lang: Literal["en", "zh"] = "en"
     base_dir: str = "."
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_normalize(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "normalize" in v:
+            raise ValueError(
+                "normalize: is not a spec option: each model normalises its indicators itself (synergy: "
+                "min-max against the bounds with bound_margin; coupling and weights: min-max); remove it"
+            )
+        return v
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -168,20 +176,128 @@ class RunSpec(_Strict):
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
-def format_validation_error(err: ValidationError, source: str, *, doc: str = "docs/spec.md") -> SpecError:
-    """Turn a pydantic error into one :class:`SpecError` naming the file, the field and the fix."""
-    first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
-    msg = first["msg"].removeprefix("Value error, ")
-    fix = None
-    if first["type"] == "literal_error":
-        fix = f"use one of: {first.get('ctx', {}).get('expected', '')}"
-    elif first["type"] == "extra_forbidden":
-        fix = f"remove it or check its spelling against {doc}"
-    elif first["type"] == "missing":
-        fix = f"add this field (see {doc})"
-    more = f" (+{len(err.errors()) - 1} more problems)" if len(err.errors()) > 1 else ""
-    return SpecError(f"field {loc}: {msg}{more}", where=source, fix=fix)
+_TYPE_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list ([a, b])",
+    "tuple_type": "a list ([a, b])",
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping of fields (key: value)",
+    "model_attributes_type": "a mapping of fields (key: value)",
+}
+_BOUNDS = {
+    "greater_than": ("gt", "greater than {v}"),
+    "greater_than_equal": ("ge", "at least {v}"),
+    "less_than": ("lt", "less than {v}"),
+    "less_than_equal": ("le", "at most {v}"),
+}
+
+
+def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (nested) model that holds the field at ``loc``."""
+    import typing
+
+    cls: Any = model
+    for part in loc:
+        if cls is None or not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return []
+        f = cls.model_fields.get(str(part))
+        if f is None:
+            return []
+        nxt = None
+        for t in (f.annotation, *typing.get_args(f.annotation)):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                nxt = t
+                break
+        cls = nxt
+    if cls is None or not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+        return []
+    return [n for n in cls.model_fields if n not in ("base_dir", "source")]
+
+
+def _echo(value: Any) -> str:
+    from cbeclab.io.readers import show
+
+    return show(value, 80)
+
+
+def format_validation_error(
+    err: ValidationError,
+    source: str,
+    *,
+    doc: str = "docs/spec.md",
+    model: type[BaseModel] | None = None,
+) -> SpecError:
+    """Turn a pydantic error into one :class:`SpecError` naming the file, the field and the fix.
+
+    pydantic's own wording ("Input should be a valid dictionary or instance of DataSpec") never reaches
+    the user: each error kind has its own sentence; an unknown field gets "did you mean" from the
+    fields of its section (``model`` is the root model, used to find them).
+    """
+    import difflib
+
+    from cbeclab.i18n import _
+
+    errors = err.errors()
+    first = errors[0]
+    loc_t = tuple(first["loc"])
+    loc = ".".join(str(x) for x in loc_t) or _("(top level)")
+    kind = first["type"]
+    ctx = first.get("ctx", {}) or {}
+    given = first.get("input")
+    fix: str | None
+    if kind == "extra_forbidden":
+        options = _fields_at(model, loc_t[:-1]) if model is not None else []
+        close = difflib.get_close_matches(str(loc_t[-1]), options, n=1, cutoff=0.6)
+        msg = _("unknown field {field}", field=loc)
+        if close:
+            msg += _(" (did you mean {name}?)", name=close[0])
+            fix = _("rename it to {name}", name=close[0])
+        elif options:
+            fix = _("fields here are: {names} (see {doc})", names=", ".join(options), doc=doc)
+        else:
+            fix = _("remove it or check its spelling against {doc}", doc=doc)
+    elif kind == "missing":
+        msg = _("field {field} is missing", field=loc)
+        fix = _("add this field (see {doc})", doc=doc)
+    elif kind == "literal_error":
+        msg = _("field {field}: {value} is not an accepted value", field=loc, value=_echo(given))
+        fix = _("use one of: {options}", options=str(ctx.get("expected", "")))
+    elif kind in _TYPE_WORDS:
+        msg = _(
+            "field {field} must be {kind}, not {value}",
+            field=loc,
+            kind=_(_TYPE_WORDS[kind]),
+            value=_echo(given),
+        )
+        fix = _("see {doc} for the layout of this field", doc=doc)
+    elif kind in _BOUNDS:
+        key, text = _BOUNDS[kind]
+        msg = _(
+            "field {field} must be {bound}, not {value}",
+            field=loc,
+            bound=_(text, v=ctx.get(key)),
+            value=_echo(given),
+        )
+        fix = _("see {doc} for the accepted range", doc=doc)
+    elif kind in ("value_error", "assertion_error"):
+        msg = _(
+            "field {field}: {reason}", field=loc, reason=str(first["msg"]).removeprefix("Value error, ")[:400]
+        )
+        fix = None
+    else:
+        msg = _("field {field} has a value that cannot be used: {value}", field=loc, value=_echo(given))
+        fix = _("see {doc} for the layout of this field", doc=doc)
+    if len(errors) > 1:
+        msg += _(" (+{n} more problems)", n=len(errors) - 1)
+    return SpecError(msg, where=source, fix=fix)
 
 
 def spec_from_dict(
@@ -193,7 +309,7 @@ def spec_from_dict(
     try:
         return RunSpec.model_validate({**raw, "base_dir": str(base_dir)})
     except ValidationError as exc:
-        raise format_validation_error(exc, source) from None
+        raise format_validation_error(exc, source, model=RunSpec) from None
 
 
 def load_spec(path: str | os.PathLike[str]) -> RunSpec:

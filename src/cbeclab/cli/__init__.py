@@ -1,7 +1,9 @@
 """Command-line interface: thin callers of the public functions.
 
 Every subcommand lives in its own module of this package and registers itself on :data:`main`.
-Errors derived from :class:`cbeclab.errors.CbecError` are printed as one message (exit code 2),
+Every command is a :class:`cbeclab.cli.i18n.Command`: it takes ``--lang zh|en`` (default
+``CBECLAB_LANG``, else en), runs inside :func:`cbeclab.i18n.use_lang` and formats its ``--help`` in
+that language. Errors derived from :class:`cbeclab.errors.CbecError` are printed as one message (exit code 2),
 never as a traceback.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import click
 
+from cbeclab.cli.i18n import Group, lang_from_args
 from cbeclab.errors import CbecError
 
 #: subcommand modules, imported lazily so that `cbeclab --help` stays fast
@@ -24,11 +27,27 @@ SUBCOMMAND_MODULES = (
 )
 
 
-class _Group(click.Group):
+def print_error(exc: CbecError) -> None:
+    """One line on stderr: ``error: <where>: <what> Fix: <fix>`` (``错误：`` under zh)."""
+    from cbeclab.i18n import _
+
+    line = " ".join(str(exc).split())  # one line, whatever the message holds
+    click.echo(_("error: {message}", message=line), err=True)
+
+
+class _Group(Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from cbeclab.i18n import use_lang
+
         try:
-            return super().invoke(ctx)
-        except CbecError as exc:
+            # the subcommand's --lang (seen by Group.parse_args) also sets the language of its error line
+            with use_lang(ctx.meta.get("cbeclab.lang") or lang_from_args([*ctx.protected_args, *ctx.args])):
+                try:
+                    return super().invoke(ctx)
+                except CbecError as exc:
+                    print_error(exc)
+                    sys.exit(2)
+        except CbecError as exc:  # a bad CBECLAB_LANG
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 

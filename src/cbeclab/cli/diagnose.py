@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 
 from cbeclab.cli import main
+from cbeclab.cli.i18n import LANG_HELP, output_lang
 from cbeclab.errors import CbecError, SpecError
+from cbeclab.i18n import _, use_lang
 
 
 @main.command("diagnose")
@@ -29,26 +31,40 @@ from cbeclab.errors import CbecError, SpecError
     "--lang",
     type=click.Choice(["en", "zh"]),
     default=None,
-    help="Language of the HTML (default: the spec's lang).",
+    help=LANG_HELP,
 )
 def diagnose_cmd(spec: Path, out: Path, lang: str | None) -> None:
     """Diagnose a pilot zone and a cluster from SPEC: development mode, empowerment pattern,
     four-subsystem coordination, influencing factors and explained recommendations."""
-    from cbeclab.diagnose.report import run_diagnosis, write_diagnosis
+    from cbeclab.diagnose.report import load_diagnose_spec, run_diagnosis, write_diagnosis
 
     if not spec.exists():
-        raise SpecError("spec file not found", where=str(spec), fix="check the path")
-    try:
-        report = run_diagnosis(spec)
-        paths = write_diagnosis(report, out, lang)
-    except CbecError:
-        raise
-    except (ValueError, KeyError, TypeError, OSError) as exc:  # unexpected input shapes: still no traceback
-        raise SpecError(
-            f"the diagnosis failed: {exc}", where=str(spec), fix="check the spec and its files"
-        ) from None
-    top = report.modes.top.key if report.modes is not None else "-"
-    click.echo(
-        f"wrote {', '.join(str(p) for p in paths.values())} "
-        f"(top mode: {top}; {len(report.recommendations)} recommendations)"
-    )
+        raise SpecError(_("spec file not found"), where=str(spec), fix=_("check the path"))
+    s, base = load_diagnose_spec(spec)
+    s = s.model_copy(update={"lang": output_lang(lang, s)})
+    with use_lang(s.lang):
+        try:
+            report = run_diagnosis(s, base)
+            paths = write_diagnosis(report, out, s.lang)
+        except CbecError:
+            raise
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # unexpected input shapes: no traceback
+            raise SpecError(
+                _("the diagnosis failed: {reason}", reason=exc),
+                where=str(spec),
+                fix=_("check the spec and its files"),
+            ) from None
+        top = report.modes.top.key if report.modes is not None else "-"
+        if report.modes is not None:
+            from cbeclab.i18n.names import display_name
+
+            top = display_name("mode", top, s.lang)
+        click.echo(
+            _(
+                "wrote {json} and {html} (top mode: {mode}; {n} recommendations)",
+                json=paths["json"],
+                html=", ".join(str(paths[k]) for k in ("xlsx", "html", "docx")),
+                mode=top,
+                n=len(report.recommendations),
+            )
+        )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from cbeclab.cli import main
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 
 PARAM_KEYS = ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper")
 FIT_KEYS = (
@@ -113,7 +114,7 @@ def sem_cmd(
         syntax = model.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(
-            "the model file is not UTF-8 text", where=str(model), fix="save it as UTF-8"
+            _("the model file is not UTF-8 text"), where=str(model), fix=_("save it as UTF-8")
         ) from None
     df = _read_data(data)
     res = Model(syntax, std_lv=std_lv).fit(df)
@@ -122,7 +123,9 @@ def sem_cmd(
     if n_boot:
         if n_boot < 0:
             raise SpecError(
-                "--bootstrap must be a positive number of draws", where="--bootstrap", fix="e.g. 5000"
+                _("--bootstrap must be a positive number of draws"),
+                where="--bootstrap",
+                fix=_("e.g. {example}", example="5000"),
             )
         import sys
 
@@ -141,8 +144,8 @@ def sem_cmd(
         )
         doc["bootstrap"] = boot.to_dict()
         if hasattr(boot, "to_frame"):
-            click.echo(f"Bootstrap ({n_boot} draws, seed {seed}, {ci} CI):")
+            click.echo(_("Bootstrap ({n} draws, seed {seed}, {ci} CI):", n=n_boot, seed=seed, ci=ci))
             click.echo(boot.to_frame().to_string(index=False))
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-        click.echo(f"wrote {json_out}", err=True)
+        click.echo(_("wrote {path}", path=json_out), err=True)

@@ -14,6 +14,8 @@ from typing import Any
 import click
 
 from cbeclab.cli import main
+from cbeclab.cli.i18n import LANG_HELP, output_lang
+from cbeclab.i18n import _, use_lang
 
 
 class _BootBar:
@@ -29,7 +31,7 @@ class _BootBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, file=sys.stderr, desc="bootstrap", unit="draw", leave=False)
+            self.bar = tqdm(total=total, file=sys.stderr, desc=_("bootstrap"), unit=_("draw"), leave=False)
         self.bar.n = done
         self.bar.refresh()
 
@@ -47,9 +49,7 @@ class _BootBar:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for survey.json, survey.xlsx and survey.html.",
 )
-@click.option(
-    "--lang", type=click.Choice(["en", "zh"]), default=None, help="Table headers (default: the spec's lang)."
-)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help=LANG_HELP)
 @click.option(
     "--bootstrap",
     "n_boot",
@@ -77,23 +77,21 @@ def survey_cmd(
         changes["seed"] = seed
     if scheduler is not None:
         changes["scheduler"] = scheduler
-    if lang is not None:
-        changes["lang"] = lang
-    if changes:
-        s = s.model_copy(update=changes)
-    bar = _BootBar(sys.stderr.isatty())
-    try:
-        result = run_survey(s, progress=bar)
-    finally:
-        bar.close()
-    paths = write_survey_outputs(result, out, s.lang)
-    c = result.checked
-    click.echo(
-        ("有效样本" if s.lang == "zh" else "respondents used")
-        + f": {c.n_used} / {c.n_raw}"
-        + (f" ({c.n_dropped} dropped listwise)" if c.n_dropped else "")
-    )
-    for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
-    for p in paths.values():
-        click.echo(str(p))
+    changes["lang"] = output_lang(lang, s)
+    s = s.model_copy(update=changes)
+    with use_lang(s.lang):
+        bar = _BootBar(sys.stderr.isatty())
+        try:
+            result = run_survey(s, progress=bar)
+        finally:
+            bar.close()
+        paths = write_survey_outputs(result, out, s.lang)
+        c = result.checked
+        line = _("respondents used: {used} / {raw}", used=c.n_used, raw=c.n_raw)
+        if c.n_dropped:
+            line += _(" ({n} dropped listwise)", n=c.n_dropped)
+        click.echo(line)
+        for w in result.warnings:
+            click.echo(_("warning: {message}", message=w), err=True)
+        for p in paths.values():
+            click.echo(str(p))

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import CbecWarning, DataError
+from cbeclab.i18n import _
 
 __all__ = ["CLUSTERS", "guangzhou_totals", "guangzhou_trade", "UNIT", "SEED_FILE"]
 
@@ -76,7 +77,9 @@ def _table2_raw() -> pd.DataFrame:
     df["exports"] = df["exports"].astype(float)
     unknown = sorted(set(df["cluster"]) - set(CLUSTERS))
     if unknown:  # a corrupted package file, not user input
-        raise DataError(f"unknown cluster ids {unknown}", where="datasets/data/guangzhou_table2.csv")
+        raise DataError(
+            _("unknown cluster ids {unknown}", unknown=unknown), where="datasets/data/guangzhou_table2.csv"
+        )
     df.attrs.update(
         {
             "source": "seed 001, Table 2",
@@ -113,12 +116,19 @@ def guangzhou_totals(*, warn: bool = True) -> pd.DataFrame:
     for year, g, tot, im, ex in zip(df["year"], gap, df["total"], df["imports"], df["exports"]):
         if g != 0:
             notes.append(
-                f"Table 1, {year}: imports {im:,.0f} + exports {ex:,.0f} = {im + ex:,.0f}, but the published "
-                f"total is {tot:,.0f} (difference {g:+,.0f}); published values kept"
+                _(
+                    "Table 1, {year}: imports {im:,.0f} + exports {ex:,.0f} = {v1:,.0f}, but the published total is {tot:,.0f} (difference {g:+,.0f}); published values kept",
+                    year=year,
+                    im=im,
+                    ex=ex,
+                    v1=im + ex,
+                    tot=tot,
+                    g=g,
+                )
             )
     if notes and warn:
         for n in notes:
-            warnings.warn(f"seed 001 {n}", CbecWarning, stacklevel=2)
+            warnings.warn(_("seed 001: {note}", note=n), CbecWarning, stacklevel=2)
     df.attrs["notes"] = notes
     df.attrs["description"] = "Total value of goods imports and exports of Guangzhou"
     return df
@@ -133,8 +143,13 @@ def _check_table2_against_table1(t2: pd.DataFrame, t1: pd.DataFrame) -> list[str
         bad["cluster"], bad["year"], bad["imports"], bad["exports"], bad["t1_sum"]
     ):
         notes.append(
-            f"Table 2 {cl} {yr}: imports + exports = {float(im) + float(ex):,.0f} but the Table 1 "
-            f"sum is {float(t1s):,.0f}"
+            _(
+                "Table 2 {cl} {yr}: imports + exports = {v1:,.0f} but the Table 1 sum is {v2:,.0f}",
+                cl=cl,
+                yr=yr,
+                v1=float(im) + float(ex),
+                v2=float(t1s),
+            )
         )
     return notes
 
@@ -169,7 +184,7 @@ def guangzhou_trade(
     t1 = _table1_raw()
     notes = _check_table2_against_table1(t2, t1)
     for n in notes:
-        warnings.warn(f"seed 001 {n}", CbecWarning, stacklevel=2)
+        warnings.warn(_("seed 001: {note}", note=n), CbecWarning, stacklevel=2)
     df = t2.assign(total=t2["imports"] + t2["exports"], balance=t2["exports"] - t2["imports"])
     rank = df["cluster"].map({c: k for k, c in enumerate(CLUSTERS)})
     df = df.assign(_rank=rank).sort_values(["_rank", "year"])
@@ -193,11 +208,13 @@ def guangzhou_trade(
         return out
     if layout != "wide":
         raise DataError(
-            f"unknown layout {layout!r}", where="guangzhou_trade(layout=...)", fix="use 'wide' or 'long'"
+            _("unknown layout {layout!r}", layout=layout),
+            where="guangzhou_trade(layout=...)",
+            fix=_("use 'wide' or 'long'"),
         )
     values = df[["exports", "imports", "total", "balance"]].to_numpy(dtype=float)
     if not np.isfinite(values).all():  # the bundled table is complete; guards a damaged install
-        raise DataError("bundled Table 2 has empty cells", where="datasets/data/guangzhou_table2.csv")
+        raise DataError(_("bundled Table 2 has empty cells"), where="datasets/data/guangzhou_table2.csv")
     df.attrs.clear()
     df.attrs.update(attrs)
     return df

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _
 
 __all__ = ["DATASETS", "load_dataset"]
 
@@ -40,8 +41,8 @@ def load_dataset(name: str) -> pd.DataFrame:
     """Load a bundled dataset by name (see :data:`DATASETS`)."""
     if name not in DATASETS:
         raise SpecError(
-            f"unknown dataset {name!r}",
+            _("unknown dataset {name!r}", name=name),
             where="data.dataset",
-            fix=f"use one of: {', '.join(DATASETS)}, or give data.path",
+            fix=_("use one of: {v1}, or give data.path", v1=", ".join(DATASETS)),
         )
     return DATASETS[name][0]()

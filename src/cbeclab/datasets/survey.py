@@ -26,6 +26,7 @@ import yaml
 from scipy import special
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 
 __all__ = [
     "YongkangModel",
@@ -74,7 +75,7 @@ def _raw_yaml() -> dict[str, Any]:
     text = resources.files("cbeclab.datasets").joinpath("yongkang.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     if not isinstance(data, dict):  # pragma: no cover - file is part of the package
-        raise SpecError("yongkang.yaml is not a mapping", where="cbeclab/datasets/yongkang.yaml")
+        raise SpecError(_("yongkang.yaml is not a mapping"), where="cbeclab/datasets/yongkang.yaml")
     return data
 
 
@@ -133,7 +134,7 @@ def nearest_correlation(
         return a
     y = a.copy()
     ds = np.zeros_like(a)
-    for _ in range(max_iter):
+    for _unused in range(max_iter):
         rk = y - ds
         w, v = np.linalg.eigh(rk)
         x = (v * np.maximum(w, eig_floor)) @ v.T
@@ -201,7 +202,9 @@ def synthetic_yongkang_survey(n: int = 233, seed: int = 0, *, likert: bool = Tru
     ((50, 24), True, True, True)
     """
     if not isinstance(n, int | np.integer) or n < 1:
-        raise DataError(f"n must be a positive integer, got {n!r}", where="synthetic_yongkang_survey(n=)")
+        raise DataError(
+            _("n must be a positive integer, got {n!r}", n=n), where="synthetic_yongkang_survey(n=)"
+        )
     model = yongkang_model()
     rng = np.random.default_rng(seed)
     cons = list(model.constructs)
@@ -298,7 +301,9 @@ def yongkang_model_syntax(part: Literal["sem", "cfa"] = "sem") -> str:
     """
     if part not in ("sem", "cfa"):
         raise SpecError(
-            f"unknown part {part!r}", where="yongkang_model_syntax(part=)", fix="use 'sem' or 'cfa'"
+            _("unknown part {part!r}", part=part),
+            where="yongkang_model_syntax(part=)",
+            fix=_("use 'sem' or 'cfa'"),
         )
     model = yongkang_model()
     lines = ["# measurement model (seed 000, Table 1)"]

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError
+from cbeclab.i18n import _
 
 __all__ = [
     "synthetic_panel",
@@ -44,13 +45,17 @@ def _as_list(x: int | Sequence[Any], prefix: str, width: int) -> list[Any]:
     if isinstance(x, int | np.integer) and not isinstance(x, bool):
         if x < 1:
             raise DataError(
-                f"need at least 1 {prefix}, got {x}", where="synthetic_panel", fix="pass a positive count"
+                _("need at least 1 {prefix}, got {x}", prefix=prefix, x=x),
+                where="synthetic_panel",
+                fix=_("pass a positive count"),
             )
         return [f"{prefix}{k + 1:0{width}d}" for k in range(int(x))]
     out = list(x) if not isinstance(x, bool) else []
     if not out:
         raise DataError(
-            f"empty list of {prefix}s", where="synthetic_panel", fix="pass a non-empty list or a count"
+            _("empty list of {prefix}s", prefix=prefix),
+            where="synthetic_panel",
+            fix=_("pass a non-empty list or a count"),
         )
     return out
 
@@ -122,13 +127,15 @@ def synthetic_panel(
     )
     if not pers:
         raise DataError(
-            "no periods", where="synthetic_panel", fix="pass a positive count or a list of periods"
+            _("no periods"), where="synthetic_panel", fix=_("pass a positive count or a list of periods")
         )
     dirs = _directions(indicators)
     names = list(dirs)
     if not 0.0 <= missing_rate < 1.0:
         raise DataError(
-            f"missing_rate {missing_rate} is outside [0, 1)", where="synthetic_panel", fix="use e.g. 0.05"
+            _("missing_rate {missing_rate} is outside [0, 1)", missing_rate=missing_rate),
+            where="synthetic_panel",
+            fix=_("use e.g. 0.05"),
         )
     rng = np.random.default_rng(seed)
     n_e, n_t, n_k = len(ents), len(pers), len(names)

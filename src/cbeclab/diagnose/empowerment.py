@@ -48,6 +48,7 @@ import pandas as pd
 
 from cbeclab.diagnose.modes import _package_yaml, _profiles_dir, _read_yaml, _split_values, read_profile
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 
 __all__ = [
     "ClusterProfile",
@@ -74,15 +75,16 @@ def load_empowerment_rules(path: PathLike | None = None) -> dict[str, Any]:
     where = "cbeclab/diagnose/rules/empowerment.yaml" if path is None else str(path)
     cls = data.get("classification")
     if not isinstance(cls, Mapping):
-        raise SpecError("missing `classification` mapping", where=where)
+        raise SpecError(_("missing `classification` mapping"), where=where)
     for k in ("d_min", "c_min", "u_min"):
         v = cls.get(k)
         if not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:
             raise SpecError(
-                f"classification.{k} = {v!r} must be a number in [0, 1]", where=f"{where}: classification.{k}"
+                _("classification.{k} = {v!r} must be a number in [0, 1]", k=k, v=v),
+                where=f"{where}: classification.{k}",
             )
     if len(data.get("dimensions") or []) < 2:
-        raise SpecError("at least two empowerment dimensions are needed", where=f"{where}: dimensions")
+        raise SpecError(_("at least two empowerment dimensions are needed"), where=f"{where}: dimensions")
     return data
 
 
@@ -134,11 +136,15 @@ def empowerment_scores(
     fw = load_framework(framework)
     system = {"empowerment": "empowerment", "elements": "core_elements"}.get(level)
     if system is None:
-        raise SpecError(f"level={level!r} is not known", where="level", fix="use 'empowerment' or 'elements'")
+        raise SpecError(
+            _("level={level!r} is not known", level=level),
+            where="level",
+            fix=_("use 'empowerment' or 'elements'"),
+        )
     dims = fw.subsystems(level="dimension")
     want = [d.id for s in fw.systems if s.id == system for d in s.dimensions]
     if not want:
-        raise SpecError(f"framework has no system {system!r}", where="framework")
+        raise SpecError(_("framework has no system {system!r}", system=system), where="framework")
     subs = {d: dims[d] for d in want}
     return subsystem_scores(X, subs, weights, scope=scope)
 
@@ -204,13 +210,15 @@ def _as_score_frame(scores: Any, dims: list[str], what: str) -> pd.DataFrame:
         if {"entity", "period"} <= set(frame.columns):
             frame = frame.set_index(["entity", "period"])
     else:
-        raise DataError(f"{what} must be a mapping or a DataFrame", where=what)
+        raise DataError(_("{what} must be a mapping or a DataFrame", what=what), where=what)
     cols = {c: (c[2:] if str(c).startswith("U_") else str(c)) for c in frame.columns}
     frame = frame.rename(columns=cols)
     missing = [d for d in dims if d not in frame.columns]
     if missing:
         raise DataError(
-            f"{what} lacks {missing}", where=what, fix=f"give a score in [0, 1] for each of {dims}"
+            _("{what} lacks {missing}", what=what, missing=missing),
+            where=what,
+            fix=_("give a score in [0, 1] for each of {dims}", dims=dims),
         )
     return frame[dims]
 
@@ -274,10 +282,10 @@ def classify_empowerment(
         els = _elements(R)
         E = _as_score_frame(elements, els, "elements")
         if len(E) != len(t):
-            raise DataError("elements and scores have different numbers of rows", where="elements")
+            raise DataError(_("elements and scores have different numbers of rows"), where="elements")
         EM = E.to_numpy(dtype=float)
         if not np.all(np.isfinite(EM)) or (EM < 0).any() or (EM > 1).any():
-            raise DataError("element scores must be in [0, 1]", where="elements")
+            raise DataError(_("element scores must be in [0, 1]"), where="elements")
         weakest_el = list(np.array(els, dtype=object)[EM.argmin(axis=1)])
         el_frame = E.reset_index(drop=True)
         el_frame["weakest_element"] = np.array(weakest_el, dtype=object)
@@ -362,13 +370,15 @@ def _unit_scores(
     unknown = [k for k in vals if k not in keys]
     if missing:
         raise SpecError(
-            f"{what} score {missing[0]!r} is missing; valid range [0, 1]",
+            _("{what} score {v1!r} is missing; valid range [0, 1]", what=what, v1=missing[0]),
             where=f"{where}: {what}.{missing[0]}",
-            fix=f"give a score in [0, 1] for each of {keys}",
+            fix=_("give a score in [0, 1] for each of {keys}", keys=keys),
         )
     if unknown:
         raise SpecError(
-            f"unknown {what} {unknown[0]!r}", where=f"{where}: {what}.{unknown[0]}", fix=f"use {keys}"
+            _("unknown {what} {v1!r}", what=what, v1=unknown[0]),
+            where=f"{where}: {what}.{unknown[0]}",
+            fix=_("use {keys}", keys=keys),
         )
     out: dict[str, float] = {}
     for k in keys:
@@ -381,9 +391,9 @@ def _unit_scores(
         )
         if not ok:
             raise SpecError(
-                f"{what} score {k!r} = {v!r} is outside its valid range [0, 1]",
+                _("{what} score {k!r} = {v!r} is outside its valid range [0, 1]", what=what, k=k, v=v),
                 where=f"{where}: {what}.{k}",
-                fix="give a number between 0 and 1",
+                fix=_("give a number between 0 and 1"),
             )
         out[k] = float(v)
     return out, est, notes
@@ -412,7 +422,7 @@ def load_cluster_profile(
     raw, where, path = read_profile(source, "cluster")
     if "scores" not in raw:
         raise SpecError(
-            "the profile has no `scores` mapping", where=where, fix="give the three dimension scores"
+            _("the profile has no `scores` mapping"), where=where, fix=_("give the three dimension scores")
         )
     scores, est, notes = _unit_scores(raw["scores"], _dims(R), where, "scores")
     elements = None
@@ -448,7 +458,7 @@ def diagnose_cluster(
     res = classify_empowerment(U, elements=E, rules=rules)
     notes = list(res.notes)
     if prof.estimates:
-        notes.append(f"estimated scores: {', '.join(prof.estimates)}")
+        notes.append(_("estimated scores: {v1}", v1=", ".join(prof.estimates)))
     return EmpowermentResult(
         table=res.table,
         dimensions=res.dimensions,

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 
 __all__ = ["FactorSummary", "summarize_factors"]
 
@@ -49,7 +50,7 @@ def _templates() -> dict[str, dict[str, str]]:
 
     data = _package_yaml("rules/recommendations.yaml").get("factor_templates")
     if not isinstance(data, Mapping):
-        raise SpecError("factor_templates missing", where="cbeclab/diagnose/rules/recommendations.yaml")
+        raise SpecError(_("factor_templates missing"), where="cbeclab/diagnose/rules/recommendations.yaml")
     return {str(k): {"en": str(v["en"]), "zh": str(v["zh"])} for k, v in data.items()}
 
 
@@ -130,16 +131,16 @@ def _params_frame(result: Any) -> pd.DataFrame:
         p = pd.DataFrame(list(result))
     else:
         raise DataError(
-            "cannot read SEM parameters",
+            _("cannot read SEM parameters"),
             where="sem result",
-            fix="pass an SEMResult, its params frame or its to_dict()",
+            fix=_("pass an SEMResult, its params frame or its to_dict()"),
         )
     missing = [c for c in _PARAM_COLS if c not in p.columns]
     if missing:
         raise DataError(
-            f"SEM parameter table lacks columns {missing}",
+            _("SEM parameter table lacks columns {missing}", missing=missing),
             where="sem result params",
-            fix="use lavaan parameterEstimates columns lhs, op, rhs, est, se, z, pvalue, std_all",
+            fix=_("use lavaan parameterEstimates columns lhs, op, rhs, est, se, z, pvalue, std_all"),
         )
     return p
 
@@ -158,7 +159,9 @@ def _verdict_rows(mediation: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | N
     if isinstance(mediation, Sequence) and not isinstance(mediation, str):
         return pd.DataFrame(list(mediation)), None
     raise DataError(
-        "cannot read the mediation table", where="mediation", fix="pass a MediationResult or its to_dict()"
+        _("cannot read the mediation table"),
+        where="mediation",
+        fix=_("pass a MediationResult or its to_dict()"),
     )
 
 
@@ -212,11 +215,13 @@ def summarize_factors(
     [True, False]
     """
     if not (isinstance(alpha, int | float) and 0 < float(alpha) < 1):
-        raise SpecError(f"alpha={alpha!r} must be in (0, 1)", where="alpha", fix="use e.g. 0.05")
+        raise SpecError(
+            _("alpha={alpha!r} must be in (0, 1)", alpha=alpha), where="alpha", fix=_("use e.g. 0.05")
+        )
     P = _params_frame(sem)
     reg = P[P["op"] == "~"].copy()
     if reg.empty:
-        raise DataError("the SEM has no regression (~) paths to summarise", where="sem result params")
+        raise DataError(_("the SEM has no regression (~) paths to summarise"), where="sem result params")
     T = _templates()
     roles = dict(roles or {})
 
@@ -263,8 +268,8 @@ def summarize_factors(
         need = ["x", "y", "indirect", "direct", "total"]
         miss = [c for c in need if c not in verd.columns]
         if miss:
-            raise DataError(f"mediation table lacks columns {miss}", where="mediation")
-        for _, vr in verd.iterrows():
+            raise DataError(_("mediation table lacks columns {miss}", miss=miss), where="mediation")
+        for _unused, vr in verd.iterrows():
             lo = _f(vr.get("indirect_ci_lower", np.nan))
             hi = _f(vr.get("indirect_ci_upper", np.nan))
             dlo = _f(vr.get("direct_ci_lower", np.nan))
@@ -320,8 +325,9 @@ def summarize_factors(
                 )
         if rows:
             notes.append(
-                "no mediation table: indirect effects are products of path estimates; an indirect effect "
-                "counts as significant when each of its links is (joint-significance test), without a CI"
+                _(
+                    "no mediation table: indirect effects are products of path estimates; an indirect effect counts as significant when each of its links is (joint-significance test), without a CI"
+                )
             )
     effects = pd.DataFrame(
         rows,
@@ -376,7 +382,9 @@ def summarize_factors(
             )
         effects[f"text_{lang}"] = texts
     if ((effects["indirect_share"] < 0) | (effects["indirect_share"] > 1)).any():
-        notes.append("some indirect and direct effects have opposite signs: their shares are not proportions")
+        notes.append(
+            _("some indirect and direct effects have opposite signs: their shares are not proportions")
+        )
 
     final_outcomes = set(paths["outcome"]) - set(paths["predictor"])
     to_final = paths[paths["outcome"].isin(final_outcomes)] if final_outcomes else paths

@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _
 from cbeclab.io.yamlfile import read_yaml_mapping
 
 __all__ = [
@@ -202,14 +203,14 @@ def _package_yaml(relative: str) -> dict[str, Any]:
     text = resources.files("cbeclab.diagnose").joinpath(relative).read_text("utf-8")
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
-        raise SpecError("expected a YAML mapping", where=f"cbeclab/diagnose/{relative}")
+        raise SpecError(_("expected a YAML mapping"), where=f"cbeclab/diagnose/{relative}")
     return data
 
 
 def _split_values(values: Any, where: str) -> tuple[dict[str, Any], list[str], dict[str, str]]:
     """Split ``{field: x | {value: x, estimate: bool, note: str}}`` into values, estimated fields, notes."""
     if not isinstance(values, Mapping):
-        raise SpecError("`values` must be a mapping field -> value", where=f"{where}: values")
+        raise SpecError(_("`values` must be a mapping field -> value"), where=f"{where}: values")
     out: dict[str, Any] = {}
     est: list[str] = []
     notes: dict[str, str] = {}
@@ -218,9 +219,9 @@ def _split_values(values: Any, where: str) -> tuple[dict[str, Any], list[str], d
         if isinstance(v, Mapping):
             if "value" not in v:
                 raise SpecError(
-                    "a field written as a mapping needs a `value` key",
+                    _("a field written as a mapping needs a `value` key"),
                     where=f"{where}: values.{key}",
-                    fix="write `field: {value: 1.0, estimate: true}` or just `field: 1.0`",
+                    fix=_("write `field: {value: 1.0, estimate: true}` or just `field: 1.0`"),
                 )
             out[key] = v["value"]
             if bool(v.get("estimate", False)):
@@ -243,34 +244,47 @@ def _field_error(
     if err.get("type") == "missing":
         rng = _range_text(meta)
         return SpecError(
-            f"field {name!r} is missing{rng}",
+            _("field {name!r} is missing{rng}", name=name, rng=rng),
             where=f"{where}: values.{name}",
-            fix=f"add `{name}:` to the profile's values" + (f" ({meta['en']})" if meta else ""),
+            fix=_("add `{name}:` to the profile's values", name=name)
+            + (f" ({_field_text(name, meta)})" if meta else ""),
         )
     if err.get("type") == "extra_forbidden":
         return SpecError(
-            f"unknown field {name!r}",
+            _("unknown field {name!r}", name=name),
             where=f"{where}: values.{name}",
-            fix=f"use one of: {', '.join(fields)}",
+            fix=_("use one of: {v1}", v1=", ".join(fields)),
         )
     given = values.get(name, err.get("input"))
     return SpecError(
-        f"field {name!r} = {given!r} is not valid{_range_text(meta)}",
+        _("field {name!r} = {given!r} is not valid{v1}", name=name, given=given, v1=_range_text(meta)),
         where=f"{where}: values.{name}",
-        fix=f"give a value in the valid range ({err.get('msg', '')})",
+        fix=_("give a value in the valid range ({v1})", v1=err.get("msg", "")),
     )
 
 
 def _range_text(meta: Mapping[str, Any] | None) -> str:
     if not meta:
         return ""
-    unit = f" {meta['unit']}" if meta.get("unit") else ""
+    unit = ""
+    if meta.get("unit"):
+        from cbeclab.i18n.names import display_name
+
+        unit = " " + display_name("unit", meta["unit"])
     if meta.get("type") == "bool":
-        return "; valid values: true or false"
+        return _("; valid values: true or false")
     if meta.get("choices"):
-        return f"; valid values: {', '.join(meta['choices'])}"
-    null = " or null" if meta.get("nullable") else ""
-    return f"; valid range [{meta['lo']:g}, {meta['hi']:g}]{unit}{null}"
+        return _("; valid values: {choices}", choices=", ".join(meta["choices"]))
+    null = _(" or null") if meta.get("nullable") else ""
+    return _("; valid range [{lo:g}, {hi:g}]", lo=meta["lo"], hi=meta["hi"]) + unit + null
+
+
+def _field_text(name: str, meta: Mapping[str, Any]) -> str:
+    """The profile field's own description in the current language (its zh/en text in CITY_FIELDS)."""
+    from cbeclab.i18n import resolve_lang
+
+    code = resolve_lang()
+    return str(meta.get(code) or meta.get("en") or name)
 
 
 _I = {"int": int, "float": float}
@@ -323,7 +337,9 @@ class CityProfile:
             return self.values.foreign_trade / self.values.gdp
         if name not in CITY_FIELDS:
             raise SpecError(
-                f"unknown profile field {name!r}", where="rule field", fix=f"use one of {list(CITY_FIELDS)}"
+                _("unknown profile field {name!r}", name=name),
+                where="rule field",
+                fix=_("use one of {v1}", v1=list(CITY_FIELDS)),
             )
         return getattr(self.values, name)
 
@@ -381,7 +397,7 @@ def make_city_profile(
         raise _field_error(exc, CITY_FIELDS, where, values) from None
     unknown = [e for e in estimates if e not in CITY_FIELDS]
     if unknown:
-        raise SpecError(f"estimate flags on unknown fields {unknown}", where=where)
+        raise SpecError(_("estimate flags on unknown fields {unknown}", unknown=unknown), where=where)
     return CityProfile(
         name=name,
         name_zh=name_zh or name,
@@ -414,7 +430,9 @@ def read_profile(source: Any, kind: str) -> tuple[dict[str, Any], str, str | Non
             p = bundled
         raw, where, path = _read_yaml(p), str(p), str(p)
     if raw.get("kind", kind) != kind:
-        raise SpecError(f"kind is {raw.get('kind')!r}, expected {kind!r}", where=f"{where}: kind")
+        raise SpecError(
+            _("kind is {v1!r}, expected {kind!r}", v1=raw.get("kind"), kind=kind), where=f"{where}: kind"
+        )
     return raw, where, path
 
 
@@ -446,13 +464,13 @@ def load_city_profile(source: PathLike | Mapping[str, Any]) -> CityProfile:
     raw, where, path = read_profile(source, "city")
     if "values" not in raw:
         raise SpecError(
-            "the profile has no `values` mapping", where=where, fix="put the fields under `values:`"
+            _("the profile has no `values` mapping"), where=where, fix=_("put the fields under `values:`")
         )
     values, est, notes = _split_values(raw["values"], where)
     est = sorted(set(est) | {str(x) for x in raw.get("estimates", []) or []})
     sources = raw.get("sources", []) or []
     if not isinstance(sources, list):
-        raise SpecError("`sources` must be a list of strings", where=f"{where}: sources")
+        raise SpecError(_("`sources` must be a list of strings"), where=f"{where}: sources")
     year = raw.get("year")
     return make_city_profile(
         values,
@@ -545,14 +563,18 @@ def _parse_rules(data: Mapping[str, Any], where: str) -> tuple[list[Mode], float
                 rw = f"{w}.rules[{j}]"
                 if r["field"] not in allowed:
                     raise SpecError(
-                        f"rule field {r['field']!r} is not a profile field",
+                        _("rule field {field!r} is not a profile field", field=r["field"]),
                         where=rw,
-                        fix=f"use one of {sorted(allowed)}",
+                        fix=_("use one of {v1}", v1=sorted(allowed)),
                     )
                 if r["op"] not in _OPS:
-                    raise SpecError(f"op {r['op']!r} is not known", where=rw, fix=f"use one of {list(_OPS)}")
+                    raise SpecError(
+                        _("op {op!r} is not known", op=r["op"]),
+                        where=rw,
+                        fix=_("use one of {v1}", v1=list(_OPS)),
+                    )
                 if not isinstance(r["points"], int | float) or r["points"] <= 0:
-                    raise SpecError("points must be a positive number", where=rw)
+                    raise SpecError(_("points must be a positive number"), where=rw)
                 rules.append(
                     ModeRule(
                         id=str(r["id"]),
@@ -580,12 +602,12 @@ def _parse_rules(data: Mapping[str, Any], where: str) -> tuple[list[Mode], float
             )
         except (KeyError, TypeError) as exc:
             raise SpecError(
-                f"mode rule entry is incomplete ({exc})",
+                _("mode rule entry is incomplete ({exc})", exc=exc),
                 where=w,
-                fix="each rule needs id, field, op, threshold, points, reason",
+                fix=_("each rule needs id, field, op, threshold, points, reason"),
             ) from None
     if not modes:
-        raise SpecError("no modes defined", where=where)
+        raise SpecError(_("no modes defined"), where=where)
     return modes, float(data.get("close_call", 0.1))
 
 
@@ -854,17 +876,29 @@ def rank_modes(
     notes = []
     if is_close:
         notes.append(
-            f"close call: {ranking[0].key} {ranking[0].normalised:.2f} vs {ranking[1].key} "
-            f"{ranking[1].normalised:.2f} (difference below {close}); the city fits both modes"
+            _(
+                "close call: {key} {normalised:.2f} vs {key2} {normalised2:.2f} (difference below {close}); the city fits both modes",
+                key=ranking[0].key,
+                normalised=ranking[0].normalised,
+                key2=ranking[1].key,
+                normalised2=ranking[1].normalised,
+                close=close,
+            )
         )
     used = {h.field for m in ranking for h in m.hits if h.fired}
     est_used = sorted(set(prof.estimates) & used)
     if est_used:
-        notes.append(f"rules that fired use estimated values: {', '.join(est_used)}")
+        notes.append(_("rules that fired use estimated values: {v1}", v1=", ".join(est_used)))
     for x in sens:
         notes.append(
-            f"sensitive to an estimate: {x['field']} = {_fmt_value(x['value'])} is an estimate; at "
-            f"{_fmt_value(x['alternative'])} (across rule {x['rule']}) the top mode would be {x['top_mode']}"
+            _(
+                "sensitive to an estimate: {field} = {v1} is an estimate; at {v2} (across rule {rule}) the top mode would be {top_mode}",
+                field=x["field"],
+                v1=_fmt_value(x["value"]),
+                v2=_fmt_value(x["alternative"]),
+                rule=x["rule"],
+                top_mode=x["top_mode"],
+            )
         )
     return ModeRanking(
         city=prof.name,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 from cbeclab.models._common import (
     check_panel,
     check_subsystems,
@@ -146,19 +147,19 @@ def _global_weights(
         miss = [c for c in cols if c not in flat]
         if miss:
             raise SpecError(
-                f"no weight given for indicator(s) {miss}",
+                _("no weight given for indicator(s) {miss}", miss=miss),
                 where="weights",
-                fix="give a weight to every indicator",
+                fix=_("give a weight to every indicator"),
             )
         try:
             row = np.array([float(flat[c]) for c in cols])
         except (TypeError, ValueError) as exc:
-            raise SpecError("weights must be numbers", where="weights") from exc
+            raise SpecError(_("weights must be numbers"), where="weights") from exc
         return np.tile(row, (E, 1)), "given"
     raise SpecError(
-        f"weights of type {type(weights).__name__} are not understood",
+        _("weights of type {name} are not understood", name=type(weights).__name__),
         where="weights",
-        fix="pass a method name, a WeightResult or a dict indicator -> weight",
+        fix=_("pass a method name, a WeightResult or a dict indicator -> weight"),
     )
 
 
@@ -207,15 +208,19 @@ def obstacle_degree(
     """
     subs = check_subsystems(subsystems, min_subsystems=1)
     if scope not in ("pooled", "per_entity"):
-        raise SpecError(f"scope={scope!r} is not known", where="scope", fix="use 'pooled' or 'per_entity'")
+        raise SpecError(
+            _("scope={scope!r} is not known", scope=scope),
+            where="scope",
+            fix=_("use 'pooled' or 'per_entity'"),
+        )
     if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
-        raise SpecError(f"top_k={top_k!r} must be an integer >= 1", where="top_k")
+        raise SpecError(_("top_k={top_k!r} must be an integer >= 1", top_k=top_k), where="top_k")
     cols = [i for d in subs.values() for i in d]
     panel = check_panel(X, cols)
     Xs = X.loc[panel.index, cols] if not X.index.equals(panel.index) else X[cols]
     W, method = _global_weights(Xs, subs, weights, panel.entities, cols, scope, weight_options)
     if not np.all(np.isfinite(W)) or (W < 0).any():
-        raise SpecError("weights must be finite and >= 0", where="weights")
+        raise SpecError(_("weights must be finite and >= 0"), where="weights")
     notes: list[str] = []
     pos = {c: i for i, c in enumerate(cols)}
     if subsystem_weights is not None:
@@ -223,24 +228,30 @@ def obstacle_degree(
         missing = [s for s in subs if s not in subsystem_weights]
         if unknown or missing:
             raise SpecError(
-                f"subsystem_weights keys do not match the subsystems (unknown {unknown}, missing {missing})",
+                _(
+                    "subsystem_weights keys do not match the subsystems (unknown {unknown}, missing {missing})",
+                    unknown=unknown,
+                    missing=missing,
+                ),
                 where="subsystem_weights",
             )
         Ws = np.array([float(subsystem_weights[s]) for s in subs])
         if not np.all(np.isfinite(Ws)) or (Ws < 0).any() or Ws.sum() <= 0:
-            raise SpecError("subsystem weights must be finite, >= 0 and not all 0", where="subsystem_weights")
+            raise SpecError(
+                _("subsystem weights must be finite, >= 0 and not all 0"), where="subsystem_weights"
+            )
         Ws = Ws / Ws.sum()
         F = np.empty_like(W)
         for j, (s, d) in enumerate(subs.items()):
             idx = [pos[i] for i in d]
             tot = W[:, idx].sum(axis=1, keepdims=True)
             if (tot <= 0).any():
-                raise SpecError(f"the weights of subsystem {s!r} sum to 0", where="weights")
+                raise SpecError(_("the weights of subsystem {s!r} sum to 0", s=s), where="weights")
             F[:, idx] = W[:, idx] / tot * Ws[j]
     else:
         tot = W.sum(axis=1, keepdims=True)
         if (tot <= 0).any():
-            raise SpecError("the weights sum to 0", where="weights")
+            raise SpecError(_("the weights sum to 0"), where="weights")
         F = W / tot
 
     from cbeclab.evaluate.normalize import normalize
@@ -250,7 +261,7 @@ def obstacle_degree(
     Z = z.loc[panel.index, cols].to_numpy(dtype=float)
     if not np.all(np.isfinite(Z)):
         raise DataError(
-            "normalisation produced a missing value", where="X", fix="check for constant indicators"
+            _("normalisation produced a missing value"), where="X", fix=_("check for constant indicators")
         )
     I_ = np.clip(1.0 - Z, 0.0, 1.0)
     Fr = F[panel.entity_code]
@@ -259,7 +270,12 @@ def obstacle_degree(
     O = np.divide(FI, tot, out=np.zeros_like(FI), where=tot > 0)
     none = int((tot[:, 0] <= 0).sum())
     if none:
-        notes.append(f"{none} entity-period(s) have every indicator at its best value: no obstacle (O = 0)")
+        notes.append(
+            _(
+                "{none} entity-period(s) have every indicator at its best value: no obstacle (O = 0)",
+                none=none,
+            )
+        )
 
     keys = key_frame(panel.index)
     sub_frame = keys.copy()
@@ -268,7 +284,7 @@ def obstacle_degree(
 
     k = min(int(top_k), len(cols))
     order = np.argsort(-O, axis=1, kind="stable")[:, :k]
-    owner = np.array([s for s, d in subs.items() for _ in d], dtype=object)
+    owner = np.array([s for s, d in subs.items() for _unused in d], dtype=object)
     names = np.array(cols, dtype=object)
     n = len(O)
     top = pd.DataFrame(

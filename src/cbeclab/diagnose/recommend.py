@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _
 
 __all__ = [
     "Diagnosis",
@@ -91,7 +92,9 @@ class Diagnosis:
         unknown = [k for k in data if k not in names]
         if unknown:
             raise SpecError(
-                f"unknown diagnosis keys {unknown}", where="diagnosis", fix=f"use {sorted(names)}"
+                _("unknown diagnosis keys {unknown}", unknown=unknown),
+                where="diagnosis",
+                fix=_("use {v1}", v1=sorted(names)),
             )
         kw: dict[str, Any] = {k: (tuple(v) if k in _LISTS else v) for k, v in data.items()}
         return cls(**kw)
@@ -152,26 +155,28 @@ class Recommendation:
 
 def _check_condition(c: Any, where: str) -> None:
     if not isinstance(c, Mapping):
-        raise SpecError("a trigger condition must be a mapping", where=where)
+        raise SpecError(_("a trigger condition must be a mapping"), where=where)
     if "all" in c or "any" in c:
         sub = c.get("all", c.get("any"))
         if not isinstance(sub, list) or not sub:
-            raise SpecError("`all` / `any` needs a non-empty list of conditions", where=where)
+            raise SpecError(_("`all` / `any` needs a non-empty list of conditions"), where=where)
         for i, s in enumerate(sub):
             _check_condition(s, f"{where}[{i}]")
         return
     key = c.get("key")
     if key not in KEY_LABELS:
         raise SpecError(
-            f"trigger key {key!r} is not a diagnosis key", where=where, fix=f"use one of {list(KEY_LABELS)}"
+            _("trigger key {key!r} is not a diagnosis key", key=key),
+            where=where,
+            fix=_("use one of {v1}", v1=list(KEY_LABELS)),
         )
     if "op" in c:
         if c["op"] not in _OPS or "threshold" not in c:
-            raise SpecError("numeric condition needs op (lt, le, gt, ge) and threshold", where=where)
+            raise SpecError(_("numeric condition needs op (lt, le, gt, ge) and threshold"), where=where)
         if key not in _NUMERIC:
-            raise SpecError(f"key {key!r} is not numeric", where=where)
+            raise SpecError(_("key {key!r} is not numeric", key=key), where=where)
     elif not any(k in c for k in ("in", "eq", "nonempty")):
-        raise SpecError("condition needs op+threshold, in, eq or nonempty", where=where)
+        raise SpecError(_("condition needs op+threshold, in, eq or nonempty"), where=where)
 
 
 def _parse(data: Mapping[str, Any], where: str) -> list[Measure]:
@@ -194,12 +199,12 @@ def _parse(data: Mapping[str, Any], where: str) -> list[Measure]:
             )
         except (KeyError, TypeError) as exc:
             raise SpecError(
-                f"measure entry is incomplete ({exc})",
+                _("measure entry is incomplete ({exc})", exc=exc),
                 where=w,
-                fix="each measure needs id, citation, en, zh, trigger",
+                fix=_("each measure needs id, citation, en, zh, trigger"),
             ) from None
         if mid in seen:
-            raise SpecError(f"duplicate measure id {mid!r}", where=w)
+            raise SpecError(_("duplicate measure id {mid!r}", mid=mid), where=w)
         seen.add(mid)
     return out
 
@@ -218,7 +223,7 @@ def load_recommendations(path: PathLike | None = None) -> list[Measure]:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"cannot read the measure library ({exc})", where=str(p)) from exc
+        raise SpecError(_("cannot read the measure library ({exc})", exc=exc), where=str(p)) from exc
     return _parse(data or {}, str(p))
 
 
@@ -272,7 +277,10 @@ def _eval(
         if isinstance(t, Mapping) and "stage" in t:
             st = stages.get(str(t["stage"]))
             if st is None:
-                raise SpecError(f"stage {t['stage']!r} is not in the stage rules", where=f"trigger of {key}")
+                raise SpecError(
+                    _("stage {stage!r} is not in the stage rules", stage=t["stage"]),
+                    where=f"trigger of {key}",
+                )
             tval = float(st["lower"])
             tlab_en, tlab_zh = f" ({st['en']} stage threshold)", f"（{st['zh']}阶段阈值）"
         else:
@@ -448,9 +456,9 @@ def build_diagnosis(
             pick = latest[latest["entity"] == entity] if entity is not None else latest.iloc[:1]
             if pick.empty:
                 raise SpecError(
-                    f"entity {entity!r} is not in the panel",
+                    _("entity {entity!r} is not in the panel", entity=entity),
                     where="entity",
-                    fix=f"use one of {list(latest['entity'])}",
+                    fix=_("use one of {v1}", v1=list(latest["entity"])),
                 )
             r = pick.iloc[0]
             kw["coupling_D"] = float(r["D"])

@@ -313,8 +313,9 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
     from cbeclab.diagnose.recommend import recommendations_frame
     from cbeclab.i18n import _, resolve_lang
     from cbeclab.render import interpret
+    from cbeclab.render.charts.diagnose import empowerment_radar, mode_charts, subsystems4_chart
     from cbeclab.render.columns import lang_column, map_values, table_from_frame
-    from cbeclab.render.document import Bullets, Document, Paragraph, Section
+    from cbeclab.render.document import Bullets, Document, Figure, Paragraph, Section
     from cbeclab.render.methods import methods_section
     from cbeclab.render.numbers import fmt_value
 
@@ -388,6 +389,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             ),
         ]
         blocks += [Paragraph(t, "interpretation") for t in interp[-2:]]
+        blocks += [Figure(c.key, c) for c in mode_charts(r, lg)]
         if unmet:
             blocks.append(Bullets(tuple(unmet), _("Unmet preconditions", lang=lg)))
         pre = mode.preconditions.get(lg, "")
@@ -446,6 +448,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
                 sheet=_("Empowerment", lang=lg),
             ),
             Paragraph(sent, "interpretation"),
+            *([Figure("empowerment-radar", empowerment_radar(e, lg))] if not e.table.empty else []),
             Bullets(tuple(str(x) for x in e.reasons[-1][lg]), _("Classification tests", lang=lg)),
             Bullets(tuple(f"{x[lg]} ({x['citation']})" for x in e.levers[-1]), _("Policy levers", lang=lg)),
         ]
@@ -515,6 +518,8 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         ]
         if rows:
             blocks.append(Paragraph(interpret.coupling(rows, lg), "interpretation"))
+        if not full.empty:
+            blocks.append(Figure("subsystems4", subsystems4_chart(sb, lg, focus=report.focus)))
         blocks += [
             tab(
                 "sub_pairs",
@@ -710,10 +715,9 @@ def write_diagnosis(report: DiagnosisReport, out_dir: PathLike, lang: str | None
     from cbeclab.render.xlsx import render_xlsx
 
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SpecError(f"cannot create the output folder ({exc.strerror})", where=str(out)) from None
+    from cbeclab.io.atomic import ensure_dir
+
+    ensure_dir(out)
     data = report.to_dict()
     try:
         text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)

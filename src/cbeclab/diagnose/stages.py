@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 
 __all__ = ["latest_stage", "load_stage_rules", "synergy_stage"]
 
@@ -56,7 +57,7 @@ def load_stage_rules(thresholds: Any = None) -> dict[str, Any]:
             with open(thresholds, encoding="utf-8") as fh:
                 rules = yaml.safe_load(fh)
         except OSError as exc:
-            raise SpecError(f"cannot read stage rules: {exc}", where=where) from exc
+            raise SpecError(_("cannot read stage rules: {exc}", exc=exc), where=where) from exc
     elif isinstance(thresholds, Mapping) and "stages" in thresholds:
         rules = dict(thresholds)
         rules.setdefault("non_synergistic", base["non_synergistic"])
@@ -66,9 +67,9 @@ def load_stage_rules(thresholds: Any = None) -> dict[str, Any]:
         unknown = [k for k in thresholds if k not in known]
         if unknown:
             raise SpecError(
-                f"unknown stage(s) {unknown}",
+                _("unknown stage(s) {unknown}", unknown=unknown),
                 where="thresholds",
-                fix=f"use the stage keys {sorted(known)}",
+                fix=_("use the stage keys {v1}", v1=sorted(known)),
             )
         rules = dict(base)
         rules["stages"] = [
@@ -77,9 +78,9 @@ def load_stage_rules(thresholds: Any = None) -> dict[str, Any]:
         where = "thresholds"
     else:
         raise SpecError(
-            f"thresholds of type {type(thresholds).__name__} are not understood",
+            _("thresholds of type {name} are not understood", name=type(thresholds).__name__),
             where="thresholds",
-            fix="pass None, a YAML path, or a mapping {stage: lower bound}",
+            fix=_("pass None, a YAML path, or a mapping {stage: lower bound}"),
         )
     try:
         lows = np.array([float(s["lower"]) for s in rules["stages"]])
@@ -87,15 +88,15 @@ def load_stage_rules(thresholds: Any = None) -> dict[str, Any]:
             s["key"], s["en"], s["zh"]  # noqa: B018 - presence check
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(
-            "each stage needs key, lower, en and zh",
+            _("each stage needs key, lower, en and zh"),
             where=where,
-            fix="follow the layout of the bundled stages.yaml",
+            fix=_("follow the layout of the bundled stages.yaml"),
         ) from exc
     if len(lows) == 0 or lows[0] != 0.0 or (np.diff(lows) <= 0).any() or lows[-1] >= 1.0:
         raise SpecError(
-            f"stage lower bounds {lows.tolist()} must start at 0, increase and stay below 1",
+            _("stage lower bounds {v1} must start at 0, increase and stay below 1", v1=lows.tolist()),
             where=where,
-            fix="e.g. initial 0, development 0.2, expansion 0.5, mature 0.8",
+            fix=_("e.g. initial 0, development 0.2, expansion 0.5, mature 0.8"),
         )
     return rules
 
@@ -119,9 +120,9 @@ def _as_long(values: Any) -> pd.DataFrame:
     if isinstance(values, pd.DataFrame):
         if "synergy" not in values.columns:
             raise DataError(
-                "no 'synergy' column",
+                _("no 'synergy' column"),
                 where="values",
-                fix="pass a SynergyResult, its .synergy frame, or a Series of synergy degrees",
+                fix=_("pass a SynergyResult, its .synergy frame, or a Series of synergy degrees"),
             )
         frame = values
         if "entity" not in frame.columns:
@@ -134,14 +135,14 @@ def _as_long(values: Any) -> pd.DataFrame:
         try:
             syn = frame["synergy"].to_numpy(dtype=float)
         except (TypeError, ValueError) as exc:
-            raise DataError("synergy values must be numbers", where="values['synergy']") from exc
+            raise DataError(_("synergy values must be numbers"), where="values['synergy']") from exc
         return pd.DataFrame(
             {"entity": frame["entity"].to_numpy(), "period": frame["period"].to_numpy(), "synergy": syn}
         )
     raise DataError(
-        f"cannot read synergy values from {type(values).__name__}",
+        _("cannot read synergy values from {name}", name=type(values).__name__),
         where="values",
-        fix="pass a SynergyResult, its .synergy frame, or a Series of synergy degrees",
+        fix=_("pass a SynergyResult, its .synergy frame, or a Series of synergy degrees"),
     )
 
 

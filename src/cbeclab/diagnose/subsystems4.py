@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _
 
 __all__ = ["FourSubsystemResult", "example_panel", "four_subsystem_coordination"]
 
@@ -168,10 +169,11 @@ def four_subsystem_coordination(
     sys_map, dim_map, owner, names = _mappings(framework, subsystems)
     if len(sys_map) < 2:
         raise SpecError(
-            f"{len(sys_map)} subsystem(s) given; coordination needs at least 2", where="subsystems"
+            _("{n_sys_map} subsystem(s) given; coordination needs at least 2", n_sys_map=len(sys_map)),
+            where="subsystems",
         )
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise SpecError(f"top_k={top_k!r} must be an integer >= 1", where="top_k")
+        raise SpecError(_("top_k={top_k!r} must be an integer >= 1", top_k=top_k), where="top_k")
     overall = coupling_coordination(X, sys_map, weights=weights, model=model, scope=scope)
     t = overall.table
     subs = list(overall.subsystems)

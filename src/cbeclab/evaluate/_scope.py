@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 
 SCOPES = ("pooled", "per_entity")
 POOLED_LABEL = "pooled"
@@ -41,18 +42,22 @@ def parse_direction(indicator: str, value: Any) -> int:
         if value == -1:
             return -1
     raise SpecError(
-        f"direction of indicator {indicator!r} is {value!r}; it must be +1 (benefit) or -1 (cost).",
+        _(
+            "direction of indicator {indicator!r} is {value!r}; it must be +1 (benefit) or -1 (cost).",
+            indicator=indicator,
+            value=value,
+        ),
         where=f"directions[{indicator!r}]",
-        fix="write +1 / '+' for 'larger is better' and -1 / '-' for 'smaller is better'.",
+        fix=_("write +1 / '+' for 'larger is better' and -1 / '-' for 'smaller is better'."),
     )
 
 
 def check_scope(scope: str) -> str:
     if scope not in SCOPES:
         raise SpecError(
-            f"unknown scope {scope!r}; valid scopes: {', '.join(SCOPES)}.",
+            _("unknown scope {scope!r}; valid scopes: {v1}.", scope=scope, v1=", ".join(SCOPES)),
             where="scope",
-            fix="use 'pooled' (all rows together) or 'per_entity' (each entity's own rows).",
+            fix=_("use 'pooled' (all rows together) or 'per_entity' (each entity's own rows)."),
         )
     return scope
 
@@ -67,23 +72,23 @@ def check_matrix(
     """
     if not isinstance(X, pd.DataFrame):
         raise DataError(
-            f"expected a pandas DataFrame, got {type(X).__name__}.",
+            _("expected a pandas DataFrame, got {name}.", name=type(X).__name__),
             where="X",
-            fix="pass the panel matrix (index: entity, period; one column per indicator).",
+            fix=_("pass the panel matrix (index: entity, period; one column per indicator)."),
         )
     if X.shape[1] == 0 or X.shape[0] == 0:
         raise DataError(
-            f"the matrix is empty ({X.shape[0]} rows x {X.shape[1]} indicators).",
+            _("the matrix is empty ({v1} rows x {v2} indicators).", v1=X.shape[0], v2=X.shape[1]),
             where="X",
-            fix="load a panel with at least two rows and one indicator.",
+            fix=_("load a panel with at least two rows and one indicator."),
         )
     indicators = [str(c) for c in X.columns]
     if len(set(indicators)) != len(indicators):
         dup = sorted({c for c in indicators if indicators.count(c) > 1})
         raise DataError(
-            f"duplicate indicator columns: {', '.join(dup)}.",
+            _("duplicate indicator columns: {v1}.", v1=", ".join(dup)),
             where="X columns",
-            fix="give every indicator a unique name.",
+            fix=_("give every indicator a unique name."),
         )
     if directions is None:
         signs = np.ones(len(indicators))
@@ -91,9 +96,9 @@ def check_matrix(
         missing = [c for c in indicators if c not in directions]
         if missing:
             raise DataError(
-                f"no direction given for indicator(s) {', '.join(map(repr, missing))}.",
+                _("no direction given for indicator(s) {v1}.", v1=", ".join(map(repr, missing))),
                 where="directions",
-                fix="add each indicator with +1 (benefit) or -1 (cost), or drop the column from X.",
+                fix=_("add each indicator with +1 (benefit) or -1 (cost), or drop the column from X."),
             )
         signs = np.array([parse_direction(c, directions[c]) for c in indicators], dtype=float)
     try:
@@ -101,18 +106,23 @@ def check_matrix(
     except (TypeError, ValueError):
         bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         raise DataError(
-            f"non-numeric indicator column(s): {', '.join(map(repr, map(str, bad)))}.",
+            _("non-numeric indicator column(s): {v1}.", v1=", ".join(map(repr, map(str, bad)))),
             where="X columns",
-            fix="convert the cells to numbers (remove units, thousands separators, text).",
+            fix=_("convert the cells to numbers (remove units, thousands separators, text)."),
         ) from None
     finite = np.isfinite(values)
     if not finite.all():
         r, k = np.argwhere(~finite)[0]
         n_bad = int((~finite).sum())
         raise DataError(
-            f"{n_bad} missing or infinite value(s); first at row {X.index[r]!r}, indicator {indicators[k]!r}.",
+            _(
+                "{n_bad} missing or infinite value(s); first at row {v1!r}, indicator {v2!r}.",
+                n_bad=n_bad,
+                v1=X.index[r],
+                v2=indicators[k],
+            ),
             where=f"X row {X.index[r]!r}, column {indicators[k]!r}",
-            fix="impute the gaps when loading the panel (load_panel) or drop those rows.",
+            fix=_("impute the gaps when loading the panel (load_panel) or drop those rows."),
         )
     return values, indicators, signs
 
@@ -253,9 +263,15 @@ def require_rows(sc: Scoped, minimum: int, what: str) -> None:
         g = int(small[0])
         where = "X" if sc.scope == "pooled" else f"entity {sc.group_label(g)!r}"
         raise DataError(
-            f"{what} needs at least {minimum} rows in each scope group; {where} has {int(sc.counts[g])}.",
+            _(
+                "{what} needs at least {minimum} rows in each scope group; {where} has {v1}.",
+                what=what,
+                minimum=minimum,
+                where=where,
+                v1=int(sc.counts[g]),
+            ),
             where=where,
-            fix="add periods, or use scope='pooled' so all entities are used together.",
+            fix=_("add periods, or use scope='pooled' so all entities are used together."),
         )
 
 

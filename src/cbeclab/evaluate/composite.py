@@ -19,6 +19,7 @@ from cbeclab.errors import DataError, SpecError
 from cbeclab.evaluate._scope import POOLED_LABEL, check_matrix, check_scope, scoped
 from cbeclab.evaluate.normalize import _check_options, normalize_cube
 from cbeclab.evaluate.weights import WeightResult, compute_weights
+from cbeclab.i18n import _
 
 WeightsArg = WeightResult | str | Mapping[str, Any]
 
@@ -48,9 +49,12 @@ def resolve_weights(
     if isinstance(weights, Mapping):
         return compute_weights(X, directions, "user", user=weights, scope=scope)
     raise SpecError(
-        f"weights must be a WeightResult, a method name or a dict, got {type(weights).__name__}.",
+        _(
+            "weights must be a WeightResult, a method name or a dict, got {name}.",
+            name=type(weights).__name__,
+        ),
         where="weights",
-        fix="pass e.g. weights='entropy', a compute_weights(...) result or {'B1': 0.4, 'B2': 0.6}.",
+        fix=_("pass e.g. weights='entropy', a compute_weights(...) result or {'B1': 0.4, 'B2': 0.6}."),
     )
 
 
@@ -61,9 +65,9 @@ def row_weights(
     missing = [c for c in indicators if c not in table.columns]
     if missing:
         raise DataError(
-            f"{what} have no column for indicator(s) {', '.join(map(repr, missing))}.",
+            _("{what} have no column for indicator(s) {v1}.", what=what, v1=", ".join(map(repr, missing))),
             where=f"{what} table",
-            fix="compute the weights on the same indicators as X.",
+            fix=_("compute the weights on the same indicators as X."),
         )
     t = table.loc[:, indicators]
     n = len(index)
@@ -74,9 +78,9 @@ def row_weights(
     lost = [e for e in uniq if e not in t.index]
     if lost:
         raise DataError(
-            f"{what} have no row for entity(ies) {', '.join(map(repr, lost[:5]))}.",
+            _("{what} have no row for entity(ies) {v1}.", what=what, v1=", ".join(map(repr, lost[:5]))),
             where=f"{what} table",
-            fix="compute the weights on the same entities as X, or use pooled weights.",
+            fix=_("compute the weights on the same entities as X, or use pooled weights."),
         )
     return t.reindex(uniq).to_numpy(dtype=float)[codes]
 
@@ -178,9 +182,9 @@ def subsystem_scores(
     """
     if not isinstance(subsystems, Mapping) or not subsystems:
         raise SpecError(
-            "subsystems must be a non-empty mapping subsystem -> {indicator: direction}.",
+            _("subsystems must be a non-empty mapping subsystem -> {indicator: direction}."),
             where="subsystems",
-            fix="e.g. {'cbec': {'B1': '+'}, 'cluster': {'C1': '+', 'C2': '-'}}.",
+            fix=_("e.g. {'cbec': {'B1': '+'}, 'cluster': {'C1': '+', 'C2': '-'}}."),
         )
     per_sub = False
     by_indicator: Mapping[str, Any] | None = None
@@ -191,9 +195,9 @@ def subsystem_scores(
             absent = [s for s in subsystems if s not in keys]
             if absent:
                 raise SpecError(
-                    f"no weights for subsystem(s) {', '.join(map(repr, absent))}.",
+                    _("no weights for subsystem(s) {v1}.", v1=", ".join(map(repr, absent))),
                     where="weights_by_subsystem",
-                    fix="give weights for every subsystem, or one method name for all.",
+                    fix=_("give weights for every subsystem, or one method name for all."),
                 )
         else:  # one dict indicator -> weight over all subsystems: each subsystem takes its own slice
             by_indicator = weights_by_subsystem
@@ -203,9 +207,13 @@ def subsystem_scores(
         lost = [c for c in cols if c not in X.columns]
         if lost:
             raise DataError(
-                f"subsystem {name!r} lists indicator(s) not in X: {', '.join(map(repr, lost))}.",
+                _(
+                    "subsystem {name!r} lists indicator(s) not in X: {v1}.",
+                    name=name,
+                    v1=", ".join(map(repr, lost)),
+                ),
                 where=f"subsystems[{name!r}]",
-                fix="check the indicator names against the data columns.",
+                fix=_("check the indicator names against the data columns."),
             )
         w: Any
         if per_sub:

@@ -33,6 +33,7 @@ from cbeclab.evaluate.composite import WeightsArg, keys_frame, resolve_weights, 
 from cbeclab.evaluate.normalize import ON_CONSTANT, minmax_cube
 from cbeclab.evaluate.weights import WeightResult
 from cbeclab.evaluate.weights.result import json_safe
+from cbeclab.i18n import _
 
 
 @dataclass(frozen=True)
@@ -129,13 +130,15 @@ def grey_relational(
     """
     if not (isinstance(rho, (int, float)) and 0.0 < float(rho) <= 1.0):
         raise SpecError(
-            f"rho must be in (0, 1], got {rho!r}.",
+            _("rho must be in (0, 1], got {rho!r}.", rho=rho),
             where="rho",
-            fix="use the customary 0.5 (smaller rho spreads the coefficients more).",
+            fix=_("use the customary 0.5 (smaller rho spreads the coefficients more)."),
         )
     if on_constant not in ON_CONSTANT:
         raise SpecError(
-            f"unknown on_constant {on_constant!r}.", where="on_constant", fix="use 'raise' or 'zero'."
+            _("unknown on_constant {on_constant!r}.", on_constant=on_constant),
+            where="on_constant",
+            fix=_("use 'raise' or 'zero'."),
         )
     check_scope(scope)
     values, indicators, signs = check_matrix(X, directions)
@@ -149,18 +152,18 @@ def grey_relational(
     else:
         if reference not in indicators:
             raise SpecError(
-                f"reference {reference!r} is neither 'ideal' nor an indicator of X.",
+                _("reference {reference!r} is neither 'ideal' nor an indicator of X.", reference=reference),
                 where="reference",
-                fix=f"use 'ideal' or one of: {', '.join(indicators)}.",
+                fix=_("use 'ideal' or one of: {v1}.", v1=", ".join(indicators)),
             )
         if weights is not None:
             raise SpecError(
-                "weights are not used when the reference is a column (grades average over rows).",
+                _("weights are not used when the reference is a column (grades average over rows)."),
                 where="weights",
-                fix="drop weights=, or use reference='ideal'.",
+                fix=_("drop weights=, or use reference='ideal'."),
             )
         if len(indicators) < 2:
-            raise SpecError("factor mode needs at least one indicator besides the reference.", where="X")
+            raise SpecError(_("factor mode needs at least one indicator besides the reference."), where="X")
         j0 = indicators.index(reference)
         keep = [j for j in range(len(indicators)) if j != j0]
         compared = [indicators[j] for j in keep]
@@ -172,10 +175,12 @@ def grey_relational(
         g = int(flat_bad[0])
         where = "X" if scope == "pooled" else f"entity {sc.group_label(g)!r}"
         raise DataError(
-            f"grey relational coefficients are undefined in {where}: every series equals the reference "
-            "(Delta_max = 0).",
+            _(
+                "grey relational coefficients are undefined in {where}: every series equals the reference (Delta_max = 0).",
+                where=where,
+            ),
             where=where,
-            fix="use indicators that vary, or scope='pooled'.",
+            fix=_("use indicators that vary, or scope='pooled'."),
         )
     xi = (dmin[:, None, None] + rho * dmax[:, None, None]) / (delta + rho * dmax[:, None, None])
     xi_flat = sc.flat(xi)

@@ -41,6 +41,7 @@ import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.evaluate._scope import Scoped, describe_groups, prepare
+from cbeclab.i18n import _
 
 METHODS = ("minmax", "zscore", "vector")
 ON_CONSTANT = ("raise", "zero")
@@ -51,21 +52,29 @@ NormMethod = Literal["minmax", "zscore", "vector"]
 def _check_options(method: str, on_constant: str, shift: float) -> None:
     if method not in METHODS:
         raise SpecError(
-            f"unknown normalisation method {method!r}; valid methods: {', '.join(METHODS)}.",
+            _(
+                "unknown normalisation method {method!r}; valid methods: {v1}.",
+                method=method,
+                v1=", ".join(METHODS),
+            ),
             where="normalize_method",
-            fix="use 'minmax' (default), 'zscore' or 'vector'.",
+            fix=_("use 'minmax' (default), 'zscore' or 'vector'."),
         )
     if on_constant not in ON_CONSTANT:
         raise SpecError(
-            f"unknown on_constant {on_constant!r}; valid values: {', '.join(ON_CONSTANT)}.",
+            _(
+                "unknown on_constant {on_constant!r}; valid values: {v1}.",
+                on_constant=on_constant,
+                v1=", ".join(ON_CONSTANT),
+            ),
             where="on_constant",
-            fix="use 'raise' (default) or 'zero'.",
+            fix=_("use 'raise' (default) or 'zero'."),
         )
     if not np.isfinite(shift) or shift < 0:
         raise SpecError(
-            f"shift must be a finite number >= 0, got {shift!r}.",
+            _("shift must be a finite number >= 0, got {shift!r}.", shift=shift),
             where="shift",
-            fix="use 0 (default), 0.0001 or 0.01.",
+            fix=_("use 0 (default), 0.0001 or 0.01."),
         )
 
 
@@ -79,9 +88,15 @@ def _constant_error(sc: Scoped, mask: np.ndarray, method: str) -> DataError:
         else "drop the indicator, or use scope='pooled' so the entities are compared together"
     )
     return DataError(
-        f"constant {label} {inside}: {items}; {method} normalisation divides by zero.",
+        _(
+            "constant {label} {inside}: {items}; {method} normalisation divides by zero.",
+            label=label,
+            inside=inside,
+            items=items,
+            method=method,
+        ),
         where=where,
-        fix=f"{fix}, or pass on_constant='zero' to score it 0 there.",
+        fix=_("{fix}, or pass on_constant='zero' to score it 0 there.", fix=fix),
     )
 
 
@@ -151,12 +166,14 @@ def vector_cube(sc: Scoped, signs: np.ndarray, shift: float = 0.0, on_constant: 
     norm = np.sqrt(sc.sum(a * a))
     zero = ~(norm > 0)
     if zero.any() and on_constant != "zero":
-        items, where, _ = describe_groups(sc, zero)
+        items, where, _unused = describe_groups(sc, zero)
         raise DataError(
-            f"vector normalisation divides by zero: {items} is all zero "
-            "(a cost indicator is reversed as max - x, so a constant cost indicator is all zero).",
+            _(
+                "vector normalisation divides by zero: {items} is all zero (a cost indicator is reversed as max - x, so a constant cost indicator is all zero).",
+                items=items,
+            ),
             where=where,
-            fix="drop the indicator, or pass on_constant='zero' to score it 0 there.",
+            fix=_("drop the indicator, or pass on_constant='zero' to score it 0 there."),
         )
     z = a / np.where(zero, 1.0, norm)[:, None, :]
     if shift:

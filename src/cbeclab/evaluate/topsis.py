@@ -30,6 +30,7 @@ from cbeclab.evaluate.composite import WeightsArg, keys_frame, resolve_weights, 
 from cbeclab.evaluate.normalize import ON_CONSTANT, minmax_cube
 from cbeclab.evaluate.weights import WeightResult
 from cbeclab.evaluate.weights.result import frame_records, json_safe
+from cbeclab.i18n import _
 
 TOPSIS_NORMS = ("vector", "minmax")
 
@@ -117,13 +118,19 @@ def topsis(
     """
     if normalize_method not in TOPSIS_NORMS:
         raise SpecError(
-            f"unknown TOPSIS normalisation {normalize_method!r}; valid: {', '.join(TOPSIS_NORMS)}.",
+            _(
+                "unknown TOPSIS normalisation {normalize_method!r}; valid: {v1}.",
+                normalize_method=normalize_method,
+                v1=", ".join(TOPSIS_NORMS),
+            ),
             where="normalize_method",
-            fix="use 'vector' (default) or 'minmax'.",
+            fix=_("use 'vector' (default) or 'minmax'."),
         )
     if on_constant not in ON_CONSTANT:
         raise SpecError(
-            f"unknown on_constant {on_constant!r}.", where="on_constant", fix="use 'raise' or 'zero'."
+            _("unknown on_constant {on_constant!r}.", on_constant=on_constant),
+            where="on_constant",
+            fix=_("use 'raise' or 'zero'."),
         )
     check_scope(scope)
     values, indicators, signs = check_matrix(X, directions)
@@ -135,11 +142,11 @@ def topsis(
         norm = np.sqrt(sc.sum(a * a))
         zero = ~(norm > 0)
         if zero.any() and on_constant != "zero":
-            items, where, _ = describe_groups(sc, zero)
+            items, where, _unused = describe_groups(sc, zero)
             raise DataError(
-                f"vector normalisation divides by zero: {items} is all zero.",
+                _("vector normalisation divides by zero: {items} is all zero.", items=items),
                 where=where,
-                fix="drop the indicator, or pass on_constant='zero'.",
+                fix=_("drop the indicator, or pass on_constant='zero'."),
             )
         r = a / np.where(zero, 1.0, norm)[:, None, :]
         benefit = signs > 0
@@ -161,10 +168,11 @@ def topsis(
     total = d_plus + d_minus
     if not (total > 0).all():
         raise DataError(
-            "TOPSIS closeness is undefined: a row coincides with both the ideal and the anti-ideal "
-            "(every weighted indicator is constant in its scope group).",
+            _(
+                "TOPSIS closeness is undefined: a row coincides with both the ideal and the anti-ideal (every weighted indicator is constant in its scope group)."
+            ),
             where="X",
-            fix="use indicators that vary, or scope='pooled'.",
+            fix=_("use indicators that vary, or scope='pooled'."),
         )
     closeness = d_minus / total
     out = keys_frame(X.index)

@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cbeclab.directions import parse_direction
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _, pgettext
 from cbeclab.io.yamlfile import read_yaml_mapping
 
 __all__ = [
@@ -65,6 +66,13 @@ __all__ = [
 ]
 
 _HERE = Path(__file__).resolve().parent
+
+#: the framework levels as words for messages
+_NODE_WORDS = {
+    "system": lambda: pgettext("framework level", "system"),
+    "dimension": lambda: pgettext("framework level", "dimension"),
+    "indicator": lambda: pgettext("framework level", "indicator"),
+}
 
 
 class _Node(BaseModel):
@@ -147,7 +155,13 @@ class Framework(BaseModel):
         ):
             dup = sorted({x for x in ids if ids.count(x) > 1})
             if dup:
-                raise ValueError(f"{kind} id(s) used more than once: {dup}; every {kind} id must be unique")
+                raise ValueError(
+                    _(
+                        "{kind} id(s) used more than once: {dup}; every {kind} id must be unique",
+                        kind=_NODE_WORDS[kind](),
+                        dup=dup,
+                    )
+                )
         return self
 
     # ---- queries ----------------------------------------------------------------------------
@@ -167,7 +181,9 @@ class Framework(BaseModel):
                 d.id: {i.id: i.direction for i in d.indicators} for s in self.systems for d in s.dimensions
             }
         raise SpecError(
-            f"unknown level {level!r}", where="subsystems(level=...)", fix="use 'system' or 'dimension'"
+            _("unknown level {level!r}", level=level),
+            where="subsystems(level=...)",
+            fix=_("use 'system' or 'dimension'"),
         )
 
     def directions(self) -> dict[str, int]:
@@ -187,9 +203,9 @@ class Framework(BaseModel):
         close = difflib.get_close_matches(str(id), ids, n=3, cutoff=0.4)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise SpecError(
-            f"framework {self.name!r} has no indicator {id!r}{hint}",
+            _("framework {name!r} has no indicator {id!r}{hint}", name=self.name, id=id, hint=hint),
             where=f"framework {self.name}",
-            fix=f"use one of: {', '.join(ids)}",
+            fix=_("use one of: {v1}", v1=", ".join(ids)),
         )
 
     def system_of(self, indicator_id: str) -> str:
@@ -290,7 +306,9 @@ def _merge_nodes(base: list[Any], over: list[Any], child: str | None, where: str
     for k, node in enumerate(over):
         if not isinstance(node, Mapping) or "id" not in node:
             raise SpecError(
-                "each entry needs an `id`", where=f"{where}[{k}]", fix="add `id:` to match or create an entry"
+                _("each entry needs an `id`"),
+                where=f"{where}[{k}]",
+                fix=_("add `id:` to match or create an entry"),
             )
         nid = str(node["id"])
         if nid in index:
@@ -328,9 +346,9 @@ def _remove(raw: dict[str, Any], ids: list[Any], where: str) -> dict[str, Any]:
     unknown = sorted(drop - found)
     if unknown:
         raise SpecError(
-            f"`remove` names indicator(s) not in the base framework: {unknown}",
+            _("`remove` names indicator(s) not in the base framework: {unknown}", unknown=unknown),
             where=f"{where}: remove",
-            fix="use ids of the base framework",
+            fix=_("use ids of the base framework"),
         )
     return {**raw, "systems": systems}
 
@@ -342,9 +360,9 @@ def _resolve_raw(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[
         path = p
         if not path.is_file():
             raise SpecError(
-                "framework file not found",
+                _("framework file not found"),
                 where=text,
-                fix=f"check the path, or use a built-in framework: {', '.join(list_frameworks())}",
+                fix=_("check the path, or use a built-in framework: {v1}", v1=", ".join(list_frameworks())),
             )
     else:
         path = _HERE / f"{text}.yaml"
@@ -352,13 +370,13 @@ def _resolve_raw(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[
             close = difflib.get_close_matches(text, list_frameworks(), n=2, cutoff=0.5)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise SpecError(
-                f"no built-in framework {text!r}{hint}",
+                _("no built-in framework {text!r}{hint}", text=text, hint=hint),
                 where="framework",
-                fix=f"use one of {', '.join(list_frameworks())} or the path of a .yaml file",
+                fix=_("use one of {v1} or the path of a .yaml file", v1=", ".join(list_frameworks())),
             )
     key = str(path.resolve())
     if key in seen:
-        raise SpecError("`extends` forms a cycle", where=str(path), fix="remove the circular `extends`")
+        raise SpecError(_("`extends` forms a cycle"), where=str(path), fix=_("remove the circular `extends`"))
     raw = _read_yaml(path)
     where = str(path)
     if "extends" in raw:
@@ -366,7 +384,7 @@ def _resolve_raw(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[
         parent_path = Path(str(parent_ref))
         if not parent_path.is_absolute() and (path.parent / parent_path).is_file():
             parent_path = path.parent / parent_path
-        base, _ = _resolve_raw(parent_path if parent_path.is_file() else str(parent_ref), (*seen, key))
+        base, _unused = _resolve_raw(parent_path if parent_path.is_file() else str(parent_ref), (*seen, key))
         merged = {k: v for k, v in base.items() if k not in ("systems", "notes")}
         merged["notes"] = list(base.get("notes") or []) + list(raw.pop("notes", None) or [])
         merged["systems"] = _merge_nodes(
@@ -383,7 +401,7 @@ def _resolve_raw(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[
         raw = merged
     elif "remove" in raw:
         raise SpecError(
-            "`remove` needs `extends`", where=f"{where}: remove", fix="add `extends: <framework>`"
+            _("`remove` needs `extends`"), where=f"{where}: remove", fix=_("add `extends: <framework>`")
         )
     return raw, where
 
@@ -416,11 +434,14 @@ def load_framework(name_or_path: str | Path | Framework) -> Framework:
         err = exc.errors()[0]
         loc = _loc_text(tuple(err["loc"]), raw)
         msg = str(err["msg"]).removeprefix("Value error, ")
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        if exc.error_count() > 1:
+            msg += _(" (and {n} more problem(s))", n=exc.error_count() - 1)
         raise SpecError(
-            f"{msg}{more}",
+            msg,
             where=f"{where}: {loc}",
-            fix="correct this field (systems → dimensions → indicators, each with id, zh, en, direction, unit, source)",
+            fix=_(
+                "correct this field (systems → dimensions → indicators, each with id, zh, en, direction, unit, source)"
+            ),
         ) from None
 
 
@@ -450,9 +471,9 @@ def merge_subsystems(
     for sub, inds in (inline or {}).items():
         if not isinstance(inds, Mapping):
             raise SpecError(
-                f"subsystem {sub!r} must map indicators to directions",
+                _("subsystem {sub!r} must map indicators to directions", sub=sub),
                 where=f"{where}.{sub}",
-                fix='write e.g. {exports: "+", cost: "-"}',
+                fix=_('write e.g. {exports: "+", cost: "-"}'),
             )
         target = out.setdefault(str(sub), {})
         for ind, d in inds.items():

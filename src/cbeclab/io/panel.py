@@ -19,7 +19,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,15 +27,17 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError
-from cbeclab.io.readers import read_table, to_number
+from cbeclab.i18n import _
+from cbeclab.io.readers import read_table, show, to_number
 from cbeclab.jsonsafe import json_safe
 
 __all__ = ["Panel", "load_panel", "panel_from_frame", "parse_periods", "impute_linear", "impute_interpolate"]
 
-_ROW_OFFSET = 2  # DataFrame position 0 is spreadsheet row 2 (header is row 1)
+_ROW_OFFSET = 2  # DataFrame position 0 is spreadsheet row 2 (header is row 1), unless attrs["rows"] says
+_MAX_PERIOD = 10**9  # a period is a year or a small integer; larger values are refused, never rounded
 _MAX_LISTED = 10
 _PERIOD_ACCEPTED = (
-    "periods must be whole years or integers: 2010, 2010.0, '2010', '2010年', '2010-01', '2010/01/01' "
+    "write periods as whole years: 2010, 2010.0, '2010', '2010年', '2010-01', '2010/01/01' "
     "(date-like text and dates are read as their year)"
 )
 _YEAR_RE = re.compile(r"^\s*([+-]?\d+)\s*(?:年(?:度)?)?\s*$")
@@ -44,6 +46,16 @@ _DATE_RE = re.compile(
 )
 
 ImputeMethod = Literal["linear", "interpolate"]
+
+#: how a fix names each option; the command line passes its own flags (``--entity``) instead
+_SPEC_OPTIONS = {
+    "entity": "data.entity",
+    "period": "data.period",
+    "indicator_col": "data.indicator_col",
+    "value_col": "data.value_col",
+    "allow_constant": "drop these indicators, or set `allow_constant: true` (Python: allow_constant=True) "
+    "if you use fixed weights",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +88,7 @@ class Panel:
     missing: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"entity": [], "period": [], "indicator": []})
     )
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def indicators(self) -> list[str]:
@@ -116,9 +129,10 @@ class Panel:
             self.source,
             self.notes,
             miss,
+            {c: u for c, u in self.units.items() if c in cols},
         )
 
-    def require_complete(self, where: str | None = None) -> None:
+    def require_complete(self, where: str | None = None, fix: str | None = None) -> None:
         """Raise :class:`DataError` if any cell is still missing (lists up to 10 cells)."""
         mask = self.data.isna()
         if not bool(mask.to_numpy().any()):
@@ -131,8 +145,11 @@ class Panel:
         raise DataError(
             f"{len(cells)} missing value(s) (entity / period / indicator): {shown}{more}",
             where=where or self.source,
-            fix="fill them in the data, or add `impute: linear` (or `impute: interpolate`) to the spec "
-            "(Python: load_panel(..., impute='linear'))",
+            fix=fix
+            or _(
+                "fill them in the data, or add `impute: linear` (or `impute: interpolate`) to the spec's "
+                "data section (Python: load_panel(..., impute='linear'))"
+            ),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -161,6 +178,7 @@ class Panel:
             "entities": [json_safe(e) for e in self.entities],
             "periods": self.periods,
             "notes": list(self.notes),
+            "units": dict(self.units),
             "missing": [
                 {"entity": json_safe(r[0]), "period": json_safe(r[1]), "indicator": str(r[2])}
                 for r in self.missing[["entity", "period", "indicator"]].itertuples(index=False)
@@ -182,6 +200,10 @@ class Panel:
 # helpers
 
 
+def _isna(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
 def _suggest(name: str, options: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
     if not close:
@@ -198,14 +220,69 @@ def _rows_text(rows: Sequence[int] | np.ndarray) -> str:
     return ("row " if len(rows) == 1 else "rows ") + shown + (" ..." if len(rows) > _MAX_LISTED else "")
 
 
+def _header_where(df: pd.DataFrame, where: str) -> str:
+    return _("{where} header (row {row})", where=where, row=int(df.attrs.get("header_row", 1)))
+
+
+def _looks_like_year(name: Any) -> bool:
+    m = _YEAR_RE.match(str(name))
+    return bool(m) and 1000 <= int(m.group(1)) <= 9999
+
+
 def _require_column(df: pd.DataFrame, col: str, role: str, where: str, param: str) -> None:
     if col not in df.columns:
         cols = [str(c) for c in df.columns]
+        listed = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
+        years = [c for c in cols if _looks_like_year(c)]
+        fix = _("set {param} to one of the column names above", param=param)
+        if role == "period" and len(years) >= 2:
+            fix = _(
+                "the years are columns ({a} ... {b}): set layout: years (command line: --layout years)",
+                a=years[0],
+                b=years[-1],
+            )
         raise DataError(
-            f"the {role} column {col!r} is not in the table{_suggest(col, cols)}; columns are: {cols}",
-            where=f"{where} header (row 1)",
-            fix=f"set {param} to one of the column names above",
+            _(
+                "the {role} column {col} is not in the table{hint}; columns are: {cols}",
+                role=_(role),
+                col=show(col),
+                hint=_suggest(col, cols),
+                cols=listed,
+            ),
+            where=_header_where(df, where),
+            fix=fix,
         )
+
+
+def _years_to_long(
+    df: pd.DataFrame, entity: str, indicator_col: str | None, value_col: str | None, period: str, where: str
+) -> tuple[pd.DataFrame, str]:
+    """Melt a table with one column per year ("2014", "2014年") into one row per entity-year(-indicator)."""
+    _require_column(df, entity, "entity", where, "entity")
+    if indicator_col:
+        _require_column(df, indicator_col, "indicator", where, "indicator_col")
+    years = [c for c in df.columns if _looks_like_year(c)]
+    if len(years) < 2:
+        raise DataError(
+            _("layout 'years' needs two or more columns named by a year (2014 or 2014年)"),
+            where=_header_where(df, where),
+            fix=_("use layout: wide (one row per entity and period) or rename the year columns"),
+        )
+    ids = [entity] + ([indicator_col] if indicator_col else [])
+    rows = df.attrs.get("rows") or list(range(_ROW_OFFSET, df.shape[0] + _ROW_OFFSET))
+    base = df[ids].copy()
+    base["__row"] = rows
+    parts = []
+    for y in years:
+        part = base.copy()
+        part[period] = int(_YEAR_RE.match(str(y)).group(1))  # type: ignore[union-attr]
+        part[value_col or "value"] = df[y].to_numpy()
+        parts.append(part)
+    long = pd.concat(parts, ignore_index=True)
+    out = long.drop(columns="__row")
+    out.attrs = {k: v for k, v in df.attrs.items() if k not in ("rows", "letters")}
+    out.attrs["rows"] = long["__row"].tolist()
+    return out, value_col or "value"
 
 
 def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarray) -> tuple[pd.Series, bool]:
@@ -240,10 +317,13 @@ def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarra
             bad.append((int(rows[i]), v))
             continue
         if isinstance(v, int | np.integer):
+            if abs(int(v)) >= _MAX_PERIOD:
+                bad.append((int(rows[i]), v))
+                continue
             out[i] = int(v)
             continue
         if isinstance(v, float | np.floating):
-            if float(v).is_integer():
+            if float(v).is_integer() and abs(float(v)) < _MAX_PERIOD:
                 out[i] = int(v)
             else:
                 bad.append((int(rows[i]), v))
@@ -251,14 +331,17 @@ def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarra
         text = str(v)
         m = _YEAR_RE.match(text)
         if m:
+            if len(m.group(1).lstrip("+-")) > 9:  # "9999999999年": too large for a period
+                bad.append((int(rows[i]), v))
+                continue
             out[i] = int(m.group(1))
             continue
         try:
             f = float(text)
-            if f.is_integer():
+            if f.is_integer() and abs(f) < _MAX_PERIOD:
                 out[i] = int(f)
                 continue
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
         m = _DATE_RE.match(text)
         if m:
@@ -267,30 +350,45 @@ def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarra
             continue
         bad.append((int(rows[i]), v))
     if bad:
-        shown = "; ".join(f"row {r}: {v!r}" for r, v in bad[:_MAX_LISTED])
+        shown = "; ".join(
+            _("row {row}: {value}", row=r, value=show(v) if not _isna(v) else _("(empty)"))
+            for r, v in bad[:_MAX_LISTED]
+        )
         raise DataError(
-            f"{len(bad)} period value(s) cannot be read as a year/integer: {shown}",
-            where=f"{where} column {column!r}",
-            fix=_PERIOD_ACCEPTED,
+            _("{n} period value(s) cannot be read as a year: {shown}", n=len(bad), shown=shown),
+            where=_("{where} column {col}", where=where, col=show(column)),
+            fix=_(_PERIOD_ACCEPTED),
         )
     return pd.Series(out.astype(np.int64), index=values.index), date_like
 
 
-def _parse_indicator(s: pd.Series, *, where: str, column: str, rows: np.ndarray, layout: str) -> pd.Series:
+def _col_label(df: pd.DataFrame, col: str) -> str:
+    """``'exports'``, or ``'exports' (C)`` when the table came from a spreadsheet with column letters."""
+    letter = df.attrs.get("letters", {}).get(col)
+    return f"{show(col)} ({letter})" if letter else show(col)
+
+
+def _parse_indicator(
+    s: pd.Series, *, where: str, column: str, rows: np.ndarray, layout: str, label: str | None = None
+) -> pd.Series:
     num, bad = to_number(s)
     if bool(bad.any()):
         pos = np.flatnonzero(bad.to_numpy())
-        shown = "; ".join(f"row {int(rows[p])}: {s.iloc[p]!r}" for p in pos[:_MAX_LISTED])
-        more = f" (and {len(pos) - _MAX_LISTED} more)" if len(pos) > _MAX_LISTED else ""
+        shown = "; ".join(
+            _("row {row}: {value}", row=int(rows[p]), value=show(s.iloc[p])) for p in pos[:_MAX_LISTED]
+        )
+        more = _(" (and {n} more)", n=len(pos) - _MAX_LISTED) if len(pos) > _MAX_LISTED else ""
+        pct = bool(s.astype("string").str.strip().str.endswith("%").fillna(False).any())
         raise DataError(
-            f"{len(pos)} cell(s) are not numbers: {shown}{more}",
-            where=f"{where} column {column!r}",
-            fix="replace the text with a number (thousands separators like 1,234 are fine) or leave the "
-            "cell empty for a missing value"
-            + (
-                ""
-                if layout == "long"
-                else "; if this column is not an indicator, leave it out of `indicators`"
+            _("{n} cell(s) are not numbers: {shown}{more}", n=len(pos), shown=shown, more=more),
+            where=_("{where} column {col}", where=where, col=label or show(column)),
+            fix=(
+                _("write every number of the column the same way: all as percentages (12%) or none")
+                if pct
+                else _(
+                    "replace the text with a number (thousands separators like 1,234 are fine) or leave "
+                    "the cell empty for a missing value"
+                )
             ),
         )
     return num
@@ -365,17 +463,28 @@ def panel_from_frame(
     entity: str,
     period: str,
     indicators: Sequence[str] | None = None,
-    layout: Literal["wide", "long"] | str = "wide",
+    layout: Literal["wide", "long", "years"] | str = "wide",
     indicator_col: str | None = None,
     value_col: str | None = None,
     impute: ImputeMethod | str | None = None,
     nonnegative: bool = False,
     allow_constant: bool = False,
     name: str | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> Panel:
     """Validate a DataFrame and build a :class:`Panel` (see :func:`load_panel` for the parameters)."""
     where = name or str(df.attrs.get("source", "DataFrame"))
-    notes: list[str] = []
+    opt = {**_SPEC_OPTIONS, **(options or {})}
+    notes: list[str] = [str(n) for n in df.attrs.get("skipped_rows", [])]
+    units = {str(k): str(v) for k, v in df.attrs.get("units", {}).items()}
+    if layout == "years":
+        if df.shape[0] == 0:
+            raise DataError(
+                _("the table has no data rows"), where=where, fix=_("add data rows below the header")
+            )
+        df, value_col = _years_to_long(df, entity, indicator_col, value_col, period, where)
+        notes.append(_("years read from the column headers (layout: years)"))
+        layout = "long" if indicator_col else "wide"
     if df.attrs.get("synthetic_columns"):
         cols_s = ", ".join(map(str, df.attrs["synthetic_columns"]))
         notes.append(f"synthetic columns (generated numbers, not observations): {cols_s}")
@@ -386,20 +495,28 @@ def panel_from_frame(
     df = df.copy()
     df.columns = pd.Index([str(c).strip() for c in df.columns])
     if layout not in ("wide", "long"):
-        raise DataError(f"unknown layout {layout!r}", where=where, fix="use layout 'wide' or 'long'")
+        raise DataError(
+            _("unknown layout {layout}", layout=show(layout)),
+            where=where,
+            fix=_("use layout wide, long or years"),
+        )
     if impute not in (None, "linear", "interpolate"):
         raise DataError(
             f"unknown impute method {impute!r}",
             where=where,
             fix="use impute: linear, interpolate or leave it out",
         )
-    _require_column(df, entity, "entity", where, "entity")
-    _require_column(df, period, "period", where, "period")
+    _require_column(df, entity, "entity", where, opt["entity"])
+    _require_column(df, period, "period", where, opt["period"])
     if entity == period:
         raise DataError(
             "entity and period name the same column", where=where, fix="give two different columns"
         )
-    rows = np.arange(df.shape[0]) + _ROW_OFFSET
+    given_rows = df.attrs.get("rows")
+    if given_rows is not None and len(given_rows) == df.shape[0]:
+        rows = np.asarray(given_rows, dtype=np.int64)
+    else:
+        rows = np.arange(df.shape[0]) + _ROW_OFFSET
 
     ent = df[entity]
     ent_missing = ent.isna() | (ent.astype("string").str.strip() == "")
@@ -423,8 +540,8 @@ def panel_from_frame(
                 fix="name the column holding indicator names (indicator_col) and the one holding values "
                 "(value_col), or use layout 'wide'",
             )
-        _require_column(df, indicator_col, "indicator", where, "indicator_col")
-        _require_column(df, value_col, "value", where, "value_col")
+        _require_column(df, indicator_col, "indicator", where, opt["indicator_col"])
+        _require_column(df, value_col, "value", where, opt["value_col"])
         ind_lab = df[indicator_col].astype("string").str.strip()
         bad_ind = ind_lab.isna() | (ind_lab == "")
         if bool(bad_ind.any()):
@@ -523,7 +640,7 @@ def panel_from_frame(
                 hints = "; ".join(f"{a!r}{_suggest(a, others)}" for a in absent)
                 raise DataError(
                     f"indicator column(s) not found: {hints}; available columns: {others}",
-                    where=f"{where} header (row 1)",
+                    where=_header_where(df, where),
                     fix="spell the indicators exactly as in the header row (or rename the columns)",
                 )
             if len(set(cols)) != len(cols):
@@ -536,7 +653,9 @@ def panel_from_frame(
                         fix="remove it from the indicators",
                     )
         values = {
-            c: _parse_indicator(df[c], where=where, column=c, rows=rows, layout="wide").to_numpy()
+            c: _parse_indicator(
+                df[c], where=where, column=c, rows=rows, layout="wide", label=_col_label(df, c)
+            ).to_numpy()
             for c in cols
         }
         mi = pd.MultiIndex.from_arrays([key["e"].to_numpy(), key["p"].to_numpy()], names=["e", "p"])
@@ -594,8 +713,7 @@ def panel_from_frame(
             f"indicator(s) constant over all entities and periods: {constant}; a constant indicator carries "
             "no information and breaks entropy/CRITIC weights (0/0)",
             where=where,
-            fix="drop these indicators, or set `allow_constant: true` (Python: allow_constant=True) if you "
-            "use fixed weights",
+            fix=_(opt["allow_constant"]),
         )
     if constant:
         notes.append(f"constant indicator(s) kept on request: {constant}")
@@ -674,6 +792,7 @@ def panel_from_frame(
         source=where,
         notes=tuple(notes),
         missing=missing,
+        units={c: u for c, u in units.items() if c in data.columns},
     )
 
 
@@ -691,6 +810,12 @@ def load_panel(
     allow_constant: bool = False,
     sheet: str | int | None = None,
     name: str | None = None,
+    header_row: int | None = None,
+    skip_footer: int | None = None,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> Panel:
     """Read and validate a panel from a file or DataFrame.
 
@@ -705,7 +830,10 @@ def load_panel(
         numeric column besides entity/period (text-only columns are skipped with a note).
     layout
         ``"wide"``: one row per entity-period, one column per indicator. ``"long"``: one row per
-        entity-period-indicator with ``indicator_col`` and ``value_col``.
+        entity-period-indicator with ``indicator_col`` and ``value_col``. ``"years"``: one column per
+        year (headers ``2014`` or ``2014年``), one row per entity (and indicator, with
+        ``indicator_col``; without it the values form one indicator named ``value_col``, default
+        ``"value"``).
     impute
         ``None`` (keep NaN, note it), ``"linear"`` (per-entity OLS trend on the period) or
         ``"interpolate"`` (between neighbours, trend at the ends).
@@ -717,6 +845,11 @@ def load_panel(
         XLSX sheet name or index.
     name
         Label used as ``Panel.source`` and in messages (default: the path).
+    header_row, skip_footer, delimiter, decimal, encoding
+        Passed to :func:`~cbeclab.io.readers.read_table` (title rows, note rows, CSV dialect).
+    options
+        How messages name the options (default: spec fields ``data.entity``...; the command line
+        passes ``{"entity": "--entity", ...}`` so each fix names the caller's own flag).
 
     Raises
     ------
@@ -731,7 +864,15 @@ def load_panel(
     >>> float(p.data.loc[("a", 3), "x"])
     6.0
     """
-    frame = read_table(source, sheet=sheet)
+    frame = read_table(
+        source,
+        sheet=sheet,
+        header_row=header_row,
+        skip_footer=skip_footer,
+        delimiter=delimiter,
+        decimal=decimal,
+        encoding=encoding,
+    )
     label = name or (str(source) if not isinstance(source, pd.DataFrame) else str(frame.attrs.get("source")))
     return panel_from_frame(
         frame,
@@ -745,4 +886,5 @@ def load_panel(
         nonnegative=nonnegative,
         allow_constant=allow_constant,
         name=label,
+        options=options,
     )

@@ -22,9 +22,9 @@ tab- or semicolon-separated exports, headers with stray spaces, numbers with tho
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,19 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError
+from cbeclab.i18n import _
 
-__all__ = ["read_table", "DEFAULT_MAX_MB", "MISSING_MARKERS", "to_number"]
+__all__ = [
+    "read_table",
+    "DEFAULT_MAX_MB",
+    "MISSING_MARKERS",
+    "MAX_ECHO",
+    "clip",
+    "column_letter",
+    "show",
+    "to_number",
+    "units_of",
+]
 
 #: Default size limit for files read by :func:`read_table`, in megabytes.
 DEFAULT_MAX_MB = 200.0
@@ -66,15 +77,71 @@ _CSV_EXT = {".csv", ".tsv", ".txt"}
 _XLSX_EXT = {".xlsx", ".xlsm"}
 _SAV_EXT = {".sav", ".zsav"}
 _DELIMITERS = (",", "\t", ";")
+_DELIM_NAMES = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# thousands groups never start with 0 ("0,100" is a decimal comma, not one hundred)
+_THOUSANDS_RE = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?$")
+_DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+$")
+_DOT_THOUSANDS_COMMA_RE = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+,\d+$")
+_PERCENT_RE = re.compile(r"^(.*?)\s*%$")
+#: rows above the header scanned for a title, and how many characters of a cell a message echoes
+_MAX_TITLE_ROWS = 20
+MAX_ECHO = 200
+#: whole numbers are kept as integers only up to 2**53 (larger ones are floats, never wrapped)
+_MAX_EXACT_INT = 2**53
+_NOTE_RE = re.compile(
+    r"^\s*(?:[*※＊#]|注|说明|备注|资料来源|数据来源|来源|单位|notes?\b|sources?\b|remarks?\b)", re.IGNORECASE
+)
+# a unit in parentheses at the end of a header: "出口额（亿元）", "exports (万美元)", "share (%)"
+_UNIT_RE = re.compile(r"^(?P<name>.*?\S)\s*[（(]\s*(?P<unit>[^()（）]{1,16}?)\s*[)）]\s*$")
+_UNIT_WORDS = re.compile(
+    r"(元|美元|吨|人|个|家|户|件|台|辆|亩|公顷|平方|米|公里|千瓦|度|小时|天|次|万|亿|千|百|%|‰|"
+    r"usd|cny|rmb|yuan|dollars?|tons?|tonnes?|km|kg|kwh|mw|persons?|people|firms?|units?|hours?|days?|per|/)",
+    re.IGNORECASE,
+)
+
+
+def show(value: Any, limit: int = MAX_ECHO) -> str:
+    """A cell as a message shows it: Python repr of plain values (never ``np.int64(...)``), at most
+    ``limit`` characters."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…" + _(" ({n} characters)", n=len(str(value)))
+    return text
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _blank(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    return isinstance(v, str) and v.strip() == ""
+
+
+def column_letter(k: int) -> str:
+    """Spreadsheet letter of the 0-based column ``k`` (0 -> A, 26 -> AA)."""
+    out = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
 
 def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse a column cell by cell into floats.
 
-    Plain numbers, numbers with thousands separators (``"1,234.5"``), percent-free text with
-    surrounding spaces and the :data:`MISSING_MARKERS` are accepted.
+    Plain numbers, numbers with thousands separators (``"1,234.5"``), full-width digits
+    (``"１２"``), percentages (``"12%"`` is 0.12, when every number of the column is a percentage),
+    text with surrounding spaces and the :data:`MISSING_MARKERS` are accepted. A number too large
+    for a float is not a number.
 
     Returns
     -------
@@ -89,21 +156,79 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         num = pd.to_numeric(values, errors="coerce").astype(float)
         return num, pd.Series(False, index=values.index)
     text = values.astype("string").str.strip()
+    text = text.map(lambda t: unicodedata.normalize("NFKC", t) if isinstance(t, str) else t).astype("string")
     missing = text.isna() | text.str.lower().isin(MISSING_MARKERS)
     plain = text.str.replace("\u2212", "-", regex=False)  # unicode minus sign
+    pct = plain.str.fullmatch(_PERCENT_RE.pattern).fillna(False).astype(bool) & ~missing
+    plain = plain.where(~pct, plain.str.replace(r"\s*%$", "", regex=True))
     thousands = plain.str.fullmatch(_THOUSANDS_RE.pattern).fillna(False).astype(bool)
     plain = plain.where(~thousands, plain.str.replace(",", "", regex=False))
     ok = plain.str.fullmatch(_NUMBER_RE.pattern).fillna(False).astype(bool)
     num = pd.to_numeric(plain.where(ok & ~missing), errors="coerce").astype(float)
+    num = num.where(np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)))  # overflow to inf: not a number
+    if bool(pct.any()):
+        plain_numbers = ok & ~pct & ~missing
+        if bool(plain_numbers.any()):  # "12%" next to "0.15": which scale? refuse the percentages
+            num = num.where(~pct)
+        else:
+            num = num.where(~pct, num / 100.0)
     bad = ~missing & num.isna()
     return num, bad.astype(bool)
+
+
+def _decimal_comma_columns(df: pd.DataFrame, delimiter: str, decimal: str | None, where: str) -> pd.DataFrame:
+    """Read decimal commas ("0,100" = 0.1) where the file's dialect says so; refuse ambiguous columns."""
+    rows = df.attrs.get("rows")
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            continue
+        text = s.astype("string").str.strip()
+        has_comma = text.str.contains(",", regex=False).fillna(False).astype(bool)
+        if not bool(has_comma.any()):
+            continue
+        cells = text[has_comma]
+        dec = cells.str.fullmatch(_DECIMAL_COMMA_RE.pattern).fillna(False).astype(bool)
+        dot_th = cells.str.fullmatch(_DOT_THOUSANDS_COMMA_RE.pattern).fillna(False).astype(bool)
+        if not bool((dec | dot_th).all()):
+            continue  # text with commas, or "1,234.5" thousands: to_number decides
+        th = cells.str.fullmatch(_THOUSANDS_RE.pattern).fillna(False).astype(bool)
+        use = decimal
+        if use is None:
+            if delimiter == ",":
+                continue  # quoted "1,234" in a comma file: thousands (as Chinese Excel writes them)
+            if bool((~th).any()) or bool(dot_th.any()):
+                use = ","
+            else:
+                pos = int(np.flatnonzero(has_comma.to_numpy())[0])
+                row = rows[pos] if rows is not None else pos + 2
+                raise DataError(
+                    _(
+                        "the cell {cell} could be a decimal comma or a thousands separator",
+                        cell=show(cells.iloc[0]),
+                    ),
+                    where=_("{where} row {row} column {col}", where=where, row=row, col=show(col)),
+                    fix=_(
+                        "say which: decimal: ',' in the spec's data section (command line: --decimal ,) "
+                        "for 1,5 = 1.5, or decimal: '.' for 1,234 = 1234"
+                    ),
+                )
+        if use != ",":
+            continue
+        fixed = text.str.replace(".", "", regex=False).where(
+            dot_th.reindex(text.index, fill_value=False), text
+        )
+        fixed = fixed.str.replace(",", ".", regex=False)
+        df[col] = fixed.where(has_comma, s).astype(object)
+    return df
 
 
 def _convert_numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Turn text columns whose every non-missing cell is a number into numeric columns.
 
     Columns of codes with leading zeros (``"001"``, region codes) stay text, and blank-headed
-    columns without any value (trailing delimiters, empty Excel columns) are dropped.
+    columns without any value (trailing delimiters, empty Excel columns) are dropped. Whole numbers
+    become integers only while they are exact (up to 2**53); larger ones stay floats (never wrap).
     """
     empty_auto = [c for c in df.columns if str(c).startswith("column_") and df[c].isna().all()]
     if empty_auto:
@@ -120,18 +245,19 @@ def _convert_numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
         num, bad = to_number(s)
         if bool(bad.any()) or not bool(num.notna().any()):
             continue
-        if bool(((num % 1) == 0).where(num.notna(), True).all()) and not bool(num.isna().any()):
+        whole = bool(((num % 1) == 0).where(num.notna(), True).all()) and not bool(num.isna().any())
+        if whole and float(num.abs().max()) <= _MAX_EXACT_INT:
             df[col] = num.astype("int64")
         else:
             df[col] = num
     return df
 
 
-def _clean_headers(raw: Sequence[Any], where: str) -> list[str]:
+def _clean_headers(raw: Sequence[Any], where: str, row: int = 1) -> list[str]:
     """Strip header names, name blank ones ``column_<k>``, and refuse duplicates (before pandas mangles them)."""
     names = []
     for i, c in enumerate(raw):
-        name = "" if c is None or (isinstance(c, float) and c != c) else str(c)
+        name = "" if _blank(c) else str(c.item() if isinstance(c, np.generic) else c)
         name = name.replace("\ufeff", "").strip()
         if name == "" or name.startswith("Unnamed: "):
             name = f"column_{i + 1}"
@@ -142,18 +268,171 @@ def _clean_headers(raw: Sequence[Any], where: str) -> list[str]:
     dup = sorted(n for n, k in seen.items() if k > 1)
     if dup:
         raise DataError(
-            f"duplicate column names after trimming spaces: {', '.join(repr(d) for d in dup)}",
-            where=f"{where} header (row 1)",
-            fix="give every column a distinct name in the header row",
+            _(
+                "duplicate column names after trimming spaces: {names}",
+                names=", ".join(show(d) for d in dup),
+            ),
+            where=_("{where} header (row {row})", where=where, row=row),
+            fix=_("give every column a distinct name in the header row"),
         )
     return names
 
 
-def _drop_trailing_blank(df: pd.DataFrame) -> pd.DataFrame:
-    """Drop empty rows at the end only, so row numbers keep matching the spreadsheet."""
-    filled = df.notna().to_numpy().any(axis=1)
-    last = int(np.flatnonzero(filled).max()) + 1 if filled.any() else 0
-    return df.iloc[:last].reset_index(drop=True)
+def units_of(headers: Sequence[str]) -> dict[str, str]:
+    """Units written in parentheses at the end of headers: ``{"出口额（亿元）": "亿元"}``.
+
+    Only parentheses holding a unit word (元, 万, 亿, 吨, %, USD, km, per, ...) count, so
+    ``"GDP (nominal)"`` has no unit.
+    """
+    out: dict[str, str] = {}
+    for h in headers:
+        m = _UNIT_RE.match(str(h))
+        if m and _UNIT_WORDS.search(m.group("unit")):
+            out[str(h)] = m.group("unit").strip()
+    return out
+
+
+def _is_number_text(v: Any) -> bool:
+    if isinstance(v, int | float | np.number) and not isinstance(v, bool):
+        return True
+    if not isinstance(v, str):
+        return False
+    t = unicodedata.normalize("NFKC", v).strip().replace(",", "").rstrip("%")
+    return bool(_NUMBER_RE.match(t))
+
+
+def _grid_to_frame(
+    cells: list[list[Any]],
+    rownums: list[int],
+    where: str,
+    *,
+    header_row: int | None,
+    skip_footer: int | None,
+    letters: bool,
+) -> pd.DataFrame:
+    """Find the header (title rows above it skipped), merge a two-row header, drop note rows below the
+    data, and build a text DataFrame whose ``attrs["rows"]`` are the row numbers the user sees."""
+    skipped: list[str] = []
+    nonempty = [sum(1 for v in r if not _blank(v)) for r in cells]
+    filled = [i for i, k in enumerate(nonempty) if k]
+    if not filled:
+        raise DataError(
+            _("the file is empty"), where=where, fix=_("export the table again with its header row")
+        )
+    if header_row is not None:
+        if header_row not in rownums or nonempty[rownums.index(header_row)] == 0:
+            raise DataError(
+                _("header_row {n} is not a filled row of the file", n=header_row),
+                where=where,
+                fix=_(
+                    "give the row number (as the spreadsheet shows it) of the row holding the column names"
+                ),
+            )
+        h = rownums.index(header_row)
+    else:
+        h = filled[0]
+        wide = [i for i in filled[:_MAX_TITLE_ROWS] if nonempty[i] >= 2]
+        if wide and nonempty[h] == 1 and wide[0] > h:
+            h = wide[0]
+    for i in filled:
+        if i >= h:
+            break
+        first = next(v for v in cells[i] if not _blank(v))
+        skipped.append(_("row {row} above the header skipped: {text}", row=rownums[i], text=show(first, 60)))
+    header = list(cells[h])
+    body_start = h + 1
+    # a two-row header: a merged top cell over blank cells, a text row below naming the parts
+    if body_start < len(cells):
+        sub = list(cells[body_start])
+        gaps = [
+            j
+            for j in range(1, min(len(header), len(sub)))
+            if _blank(header[j]) and not _blank(sub[j]) and any(not _blank(header[k]) for k in range(j))
+        ]
+        sub_text = [v for v in sub if not _blank(v)]
+        below = cells[body_start + 1] if body_start + 1 < len(cells) else []
+        if (
+            gaps
+            and len(sub_text) >= 2
+            and not any(_is_number_text(v) for v in sub_text)
+            and any(_is_number_text(v) for v in below)
+        ):
+            merged: list[Any] = []
+            carry = ""
+            for j in range(max(len(header), len(sub))):
+                t_ = "" if j >= len(header) or _blank(header[j]) else str(header[j]).strip()
+                s_ = "" if j >= len(sub) or _blank(sub[j]) else str(sub[j]).strip()
+                if t_:
+                    carry = t_
+                elif s_:
+                    t_ = carry  # under a merged top cell
+                merged.append(f"{t_}_{s_}" if t_ and s_ and t_ != s_ else (t_ or s_))
+            header = merged
+            skipped.append(
+                _("rows {a} and {b} read as one two-row header", a=rownums[h], b=rownums[body_start])
+            )
+            body_start += 1
+    names = _clean_headers(header, where, rownums[h])
+    body = list(range(body_start, len(cells)))
+    while body and nonempty[body[-1]] == 0:
+        body.pop()
+    if skip_footer:
+        if skip_footer >= len(body):
+            raise DataError(
+                _("skip_footer {n} would drop every data row", n=skip_footer),
+                where=where,
+                fix=_("give the number of note rows at the end of the table"),
+            )
+        for i in body[-skip_footer:]:
+            first = next((v for v in cells[i] if not _blank(v)), "")
+            skipped.append(
+                _("row {row} below the data skipped: {text}", row=rownums[i], text=show(first, 60))
+            )
+        body = body[:-skip_footer]
+    elif len(names) >= 2:
+        while body:
+            i = body[-1]
+            vals = [v for v in cells[i] if not _blank(v)]
+            if nonempty[i] == 0:
+                body.pop()
+                continue
+            if len(vals) == 1 and isinstance(vals[0], str) and _NOTE_RE.match(vals[0]):
+                skipped.append(
+                    _("note row {row} below the data skipped: {text}", row=rownums[i], text=show(vals[0], 60))
+                )
+                body.pop()
+                continue
+            break
+    width = len(names)
+    data: list[list[Any]] = []
+    for i in body:
+        r = list(cells[i])
+        extra = [j for j in range(width, len(r)) if not _blank(r[j])]
+        if extra:
+            j = extra[0]
+            col = column_letter(j) if letters else str(j + 1)
+            raise DataError(
+                _(
+                    "row {row} has a value ({cell}) in column {col}, right of the last named column",
+                    row=rownums[i],
+                    cell=show(r[j]),
+                    col=col,
+                ),
+                where=where,
+                fix=_("give that column a name in the header row, or delete the stray value"),
+            )
+        r = r[:width] + [None] * (width - len(r))
+        data.append([None if _blank(v) else v for v in r])
+    df = pd.DataFrame(data, columns=pd.Index(names), dtype=object)
+    df.attrs["rows"] = [rownums[i] for i in body]
+    df.attrs["header_row"] = rownums[h]
+    df.attrs["skipped_rows"] = skipped
+    units = units_of(names)
+    if units:
+        df.attrs["units"] = units
+    if letters:
+        df.attrs["letters"] = {n: column_letter(j) for j, n in enumerate(names)}
+    return df
 
 
 def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
@@ -161,119 +440,243 @@ def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
             raise DataError(
-                f"cannot decode the file as {encoding!r} ({exc})",
+                _("cannot decode the file as {enc} ({reason})", enc=show(encoding), reason=clip(reason, 80)),
                 where=where,
-                fix="leave encoding unset to auto-detect (UTF-8, UTF-8 with BOM, GB18030/GBK), "
-                "or name the encoding the file was saved in",
+                fix=_(
+                    "leave encoding unset to auto-detect (UTF-8, UTF-8 with BOM, GB18030/GBK), "
+                    "or name the encoding the file was saved in"
+                ),
             ) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    body, bom = (data[3:], True) if data.startswith(b"\xef\xbb\xbf") else (data, False)
     try:
-        return data.decode("utf-8", errors="strict"), "utf-8"
+        return body.decode("utf-8", errors="strict"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030", errors="strict"), "gb18030"
+        # a UTF-8 BOM in front of GBK bytes (a tool added the BOM, the text stayed GBK): read the GBK
+        return body.decode("gb18030", errors="strict"), "gb18030 (after a UTF-8 BOM)" if bom else "gb18030"
     except UnicodeDecodeError:
         raise DataError(
-            "the file is neither UTF-8 nor GB18030/GBK text",
+            _("the file is neither UTF-8 nor GB18030/GBK text"),
             where=where,
-            fix="save the file as 'CSV UTF-8' in Excel/WPS, or pass encoding='...' with the right codec",
+            fix=_("save the file as 'CSV UTF-8' in Excel/WPS, or name the encoding the file was saved in"),
         ) from None
 
 
-def _sniff_delimiter(text: str, suffix: str) -> str:
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    best, best_score = ("\t" if suffix == ".tsv" else ","), (-1, -1, -1)
+def _split(lines: list[str], delim: str) -> list[list[str]]:
+    return list(csv.reader(lines, delimiter=delim))
+
+
+def _sniff_delimiter(lines: list[str], suffix: str, where: str) -> str:
+    """The delimiter giving the most rows with the header's field count; refuse a tie between two."""
+    sample = [ln for ln in lines[:200] if ln.strip()]
+    scores: dict[str, tuple[int, float, int]] = {}
     for d in _DELIMITERS:
-        counts = [len(r) for r in csv.reader(lines, delimiter=d)]
+        try:
+            counts = [len(r) for r in _split(sample, d)]
+        except csv.Error:
+            continue
         if not counts:
             continue
-        n_head = counts[0]
-        consistent = sum(1 for c in counts if c == n_head)
-        score = (int(n_head > 1), consistent, n_head)
-        if score > best_score:
-            best, best_score = d, score
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        scores[d] = (int(mode > 1), counts.count(mode) / len(counts), mode)
+    if not scores:
+        return "\t" if suffix == ".tsv" else ","
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    best, sb = ranked[0]
+    if sb[0] == 0:
+        return "\t" if suffix == ".tsv" else ","
+    if len(ranked) > 1:
+        second, s2 = ranked[1]
+        if s2[0] == 1 and s2[1] == sb[1] == 1.0 and len(sample) > 1:
+            raise DataError(
+                _(
+                    "the delimiter is ambiguous: every row splits evenly at {a} ({na} columns) and at {b} "
+                    "({nb} columns)",
+                    a=_DELIM_NAMES[best],
+                    na=sb[2],
+                    b=_DELIM_NAMES[second],
+                    nb=s2[2],
+                ),
+                where=where,
+                fix=_("name it: delimiter: ';' in the spec's data section (command line: --delimiter ';')"),
+            )
     return best
 
 
-def _read_csv(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
+def _read_csv(
+    path: Path,
+    encoding: str | None,
+    where: str,
+    *,
+    header_row: int | None = None,
+    skip_footer: int | None = None,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+) -> pd.DataFrame:
     data = path.read_bytes()
     text, enc = _decode(data, encoding, where)
     if not text.strip():
-        raise DataError("the file is empty", where=where, fix="export the table again with its header row")
-    delim = _sniff_delimiter(text, path.suffix.lower())
-    header = next(csv.reader(io.StringIO(text), delimiter=delim))
-    names = _clean_headers(header, where)
-    try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            sep=delim,
-            header=0,
-            names=names,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            skip_blank_lines=False,
-        )
-    except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(
-            f"the CSV cannot be parsed ({exc})",
-            where=where,
-            fix="check that every row has the same number of fields and that quotes are closed",
-        ) from None
-    df = _drop_trailing_blank(df.replace({"": None}))
+            _("the file is empty"), where=where, fix=_("export the table again with its header row")
+        )
+    # CR-only (old Mac Excel) and CRLF line endings read like LF
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if delimiter is not None and delimiter not in ("\\t", "tab"):
+        delim = delimiter
+    elif delimiter is not None:
+        delim = "\t"
+    else:
+        delim = None
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max(old_limit, len(text) + 1))  # a long cell is data, not an error
+    try:
+        if delim is None:
+            delim = _sniff_delimiter(lines, path.suffix.lower(), where)
+        cells: list[list[Any]] = []
+        rownums: list[int] = []
+        reader = csv.reader(lines, delimiter=delim)
+        start = 1
+        try:
+            for rec in reader:
+                cells.append([c.strip() for c in rec])
+                rownums.append(start)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise DataError(
+                _(
+                    "the CSV cannot be parsed near row {row} ({reason})",
+                    row=reader.line_num,
+                    reason=clip(str(exc), 120),
+                ),
+                where=where,
+                fix=_("check that quotes are closed and every row has the same number of fields"),
+            ) from None
+    finally:
+        csv.field_size_limit(old_limit)
+    # mixed delimiters: a row that splits into the header's width at another delimiter
+    header_idx = next((i for i, r in enumerate(cells) if sum(1 for v in r if v) >= 2), None)
+    if header_idx is not None:
+        width = len(cells[header_idx])
+        for i in range(header_idx + 1, len(cells)):
+            row = cells[i]
+            if len(row) == width or not any(row):
+                continue
+            raw = lines[rownums[i] - 1] if rownums[i] - 1 < len(lines) else ""
+            for other in _DELIMITERS:
+                if other != delim and other in raw and len(_split([raw], other)[0]) == width:
+                    raise DataError(
+                        _(
+                            "row {row} is separated by {other} while the header uses {delim}",
+                            row=rownums[i],
+                            other=_DELIM_NAMES[other],
+                            delim=_DELIM_NAMES[delim],
+                        ),
+                        where=where,
+                        fix=_("save the file again so every row uses one delimiter"),
+                    )
+    df = _grid_to_frame(cells, rownums, where, header_row=header_row, skip_footer=skip_footer, letters=False)
+    df = _decimal_comma_columns(df, delim, decimal, where)
+    attrs = dict(df.attrs)
     df = _convert_numeric_columns(df)
+    df.attrs.update(attrs)
     df.attrs.update({"encoding": enc, "delimiter": delim, "format": "csv"})
     return df
 
 
-def _read_xlsx(path: Path, sheet: str | int | None, where: str) -> pd.DataFrame:
+def _read_xlsx(
+    path: Path,
+    sheet: str | int | None,
+    where: str,
+    *,
+    header_row: int | None = None,
+    skip_footer: int | None = None,
+) -> pd.DataFrame:
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise DataError(
-            f"cannot open the workbook ({type(exc).__name__}: {exc})",
+            _("cannot open the workbook ({reason})", reason=clip(f"{type(exc).__name__}: {exc}", 160)),
             where=where,
-            fix="open and re-save the file in Excel/WPS as .xlsx",
+            fix=_("open and re-save the file in Excel/WPS as .xlsx"),
         ) from None
     try:
         names = list(wb.sheetnames)
     finally:
         wb.close()
+    if not names:
+        raise DataError(
+            _("the workbook has no sheets"),
+            where=where,
+            fix=_("open and re-save the file in Excel/WPS as .xlsx"),
+        )
     if sheet is None:
         chosen = names[0]
     elif isinstance(sheet, int) and not isinstance(sheet, bool):
         if not 0 <= sheet < len(names):
             raise DataError(
-                f"sheet index {sheet} is out of range; the workbook has {len(names)} sheet(s): {names}",
+                _(
+                    "sheet index {i} is out of range; the workbook has {n} sheet(s): {names}",
+                    i=sheet,
+                    n=len(names),
+                    names=", ".join(names),
+                ),
                 where=where,
-                fix="give a sheet name or a 0-based index from that list",
+                fix=_("give a sheet name or a 0-based index from that list"),
             )
         chosen = names[sheet]
     else:
         if str(sheet) not in names:
             raise DataError(
-                f"no sheet named {sheet!r}; sheets are: {names}",
+                _("no sheet named {s}; sheets are: {names}", s=show(sheet), names=", ".join(names)),
                 where=where,
-                fix="give one of the sheet names above (or its 0-based index)",
+                fix=_("give one of the sheet names above (or its 0-based index)"),
             )
         chosen = str(sheet)
-    raw = pd.read_excel(path, sheet_name=chosen, engine="openpyxl", header=None)
+    try:
+        raw = pd.read_excel(path, sheet_name=chosen, engine="openpyxl", header=None)
+    except Exception as exc:  # a damaged or missing sheet part: KeyError, BadZipFile, XML errors...
+        raise DataError(
+            _(
+                "sheet {s} cannot be read; the workbook is damaged ({reason})",
+                s=show(chosen),
+                reason=clip(f"{type(exc).__name__}: {exc}", 160),
+            ),
+            where=where,
+            fix=_("open and re-save the file in Excel/WPS as .xlsx"),
+        ) from None
     if raw.shape[0] == 0 or raw.shape[1] == 0:
         raise DataError(
-            f"sheet {chosen!r} is empty", where=where, fix="put the header in row 1 and data below it"
+            _("sheet {s} is empty", s=show(chosen)),
+            where=where,
+            fix=_("put the header in row 1 and data below it"),
         )
-    names = _clean_headers(list(raw.iloc[0]), f"{where} sheet {chosen!r}")
-    df = raw.iloc[1:].copy()
-    df.columns = pd.Index(names)
-    df = _drop_trailing_blank(df.reset_index(drop=True)).infer_objects()
+    cells = [list(r) for r in raw.itertuples(index=False, name=None)]
+    where_s = _("{where} sheet {s}", where=where, s=show(chosen))
+    df = _grid_to_frame(
+        cells,
+        list(range(1, len(cells) + 1)),
+        where_s,
+        header_row=header_row,
+        skip_footer=skip_footer,
+        letters=True,
+    )
+    attrs = dict(df.attrs)
+    df = df.infer_objects()
     df = _convert_numeric_columns(df)
+    df.attrs.update(attrs)
     df.attrs.update({"sheet": chosen, "format": "xlsx"})
     return df
 
@@ -288,13 +691,16 @@ def _read_sav(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
         df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, **kwargs)
     except Exception as exc:  # pyreadstat.ReadstatError and friends
         raise DataError(
-            f"cannot read the SPSS file ({type(exc).__name__}: {exc})",
+            _("cannot read the SPSS file ({reason})", reason=clip(f"{type(exc).__name__}: {exc}", 160)),
             where=where,
-            fix="re-save it from SPSS as .sav, or export it as CSV/XLSX",
+            fix=_("re-save it from SPSS as .sav, or export it as CSV/XLSX"),
         ) from None
     df.columns = pd.Index(_clean_headers(list(df.columns), where))
     value_labels = {
-        str(k).strip(): {(int(c) if float(c).is_integer() else c): str(lab) for c, lab in v.items()}
+        str(k).strip(): {
+            (int(c) if isinstance(c, int | float) and float(c).is_integer() else c): str(lab)
+            for c, lab in v.items()
+        }
         for k, v in meta.variable_value_labels.items()
     }
     column_labels = {
@@ -302,6 +708,7 @@ def _read_sav(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
         for n, lab in zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names))
     }
     df.attrs.update({"value_labels": value_labels, "column_labels": column_labels, "format": "sav"})
+    df.attrs["rows"] = list(range(1, len(df) + 1))  # SPSS cases are numbered from 1
     return df
 
 
@@ -311,6 +718,10 @@ def read_table(
     sheet: str | int | None = None,
     encoding: str | None = None,
     max_mb: float = DEFAULT_MAX_MB,
+    header_row: int | None = None,
+    skip_footer: int | None = None,
+    delimiter: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV, XLSX or SPSS ``.sav`` table (or copy a DataFrame).
 
@@ -327,6 +738,20 @@ def read_table(
         saves "CSV"). The codec used is stored in ``df.attrs["encoding"]``.
     max_mb
         Refuse files larger than this many megabytes (default 200).
+    header_row
+        CSV/XLSX: the row (numbered as the spreadsheet shows it, from 1) holding the column names.
+        Default: detected -- leading rows with a single filled cell (a title such as "广州市跨境电商
+        面板数据") are skipped. A header whose merged top cells span a second row of names is read as
+        one header (``"进出口_出口"``).
+    skip_footer
+        CSV/XLSX: the number of rows below the data to drop. Default: detected -- trailing rows with
+        one filled cell that starts like a note ("注：", "资料来源", "Note", "*") are dropped.
+    delimiter
+        CSV: ``","``, ``";"`` or ``"\\t"``. Default: sniffed; a file that splits evenly at two
+        delimiters is refused (never guessed).
+    decimal
+        CSV: ``"."`` or ``","``. Default: ``","`` in cells of a ``;``/tab file when a cell can only
+        be a decimal comma (``"0,100"``); a cell that could be either (``"1,234"``) is refused.
 
     Returns
     -------
@@ -378,10 +803,33 @@ def read_table(
             where=where,
             fix="keep only the needed columns/rows, or raise the limit (max_mb=...)",
         )
+    for name, val in (("header_row", header_row), ("skip_footer", skip_footer)):
+        if val is not None and (
+            isinstance(val, bool) or not isinstance(val, int) or val < (1 if name == "header_row" else 0)
+        ):
+            raise DataError(
+                _("{name} must be a whole number of rows, got {v}", name=name, v=show(val)),
+                where=where,
+                fix=_("e.g. header_row: 2 (the row with the column names, as the spreadsheet numbers it)"),
+            )
+    if delimiter is not None and delimiter not in (",", ";", "\t", "\\t", "tab", "|"):
+        raise DataError(
+            _("unknown delimiter {d}", d=show(delimiter)), where=where, fix=_("use ',', ';', 'tab' or '|'")
+        )
+    if decimal is not None and decimal not in (".", ","):
+        raise DataError(_("unknown decimal mark {d}", d=show(decimal)), where=where, fix=_("use '.' or ','"))
     if suffix in _CSV_EXT:
-        df = _read_csv(path, encoding, where)
+        df = _read_csv(
+            path,
+            encoding,
+            where,
+            header_row=header_row,
+            skip_footer=skip_footer,
+            delimiter=delimiter,
+            decimal=decimal,
+        )
     elif suffix in _XLSX_EXT:
-        df = _read_xlsx(path, sheet, where)
+        df = _read_xlsx(path, sheet, where, header_row=header_row, skip_footer=skip_footer)
     else:
         df = _read_sav(path, encoding, where)
     if df.shape[0] == 0:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, ModelError
+from cbeclab.i18n import _
 from cbeclab.jsonsafe import json_safe as _json_safe
 
 
@@ -19,22 +20,25 @@ def item_frame(data: Any, *, where: str, min_items: int = 2) -> pd.DataFrame:
         df = pd.DataFrame(data, columns=[f"V{i + 1}" for i in range(data.shape[1])])
     else:
         raise DataError(
-            f"expected a DataFrame (rows = respondents, columns = items), got {type(data).__name__}",
+            _(
+                "expected a DataFrame (rows = respondents, columns = items), got {name}",
+                name=type(data).__name__,
+            ),
             where=where,
-            fix="pass a pandas DataFrame or a 2-D numpy array",
+            fix=_("pass a pandas DataFrame or a 2-D numpy array"),
         )
     bad = [str(c) for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     if bad:
         raise DataError(
-            f"non-numeric item column(s): {', '.join(bad)}",
+            _("non-numeric item column(s): {v1}", v1=", ".join(bad)),
             where=f"{where}, column {bad[0]}",
-            fix="recode the answers as numbers (e.g. Likert 1-5) or drop the column",
+            fix=_("recode the answers as numbers (e.g. Likert 1-5) or drop the column"),
         )
     if df.shape[1] < min_items:
         raise DataError(
-            f"need at least {min_items} items, got {df.shape[1]}",
+            _("need at least {min_items} items, got {v1}", min_items=min_items, v1=df.shape[1]),
             where=where,
-            fix="select more item columns",
+            fix=_("select more item columns"),
         )
     out = df.astype(float)
     out.columns = [str(c) for c in out.columns]
@@ -42,9 +46,9 @@ def item_frame(data: Any, *, where: str, min_items: int = 2) -> pd.DataFrame:
     flat = [c for c in out.columns if not (sd[c] > 0)]
     if flat:
         raise DataError(
-            f"item(s) without variance: {', '.join(flat)}",
+            _("item(s) without variance: {v1}", v1=", ".join(flat)),
             where=f"{where}, column {flat[0]}",
-            fix="drop constant items (every respondent gave the same answer)",
+            fix=_("drop constant items (every respondent gave the same answer)"),
         )
     return out
 
@@ -58,18 +62,18 @@ def correlation_input(
     """
     if (data is None) == (corr is None):
         raise DataError(
-            "give exactly one of `data` (raw item scores) or `corr` (a correlation matrix)",
+            _("give exactly one of `data` (raw item scores) or `corr` (a correlation matrix)"),
             where=where,
-            fix="pass data=DataFrame, or corr=matrix together with n_obs=",
+            fix=_("pass data=DataFrame, or corr=matrix together with n_obs="),
         )
     if data is not None:
         df = item_frame(data, where=where)
         r = df.corr(method="pearson", min_periods=2).to_numpy(dtype=float)
         if np.isnan(r).any():
             raise DataError(
-                "some item pairs have fewer than 2 joint answers, so their correlation is undefined",
+                _("some item pairs have fewer than 2 joint answers, so their correlation is undefined"),
                 where=where,
-                fix="drop items with almost no answers",
+                fix=_("drop items with almost no answers"),
             )
         # psych counts every row as an observation (fa: n.obs = nrow(x)), missing cells or not.
         n = int(df.shape[0]) if n_obs is None else int(n_obs)
@@ -81,16 +85,16 @@ def correlation_input(
         r = np.asarray(corr, dtype=float)
         names = [f"V{i + 1}" for i in range(r.shape[0])] if r.ndim == 2 else []
     if r.ndim != 2 or r.shape[0] != r.shape[1]:
-        raise DataError(f"correlation matrix must be square, got shape {r.shape}", where=where)
+        raise DataError(_("correlation matrix must be square, got shape {shape}", shape=r.shape), where=where)
     if not np.allclose(r, r.T, atol=1e-8) or np.isnan(r).any():
         raise DataError(
-            "correlation matrix must be symmetric without missing cells",
+            _("correlation matrix must be symmetric without missing cells"),
             where=where,
-            fix="check the matrix was pasted completely",
+            fix=_("check the matrix was pasted completely"),
         )
     d = np.sqrt(np.diag(r))
     if not np.all(d > 0):
-        raise DataError("matrix has a zero or negative diagonal entry", where=where)
+        raise DataError(_("matrix has a zero or negative diagonal entry"), where=where)
     r = r / np.outer(d, d)
     return r, names, None if n_obs is None else int(n_obs)
 
@@ -111,12 +115,12 @@ def sym_eigh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def require_pd(r: np.ndarray, *, where: str) -> None:
     """Raise :class:`ModelError` if ``r`` is singular (determinant <= 0)."""
-    sign, _ = np.linalg.slogdet(r)
+    sign, _unused = np.linalg.slogdet(r)
     if sign <= 0:
         raise ModelError(
-            "the correlation matrix is singular (an item is a linear combination of others)",
+            _("the correlation matrix is singular (an item is a linear combination of others)"),
             where=where,
-            fix="drop duplicated or summed items, or collect more cases than items",
+            fix=_("drop duplicated or summed items, or collect more cases than items"),
         )
 
 

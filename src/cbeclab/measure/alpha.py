@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError
+from cbeclab.i18n import _
 from cbeclab.measure._common import item_frame, json_safe, smc
 
 __all__ = ["AlphaResult", "cronbach_alpha"]
@@ -126,9 +127,9 @@ def cronbach_alpha(data: pd.DataFrame, *, reverse: str | Sequence[str] = ()) -> 
     missing = [c for c in rev if c not in df.columns]
     if missing:
         raise DataError(
-            f"reverse-keyed item(s) not in the data: {', '.join(missing)}",
+            _("reverse-keyed item(s) not in the data: {v1}", v1=", ".join(missing)),
             where="cronbach_alpha(reverse=)",
-            fix=f"use column names from: {', '.join(df.columns)}",
+            fix=_("use column names from: {v1}", v1=", ".join(df.columns)),
         )
     if rev:
         lo = float(np.nanmin(df.to_numpy()))

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from cbeclab.errors import DataError
+from cbeclab.i18n import _
 from cbeclab.measure._common import correlation_input, json_safe, require_pd
 
 __all__ = ["BartlettResult", "bartlett_sphericity"]
@@ -71,16 +72,16 @@ def bartlett_sphericity(
     >>> round(res.chisq, 3), res.df
     (28.337, 1)
     """
-    r, _, n = correlation_input(data, corr=corr, n_obs=n_obs, where="bartlett_sphericity")
+    r, _unused, n = correlation_input(data, corr=corr, n_obs=n_obs, where="bartlett_sphericity")
     if n is None:
         raise DataError(
-            "the sample size is unknown for a correlation-matrix input",
+            _("the sample size is unknown for a correlation-matrix input"),
             where="bartlett_sphericity(n_obs=)",
-            fix="pass n_obs= (number of respondents)",
+            fix=_("pass n_obs= (number of respondents)"),
         )
     require_pd(r, where="bartlett_sphericity")
     p = r.shape[0]
-    _, logdet = np.linalg.slogdet(r)
+    _unused, logdet = np.linalg.slogdet(r)
     chisq = -logdet * (n - 1 - (2 * p + 5) / 6)
     df = p * (p - 1) // 2
     return BartlettResult(

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _
 from cbeclab.measure._common import item_frame, json_safe
 
 __all__ = ["DescriptivesResult", "describe_items"]
@@ -64,7 +65,7 @@ def describe_items(data: pd.DataFrame, *, type: Literal[1, 2, 3] = 3) -> Descrip
     2.5
     """
     if type not in (1, 2, 3):
-        raise SpecError(f"type must be 1, 2 or 3, got {type!r}", where="describe_items(type=)")
+        raise SpecError(_("type must be 1, 2 or 3, got {type!r}", type=type), where="describe_items(type=)")
     df = item_frame(data, where="describe_items(data)", min_items=1)
     x = df.to_numpy(dtype=float)
     ok = ~np.isnan(x)

@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import optimize
 
 from cbeclab.errors import CbecWarning, ConvergenceError, ModelError, SpecError
+from cbeclab.i18n import _
 from cbeclab.measure._common import correlation_input, json_safe, smc, sym_eigh
 from cbeclab.measure.rotation import promax, varimax
 
@@ -128,9 +129,9 @@ def _fit_pa(r: np.ndarray, k: int, max_iter: int, min_err: float) -> tuple[np.nd
         vals, vecs = sym_eigh(rm)
         if np.any(vals[:k] < 0):
             raise ModelError(
-                "a retained eigenvalue of the reduced correlation matrix became negative",
+                _("a retained eigenvalue of the reduced correlation matrix became negative"),
                 where="efa(fm='pa')",
-                fix="extract fewer factors or use fm='ml'",
+                fix=_("extract fewer factors or use fm='ml'"),
             )
         load = vecs[:, :k] * np.sqrt(vals[:k])
         new = (load**2).sum(axis=1)
@@ -201,7 +202,7 @@ def _fit_opt(
         load = v[:, :k] * np.sqrt(np.maximum(e[:k], 0))
     red = r.copy()
     np.fill_diagonal(red, (load**2).sum(axis=1))
-    vals, _ = sym_eigh(red)
+    vals, _unused = sym_eigh(red)
     ok = bool(res.success) or bool(np.linalg.norm(res.jac, np.inf) < 1e-6)
     return load, vals, int(res.nit), ok, float(res.fun)
 
@@ -259,21 +260,29 @@ def efa(
     [0.8, 0.7, 0.6, 0.5]
     """
     if fm not in _PREFIX:
-        raise SpecError(f"unknown extraction fm={fm!r}", where="efa(fm=)", fix="use 'pa', 'ml' or 'minres'")
+        raise SpecError(
+            _("unknown extraction fm={fm!r}", fm=fm), where="efa(fm=)", fix=_("use 'pa', 'ml' or 'minres'")
+        )
     if rotate not in ("varimax", "promax", "none"):
         raise SpecError(
-            f"unknown rotation {rotate!r}", where="efa(rotate=)", fix="use 'varimax', 'promax' or 'none'"
+            _("unknown rotation {rotate!r}", rotate=rotate),
+            where="efa(rotate=)",
+            fix=_("use 'varimax', 'promax' or 'none'"),
         )
     r, names, n = correlation_input(data, corr=corr, n_obs=n_obs, where="efa")
     p = r.shape[0]
     if not (isinstance(n_factors, int | np.integer) and 1 <= n_factors < p):
         raise SpecError(
-            f"n_factors must be an integer from 1 to {p - 1}, got {n_factors!r}",
+            _(
+                "n_factors must be an integer from 1 to {v1}, got {n_factors!r}",
+                v1=p - 1,
+                n_factors=n_factors,
+            ),
             where="efa(n_factors=)",
-            fix="see parallel_analysis() for a suggested number of factors",
+            fix=_("see parallel_analysis() for a suggested number of factors"),
         )
     k = int(n_factors)
-    e_values, _ = sym_eigh(r)
+    e_values, _unused = sym_eigh(r)
     objective: float | None = None
     if fm == "pa":
         load, vals, iters, converged = _fit_pa(r, k, max_iter, min_err)
@@ -281,15 +290,26 @@ def efa(
         load, vals, iters, converged, objective = _fit_opt(r, k, fm, max_iter)
     if not np.all(np.isfinite(load)):
         raise ConvergenceError(
-            "extraction produced non-finite loadings",
+            _("extraction produced non-finite loadings"),
             where=f"efa(fm='{fm}')",
-            fix="extract fewer factors or try another fm",
+            fix=_("extract fewer factors or try another fm"),
         )
     if not converged:  # psych only prints a message; we attach a warning and keep the estimate
         warnings.warn(
             CbecWarning(
-                f"efa(fm='{fm}'): the {'iteration' if fm == 'pa' else 'optimiser'} stopped after {iters} steps "
-                "without meeting its convergence rule (often a Heywood case: a uniqueness at its 0.005 bound)"
+                _(
+                    "efa(fm='{fm}'): the iteration stopped after {n} steps without meeting its convergence "
+                    "rule (often a Heywood case: a uniqueness at its 0.005 bound)",
+                    fm=fm,
+                    n=iters,
+                )
+                if fm == "pa"
+                else _(
+                    "efa(fm='{fm}'): the optimiser stopped after {n} steps without meeting its convergence "
+                    "rule (often a Heywood case: a uniqueness at its 0.005 bound)",
+                    fm=fm,
+                    n=iters,
+                )
             ),
             stacklevel=2,
         )

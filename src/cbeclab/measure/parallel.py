@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import CbecWarning, DataError, SpecError
+from cbeclab.i18n import _
 from cbeclab.measure._common import correlation_input, json_safe, smc, sym_eigh
 from cbeclab.measure.efa import efa
 
@@ -113,20 +114,23 @@ def parallel_analysis(
     """
     if fa_method not in ("minres", "smc"):
         raise SpecError(
-            f"unknown fa_method {fa_method!r}",
+            _("unknown fa_method {fa_method!r}", fa_method=fa_method),
             where="parallel_analysis(fa_method=)",
-            fix="use 'minres' or 'smc'",
+            fix=_("use 'minres' or 'smc'"),
         )
     if quantile is not None and not 0 < quantile < 1:
         raise SpecError(
-            f"quantile must lie in (0, 1) or be None, got {quantile!r}", where="parallel_analysis(quantile=)"
+            _("quantile must lie in (0, 1) or be None, got {quantile!r}", quantile=quantile),
+            where="parallel_analysis(quantile=)",
         )
     if n_iter < 1:
-        raise SpecError(f"n_iter must be >= 1, got {n_iter!r}", where="parallel_analysis(n_iter=)")
-    r, _, n = correlation_input(data, corr=corr, n_obs=n_obs, where="parallel_analysis")
+        raise SpecError(
+            _("n_iter must be >= 1, got {n_iter!r}", n_iter=n_iter), where="parallel_analysis(n_iter=)"
+        )
+    r, _unused, n = correlation_input(data, corr=corr, n_obs=n_obs, where="parallel_analysis")
     if n is None:
         raise DataError(
-            "sample size unknown", where="parallel_analysis(n_obs=)", fix="pass n_obs= with corr="
+            _("sample size unknown"), where="parallel_analysis(n_obs=)", fix=_("pass n_obs= with corr=")
         )
     p = r.shape[0]
     pc_obs = sym_eigh(r)[0]

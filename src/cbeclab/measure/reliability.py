@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from cbeclab.errors import DataError
+from cbeclab.i18n import _
 from cbeclab.measure._common import json_safe
 
 __all__ = ["ReliabilityResult", "composite_reliability", "thresholds"]
@@ -70,9 +71,9 @@ def composite_reliability(loadings: Mapping[str, Sequence[float] | pd.Series]) -
         lam = np.asarray(list(lam_in), dtype=float)
         if lam.size == 0 or np.isnan(lam).any() or np.any(np.abs(lam) >= 1):
             raise DataError(
-                "standardized loadings must be non-missing and strictly between -1 and 1",
+                _("standardized loadings must be non-missing and strictly between -1 and 1"),
                 where=f"composite_reliability(loadings[{name!r}])",
-                fix="pass completely standardized loadings (std.all); a |loading| >= 1 is a Heywood case",
+                fix=_("pass completely standardized loadings (std.all); a |loading| >= 1 is a Heywood case"),
             )
         s = lam.sum()
         err = (1 - lam**2).sum()

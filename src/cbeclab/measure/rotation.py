@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from cbeclab.errors import ModelError
+from cbeclab.i18n import _
 
 __all__ = ["promax", "varimax"]
 
@@ -37,7 +38,7 @@ def varimax(
     p = x.shape[0]
     tt = np.eye(nc)
     d = 0.0
-    for _ in range(1000):
+    for _unused in range(1000):
         z = x @ tt
         b = x.T @ (z**3 - z * ((z**2).sum(axis=0) / p))
         u, s, vt = np.linalg.svd(b)
@@ -62,14 +63,14 @@ def promax(loadings: np.ndarray, *, m: float = 4.0) -> tuple[np.ndarray, np.ndar
     w = f / np.sqrt(h2)[:, None]
     x, tt = varimax(w, normalize=True)
     q = x * np.abs(x) ** (m - 1)
-    u, *_ = np.linalg.lstsq(x, q, rcond=None)
+    u, *_unused = np.linalg.lstsq(x, q, rcond=None)
     try:
         d = np.diag(np.linalg.inv(u.T @ u))
     except np.linalg.LinAlgError as exc:  # pragma: no cover - exactly uncorrelated factors
         raise ModelError(
-            "promax target gives a singular matrix (factors exactly uncorrelated)",
+            _("promax target gives a singular matrix (factors exactly uncorrelated)"),
             where="efa(rotate='promax')",
-            fix="use rotate='varimax'",
+            fix=_("use rotate='varimax'"),
         ) from exc
     u = u * np.sqrt(d)[None, :]
     z = x @ u

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError
+from cbeclab.i18n import _
 from cbeclab.measure._common import item_frame, json_safe
 from cbeclab.measure.reliability import composite_reliability, thresholds
 
@@ -84,9 +85,9 @@ def fornell_larcker(
     """
     if (ave is None) == (loadings is None):
         raise DataError(
-            "give exactly one of `ave` or `loadings`",
+            _("give exactly one of `ave` or `loadings`"),
             where="fornell_larcker",
-            fix="pass ave={construct: AVE} or loadings={construct: [standardized loadings]}",
+            fix=_("pass ave={construct: AVE} or loadings={construct: [standardized loadings]}"),
         )
     if loadings is not None:
         ave_s = composite_reliability(loadings).table["ave"]
@@ -96,9 +97,12 @@ def fornell_larcker(
     missing = [c for c in names if c not in ave_s.index]
     if missing or list(map(str, latent_corr.index)) != names:
         raise DataError(
-            f"latent correlations and AVE do not name the same constructs (missing AVE: {missing})",
+            _(
+                "latent correlations and AVE do not name the same constructs (missing AVE: {missing})",
+                missing=missing,
+            ),
             where="fornell_larcker",
-            fix="label the correlation matrix rows/columns with the construct names used for AVE",
+            fix=_("label the correlation matrix rows/columns with the construct names used for AVE"),
         )
     ave_s = ave_s[names]
     phi = latent_corr.to_numpy(dtype=float)
@@ -197,9 +201,9 @@ def htmt(
     missing = [i for i in items if i not in data.columns]
     if missing:
         raise DataError(
-            f"item(s) not in the data: {', '.join(missing)}",
+            _("item(s) not in the data: {v1}", v1=", ".join(missing)),
             where="htmt(constructs=)",
-            fix="list column names of `data` under each construct",
+            fix=_("list column names of `data` under each construct"),
         )
     df = item_frame(data[items], where="htmt(data)")
     r = df.corr(min_periods=2)
@@ -207,9 +211,9 @@ def htmt(
         r = r.abs()
     if htmt2 and (r.to_numpy() <= 0).any():
         raise DataError(
-            "HTMT2 needs positive correlations (geometric means)",
+            _("HTMT2 needs positive correlations (geometric means)"),
             where="htmt(htmt2=True)",
-            fix="use htmt2=False",
+            fix=_("use htmt2=False"),
         )
 
     def _mean(v: np.ndarray) -> float:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from cbeclab.directions import parse_direction
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 from cbeclab.jsonsafe import json_safe, records
 
 Progress = Callable[[float, str], None]
@@ -30,33 +31,42 @@ def check_subsystems(
     """
     if not isinstance(subsystems, Mapping) or len(subsystems) == 0:
         raise SpecError(
-            "no subsystems given",
+            _("no subsystems given"),
             where=where,
-            fix="pass a mapping subsystem -> {indicator: direction}, e.g. {'trade': {'A1': '+'}}",
+            fix=_("pass a mapping subsystem -> {indicator: direction}, e.g. {'trade': {'A1': '+'}}"),
         )
     if len(subsystems) < min_subsystems:
         raise SpecError(
-            f"{len(subsystems)} subsystem(s) given, the model needs at least {min_subsystems}",
+            _(
+                "{n_subsystems} subsystem(s) given, the model needs at least {min_subsystems}",
+                n_subsystems=len(subsystems),
+                min_subsystems=min_subsystems,
+            ),
             where=where,
-            fix="add the other subsystem(s) of the composite system",
+            fix=_("add the other subsystem(s) of the composite system"),
         )
     out: dict[str, dict[str, int]] = {}
     owner: dict[str, str] = {}
     for name, members in subsystems.items():
         if not isinstance(members, Mapping) or len(members) == 0:
             raise SpecError(
-                f"subsystem {name!r} has no indicators",
+                _("subsystem {name!r} has no indicators", name=name),
                 where=f"{where}.{name}",
-                fix="list its indicators with their directions, e.g. {'A1': '+', 'A2': '-'}",
+                fix=_("list its indicators with their directions, e.g. {'A1': '+', 'A2': '-'}"),
             )
         dirs: dict[str, int] = {}
         for ind, d in members.items():
             ind = str(ind)
             if ind in owner:
                 raise SpecError(
-                    f"indicator {ind!r} is listed in subsystems {owner[ind]!r} and {name!r}",
+                    _(
+                        "indicator {ind!r} is listed in subsystems {v1!r} and {name!r}",
+                        ind=ind,
+                        v1=owner[ind],
+                        name=name,
+                    ),
                     where=f"{where}.{name}.{ind}",
-                    fix="keep each indicator in one subsystem only",
+                    fix=_("keep each indicator in one subsystem only"),
                 )
             owner[ind] = str(name)
             dirs[ind] = parse_direction(d, where=f"{where}.{name}.{ind}")
@@ -88,29 +98,31 @@ def check_panel(X: Any, columns: list[str], *, where: str = "X") -> PanelArrays:
     """
     if not isinstance(X, pd.DataFrame):
         raise DataError(
-            f"expected a pandas DataFrame, got {type(X).__name__}",
+            _("expected a pandas DataFrame, got {name}", name=type(X).__name__),
             where=where,
-            fix="pass the panel matrix (MultiIndex entity, period; one column per indicator)",
+            fix=_("pass the panel matrix (MultiIndex entity, period; one column per indicator)"),
         )
     if not isinstance(X.index, pd.MultiIndex) or X.index.nlevels != 2:
         raise DataError(
-            "the panel matrix needs a two-level MultiIndex (entity, period)",
+            _("the panel matrix needs a two-level MultiIndex (entity, period)"),
             where=f"{where}.index",
-            fix="use X.set_index(['entity', 'period']) or load it with cbeclab.io.load_panel",
+            fix=_("use X.set_index(['entity', 'period']) or load it with cbeclab.io.load_panel"),
         )
     missing = [c for c in columns if c not in X.columns]
     if missing:
         raise DataError(
-            f"indicator column(s) {missing} not found in the data",
+            _("indicator column(s) {missing} not found in the data", missing=missing),
             where=f"{where} columns",
-            fix=f"the data has columns {list(map(str, X.columns))}; rename them or fix the subsystems",
+            fix=_(
+                "the data has columns {v1}; rename them or fix the subsystems", v1=list(map(str, X.columns))
+            ),
         )
     if X.index.has_duplicates:
         dup = X.index[X.index.duplicated()][0]
         raise DataError(
-            f"entity {dup[0]!r} has period {dup[1]!r} more than once",
+            _("entity {v1!r} has period {v2!r} more than once", v1=dup[0], v2=dup[1]),
             where=f"{where} row ({dup[0]!r}, {dup[1]!r})",
-            fix="keep one row per entity and period",
+            fix=_("keep one row per entity and period"),
         )
     if not X.index.is_monotonic_increasing:
         X = X.sort_index(kind="stable")
@@ -120,18 +132,20 @@ def check_panel(X: Any, columns: list[str], *, where: str = "X") -> PanelArrays:
     except (TypeError, ValueError) as exc:
         bad = [c for c in columns if not pd.api.types.is_numeric_dtype(sub[c])]
         raise DataError(
-            f"indicator column(s) {bad or columns} hold non-numeric values",
+            _("indicator column(s) {v1} hold non-numeric values", v1=bad or columns),
             where=f"{where} columns {bad or columns}",
-            fix="convert the cells to numbers (remove units, thousands separators, text)",
+            fix=_("convert the cells to numbers (remove units, thousands separators, text)"),
         ) from exc
     finite = np.isfinite(values)
     if not finite.all():
         r, c = np.argwhere(~finite)[0]
         key = X.index[r]
         raise DataError(
-            f"cell is missing or not finite ({values[r, c]!r})",
+            _("cell is missing or not finite ({v1!r})", v1=values[r, c]),
             where=f"{where} row ({key[0]!r}, {key[1]!r}) column {columns[c]!r}",
-            fix="impute or drop the missing cells before running the model (cbeclab.io.load_panel can impute)",
+            fix=_(
+                "impute or drop the missing cells before running the model (cbeclab.io.load_panel can impute)"
+            ),
         )
     ent_values = X.index.get_level_values(0)
     codes, uniques = pd.factorize(ent_values, sort=False)
@@ -195,7 +209,7 @@ class SubsystemWeights:
         if list(self.table.index) == ["pooled"]:
             return self.table.iloc[0]
         if entity not in self.table.index:
-            raise DataError(f"no weights for entity {entity!r}", where="weights.table")
+            raise DataError(_("no weights for entity {entity!r}", entity=entity), where="weights.table")
         row: pd.Series = self.table.loc[[entity]].iloc[0]
         return row
 
@@ -224,9 +238,9 @@ def rows_for_entities(table: pd.DataFrame, cols: list[str], entities: pd.Index, 
     missing = [c for c in cols if c not in table.columns]
     if missing:
         raise SpecError(
-            f"the weight table has no weight for indicator(s) {missing}",
+            _("the weight table has no weight for indicator(s) {missing}", missing=missing),
             where=where,
-            fix="compute the weights on the same indicators as the subsystems",
+            fix=_("compute the weights on the same indicators as the subsystems"),
         )
     if len(table.index) == 1:
         row = table[cols].to_numpy(dtype=float)[0]
@@ -234,27 +248,29 @@ def rows_for_entities(table: pd.DataFrame, cols: list[str], entities: pd.Index, 
     absent = [e for e in entities if e not in table.index]
     if absent:
         raise SpecError(
-            f"the weight table has no row for entity(ies) {absent[:5]}",
+            _("the weight table has no row for entity(ies) {v1}", v1=absent[:5]),
             where=where,
-            fix="compute per-entity weights on the same panel, or pass pooled weights",
+            fix=_("compute per-entity weights on the same panel, or pass pooled weights"),
         )
     return table.loc[list(entities), cols].to_numpy(dtype=float)
 
 
 def _normalise_blocks(W: np.ndarray, blocks: dict[str, list[int]], cols: list[str], where: str) -> np.ndarray:
     if not np.all(np.isfinite(W)):
-        raise SpecError("weights must be finite numbers", where=where, fix="check the weights")
+        raise SpecError(_("weights must be finite numbers"), where=where, fix=_("check the weights"))
     if (W < 0).any():
         bad = cols[int(np.argwhere(W < 0)[0][1])]
-        raise SpecError(f"weight of {bad!r} is negative", where=where, fix="weights must be >= 0")
+        raise SpecError(
+            _("weight of {bad!r} is negative", bad=bad), where=where, fix=_("weights must be >= 0")
+        )
     out = W.copy()
     for sub, idx in blocks.items():
         s = W[:, idx].sum(axis=1, keepdims=True)
         if (s <= 0).any():
             raise SpecError(
-                f"the weights of subsystem {sub!r} sum to 0",
+                _("the weights of subsystem {sub!r} sum to 0", sub=sub),
                 where=where,
-                fix="give at least one indicator of each subsystem a positive weight",
+                fix=_("give at least one indicator of each subsystem a positive weight"),
             )
         out[:, idx] = W[:, idx] / s
     return out
@@ -328,34 +344,34 @@ def resolve_weights(
                     miss = [i for i in inds if i not in ws]
                     if miss:
                         raise SpecError(
-                            f"no weight given for indicator(s) {miss}",
+                            _("no weight given for indicator(s) {miss}", miss=miss),
                             where=f"{where}[{s!r}]",
-                            fix="give a weight to every indicator of the subsystem",
+                            fix=_("give a weight to every indicator of the subsystem"),
                         )
                     W[:, blocks[s]] = np.array([float(ws[i]) for i in inds])
                 else:
                     raise SpecError(
-                        f"weights for subsystem {s!r} must be a mapping or a WeightResult",
+                        _("weights for subsystem {s!r} must be a mapping or a WeightResult", s=s),
                         where=f"{where}[{s!r}]",
                     )
         else:
             miss = [c for c in cols if c not in weights]
             if miss:
                 raise SpecError(
-                    f"no weight given for indicator(s) {miss}",
+                    _("no weight given for indicator(s) {miss}", miss=miss),
                     where=where,
-                    fix="give a weight to every indicator (or a mapping subsystem -> {indicator: weight})",
+                    fix=_("give a weight to every indicator (or a mapping subsystem -> {indicator: weight})"),
                 )
             try:
                 W[:] = np.array([float(weights[c]) for c in cols])
             except (TypeError, ValueError) as exc:
-                raise SpecError("weights must be numbers", where=where) from exc
+                raise SpecError(_("weights must be numbers"), where=where) from exc
             method = "given"
     else:
         raise SpecError(
-            f"weights of type {type(weights).__name__} are not understood",
+            _("weights of type {name} are not understood", name=type(weights).__name__),
             where=where,
-            fix="pass a method name ('entropy', 'critic', 'equal', ...), a WeightResult or a dict",
+            fix=_("pass a method name ('entropy', 'critic', 'equal', ...), a WeightResult or a dict"),
         )
     W = _normalise_blocks(np.asarray(W, dtype=float), blocks, cols, where)
     if E > 0 and np.all(W == W[0]):

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from cbeclab.errors import DataError, SpecError
+from cbeclab.i18n import _
 from cbeclab.models._common import (
     SubsystemWeights,
     check_panel,
@@ -54,9 +55,9 @@ def grade_scale() -> pd.DataFrame:
     ups = frame["upper"].to_numpy(float)
     if lows[0] != 0.0 or ups[-1] != 1.0 or not np.allclose(lows[1:], ups[:-1]) or (np.diff(lows) <= 0).any():
         raise SpecError(
-            "grade bounds must be increasing, contiguous and cover [0, 1]",
+            _("grade bounds must be increasing, contiguous and cover [0, 1]"),
             where="cbeclab/diagnose/rules/coupling_grades.yaml",
-            fix="make each grade's lower bound equal the previous grade's upper bound",
+            fix=_("make each grade's lower bound equal the previous grade's upper bound"),
         )
     return frame
 
@@ -114,7 +115,7 @@ def coupling_degree(U: np.ndarray, model: Model = "classical") -> tuple[np.ndarr
     """
     U = np.asarray(U, dtype=float)
     if U.ndim != 2 or U.shape[1] < 2:
-        raise SpecError("coupling needs at least two subsystem scores per row", where="U")
+        raise SpecError(_("coupling needs at least two subsystem scores per row"), where="U")
     n = U.shape[1]
     degenerate = U.max(axis=1) <= 0
     mx = U.max(axis=1)
@@ -133,7 +134,11 @@ def coupling_degree(U: np.ndarray, model: Model = "classical") -> tuple[np.ndarr
         inner = np.clip(1.0 - diff / denom, 0.0, None) * np.prod(ratio, axis=1) ** (1.0 / (n - 1))
         C = np.sqrt(inner)
     else:
-        raise SpecError(f"model={model!r} is not known", where="model", fix="use 'classical' or 'modified'")
+        raise SpecError(
+            _("model={model!r} is not known", model=model),
+            where="model",
+            fix=_("use 'classical' or 'modified'"),
+        )
     C = np.where(degenerate, 0.0, np.clip(C, 0.0, 1.0))
     return C, degenerate
 
@@ -194,24 +199,30 @@ def _contribution(contribution: Mapping[str, float] | None, names: list[str]) ->
     if contribution is None:
         return np.full(len(names), 1.0 / len(names)), notes
     if not isinstance(contribution, Mapping):
-        raise SpecError("contribution must be a mapping subsystem -> coefficient", where="contribution")
+        raise SpecError(_("contribution must be a mapping subsystem -> coefficient"), where="contribution")
     unknown = [k for k in contribution if k not in names]
     missing = [s for s in names if s not in contribution]
     if unknown or missing:
         raise SpecError(
-            f"contribution keys do not match the subsystems (unknown {unknown}, missing {missing})",
+            _(
+                "contribution keys do not match the subsystems (unknown {unknown}, missing {missing})",
+                unknown=unknown,
+                missing=missing,
+            ),
             where="contribution",
-            fix=f"give one coefficient for each of {names}",
+            fix=_("give one coefficient for each of {names}", names=names),
         )
     a = np.array([float(contribution[s]) for s in names])
     if not np.all(np.isfinite(a)) or (a < 0).any() or a.sum() <= 0:
         raise SpecError(
-            "contribution coefficients must be finite, >= 0 and not all 0",
+            _("contribution coefficients must be finite, >= 0 and not all 0"),
             where="contribution",
-            fix="use e.g. {'trade': 0.5, 'cluster': 0.5}",
+            fix=_("use e.g. {'trade': 0.5, 'cluster': 0.5}"),
         )
     if abs(a.sum() - 1.0) > 1e-9:
-        notes.append(f"contribution coefficients summed to {a.sum():g}; they were rescaled to sum to 1")
+        notes.append(
+            _("contribution coefficients summed to {v1:g}; they were rescaled to sum to 1", v1=a.sum())
+        )
     return a / a.sum(), notes
 
 
@@ -228,24 +239,30 @@ def _from_matrix(
     notes: list[str],
 ) -> CouplingResult:
     if compat not in (None, "spssau"):
-        raise SpecError(f"compat={compat!r} is not known", where="compat", fix="use None or 'spssau'")
+        raise SpecError(
+            _("compat={compat!r} is not known", compat=compat), where="compat", fix=_("use None or 'spssau'")
+        )
     if compat == "spssau":
         U, const = spssau_rescale(U)
         notes.append(
-            "compat='spssau': each subsystem score column was rescaled to [0.01, 0.99] over all rows"
+            _("compat='spssau': each subsystem score column was rescaled to [0.01, 0.99] over all rows")
         )
         if const:
             notes.append(
-                f"subsystem(s) {[names[j] for j in const]} have a constant score; "
-                "their rescaled score is set to 0.5"
+                _(
+                    "subsystem(s) {v1} have a constant score; their rescaled score is set to 0.5",
+                    v1=[names[j] for j in const],
+                )
             )
     a, cnotes = _contribution(contribution, names)
     notes.extend(cnotes)
     C, degenerate = coupling_degree(U, model)
     if degenerate.any():
         notes.append(
-            f"{int(degenerate.sum())} row(s) have every subsystem score equal to 0: C = 0 there "
-            "(no coupling without development)"
+            _(
+                "{v1} row(s) have every subsystem score equal to 0: C = 0 there (no coupling without development)",
+                v1=int(degenerate.sum()),
+            )
         )
     T = U @ a
     D = np.sqrt(C * T)
@@ -316,32 +333,33 @@ def coupling_from_scores(
     Checked against: hand calculation (tests/test_models_coupling.py).
     """
     if not isinstance(U, pd.DataFrame):
-        raise DataError("expected a DataFrame of subsystem scores", where="U")
+        raise DataError(_("expected a DataFrame of subsystem scores"), where="U")
     if U.shape[1] < 2:
         raise SpecError(
-            f"{U.shape[1]} subsystem score column(s) given, coupling needs at least 2",
+            _("{v1} subsystem score column(s) given, coupling needs at least 2", v1=U.shape[1]),
             where="U columns",
-            fix="pass one column per subsystem",
+            fix=_("pass one column per subsystem"),
         )
     names = [str(c)[2:] if str(c).startswith("U_") else str(c) for c in U.columns]
     try:
         M = U.to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
-        raise DataError("subsystem scores must be numbers", where="U") from exc
+        raise DataError(_("subsystem scores must be numbers"), where="U") from exc
     if not np.all(np.isfinite(M)):
         r, c = np.argwhere(~np.isfinite(M))[0]
         raise DataError(
-            "subsystem score is missing or not finite",
+            _("subsystem score is missing or not finite"),
             where=f"U row {U.index[r]!r} column {U.columns[c]!r}",
-            fix="compute the score for every row, or drop the row",
+            fix=_("compute the score for every row, or drop the row"),
         )
     if compat is None and ((M < -1e-12).any() or (M > 1 + 1e-12).any()):
         r, c = np.argwhere((M < -1e-12) | (M > 1 + 1e-12))[0]
         raise DataError(
-            f"subsystem score {M[r, c]!r} is outside [0, 1]",
+            _("subsystem score {v1!r} is outside [0, 1]", v1=M[r, c]),
             where=f"U row {U.index[r]!r} column {U.columns[c]!r}",
-            fix="normalise the scores to [0, 1] (or use coupling_coordination on the raw indicators, "
-            "or compat='spssau' to rescale each column to [0.01, 0.99])",
+            fix=_(
+                "normalise the scores to [0, 1] (or use coupling_coordination on the raw indicators, or compat='spssau' to rescale each column to [0.01, 0.99])"
+            ),
         )
     M = np.clip(M, 0.0, 1.0) if compat is None else M
     if isinstance(U.index, pd.MultiIndex) and U.index.nlevels == 2:
@@ -407,7 +425,11 @@ def coupling_coordination(
     """
     subs = check_subsystems(subsystems, min_subsystems=2)
     if scope not in ("pooled", "per_entity"):
-        raise SpecError(f"scope={scope!r} is not known", where="scope", fix="use 'pooled' or 'per_entity'")
+        raise SpecError(
+            _("scope={scope!r} is not known", scope=scope),
+            where="scope",
+            fix=_("use 'pooled' or 'per_entity'"),
+        )
     cols = [i for d in subs.values() for i in d]
     panel = check_panel(X, cols)
     Xs = X.loc[panel.index, cols] if not X.index.equals(panel.index) else X[cols]
@@ -417,9 +439,9 @@ def coupling_coordination(
     if not np.all(np.isfinite(Z)):
         r, c = np.argwhere(~np.isfinite(Z))[0]
         raise DataError(
-            "normalisation produced a missing value",
+            _("normalisation produced a missing value"),
             where=f"row {panel.index[r]!r} column {cols[c]!r}",
-            fix="check for constant indicators in the scope group",
+            fix=_("check for constant indicators in the scope group"),
         )
     Wr = W[panel.entity_code]
     sizes = [len(d) for d in subs.values()]

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, ModelError, SpecError
+from cbeclab.i18n import _
 from cbeclab.models._common import json_safe, records
 
 __all__ = ["GM11Result", "GM11ManyResult", "gm11", "gm11_many", "GRADES"]
@@ -67,14 +68,14 @@ def _grade(C: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Worse of the two criteria, vectorised."""
     gc = np.full(C.shape, 4)
     gp = np.full(P.shape, 4)
-    for g, _, pmin, cmax in reversed(GRADES[:-1]):
+    for g, _unused, pmin, cmax in reversed(GRADES[:-1]):
         gc = np.where(C <= cmax + 1e-12, np.minimum(gc, g), gc)
         gp = np.where(P >= pmin - 1e-12, np.minimum(gp, g), gp)
     return np.maximum(gc, gp)
 
 
 def _grade_label(g: int) -> str:
-    return {gr: lab for gr, lab, _, _ in GRADES}[int(g)]
+    return {gr: lab for gr, lab, _unused, _unused in GRADES}[int(g)]
 
 
 def _fit_batch(x0: np.ndarray, h: int) -> dict[str, np.ndarray]:
@@ -133,29 +134,37 @@ def _refusal(x: np.ndarray, check_ratio: bool) -> str | None:
     """Why the series cannot be modelled, or None."""
     n = len(x)
     if n < 4:
-        return f"it has {n} value(s); GM(1,1) needs at least 4"
+        return _("it has {n} value(s); GM(1,1) needs at least 4", n=n)
     if not np.all(np.isfinite(x)):
-        return (
-            f"it has missing or non-finite value(s) at position(s) {np.flatnonzero(~np.isfinite(x)).tolist()}"
+        return _(
+            "it has missing or non-finite value(s) at position(s) {positions}",
+            positions=np.flatnonzero(~np.isfinite(x)).tolist(),
         )
     if (x <= 0).any():
-        return f"it has non-positive value(s) at position(s) {np.flatnonzero(x <= 0).tolist()}; GM(1,1) needs x > 0"
+        return _(
+            "it has non-positive value(s) at position(s) {positions}; GM(1,1) needs x > 0",
+            positions=np.flatnonzero(x <= 0).tolist(),
+        )
     if check_ratio and not np.all(x == x[0]):
         lo, hi = _ratio_bounds(n)
         sigma = x[:-1] / x[1:]
         bad = np.flatnonzero((sigma <= lo) | (sigma >= hi))
         if len(bad):
-            return (
-                f"class ratio test failed: sigma(k) = x(k-1)/x(k) = {sigma[bad[0]]:.4g} at k = {bad[0] + 2} "
-                f"is outside ({lo:.4f}, {hi:.4f})"
+            return _(
+                "class ratio test failed: sigma(k) = x(k-1)/x(k) = {sigma:.4g} at k = {k} is outside ({lo:.4f}, {hi:.4f})",
+                sigma=sigma[bad[0]],
+                k=bad[0] + 2,
+                lo=lo,
+                hi=hi,
             )
     return None
 
 
-_FIX = (
-    "use at least 4 positive, complete values; for a failed class-ratio test add a constant to the series "
-    "(x + c) or pass check_ratio=False"
-)
+def _fix() -> str:
+    return _(
+        "use at least 4 positive, complete values; for a failed class-ratio test add a constant to the series "
+        "(x + c) or pass check_ratio=False"
+    )
 
 
 def _future_labels(periods: Sequence[Any], h: int) -> list[Any]:
@@ -283,29 +292,33 @@ def gm11(
     Checked against: hand calculation of the textbook series (Liu Sifeng et al.; tests/test_models_gm11.py).
     """
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 0:
-        raise SpecError(f"h={h!r} must be an integer >= 0", where="h")
+        raise SpecError(_("h={h!r} must be an integer >= 0", h=h), where="h")
     if isinstance(series, pd.Series):
         periods = list(series.index)
         label = name or (str(series.name) if series.name is not None else "series")
         try:
             x = series.to_numpy(dtype=float)
         except (TypeError, ValueError) as exc:
-            raise DataError("series values must be numbers", where=f"series {label!r}") from exc
+            raise DataError(_("series values must be numbers"), where=f"series {label!r}") from exc
     else:
         try:
             x = np.asarray(series, dtype=float).reshape(-1)
         except (TypeError, ValueError) as exc:
-            raise DataError("series values must be numbers", where=f"series {name or 'series'!r}") from exc
+            raise DataError(_("series values must be numbers"), where=f"series {name or 'series'!r}") from exc
         periods = list(range(1, len(x) + 1))
         label = name or "series"
     why = _refusal(x, check_ratio)
     if why is not None:
-        raise ModelError(f"GM(1,1) cannot model series {label!r}: {why}", where=f"series {label!r}", fix=_FIX)
+        raise ModelError(
+            _("GM(1,1) cannot model series {label!r}: {why}", label=label, why=why),
+            where=f"series {label!r}",
+            fix=_fix(),
+        )
     fit = _fit_batch(x[None, :], int(h))
     notes: list[str] = []
     if fit["constant"][0]:
         notes.append(
-            "constant series: fitted trivially (a = 0, every value and forecast equals the constant)"
+            _("constant series: fitted trivially (a = 0, every value and forecast equals the constant)")
         )
     a = float(fit["a"][0])
     notes.extend(_coef_notes(a))
@@ -382,14 +395,16 @@ def gm11_many(
         frame = frame.to_frame(name=str(frame.name) if frame.name is not None else "value")
     if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.MultiIndex):
         raise DataError(
-            "gm11_many needs a DataFrame indexed by MultiIndex(entity, period)",
+            _("gm11_many needs a DataFrame indexed by MultiIndex(entity, period)"),
             where="frame",
-            fix="use X.set_index(['entity', 'period'])",
+            fix=_("use X.set_index(['entity', 'period'])"),
         )
     if errors not in ("raise", "skip"):
-        raise SpecError(f"errors={errors!r} is not known", where="errors", fix="use 'raise' or 'skip'")
+        raise SpecError(
+            _("errors={errors!r} is not known", errors=errors), where="errors", fix=_("use 'raise' or 'skip'")
+        )
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 0:
-        raise SpecError(f"h={h!r} must be an integer >= 0", where="h")
+        raise SpecError(_("h={h!r} must be an integer >= 0", h=h), where="h")
     h = int(h)
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
@@ -402,7 +417,7 @@ def gm11_many(
     try:
         V = frame.to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
-        raise DataError("gm11_many: values must be numbers", where="frame") from exc
+        raise DataError(_("gm11_many: values must be numbers"), where="frame") from exc
 
     pparts: list[pd.DataFrame] = []
     vparts: list[pd.DataFrame] = []
@@ -433,9 +448,14 @@ def gm11_many(
                 if errors == "raise":
                     e = uniques[ents[i]]
                     raise ModelError(
-                        f"GM(1,1) cannot model entity {e!r}, variable {var!r}: {why}",
+                        _(
+                            "GM(1,1) cannot model entity {e!r}, variable {var!r}: {why}",
+                            e=e,
+                            var=var,
+                            why=why,
+                        ),
                         where=f"entity {e!r}, variable {var!r}",
-                        fix=_FIX + ", or errors='skip'",
+                        fix=_fix() + _(", or errors='skip'"),
                     )
             bad = np.flatnonzero(~ok)
             if len(bad):
@@ -540,5 +560,5 @@ def gm11_many(
     notes = []
     refused = int((params["status"] == "refused").sum()) if len(params) else 0
     if refused:
-        notes.append(f"{refused} series refused (see params.reason)")
+        notes.append(_("{refused} series refused (see params.reason)", refused=refused))
     return GM11ManyResult(params=params, values=values, h=h, notes=tuple(notes))

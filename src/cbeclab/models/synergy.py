@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import SpecError
+from cbeclab.i18n import _
 from cbeclab.models._common import (
     Progress,
     SubsystemWeights,
@@ -260,21 +261,29 @@ def synergy(
     subs = check_subsystems(subsystems, min_subsystems=2)
     if aggregate not in ("weighted", "geometric"):
         raise SpecError(
-            f"aggregate={aggregate!r} is not known", where="aggregate", fix="use 'weighted' or 'geometric'"
+            _("aggregate={aggregate!r} is not known", aggregate=aggregate),
+            where="aggregate",
+            fix=_("use 'weighted' or 'geometric'"),
         )
     if base not in ("first", "previous"):
-        raise SpecError(f"base={base!r} is not known", where="base", fix="use 'first' or 'previous'")
+        raise SpecError(
+            _("base={base!r} is not known", base=base), where="base", fix=_("use 'first' or 'previous'")
+        )
     if scope not in ("per_entity", "pooled"):
-        raise SpecError(f"scope={scope!r} is not known", where="scope", fix="use 'per_entity' or 'pooled'")
+        raise SpecError(
+            _("scope={scope!r} is not known", scope=scope),
+            where="scope",
+            fix=_("use 'per_entity' or 'pooled'"),
+        )
     try:
         m = float(bound_margin)
     except (TypeError, ValueError) as exc:
-        raise SpecError("bound_margin must be a number", where="bound_margin") from exc
+        raise SpecError(_("bound_margin must be a number"), where="bound_margin") from exc
     if not np.isfinite(m) or m < 0:
         raise SpecError(
-            f"bound_margin={bound_margin!r} must be a finite number >= 0",
+            _("bound_margin={bound_margin!r} must be a finite number >= 0", bound_margin=bound_margin),
             where="bound_margin",
-            fix="use 0.1 (seed 001) or 0 for plain min-max bounds",
+            fix=_("use 0.1 (seed 001) or 0 for plain min-max bounds"),
         )
     cols = [i for d in subs.values() for i in d]
     panel = check_panel(X, cols)
@@ -290,12 +299,16 @@ def synergy(
     if flat.any():
         bad = sorted({cols[j] for j in np.argwhere(flat)[:, 1]})
         notes.append(
-            f"indicator(s) {bad} have zero-width bounds in some scope group (constant zero, or constant "
-            "with bound_margin=0); their order degree is set to 0.5 there"
+            _(
+                "indicator(s) {bad} have zero-width bounds in some scope group (constant zero, or constant with bound_margin=0); their order degree is set to 0.5 there",
+                bad=bad,
+            )
         )
     single = panel.entities[panel.counts == 1]
     if len(single):
-        notes.append(f"entity(ies) {list(single)[:10]} have a single period: no synergy can be computed")
+        notes.append(
+            _("entity(ies) {v1} have a single period: no synergy can be computed", v1=list(single)[:10])
+        )
     report(progress, 0.25, "bounds")
 
     # order_degrees() written as one fused pass: u = (e - ref) * (direction / span), ref = lo or hi

@@ -27,7 +27,7 @@ __all__ = ["PRETTY_JSON_CELLS", "build_engine_document", "display_names", "rende
 
 #: panels up to this many cells get indented result.json; larger ones are written compact (smaller, faster)
 PRETTY_JSON_CELLS = 50_000
-#: per-entity line charts are drawn up to this many entities (the legacy SVG fallback)
+#: per-cluster weights are printed side by side up to this many entities (long form beyond)
 MAX_ENTITY_CHARTS = 12
 FILES = {"json": "result.json", "xlsx": "result.xlsx", "html": "report.html", "docx": "report.docx"}
 
@@ -71,63 +71,10 @@ def _rel_source(spec: Any, source: str) -> str:
     return source
 
 
-def _legacy_charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
-    from cbeclab.render.charts import Chart, bar_chart_svg, line_chart_svg
-
-    charts: list[Any] = []
-    syn = result.synergy
-    if syn is not None:
-        so, sy = syn.subsystem_order, syn.synergy
-        ents = list(dict.fromkeys(so["entity"]))
-        line = _("synergy", lang=lang)
-        for i, ent in enumerate(ents[:MAX_ENTITY_CHARTS]):
-            grp = so[so["entity"] == ent]
-            xs = [float(p) for p in grp["period"]]
-            series = {names.get(s, s): list(zip(xs, grp[s].astype(float))) for s in result.subsystems}
-            sg = sy[sy["entity"] == ent]
-            series[line] = list(zip([float(p) for p in sg["period"]], sg["synergy"].astype(float)))
-            title = _("Order degree and synergy: {entity}", entity=ent, lang=lang)
-            svg = line_chart_svg(series, title=str(ent), dashed=[line], hline=0.0)
-            charts.append(Chart(f"engine-order-{i}", title, "svg", svg=svg))
-        if len(ents) > MAX_ENTITY_CHARTS:
-            charts[-1] = Chart(
-                charts[-1].key,
-                charts[-1].title,
-                "svg",
-                svg=charts[-1].svg,
-                note=_(
-                    "Charts drawn for the first {k} of {n} entities; every entity is in the tables.",
-                    k=MAX_ENTITY_CHARTS,
-                    n=len(ents),
-                    lang=lang,
-                ),
-            )
-    if result.coupling is not None:
-        ct = result.coupling.table
-        last = ct.groupby("entity", sort=False).tail(1)
-        top = last.sort_values("D", ascending=False).head(30)
-        svg = bar_chart_svg(dict(zip(top["entity"].astype(str), top["D"].astype(float))), x_range=(0.0, 1.0))
-        note = None
-        if len(last) > 30:
-            note = _("The 30 highest of {n} entities; all are in the coupling table.", n=len(last), lang=lang)
-        charts.append(
-            Chart(
-                "engine-d-rank",
-                _("Coupling coordination degree D, latest period", lang=lang),
-                "svg",
-                svg=svg,
-                note=note,
-            )
-        )
-    return charts
-
-
 def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
-    try:
-        from cbeclab.render.charts.engine import engine_charts  # type: ignore[import-not-found]
-    except ImportError:
-        return _legacy_charts(result, names, lang)
-    return list(engine_charts(result, lang))
+    from cbeclab.render.charts.engine import engine_charts
+
+    return list(engine_charts(result, lang, names))
 
 
 def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
@@ -462,7 +409,9 @@ def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
     from cbeclab.render.xlsx import render_xlsx
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    from cbeclab.io.atomic import ensure_dir
+
+    ensure_dir(out)
     paths = {k: out / v for k, v in FILES.items()}
     cells = result.panel.data.size
     write_json(paths["json"], result.to_dict(), indent=2 if cells <= PRETTY_JSON_CELLS else None)

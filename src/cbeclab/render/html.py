@@ -10,6 +10,7 @@ charts bring their vendored scripts inline) and carries a Content-Security-Polic
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from cbeclab.i18n import _
@@ -85,7 +86,7 @@ def table_fragment(doc: Document, t: Table) -> str:
 
 def _figure(doc: Document, f: Figure) -> str:
     chart = f.chart
-    body = chart.html(f"fig-{f.key}")
+    body = chart.html("fig-" + re.sub(r"[^A-Za-z0-9_-]", "-", f.key))
     notes = list(f.notes)
     if getattr(chart, "note", None):
         notes.append(str(chart.note))

@@ -24,6 +24,7 @@ import xlsxwriter
 
 from cbeclab.i18n import _
 from cbeclab.io.atomic import atomic_write_bytes
+from cbeclab.io.safecells import guard_cell
 from cbeclab.render.document import Column, Document, Table
 from cbeclab.render.numbers import excel_format, frame_formats, plain, star_legend
 
@@ -48,9 +49,7 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 def _guard(v: Any) -> Any:
     """Formula-injection guard and plain Python values (NaN -> empty cell)."""
-    v = plain(v)
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-        return "'" + v
+    v = guard_cell(plain(v))
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, bool):
@@ -74,7 +73,7 @@ def _write_sheet(
     head_fmt = wb.add_format({"bold": True, "top": 2, "bottom": 1, "text_wrap": True, "valign": "top"})
     cell_fmts = [wb.add_format({"num_format": f}) if f else None for f in formats]
     for j, h in enumerate(headers):
-        ws.write_string(0, j, str(h), head_fmt)
+        ws.write_string(0, j, str(guard_cell(str(h))), head_fmt)
     cols = [frame.iloc[:, j].to_numpy(dtype=object) for j in range(frame.shape[1])]
     for j, col in enumerate(cols):
         fmt = cell_fmts[j]

@@ -366,6 +366,15 @@ def eval_defined(expr: str, values: dict[str, np.ndarray | float]) -> np.ndarray
             raise SpecError(
                 f"unsupported operation in {expr!r}", where=":=", fix="use + - * / ^ on labels and numbers"
             )
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int)
+            and not isinstance(node.value, bool)
+        ):
+            try:
+                node.value = float(node.value)  # float powers overflow to an error, never a huge integer
+            except OverflowError:
+                raise SpecError(f"a number in {expr!r} is too large", where=":=") from None
         if isinstance(node, ast.Name) and node.id not in values:
             raise SpecError(f"unknown label {node.id!r} in {expr!r}", where=":=")
     return eval(compile(tree, "<defined>", "eval"), {"__builtins__": {}}, dict(values))  # noqa: S307

@@ -80,7 +80,19 @@ def ml_discrepancy(S: Array, Sigma: Array) -> float:
 
 
 def eval_expression(tree: ast.AST, values: dict[str, float]) -> float:
-    """Evaluate a parsed ``:=`` expression (only arithmetic nodes are allowed by the parser)."""
+    """Evaluate a parsed ``:=`` expression (only arithmetic nodes are allowed by the parser).
+
+    Undefined results (``1/0``, ``0^-1``, a power that overflows) are NaN, never an exception; the
+    fit reports them as a warning.
+    """
+    try:
+        return _eval_node(tree, values)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return math.nan
+
+
+def _eval_node(tree: ast.AST, values: dict[str, float]) -> float:
+    eval_expression = _eval_node  # noqa: N806 - the recursion below stays inside the guarded call
     if isinstance(tree, ast.Expression):
         return eval_expression(tree.body, values)
     if isinstance(tree, ast.Constant):
@@ -102,7 +114,8 @@ def eval_expression(tree: ast.AST, values: dict[str, float]) -> float:
         if isinstance(tree.op, ast.Div):
             return a / b if b != 0 else math.nan
         if isinstance(tree.op, ast.Pow):
-            return float(a**b)
+            r = a**b
+            return float(r) if not isinstance(r, complex) else math.nan
     raise TypeError(f"unsupported expression node {type(tree).__name__}")  # pragma: no cover
 
 

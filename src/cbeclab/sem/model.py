@@ -566,6 +566,12 @@ def _build_result(
             )
     if not converged:
         notes.append("the optimiser did not fully converge")
+    for name, expr, v in zip(cm.def_names, pt.definitions.values(), est[n_par:]):
+        if not np.isfinite(v):
+            notes.append(
+                f"the defined parameter {name} := {expr} is undefined at the estimates ({v}): a division by "
+                "zero or an overflow; its estimate, SE and test are empty"
+            )
     for msg in notes:
         warnings.warn(msg, CbecWarning, stacklevel=3)
     # R-square

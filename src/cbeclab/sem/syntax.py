@@ -25,6 +25,7 @@ Checked against: ``lavaan::lavaanify`` (lavaan 0.6-14) on the models in ``tests/
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass
 
@@ -44,6 +45,9 @@ _UNSUPPORTED = {
 }
 # names: letters of any script (Chinese item names work, as in lavaan), digits, "_" and "."
 _NAME = r"(?:[^\W\d]|\.)[\w.]*"
+_EXPR_TOKEN = re.compile(
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>(?:[^\W\d]|\.(?!\d))[\w.]*)"
+)
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
@@ -343,14 +347,16 @@ _ALLOWED_AST = (
 def compile_expression(expr: str, line: int = 0, col: int = 0) -> tuple[ast.Expression, tuple[str, ...]]:
     """Parse a ``:=`` right-hand side into a safe Python AST and list the names it uses."""
     py = expr.replace("^", "**")
-    # lavaan names may contain '.', which Python does not allow: map them
-    names_in = re.findall(_NAME, py)
-    mapping = {n: f"_v{i}" for i, n in enumerate(dict.fromkeys(n for n in names_in if not _is_number(n)))}
+    # lavaan names may contain '.', which Python does not allow: map them. Numbers are matched first,
+    # so the 'e5' of 1e5 is no name, and nan / inf are names (labels), never float literals.
+    names_in = [m.group("name") for m in _EXPR_TOKEN.finditer(py) if m.group("name")]
+    mapping = {n: f"_v{i}" for i, n in enumerate(dict.fromkeys(names_in))}
 
     def sub(m: re.Match[str]) -> str:
-        return mapping.get(m.group(0), m.group(0))
+        name = m.group("name")
+        return mapping[name] if name else m.group(0)
 
-    py2 = re.sub(_NAME, sub, py)
+    py2 = _EXPR_TOKEN.sub(sub, py)
     try:
         tree = ast.parse(py2, mode="eval")
     except SyntaxError:
@@ -369,10 +375,26 @@ def compile_expression(expr: str, line: int = 0, col: int = 0) -> tuple[ast.Expr
                 "use labels, numbers, + - * / ^ and parentheses only",
             )
     inverse = {v: k for k, v in mapping.items()}
-    # rename back to lavaan names inside the tree
+    # rename back to lavaan names inside the tree; numbers become floats (no huge-integer powers)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            node.id = inverse[node.id]
+            node.id = inverse.get(node.id, node.id)
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, int | float) or isinstance(node.value, bool):
+                raise _err(
+                    f"the expression {expr!r} holds something that is not a number",
+                    line,
+                    col,
+                    "use labels, numbers, + - * / ^ and parentheses only",
+                )
+            try:
+                node.value = float(node.value)
+            except OverflowError:
+                raise _err(
+                    f"a number in {expr!r} is too large", line, col, "use numbers below 1e308"
+                ) from None
+            if not math.isfinite(node.value):
+                raise _err(f"a number in {expr!r} is too large", line, col, "use numbers below 1e308")
     return tree, tuple(mapping)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError
+from cbeclab.i18n import _
 from cbeclab.io.readers import to_number
 
 __all__ = ["CheckedItems", "check_items"]
@@ -121,12 +122,14 @@ def check_items(
         parts = []
         for a in absent:
             close = difflib.get_close_matches(a, cols, n=3, cutoff=0.5)
-            parts.append(f"{a}" + (f" (close: {', '.join(close)})" if close else ""))
+            parts.append(f"{a}" + (_(" (close: {names})", names=", ".join(close)) if close else ""))
         raise DataError(
-            f"item column(s) named in the spec are not in the data: {'; '.join(parts)}",
+            _("item column(s) named in the spec are not in the data: {v1}", v1="; ".join(parts)),
             where=f"{source}: columns",
-            fix=f"rename the column(s) in the file or the item(s) in the spec; the file has: {', '.join(cols[:40])}"
-            + (" ..." if len(cols) > 40 else ""),
+            fix=_(
+                "rename the column(s) in the file or the item(s) in the spec; the file has: {names}",
+                names=", ".join(cols[:40]) + (" ..." if len(cols) > 40 else ""),
+            ),
         )
     lo, hi = likert
     out: dict[str, pd.Series] = {}
@@ -136,12 +139,18 @@ def check_items(
         if bool(bad.any()):
             pos = np.flatnonzero(bad.to_numpy())
             shown = ", ".join(
-                f"row {r} ({raw[name].iloc[p]!r})" for r, p in zip(_rows(pos[:SHOW]), pos[:SHOW])
+                _("row {row} ({value!r})", row=r, value=raw[name].iloc[p])
+                for r, p in zip(_rows(pos[:SHOW]), pos[:SHOW])
             )
             raise DataError(
-                f"{len(pos)} non-numeric answer(s): {shown}" + (" ..." if len(pos) > SHOW else ""),
+                _("{n} non-numeric answer(s): {shown}", n=len(pos), shown=shown)
+                + (" ..." if len(pos) > SHOW else ""),
                 where=f"{source}: column {name}",
-                fix=f"code every answer as a number from {lo:g} to {hi:g} (leave a cell empty if unanswered)",
+                fix=_(
+                    "code every answer as a number from {lo:g} to {hi:g} (leave a cell empty if unanswered)",
+                    lo=lo,
+                    hi=hi,
+                ),
             )
         x = num.to_numpy(dtype=float)
         outside = np.flatnonzero(~np.isnan(x) & ((x < lo) | (x > hi)))
@@ -149,10 +158,18 @@ def check_items(
             rows = _rows(outside)
             bad_vals = sorted({float(v) for v in x[outside]})[:SHOW]
             raise DataError(
-                f"{outside.size} answer(s) outside the Likert range [{lo:g}, {hi:g}] in rows {_list(rows)} "
-                f"(values {', '.join(f'{v:g}' for v in bad_vals)})",
+                _(
+                    "{size} answer(s) outside the Likert range [{lo:g}, {hi:g}] in rows {v1} (values {v2})",
+                    size=outside.size,
+                    lo=lo,
+                    hi=hi,
+                    v1=_list(rows),
+                    v2=", ".join(f"{v:g}" for v in bad_vals),
+                ),
                 where=f"{source}: column {name}",
-                fix="correct the entries, declare missing codes (e.g. 99) as empty cells, or change `likert` in the spec",
+                fix=_(
+                    "correct the entries, declare missing codes (e.g. 99) as empty cells, or change `likert` in the spec"
+                ),
             )
         out[item] = pd.Series(x, index=raw.index)
     data = pd.DataFrame(out, index=raw.index)
@@ -168,36 +185,55 @@ def check_items(
         )
         if missing == "error":
             raise DataError(
-                f"{len(rows)} respondent(s) skipped items: rows {_list(rows)}; most skipped: {worst}",
+                _(
+                    "{n_rows} respondent(s) skipped items: rows {v1}; most skipped: {worst}",
+                    n_rows=len(rows),
+                    v1=_list(rows),
+                    worst=worst,
+                ),
                 where=f"{source}: rows",
-                fix="fill in or remove those rows, or set `missing: listwise` in the spec",
+                fix=_("fill in or remove those rows, or set `missing: listwise` in the spec"),
             )
         if incomplete.all():
             raise DataError(
-                f"every respondent skipped at least one item, so listwise deletion leaves no data (most skipped: {worst})",
+                _(
+                    "every respondent skipped at least one item, so listwise deletion leaves no data (most skipped: {worst})",
+                    worst=worst,
+                ),
                 where=f"{source}: rows",
-                fix="check that the item columns hold the answers and that empty cells are really unanswered",
+                fix=_(
+                    "check that the item columns hold the answers and that empty cells are really unanswered"
+                ),
             )
         dropped = rows
         data = data.loc[~incomplete]
         notes.append(
-            f"listwise deletion removed {len(rows)} of {len(incomplete)} respondents (rows {_list(rows)})"
+            _(
+                "listwise deletion removed {n_rows} of {n_incomplete} respondents (rows {v1})",
+                n_rows=len(rows),
+                n_incomplete=len(incomplete),
+                v1=_list(rows),
+            )
         )
     sd = data.std(ddof=1)
     const = [str(c) for c in sd.index if not (sd[c] > 0)]
     if const:
         vals = ", ".join(f"{c} = {data[c].iloc[0]:g}" for c in const[:SHOW])
         raise DataError(
-            f"constant item(s): every kept respondent gave the same answer ({vals}); "
-            "correlations, reliability and factor models are undefined",
+            _(
+                "constant item(s): every kept respondent gave the same answer ({vals}); correlations, reliability and factor models are undefined",
+                vals=vals,
+            ),
             where=f"{source}: column {col[const[0]]}",
-            fix="drop the item from its construct in the spec or check the data entry",
+            fix=_("drop the item from its construct in the spec or check the data entry"),
         )
     rev = tuple(str(r) for r in reverse)
     if rev:
         data = data.copy()
         data[list(rev)] = lo + hi - data[list(rev)]
-        notes.append(f"reverse-keyed items recoded as {lo:g} + {hi:g} - x: {', '.join(rev)}")
+        notes.append(
+            _("reverse-keyed items recoded as {lo:g} + {hi:g} - x: {v1}", lo=lo, hi=hi, v1=", ".join(rev))
+        )
     return CheckedItems(
         data=data, n_raw=int(len(raw)), dropped_rows=tuple(dropped), reversed=rev, notes=tuple(notes)
     )

@@ -170,21 +170,8 @@ def _interpretations(result: SurveyResult, lang: str) -> dict[str, list[str]]:
 
 
 def _charts(result: SurveyResult, lang: str) -> list[Any]:
-    try:
-        from cbeclab.render.charts.survey import survey_charts  # type: ignore[import-not-found]
-    except ImportError:
-        from cbeclab.render.charts import Chart, bar_chart_svg
+    from cbeclab.render.charts.survey import survey_charts
 
-        charts = []
-        for i, (c, s) in enumerate(result.std_loadings_by_construct.items()):
-            cs = result.spec.constructs.get(c)
-            name = cs.label(c, lang) if cs is not None else c
-            svg = bar_chart_svg(
-                {str(k): float(v) for k, v in s.items()}, title=f"{c} {name}", x_range=(0.0, 1.0)
-            )
-            title = _("Standardized CFA loadings: {construct}", construct=f"{c} {name}", lang=lang)
-            charts.append(Chart(f"survey-loadings-{i}", title, "svg", svg=svg))
-        return charts
     return list(survey_charts(result, lang))
 
 
@@ -263,7 +250,9 @@ def write_survey_outputs(result: SurveyResult, out: str | Path, lang: str | None
 
     lg = resolve_lang(lang or result.spec.lang)
     d = Path(out)
-    d.mkdir(parents=True, exist_ok=True)
+    from cbeclab.io.atomic import ensure_dir
+
+    ensure_dir(d)
     paths = {k: d / v for k, v in FILES.items()}
     write_json(paths["json"], result.to_dict(lg))
     doc = build_survey_document(result, lg)

@@ -354,7 +354,7 @@ def survey_spec_from_dict(
     try:
         return SurveySpec.model_validate({**raw, "base_dir": str(base_dir), "source": source})
     except ValidationError as exc:
-        raise format_validation_error(exc, source, doc="docs/survey.md") from None
+        raise format_validation_error(exc, source, doc="docs/survey.md", model=SurveySpec) from None
 
 
 def load_survey_spec(path: str | os.PathLike[str]) -> SurveySpec:

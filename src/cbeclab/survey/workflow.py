@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import CbecWarning, SpecError
+from cbeclab.i18n import _
 from cbeclab.io.readers import read_table
 from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
 from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
@@ -346,7 +347,7 @@ def run_survey(
         raw = read_table(data)
         source = "data"
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
-        notes.append("the responses are SYNTHETIC (generated), not real questionnaires")
+        notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
     checked = check_items(
         raw,
         spec.items,
@@ -371,7 +372,11 @@ def run_survey(
         efa_res = efa(X, n_factors=n_f, fm=spec.efa.method, rotate=spec.efa.rotation)
         if not efa_res.converged:
             notes.append(
-                f"EFA ({spec.efa.method}) stopped after {efa_res.iterations} iterations without converging"
+                _(
+                    "EFA ({method}) stopped after {iterations} iterations without converging",
+                    method=spec.efa.method,
+                    iterations=efa_res.iterations,
+                )
             )
     t = _timed(timings, "efa", t)
 
@@ -398,7 +403,7 @@ def run_survey(
         boot: BootstrapResult | None = None
         meds: tuple[MediationResult, ...] = ()
         if not sem.converged:
-            notes.append("the structural model did not converge; treat its estimates with caution")
+            notes.append(_("the structural model did not converge; treat its estimates with caution"))
         if spec.mediation:
             _check_mediation_paths(spec, sem.params)
             bs = spec.bootstrap
@@ -468,8 +473,12 @@ def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:
         missing = [f"{a} -> {b}" for a, b in need if (a, b) not in edges]
         if missing:
             raise SpecError(
-                f"mediation {med.label} ({med.design}) needs the path(s) {', '.join(missing)}, "
-                "which the structural model does not contain",
+                _(
+                    "mediation {label} ({design}) needs the path(s) {v1}, which the structural model does not contain",
+                    label=med.label,
+                    design=med.design,
+                    v1=", ".join(missing),
+                ),
                 where=f"{spec.source}: field mediation.{i}",
-                fix="add the path(s) to `model` or correct the mediation entry",
+                fix=_("add the path(s) to `model` or correct the mediation entry"),
             )

@@ -22,6 +22,7 @@ import pandas as pd
 
 from cbeclab.errors import SpecError
 from cbeclab.evaluate.weights.result import WeightResult
+from cbeclab.i18n import _
 
 METHODS = ("entropy", "critic", "cv", "ahp", "equal", "user", "combined")
 
@@ -32,9 +33,13 @@ def _method_name(method: Any) -> str:
     name = str(method).strip().lower() if isinstance(method, str) else None
     if name not in METHODS:
         raise SpecError(
-            f"unknown weighting method {method!r}; valid methods: {', '.join(METHODS)}.",
+            _(
+                "unknown weighting method {method!r}; valid methods: {v1}.",
+                method=method,
+                v1=", ".join(METHODS),
+            ),
             where="weights.method",
-            fix="pick one of the valid methods (combined also needs combine={...}).",
+            fix=_("pick one of the valid methods (combined also needs combine={...})."),
         )
     return name
 
@@ -98,9 +103,9 @@ def compute_weights(
     name = _method_name(method)
     if combine is not None and name != "combined":
         raise SpecError(
-            f"combine= was given but method is {name!r}.",
+            _("combine= was given but method is {name!r}.", name=name),
             where="weights.combine",
-            fix="pass method='combined' together with combine={...}, or drop combine.",
+            fix=_("pass method='combined' together with combine={...}, or drop combine."),
         )
     if name == "entropy":
         from cbeclab.evaluate.weights.entropy import entropy_weights
@@ -119,9 +124,9 @@ def compute_weights(
 
         if ahp_matrix is None:
             raise SpecError(
-                "method 'ahp' needs a pairwise comparison matrix.",
+                _("method 'ahp' needs a pairwise comparison matrix."),
                 where="weights.ahp_matrix",
-                fix="pass ahp_matrix= as a square DataFrame or nested dict over the indicators.",
+                fix=_("pass ahp_matrix= as a square DataFrame or nested dict over the indicators."),
             )
         return ahp_weights(X, directions, ahp_matrix, scope=scope, allow_inconsistent=ahp_allow_inconsistent)
     if name == "equal":
@@ -133,18 +138,20 @@ def compute_weights(
 
         if user is None:
             raise SpecError(
-                "method 'user' needs the weights.",
+                _("method 'user' needs the weights."),
                 where="weights.user",
-                fix="pass user={'indicator': weight, ...} covering every indicator.",
+                fix=_("pass user={'indicator': weight, ...} covering every indicator."),
             )
         return user_weights(X, directions, user=user, scope=scope)
     from cbeclab.evaluate.weights.combined import combined_weights
 
     if combine is None:
         raise SpecError(
-            "method 'combined' needs combine={...}.",
+            _("method 'combined' needs combine={...}."),
             where="weights.combine",
-            fix="pass e.g. combine={'subjective': 'ahp', 'objective': 'entropy', 'rule': 'multiplicative'}.",
+            fix=_(
+                "pass e.g. combine={'subjective': 'ahp', 'objective': 'entropy', 'rule': 'multiplicative'}."
+            ),
         )
     return combined_weights(
         X,

@@ -32,6 +32,7 @@ import yaml
 from cbeclab.errors import SpecError
 from cbeclab.evaluate._scope import prepare
 from cbeclab.evaluate.weights.result import WeightResult, group_frame, json_safe, repeat_row
+from cbeclab.i18n import _
 
 AHP_METHODS = ("eigen", "geometric")
 
@@ -96,24 +97,24 @@ def as_matrix(matrix: Any, names: list[str] | None = None, *, tol: float = 0.02)
         arr = np.asarray(matrix, dtype=float)
         if names is None or arr.ndim != 2 or arr.shape[0] != len(names):
             raise SpecError(
-                "an AHP matrix given as an array needs one name per row.",
+                _("an AHP matrix given as an array needs one name per row."),
                 where="ahp_matrix",
-                fix="pass a DataFrame with the indicator names as index and columns.",
+                fix=_("pass a DataFrame with the indicator names as index and columns."),
             )
         df = pd.DataFrame(arr, index=names, columns=names)
     df.index = [str(i) for i in df.index]
     df.columns = [str(c) for c in df.columns]
     if df.shape[0] != df.shape[1]:
         raise SpecError(
-            f"the AHP matrix must be square; it is {df.shape[0]} x {df.shape[1]}.",
+            _("the AHP matrix must be square; it is {v1} x {v2}.", v1=df.shape[0], v2=df.shape[1]),
             where="ahp_matrix",
-            fix="give one row and one column per indicator.",
+            fix=_("give one row and one column per indicator."),
         )
     if set(df.index) != set(df.columns) or len(set(df.index)) != len(df.index):
         raise SpecError(
-            "the AHP matrix rows and columns must name the same indicators, each once.",
+            _("the AHP matrix rows and columns must name the same indicators, each once."),
             where="ahp_matrix",
-            fix=f"rows: {', '.join(df.index)}; columns: {', '.join(df.columns)}.",
+            fix=_("rows: {v1}; columns: {v2}.", v1=", ".join(df.index), v2=", ".join(df.columns)),
         )
     df = df.loc[:, list(df.index)]
     if names is not None:
@@ -121,44 +122,57 @@ def as_matrix(matrix: Any, names: list[str] | None = None, *, tol: float = 0.02)
         extra = [n for n in df.index if n not in names]
         if missing or extra:
             raise SpecError(
-                "the AHP matrix must cover exactly the indicators of X"
-                + (f"; missing {', '.join(map(repr, missing))}" if missing else "")
-                + (f"; unknown {', '.join(map(repr, extra))}" if extra else "")
+                _("the AHP matrix must cover exactly the indicators of X")
+                + (_("; missing {names}", names=", ".join(map(repr, missing))) if missing else "")
+                + (_("; unknown {names}", names=", ".join(map(repr, extra))) if extra else "")
                 + ".",
                 where="ahp_matrix",
-                fix="one row and one column per indicator of X.",
+                fix=_("one row and one column per indicator of X."),
             )
         df = df.loc[names, names]
     try:
         a = df.to_numpy(dtype=float)
     except (TypeError, ValueError):
         raise SpecError(
-            "the AHP matrix has non-numeric entries.", where="ahp_matrix", fix="use numbers (1/3 as 0.3333)."
+            _("the AHP matrix has non-numeric entries."),
+            where="ahp_matrix",
+            fix=_("use numbers (1/3 as 0.3333)."),
         ) from None
     bad = ~np.isfinite(a) | ~(a > 0)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise SpecError(
-            f"AHP entry [{df.index[i]!r}, {df.columns[j]!r}] = {a[i, j]!r}; entries must be positive numbers.",
+            _(
+                "AHP entry [{v1!r}, {v2!r}] = {v3!r}; entries must be positive numbers.",
+                v1=df.index[i],
+                v2=df.columns[j],
+                v3=a[i, j],
+            ),
             where=f"ahp_matrix[{df.index[i]!r}][{df.columns[j]!r}]",
-            fix="use Saaty's scale 1..9 and reciprocals 1/2..1/9.",
+            fix=_("use Saaty's scale 1..9 and reciprocals 1/2..1/9."),
         )
     diag = np.abs(np.diag(a) - 1.0) > tol
     if diag.any():
         i = int(np.flatnonzero(diag)[0])
         raise SpecError(
-            f"AHP diagonal entry [{df.index[i]!r}, {df.index[i]!r}] = {a[i, i]!r}; it must be 1.",
+            _("AHP diagonal entry [{v1!r}, {v1!r}] = {v2!r}; it must be 1.", v1=df.index[i], v2=a[i, i]),
             where=f"ahp_matrix[{df.index[i]!r}][{df.index[i]!r}]",
-            fix="an indicator compared with itself is 1.",
+            fix=_("an indicator compared with itself is 1."),
         )
     recip = np.abs(a * a.T - 1.0) > tol
     if recip.any():
         i, j = np.argwhere(recip)[0]
         raise SpecError(
-            f"the AHP matrix is not reciprocal: a[{df.index[i]!r}, {df.columns[j]!r}] = {a[i, j]:.6g} but "
-            f"a[{df.columns[j]!r}, {df.index[i]!r}] = {a[j, i]:.6g} (should be {1 / a[i, j]:.6g}).",
+            _(
+                "the AHP matrix is not reciprocal: a[{v1!r}, {v2!r}] = {v3:.6g} but a[{v2!r}, {v1!r}] = {v4:.6g} (should be {v5:.6g}).",
+                v1=df.index[i],
+                v2=df.columns[j],
+                v3=a[i, j],
+                v4=a[j, i],
+                v5=1 / a[i, j],
+            ),
             where=f"ahp_matrix[{df.columns[j]!r}][{df.index[i]!r}]",
-            fix="fill the lower triangle with the reciprocals of the upper triangle.",
+            fix=_("fill the lower triangle with the reciprocals of the upper triangle."),
         )
     return pd.DataFrame(a, index=df.index, columns=df.columns)
 
@@ -180,9 +194,13 @@ def ahp(
     """
     if method not in AHP_METHODS:
         raise SpecError(
-            f"unknown AHP method {method!r}; valid methods: {', '.join(AHP_METHODS)}.",
+            _(
+                "unknown AHP method {method!r}; valid methods: {v1}.",
+                method=method,
+                v1=", ".join(AHP_METHODS),
+            ),
             where="ahp_method",
-            fix="use 'eigen' (principal eigenvector, default) or 'geometric' (row geometric means).",
+            fix=_("use 'eigen' (principal eigenvector, default) or 'geometric' (row geometric means)."),
         )
     df = as_matrix(matrix, names, tol=tol)
     a = df.to_numpy()
@@ -190,9 +208,13 @@ def ahp(
     table = ri_table()["ri"]
     if n not in table:
         raise SpecError(
-            f"the AHP matrix has {n} indicators; the random index table covers n = 1..{max(table)}.",
+            _(
+                "the AHP matrix has {n} indicators; the random index table covers n = 1..{v1}.",
+                n=n,
+                v1=max(table),
+            ),
             where="ahp_matrix",
-            fix="group the indicators into a hierarchy with at most 15 per comparison matrix.",
+            fix=_("group the indicators into a hierarchy with at most 15 per comparison matrix."),
         )
     if method == "eigen":
         vals, vecs = np.linalg.eig(a)
@@ -248,18 +270,26 @@ def ahp_weights(
         ``details``: ``matrix`` (the validated comparison matrix), ``summary`` (n, lambda_max, CI, RI, CR,
         method, RI table).
     """
-    sc, _ = prepare(X, directions, scope)
+    sc, _unused = prepare(X, directions, scope)
     res = ahp(matrix, method=method, names=list(sc.indicators), tol=tol)
     threshold = ri_table()["threshold"]
     notes: tuple[str, ...] = ()
     if res.cr >= threshold:
         if not allow_inconsistent:
             raise SpecError(
-                f"the AHP judgements are inconsistent: CR = {res.cr:.4f} >= {threshold} "
-                f"(lambda_max = {res.lambda_max:.4f}, CI = {res.ci:.4f}, RI({len(res.weights)}) = {res.ri}).",
+                _(
+                    "the AHP judgements are inconsistent: CR = {cr:.4f} >= {threshold} (lambda_max = {lambda_max:.4f}, CI = {ci:.4f}, RI({n_items}) = {ri}).",
+                    cr=res.cr,
+                    threshold=threshold,
+                    lambda_max=res.lambda_max,
+                    ci=res.ci,
+                    n_items=len(res.weights),
+                    ri=res.ri,
+                ),
                 where="ahp_matrix",
-                fix="revise the comparisons that contradict each other (a > b, b > c but c >= a), "
-                "or pass ahp_allow_inconsistent=True to accept them.",
+                fix=_(
+                    "revise the comparisons that contradict each other (a > b, b > c but c >= a), or pass ahp_allow_inconsistent=True to accept them."
+                ),
             )
         notes = (f"AHP matrix accepted although CR = {res.cr:.4f} >= {threshold} (allow_inconsistent=True).",)
     summary = pd.DataFrame(

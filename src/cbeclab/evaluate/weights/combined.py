@@ -23,6 +23,7 @@ import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.evaluate.weights.result import WeightResult
+from cbeclab.i18n import _
 
 SUBJECTIVE = ("ahp", "user")
 OBJECTIVE = ("entropy", "critic", "cv")
@@ -43,10 +44,12 @@ def combine_tables(
         if not (total > 0).all():
             g = wo.index[int(np.flatnonzero(~(total[:, 0] > 0))[0])]
             raise DataError(
-                f"multiplicative combination is undefined for group {g!r}: the subjective and objective weights "
-                "have no indicator in common with a positive weight.",
+                _(
+                    "multiplicative combination is undefined for group {g!r}: the subjective and objective weights have no indicator in common with a positive weight.",
+                    g=g,
+                ),
                 where="combine",
-                fix="use rule='linear', or check the weights.",
+                fix=_("use rule='linear', or check the weights."),
             )
         w = prod / total
     else:
@@ -94,34 +97,42 @@ def combined_weights(
     from cbeclab.evaluate.weights import compute_weights
 
     if not isinstance(combine, Mapping):
-        raise SpecError("combine must be a mapping.", where="weights.combine", fix="pass a dict.")
+        raise SpecError(_("combine must be a mapping."), where="weights.combine", fix=_("pass a dict."))
     unknown = sorted(set(map(str, combine)) - {"subjective", "objective", "rule", "alpha"})
     if unknown:
         raise SpecError(
-            f"unknown combine key(s): {', '.join(unknown)}.",
+            _("unknown combine key(s): {v1}.", v1=", ".join(unknown)),
             where="weights.combine",
-            fix="valid keys: subjective, objective, rule, alpha.",
+            fix=_("valid keys: subjective, objective, rule, alpha."),
         )
     subj = str(combine.get("subjective", "")).lower()
     obj = str(combine.get("objective", "entropy")).lower()
     rule = str(combine.get("rule", "multiplicative")).lower()
     if subj not in SUBJECTIVE:
         raise SpecError(
-            f"combine.subjective is {combine.get('subjective')!r}; valid: {', '.join(SUBJECTIVE)}.",
+            _(
+                "combine.subjective is {v1!r}; valid: {v2}.",
+                v1=combine.get("subjective"),
+                v2=", ".join(SUBJECTIVE),
+            ),
             where="weights.combine.subjective",
-            fix="use 'ahp' (with ahp_matrix=) or 'user' (with user=).",
+            fix=_("use 'ahp' (with ahp_matrix=) or 'user' (with user=)."),
         )
     if obj not in OBJECTIVE:
         raise SpecError(
-            f"combine.objective is {combine.get('objective')!r}; valid: {', '.join(OBJECTIVE)}.",
+            _(
+                "combine.objective is {v1!r}; valid: {v2}.",
+                v1=combine.get("objective"),
+                v2=", ".join(OBJECTIVE),
+            ),
             where="weights.combine.objective",
-            fix="use 'entropy', 'critic' or 'cv'.",
+            fix=_("use 'entropy', 'critic' or 'cv'."),
         )
     if rule not in RULES:
         raise SpecError(
-            f"combine.rule is {combine.get('rule')!r}; valid: {', '.join(RULES)}.",
+            _("combine.rule is {v1!r}; valid: {v2}.", v1=combine.get("rule"), v2=", ".join(RULES)),
             where="weights.combine.rule",
-            fix="use 'multiplicative' (default) or 'linear'.",
+            fix=_("use 'multiplicative' (default) or 'linear'."),
         )
     alpha = combine.get("alpha", 0.5)
     try:
@@ -130,9 +141,9 @@ def combined_weights(
         alpha = float("nan")
     if not 0.0 <= alpha <= 1.0:
         raise SpecError(
-            f"combine.alpha is {combine.get('alpha')!r}; it must be a number in [0, 1].",
+            _("combine.alpha is {v1!r}; it must be a number in [0, 1].", v1=combine.get("alpha")),
             where="weights.combine.alpha",
-            fix="alpha is the share of the subjective weights, e.g. 0.5.",
+            fix=_("alpha is the share of the subjective weights, e.g. 0.5."),
         )
     ws = compute_weights(
         X,

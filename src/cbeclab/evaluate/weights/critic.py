@@ -28,6 +28,7 @@ from cbeclab.errors import DataError
 from cbeclab.evaluate._scope import Scoped, prepare, require_rows
 from cbeclab.evaluate.normalize import _check_options, minmax_cube
 from cbeclab.evaluate.weights.result import WeightResult, group_frame
+from cbeclab.i18n import _
 
 
 def critic_arrays(
@@ -56,10 +57,14 @@ def critic_arrays(
     if bad.size:
         where = "X" if sc.scope == "pooled" else f"entity {sc.group_label(int(bad[0]))!r}"
         raise DataError(
-            f"CRITIC weights are undefined in {where}: the information C_j = sd_j * sum(1 - r_jk) is 0 for "
-            "every indicator (all constant, or a single indicator perfectly correlated with itself).",
+            _(
+                "CRITIC weights are undefined in {where}: the information C_j = sd_j * sum(1 - r_jk) is 0 for every indicator (all constant, or a single indicator perfectly correlated with itself).",
+                where=where,
+            ),
             where=where,
-            fix="use at least two indicators that vary and are not perfectly correlated, or another method.",
+            fix=_(
+                "use at least two indicators that vary and are not perfectly correlated, or another method."
+            ),
         )
     return sd, conflict, info, info / total, r
 

@@ -17,6 +17,7 @@ import pandas as pd
 from cbeclab.errors import DataError
 from cbeclab.evaluate._scope import describe_groups, prepare, require_rows
 from cbeclab.evaluate.weights.result import WeightResult, group_frame
+from cbeclab.i18n import _
 
 
 def cv_weights(
@@ -49,7 +50,7 @@ def cv_weights(
     >>> cv_weights(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [10.0, 10.0, 13.0]})).table.round(4).to_dict("records")
     [{'a': 0.7605, 'b': 0.2395}]
     """
-    sc, _ = prepare(X, directions, scope)
+    sc, _unused = prepare(X, directions, scope)
     require_rows(sc, 2, "the coefficient of variation")
     a = sc.cube
     mean = sc.mean(a)
@@ -58,11 +59,11 @@ def cv_weights(
     zero = ~(np.abs(mean) > 1e-12 * scale)
     zero &= scale > 0  # an all-zero column is constant: CV 0
     if zero.any():
-        items, where, _ = describe_groups(sc, zero)
+        items, where, _groups = describe_groups(sc, zero)
         raise DataError(
-            f"the mean of {items} is zero, so its coefficient of variation is undefined.",
+            _("the mean of {items} is zero, so its coefficient of variation is undefined.", items=items),
             where=where,
-            fix="use method='entropy' or 'critic', or drop the indicator.",
+            fix=_("use method='entropy' or 'critic', or drop the indicator."),
         )
     cv = np.where(scale > 0, sd / np.where(scale > 0, np.abs(mean), 1.0), 0.0)
     total = cv.sum(axis=1, keepdims=True)
@@ -70,9 +71,9 @@ def cv_weights(
     if bad.size:
         where = "X" if sc.scope == "pooled" else f"entity {sc.group_label(int(bad[0]))!r}"
         raise DataError(
-            f"CV weights are undefined in {where}: every indicator is constant.",
+            _("CV weights are undefined in {where}: every indicator is constant.", where=where),
             where=where,
-            fix="use indicators that vary, or scope='pooled'.",
+            fix=_("use indicators that vary, or scope='pooled'."),
         )
     mixed = (sc.min(a) < 0) & (sc.max(a) > 0)
     notes: tuple[str, ...] = ()

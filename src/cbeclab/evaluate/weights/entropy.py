@@ -25,6 +25,7 @@ from cbeclab.errors import DataError
 from cbeclab.evaluate._scope import Scoped, prepare, require_rows
 from cbeclab.evaluate.normalize import _check_options, minmax_cube
 from cbeclab.evaluate.weights.result import WeightResult, group_frame
+from cbeclab.i18n import _
 
 
 def entropy_arrays(
@@ -49,9 +50,12 @@ def entropy_arrays(
     if bad.size:
         where = "X" if sc.scope == "pooled" else f"entity {sc.group_label(int(bad[0]))!r}"
         raise DataError(
-            f"entropy weights are undefined: every indicator is constant (zero divergence) in {where}.",
+            _(
+                "entropy weights are undefined: every indicator is constant (zero divergence) in {where}.",
+                where=where,
+            ),
             where=where,
-            fix="use indicators that vary, or scope='pooled'.",
+            fix=_("use indicators that vary, or scope='pooled'."),
         )
     w = d / dsum
     return e, d, w

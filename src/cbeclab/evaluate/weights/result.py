@@ -11,6 +11,7 @@ import pandas as pd
 
 from cbeclab.errors import DataError
 from cbeclab.evaluate._scope import POOLED_LABEL, Scoped
+from cbeclab.i18n import _
 from cbeclab.jsonsafe import json_safe, records
 
 
@@ -58,10 +59,13 @@ class WeightResult:
             row = self.table.loc[cast(Any, entity)].copy()
         else:
             raise DataError(
-                f"no weights for entity {entity!r}; known entities: "
-                f"{', '.join(map(repr, list(self.table.index)[:10]))}.",
+                _(
+                    "no weights for entity {entity!r}; known entities: {v1}.",
+                    entity=entity,
+                    v1=", ".join(map(repr, list(self.table.index)[:10])),
+                ),
                 where="WeightResult.for_entity",
-                fix="compute the weights on a panel that contains this entity, or use pooled weights.",
+                fix=_("compute the weights on a panel that contains this entity, or use pooled weights."),
             )
         row.name = entity
         return row

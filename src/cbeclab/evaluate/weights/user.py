@@ -12,15 +12,16 @@ import pandas as pd
 from cbeclab.errors import SpecError
 from cbeclab.evaluate._scope import prepare
 from cbeclab.evaluate.weights.result import WeightResult, group_frame, repeat_row
+from cbeclab.i18n import _
 
 
 def user_vector(user: Mapping[str, Any], indicators: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Validate user weights against ``indicators``; return ``(w (K,), notes)``."""
     if not isinstance(user, Mapping) or not user:
         raise SpecError(
-            "user weights must be a non-empty mapping indicator -> weight.",
+            _("user weights must be a non-empty mapping indicator -> weight."),
             where="user",
-            fix="pass e.g. user={'B1': 0.3, 'B2': 0.7}.",
+            fix=_("pass e.g. user={'B1': 0.3, 'B2': 0.7}."),
         )
     missing = [c for c in indicators if c not in user]
     extra = [str(k) for k in user if k not in indicators]
@@ -31,9 +32,9 @@ def user_vector(user: Mapping[str, Any], indicators: list[str]) -> tuple[np.ndar
         if extra:
             parts.append(f"unknown indicator(s) {', '.join(map(repr, extra))}")
         raise SpecError(
-            f"user weights must cover exactly the indicators of X: {'; '.join(parts)}.",
+            _("user weights must cover exactly the indicators of X: {v1}.", v1="; ".join(parts)),
             where="user",
-            fix=f"give one weight for each of: {', '.join(indicators)}.",
+            fix=_("give one weight for each of: {v1}.", v1=", ".join(indicators)),
         )
     vals = []
     for c in indicators:
@@ -44,9 +45,9 @@ def user_vector(user: Mapping[str, Any], indicators: list[str]) -> tuple[np.ndar
             f = math.nan
         if not math.isfinite(f) or f <= 0:
             raise SpecError(
-                f"user weight of {c!r} is {v!r}; weights must be positive numbers.",
+                _("user weight of {c!r} is {v!r}; weights must be positive numbers.", c=c, v=v),
                 where=f"user[{c!r}]",
-                fix="give a positive weight (drop the indicator from X to exclude it).",
+                fix=_("give a positive weight (drop the indicator from X to exclude it)."),
             )
         vals.append(f)
     w = np.asarray(vals)
@@ -78,6 +79,6 @@ def user_weights(
     >>> r.table.to_dict("records"), len(r.notes)
     ([{'a': 0.25, 'b': 0.75}], 1)
     """
-    sc, _ = prepare(X, directions, scope)
+    sc, _unused = prepare(X, directions, scope)
     w, notes = user_vector(user, sc.indicators)
     return WeightResult(method="user", scope=scope, table=group_frame(sc, repeat_row(sc, w)), notes=notes)

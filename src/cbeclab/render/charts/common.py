@@ -1,0 +1,194 @@
+"""Shared pieces of the chart builders: theme, palette, display names, limits, spec helpers.
+
+Builders only present numbers that the models computed. Aggregation done here (top/bottom N,
+quantiles across entities per period, histogram counts) is about what to draw, so that a chart of
+3,000 entities stays small; the full tables stay in the results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from cbeclab.i18n import pgettext, resolve_lang
+from cbeclab.render.charts.base import CJK_FONT, Chart
+
+__all__ = [
+    "CONTEXT",
+    "LINE_MAX",
+    "_",
+    "OKABE_ITO",
+    "TOP_N",
+    "chart",
+    "display",
+    "finite_records",
+    "grade_bands",
+    "theme",
+]
+
+#: gettext context (``msgctxt``) of the chart texts: keeps them apart from same-worded texts elsewhere
+CONTEXT = "charts"
+
+
+def _(msgid: str, *, lang: str | None = None, **fields: Any) -> str:
+    """Chart text from the catalogue (context ``charts``; falls back to the context-free entry)."""
+    return pgettext(CONTEXT, msgid, lang=lang, **fields)
+
+
+#: colour-blind-safe categorical palette (Okabe & Ito 2008), used for entities and subsystems
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+#: at most this many entities get one line (or one panel) each; above it the many-entity charts are used
+LINE_MAX = 8
+#: how many entities a many-entity ranking or heat map shows at each end (top N and bottom N)
+TOP_N = 15
+#: at most this many panels in one faceted chart
+FACET_MAX = 8
+
+
+def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
+    """The Vega-Lite ``config`` of every chart: CJK font, readable sizes, no chart border."""
+    return {
+        "font": CJK_FONT,
+        "view": {"continuousWidth": width, "continuousHeight": height, "stroke": "transparent"},
+        "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e8ec", "labelLimit": 220},
+        "legend": {
+            "labelFontSize": 11,
+            "titleFontSize": 12,
+            "labelLimit": 260,
+            "orient": "bottom",
+            "columns": 4,
+            "symbolLimit": 60,
+        },
+        "header": {"labelFontSize": 12, "titleFontSize": 12},
+        "title": {"fontSize": 13, "anchor": "start"},
+        "range": {"category": list(OKABE_ITO)},
+        "axisX": {"labelAngle": 0},
+        "background": "white",
+        "padding": 8,
+    }
+
+
+def chart(
+    key: str, title: str, obj: Any, *, note: str | None = None, width: int = 420, height: int = 240
+) -> Chart:
+    """Wrap an altair chart (or a finished Vega-Lite mapping) as a :class:`Chart` with the theme."""
+    spec = obj if isinstance(obj, dict) else obj.to_dict(validate=True)
+    spec = dict(spec)
+    spec["config"] = {**theme(width, height), **spec.get("config", {})}
+    spec.pop("$schema", None)
+    spec["$schema"] = f"https://vega.github.io/schema/vega-lite/v{alt.SCHEMA_VERSION.lstrip('v')}.json"
+    return Chart(key=key, title=title, kind="vega-lite", spec=spec, note=note)
+
+
+def display(name: Any, names: Mapping[str, Any] | None, lang: str) -> str:
+    """Display name of a data name (subsystem, construct, dimension) in ``lang``.
+
+    ``names`` maps a name to a string or to ``{en: ..., zh: ...}`` (as the framework, survey and
+    profile YAML files write them). Without an entry the catalogue is tried, then the name itself.
+    """
+    key = str(name)
+    if names is not None and key in names:
+        v = names[key]
+        if isinstance(v, Mapping):
+            return str(v.get(lang) or v.get("en") or key)
+        if v:
+            return str(v)
+    pretty = key.replace("_", " ")
+    pretty = pretty[:1].upper() + pretty[1:]
+    tr = _(pretty, lang=lang)
+    return tr if tr != pretty else key
+
+
+def finite_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts: numpy scalars to Python, NaN/inf to ``None``, floats to 6 digits."""
+    out: list[dict[str, Any]] = []
+    cols = list(df.columns)
+    for row in df.itertuples(index=False, name=None):
+        rec: dict[str, Any] = {}
+        for c, v in zip(cols, row):
+            if isinstance(v, np.generic):
+                v = v.item()
+            if isinstance(v, float):
+                v = round(v, 6) if math.isfinite(v) else None
+            elif v is pd.NA or v is pd.NaT:
+                v = None
+            elif not isinstance(v, (int, str, bool, type(None))):
+                v = str(v)
+            rec[str(c)] = v
+        out.append(rec)
+    return out
+
+
+def data(df: pd.DataFrame) -> alt.Data:
+    """Inline data for a spec (no altair dataset hashing; values already JSON-safe)."""
+    return alt.Data(values=finite_records(df))
+
+
+def grade_bands(lang: str) -> pd.DataFrame:
+    """The ten coupling-coordination grades as bands: ``grade``, ``lower``, ``upper``, ``label``."""
+    from cbeclab.models.coupling import grade_scale
+
+    g = grade_scale()
+    code = resolve_lang(lang)
+    labels = g[code] if code in g.columns else g["en"]
+    return pd.DataFrame(
+        {
+            "grade": g["grade"].astype(int),
+            "lower": g["lower"].astype(float),
+            "upper": g["upper"].astype(float),
+            "label": [f"{int(k)} {s}" for k, s in zip(g["grade"], labels)],
+        }
+    )
+
+
+def grade_colour_scale(bands: pd.DataFrame) -> alt.Scale:
+    """Red (extreme imbalance) to green (high-quality coordination), one colour a grade."""
+    return alt.Scale(domain=list(bands["label"]), scheme="redyellowgreen")
+
+
+def pick_label(obj: Any, lang: str, stem: str = "") -> str:
+    """``obj.<stem><lang>`` or ``obj[<stem><lang>]`` (data with en/zh fields), English as fallback."""
+    code = resolve_lang(lang)
+    for k in (f"{stem}{code}", f"{stem}en"):
+        v = obj.get(k) if isinstance(obj, Mapping) else getattr(obj, k, None)
+        if v:
+            return str(v)
+    return ""
+
+
+def period_sort(values: Sequence[Any]) -> list[Any]:
+    """Periods in their natural order (numbers numerically, other labels as given)."""
+    uniq = list(dict.fromkeys(values))
+    try:
+        return sorted(uniq, key=lambda x: float(x))
+    except (TypeError, ValueError):
+        return uniq
+
+
+def period_x(periods: Sequence[Any], title: str, field: str = "period") -> alt.X:
+    """x encoding of periods: a year axis (integer ticks) when periods are numbers, else ordered labels."""
+    order = period_sort(list(periods))
+    try:
+        nums = [float(p) for p in order]
+    except (TypeError, ValueError):
+        nums = []
+    if nums and all(float(n).is_integer() for n in nums):
+        return alt.X(
+            f"{field}:Q",
+            title=title,
+            scale=alt.Scale(zero=False, nice=False, domain=[min(nums), max(nums)]),
+            axis=alt.Axis(format="d", tickMinStep=1),
+        )
+    return alt.X(
+        f"{field}:O", title=title, sort=order, axis=alt.Axis(labelAngle=-45 if len(order) > 8 else 0)
+    )
+
+
+def shorten(text: str, n: int = 18) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis (full text stays in the tooltip)."""
+    return text if len(text) <= n else text[: n - 1] + "…"

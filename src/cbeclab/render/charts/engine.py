@@ -1,0 +1,693 @@
+"""Charts of an engine run (:class:`~cbeclab.pipeline.RunResult`): synergy, coupling, obstacles, GM(1,1).
+
+Up to :data:`~cbeclab.render.charts.common.LINE_MAX` entities get one line or one panel each. Above
+that, lines of every entity would be unreadable (and a 3,000-entity spec would be megabytes), so the
+builder switches to charts that summarise all entities: the median and spread across entities per
+period, counts per coordination grade, a heat map and rankings of the top and bottom
+:data:`~cbeclab.render.charts.common.TOP_N`, histograms of the latest values. Every chart that
+leaves entities out says so in :attr:`Chart.note` and names the result table with the full values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from cbeclab.i18n import resolve_lang
+from cbeclab.render.charts.base import Chart
+from cbeclab.render.charts.common import (
+    FACET_MAX,
+    LINE_MAX,
+    TOP_N,
+    _,
+    chart,
+    data,
+    display,
+    grade_bands,
+    grade_colour_scale,
+    period_sort,
+    period_x,
+)
+
+__all__ = ["engine_charts"]
+
+
+def _full_table_note(table: str, lang: str) -> str:
+    return _("Full values for every entity: table “{table}” of the results.", table=table, lang=lang)
+
+
+def _entities(frame: pd.DataFrame) -> list[str]:
+    return [str(e) for e in dict.fromkeys(frame["entity"].astype(str))]
+
+
+def _facet_columns(n: int) -> int:
+    return 2 if n <= 4 else 3
+
+
+def _latest(frame: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Each entity's last period with a finite ``value`` (rows keep their other columns)."""
+    f = frame[np.isfinite(pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float))]
+    order = {p: i for i, p in enumerate(period_sort(list(frame["period"])))}
+    f = f.assign(_o=f["period"].map(order)).sort_values(["entity", "_o"])
+    return f.groupby("entity", sort=False).tail(1).drop(columns="_o")
+
+
+def _quantiles(long: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
+    """p10, q1, median, q3, p90 and count of ``value`` across entities for each ``by`` group."""
+    g = long.dropna(subset=[value]).groupby(by, sort=False)[value]
+    q = g.quantile(np.array([0.1, 0.25, 0.5, 0.75, 0.9])).unstack()
+    q.columns = ["p10", "q1", "median", "q3", "p90"]
+    q["n"] = g.count()
+    return q.reset_index()
+
+
+# ------------------------------------------------------------------------------------------ synergy
+def _order_synergy_long(result: Any, lang: str, names: Mapping[str, Any] | None) -> pd.DataFrame:
+    syn = result.synergy
+    so = syn.subsystem_order
+    subs = [s for s in result.subsystems if s in so.columns]
+    long = so.melt(id_vars=["entity", "period"], value_vars=subs, var_name="series", value_name="value")
+    long["series"] = [display(s, names, lang) for s in long["series"]]
+    long["kind"] = _("order degree", lang=lang)
+    sy = syn.synergy[["entity", "period", "synergy"]].rename(columns={"synergy": "value"})
+    sy = sy.assign(series=_("synergy degree", lang=lang), kind=_("synergy degree", lang=lang))
+    out = pd.concat([long, sy], ignore_index=True)
+    out["entity"] = out["entity"].astype(str)
+    return out
+
+
+def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> list[Chart]:
+    long = _order_synergy_long(result, lang, names)
+    ents = _entities(long)
+    periods = period_sort(list(long["period"]))
+    x = period_x(periods, _("Period", lang=lang))
+    lines = (
+        alt.Chart(data(long))
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=_("Degree", lang=lang)),
+            color=alt.Color("series:N", title=None),
+            strokeDash=alt.StrokeDash(
+                "kind:N",
+                legend=None,
+                scale=alt.Scale(
+                    domain=[_("order degree", lang=lang), _("synergy degree", lang=lang)],
+                    range=[[1, 0], [5, 3]],
+                ),
+            ),
+            tooltip=["entity:N", "period:O", "series:N", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=250, height=160)
+        .facet(facet=alt.Facet("entity:N", title=None, sort=ents), columns=_facet_columns(len(ents)))
+    )
+    sy = long[long["kind"] == _("synergy degree", lang=lang)]
+    one_axis = (
+        alt.Chart(data(sy))
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=_("Synergy degree", lang=lang)),
+            color=alt.Color("entity:N", title=None, sort=ents),
+            tooltip=["entity:N", "period:O", alt.Tooltip("value:Q", format=".3f")],
+        )
+    )
+    zero = (
+        alt.Chart(data(pd.DataFrame({"y": [0.0]}))).mark_rule(color="#888", strokeDash=[2, 2]).encode(y="y:Q")
+    )
+    return [
+        chart(
+            "engine.order_synergy",
+            _("Order degree of each subsystem and synergy degree over time, by entity", lang=lang),
+            lines,
+            note=_(
+                "Solid lines: order degree of each subsystem (0–1); dashed: synergy degree of the composite system (can be negative).",
+                lang=lang,
+            ),
+        ),
+        chart(
+            "engine.synergy_all",
+            _("Synergy degree of all entities", lang=lang),
+            alt.layer(zero, one_axis).properties(width=460, height=260),
+        ),
+    ]
+
+
+def _band_layers(long_value: pd.DataFrame, measure_title: str, lang: str) -> Any:
+    """Median line and interquartile / p10–p90 bands of a quantile frame (by ``period``, ``series``)."""
+    x = period_x(list(long_value["period"]), _("Period", lang=lang))
+    base = alt.Chart(data(long_value))
+    outer = base.mark_area(opacity=0.15).encode(
+        x=x, y=alt.Y("p10:Q", title=measure_title), y2="p90:Q", color=alt.Color("series:N", title=None)
+    )
+    inner = base.mark_area(opacity=0.3).encode(x=x, y="q1:Q", y2="q3:Q", color="series:N")
+    mid = base.mark_line(point=True).encode(
+        x=x,
+        y="median:Q",
+        color="series:N",
+        tooltip=[
+            "series:N",
+            "period:O",
+            alt.Tooltip("median:Q", format=".3f", title=_("median", lang=lang)),
+            alt.Tooltip("q1:Q", format=".3f", title="Q1"),
+            alt.Tooltip("q3:Q", format=".3f", title="Q3"),
+            alt.Tooltip("n:Q", title=_("entities", lang=lang)),
+        ],
+    )
+    return alt.layer(outer, inner, mid)
+
+
+def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: int) -> list[Chart]:
+    long = _order_synergy_long(result, lang, names)
+    q = _quantiles(long, ["series", "period"])
+    left = _("Lines of single entities are left out ({n} entities).", n=n, lang=lang)
+    out = [
+        chart(
+            "engine.synergy_distribution",
+            _(
+                "Order degree and synergy degree across entities: median, interquartile range and 10–90 % range",
+                lang=lang,
+            ),
+            _band_layers(q, _("Degree", lang=lang), lang).properties(width=480, height=280),
+            note=f"{left} {_full_table_note('synergy', lang)}",
+        )
+    ]
+    latest = _latest(result.synergy.synergy, "synergy")
+    edges = np.round(np.linspace(-1.0, 1.0, 41), 10)
+    counts, _e = np.histogram(latest["synergy"].to_numpy(dtype=float), bins=edges)
+    hist = pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "count": counts})
+    nz = np.flatnonzero(counts)
+    if nz.size:
+        hist = hist.iloc[nz[0] : nz[-1] + 1]
+    bars = (
+        alt.Chart(data(hist))
+        .mark_bar(color="#0072B2")
+        .encode(
+            x=alt.X("lo:Q", bin="binned", title=_("Synergy degree (latest period)", lang=lang)),
+            x2="hi:Q",
+            y=alt.Y("count:Q", title=_("Number of entities", lang=lang)),
+            tooltip=[alt.Tooltip("lo:Q", format=".2f"), alt.Tooltip("hi:Q", format=".2f"), "count:Q"],
+        )
+    )
+    out.append(
+        chart(
+            "engine.synergy_histogram",
+            _("Distribution of the latest synergy degree over {n} entities", n=len(latest), lang=lang),
+            bars.properties(width=460, height=220),
+        )
+    )
+    return out
+
+
+# ------------------------------------------------------------------------------------------ coupling
+def _ctd_long(ct: pd.DataFrame, lang: str) -> pd.DataFrame:
+    long = ct.melt(
+        id_vars=["entity", "period"], value_vars=["C", "T", "D"], var_name="series", value_name="value"
+    )
+    long["entity"] = long["entity"].astype(str)
+    return long
+
+
+def _bands_layer(bands: pd.DataFrame, lang: str) -> alt.Chart:
+    return (
+        alt.Chart()
+        .mark_rect(opacity=0.22)
+        .encode(
+            y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
+            y2="upper:Q",
+            fill=alt.Fill(
+                "label:N",
+                scale=grade_colour_scale(bands),
+                sort=list(bands["label"]),
+                title=_("Coordination grade", lang=lang),
+                legend=alt.Legend(columns=5),
+            ),
+        )
+    )
+
+
+def _coupling_few(result: Any, lang: str) -> list[Chart]:
+    ct = result.coupling.table
+    bands = grade_bands(lang)
+    long = _ctd_long(ct, lang)
+    ents = _entities(long)
+    periods = period_sort(list(long["period"]))
+    # one frame for the facet: grade bands repeated for each entity + the C, T, D lines
+    rep = bands.merge(pd.DataFrame({"entity": ents}), how="cross").assign(layer="band")
+    both = pd.concat([rep, long.assign(layer="line")], ignore_index=True)
+    x = period_x(periods, _("Period", lang=lang))
+    band = _bands_layer(bands, lang).transform_filter(alt.datum.layer == "band")
+    lines = (
+        alt.Chart()
+        .mark_line(point=alt.OverlayMarkDef(size=16))
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
+            stroke=alt.Stroke(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"]),
+                legend=alt.Legend(orient="right", direction="vertical"),
+            ),
+            tooltip=["entity:N", "period:O", "series:N", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .transform_filter(alt.datum.layer == "line")
+    )
+    ctd = (
+        alt.layer(band, lines, data=data(both))
+        .properties(width=250, height=170)
+        .facet(facet=alt.Facet("entity:N", title=None, sort=ents), columns=_facet_columns(len(ents)))
+    )
+    out = [
+        chart(
+            "engine.ctd",
+            _(
+                "Coupling degree C, coordination index T and coupling coordination degree D over time, with the ten grades",
+                lang=lang,
+            ),
+            ctd,
+            note=_("Shaded bands: the ten coordination grades of D.", lang=lang),
+        )
+    ]
+    out.append(_heatmap(ct, ents, lang, note=None))
+    out.append(_ranking(result, lang, ents, many=False))
+    return out
+
+
+def _heatmap(ct: pd.DataFrame, ents: list[str], lang: str, note: str | None) -> Chart:
+    f = ct[["entity", "period", "D", "grade"]].copy()
+    f["entity"] = f["entity"].astype(str)
+    f = f[f["entity"].isin(ents)]
+    periods = period_sort(list(f["period"]))
+    heat = (
+        alt.Chart(data(f))
+        .mark_rect()
+        .encode(
+            x=alt.X(
+                "period:O",
+                title=_("Period", lang=lang),
+                sort=periods,
+                axis=alt.Axis(labelAngle=-45 if len(periods) > 10 else 0),
+            ),
+            y=alt.Y("entity:N", title=None, sort=ents),
+            color=alt.Color("D:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]), title="D"),
+            tooltip=["entity:N", "period:O", alt.Tooltip("D:Q", format=".3f"), "grade:Q"],
+        )
+    )
+    layers: list[Any] = [heat]
+    if len(f) <= 160:
+        layers.append(
+            alt.Chart(data(f))
+            .mark_text(fontSize=10)
+            .encode(
+                x=alt.X("period:O", sort=periods),
+                y=alt.Y("entity:N", sort=ents),
+                text=alt.Text("D:Q", format=".2f"),
+                color=alt.condition(
+                    "datum.D > 0.25 && datum.D < 0.75", alt.value("black"), alt.value("white")
+                ),
+            )
+        )
+    width = max(260, min(560, 34 * len(periods)))
+    return chart(
+        "engine.heatmap_D",
+        _("Coupling coordination degree D by entity and period", lang=lang),
+        alt.layer(*layers).properties(width=width, height=max(80, 18 * len(ents))),
+        note=note,
+    )
+
+
+def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
+    """Bars of the latest D (coloured by grade) and latest synergy (coloured by stage)."""
+    bands = grade_bands(lang)
+    code = resolve_lang(lang)
+    parts: list[Any] = []
+    notes: list[str] = []
+    if result.coupling is not None:
+        d = _latest(result.coupling.table, "D")[["entity", "period", "D", "grade"]]
+        d = d.assign(entity=d["entity"].astype(str))
+        d = d.merge(bands[["grade", "label"]], on="grade", how="left").sort_values("D", ascending=False)
+        if many and len(d) > 2 * TOP_N:
+            d = pd.concat(
+                [
+                    d.head(TOP_N).assign(part=_("top", lang=lang)),
+                    d.tail(TOP_N).assign(part=_("bottom", lang=lang)),
+                ]
+            )
+            notes.append(_("D: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang))
+        parts.append(
+            alt.Chart(data(d))
+            .mark_bar()
+            .encode(
+                y=alt.Y("entity:N", sort=list(d["entity"]), title=None),
+                x=alt.X("D:Q", scale=alt.Scale(domain=[0, 1]), title=_("D (latest period)", lang=lang)),
+                color=alt.Color(
+                    "label:N",
+                    scale=grade_colour_scale(bands),
+                    sort=list(bands["label"]),
+                    title=_("Coordination grade", lang=lang),
+                    legend=alt.Legend(columns=2),
+                ),
+                tooltip=["entity:N", "period:O", alt.Tooltip("D:Q", format=".3f"), "label:N"],
+            )
+            .properties(width=220, height=max(60, 16 * len(d)))
+        )
+    if result.stages is not None and not result.stages.empty:
+        st = _latest(result.stages, "synergy")
+        stage_col = f"stage_{code}" if f"stage_{code}" in st.columns else "stage"
+        s = st.assign(entity=st["entity"].astype(str), stage_label=st[stage_col].astype(str))
+        s = s[["entity", "period", "synergy", "stage_label"]].sort_values("synergy", ascending=False)
+        if many and len(s) > 2 * TOP_N:
+            s = pd.concat([s.head(TOP_N), s.tail(TOP_N)])
+            notes.append(
+                _("Synergy: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang)
+            )
+        parts.append(
+            alt.Chart(data(s))
+            .mark_bar()
+            .encode(
+                y=alt.Y("entity:N", sort=list(s["entity"]), title=None),
+                x=alt.X("synergy:Q", title=_("Synergy degree (latest period)", lang=lang)),
+                color=alt.Color(
+                    "stage_label:N",
+                    title=_("Synergy stage", lang=lang),
+                    scale=alt.Scale(scheme="tableau10"),
+                    legend=alt.Legend(columns=2),
+                ),
+                tooltip=["entity:N", "period:O", alt.Tooltip("synergy:Q", format=".3f"), "stage_label:N"],
+            )
+            .properties(width=220, height=max(60, 16 * len(s)))
+        )
+    if notes:
+        notes.append(_full_table_note("summary", lang))
+    body = alt.hconcat(*parts).resolve_scale(color="independent") if len(parts) > 1 else parts[0]
+    return chart(
+        "engine.ranking",
+        _("Ranking of entities by the latest coupling coordination degree D and synergy degree", lang=lang),
+        body,
+        note=" ".join(notes) or None,
+    )
+
+
+def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
+    ct = result.coupling.table
+    bands = grade_bands(lang)
+    long = _ctd_long(ct, lang)
+    q = _quantiles(long, ["series", "period"])
+    periods = period_sort(list(q["period"]))
+    band = (
+        alt.Chart(data(bands))
+        .mark_rect(opacity=0.18)
+        .encode(
+            y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
+            y2="upper:Q",
+            fill=alt.Fill(
+                "label:N",
+                scale=grade_colour_scale(bands),
+                sort=list(bands["label"]),
+                title=_("Coordination grade", lang=lang),
+                legend=alt.Legend(columns=5),
+            ),
+        )
+    )
+    x = period_x(periods, _("Period", lang=lang))
+    spread = (
+        alt.Chart(data(q))
+        .mark_area(opacity=0.25)
+        .encode(x=x, y="q1:Q", y2="q3:Q", stroke=alt.Stroke("series:N", title=None), fill=alt.value("#777"))
+    )
+    mid = (
+        alt.Chart(data(q))
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y="median:Q",
+            stroke=alt.Stroke(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"]),
+            ),
+            tooltip=[
+                "series:N",
+                "period:O",
+                alt.Tooltip("median:Q", format=".3f"),
+                alt.Tooltip("q1:Q", format=".3f"),
+                alt.Tooltip("q3:Q", format=".3f"),
+            ],
+        )
+    )
+    left = _("Lines of single entities are left out ({n} entities).", n=n, lang=lang)
+    out = [
+        chart(
+            "engine.ctd",
+            _(
+                "C, T and D across entities (median and interquartile range) over time, with the ten grades",
+                lang=lang,
+            ),
+            alt.layer(band, spread, mid).properties(width=480, height=280),
+            note=f"{left} {_full_table_note('coupling', lang)}",
+        )
+    ]
+    # number of entities in each grade, per period
+    g = ct.dropna(subset=["grade"]).groupby(["period", "grade"], sort=False).size().reset_index(name="count")
+    g = g.merge(bands[["grade", "label"]], on="grade", how="left")
+    out.append(
+        chart(
+            "engine.grade_counts",
+            _("Number of entities in each coordination grade, by period", lang=lang),
+            alt.Chart(data(g))
+            .mark_bar()
+            .encode(
+                x=alt.X("period:O", title=_("Period", lang=lang), sort=periods),
+                y=alt.Y("count:Q", stack="zero", title=_("Number of entities", lang=lang)),
+                color=alt.Color(
+                    "label:N",
+                    scale=grade_colour_scale(bands),
+                    sort=list(bands["label"]),
+                    title=_("Coordination grade", lang=lang),
+                    legend=alt.Legend(columns=5),
+                ),
+                order=alt.Order("grade:Q"),
+                tooltip=["period:O", "label:N", "count:Q"],
+            )
+            .properties(width=480, height=260),
+        )
+    )
+    latest = _latest(ct, "D").sort_values("D", ascending=False)
+    ents = [str(e) for e in latest["entity"]]
+    shown = ents[:TOP_N] + ents[-TOP_N:] if len(ents) > 2 * TOP_N else ents
+    note = " ".join(
+        [
+            _("Rows: the top and bottom {k} of {n} entities by the latest D.", k=TOP_N, n=n, lang=lang),
+            _full_table_note("coupling", lang),
+        ]
+    )
+    out.append(_heatmap(ct, shown, lang, note=note))
+    out.append(_ranking(result, lang, ents, many=True))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ obstacles
+def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, many: bool) -> list[Chart]:
+    ob = result.obstacles
+    out: list[Chart] = []
+    top = ob.mean_by_indicator().head(10).copy()
+    top["subsystem_label"] = [display(s, names, lang) for s in top["subsystem"]]
+    top["indicator"] = top["indicator"].astype(str)
+    out.append(
+        chart(
+            "engine.obstacle_top",
+            _("Top obstacle indicators (mean obstacle degree over all entities and periods)", lang=lang),
+            alt.Chart(data(top))
+            .mark_bar()
+            .encode(
+                y=alt.Y("indicator:N", sort=list(top["indicator"]), title=None),
+                x=alt.X("obstacle:Q", title=_("Obstacle degree", lang=lang), axis=alt.Axis(format=".0%")),
+                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                tooltip=["indicator:N", "subsystem_label:N", alt.Tooltip("obstacle:Q", format=".3f")],
+            )
+            .properties(width=380, height=max(80, 20 * len(top))),
+            note=_(
+                "The ten indicators with the highest mean obstacle degree; all indicators: table “{t}”.",
+                t="obstacles_indicator",
+                lang=lang,
+            ),
+        )
+    )
+    sub = ob.subsystem
+    subs = [s for s in sub.columns if s not in ("entity", "period")]
+    if many:
+        long = sub.melt(id_vars=["entity", "period"], value_vars=subs, var_name="s", value_name="share")
+        m = long.groupby(["period", "s"], sort=False)["share"].mean().reset_index()
+        m["subsystem_label"] = [display(s, names, lang) for s in m["s"]]
+        periods = period_sort(list(m["period"]))
+        body = (
+            alt.Chart(data(m))
+            .mark_bar()
+            .encode(
+                x=alt.X("period:O", sort=periods, title=_("Period", lang=lang)),
+                y=alt.Y(
+                    "share:Q",
+                    stack="normalize",
+                    title=_("Share of the obstacle degree", lang=lang),
+                    axis=alt.Axis(format=".0%"),
+                ),
+                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                tooltip=["period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
+            )
+            .properties(width=480, height=240)
+        )
+        title = _("Obstacle degree by subsystem: mean share over all entities, by period", lang=lang)
+        note = _full_table_note("obstacles_subsystem", lang)
+    else:
+        last = _latest(sub.assign(_v=sub[subs[0]]), "_v").drop(columns="_v")
+        long = last.melt(id_vars=["entity", "period"], value_vars=subs, var_name="s", value_name="share")
+        long["subsystem_label"] = [display(s, names, lang) for s in long["s"]]
+        long["entity"] = long["entity"].astype(str)
+        body = (
+            alt.Chart(data(long))
+            .mark_bar()
+            .encode(
+                y=alt.Y("entity:N", title=None, sort=_entities(long)),
+                x=alt.X(
+                    "share:Q",
+                    stack="normalize",
+                    title=_("Share of the obstacle degree", lang=lang),
+                    axis=alt.Axis(format=".0%"),
+                ),
+                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                tooltip=["entity:N", "period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
+            )
+            .properties(width=420, height=max(60, 22 * last.shape[0]))
+        )
+        title = _("Obstacle degree by subsystem in the latest period", lang=lang)
+        note = None
+    out.append(chart("engine.obstacle_subsystem", title, body, note=note))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ GM(1,1)
+def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) -> list[Chart]:
+    out: list[Chart] = []
+    for name, fc in result.forecasts.items():
+        params = fc.params
+        ok = params[params["status"] == "ok"] if "status" in params.columns else params
+        n_refused = int(len(params) - len(ok))
+        vals = fc.values
+        what = (
+            display(name, names, lang)
+            if name not in ("D", "synergy")
+            else ("D" if name == "D" else _("synergy degree", lang=lang))
+        )
+        notes: list[str] = []
+        if n_refused:
+            notes.append(
+                _(
+                    "{k} of {n} series were refused by GM(1,1) and are not drawn; the reasons are in table “{t}”.",
+                    k=n_refused,
+                    n=len(params),
+                    t=f"forecast_{name}",
+                    lang=lang,
+                )
+            )
+        if vals is None or vals.empty:
+            # nothing fitted: no chart; the refusals are reported by the table, say so once here
+            continue
+        v = vals.copy()
+        v["entity"] = v["entity"].astype(str)
+        v["series"] = [
+            f"{e} · {display(s, names, lang)}" if s != name else e
+            for e, s in zip(v["entity"], v["variable"].astype(str))
+        ]
+        series = list(dict.fromkeys(v["series"]))
+        if len(series) > FACET_MAX:
+            notes.append(_("{k} of {n} fitted series are drawn.", k=FACET_MAX, n=len(series), lang=lang))
+            series = series[:FACET_MAX]
+            v = v[v["series"].isin(series)]
+        v["kind_label"] = v["kind"].map({"fit": _("fitted", lang=lang), "forecast": _("forecast", lang=lang)})
+        periods = period_sort(list(v["period"]))
+        x = period_x(periods, _("Period", lang=lang))
+        base = alt.Chart()
+        fitted = base.mark_line().encode(
+            x=x,
+            y=alt.Y("fitted:Q", title=what),
+            color=alt.value("#0072B2"),
+            tooltip=["series:N", "period:O", "kind_label:N", alt.Tooltip("fitted:Q", format=".3f")],
+        )
+        bridge = (
+            base.mark_line(color="#0072B2", strokeDash=[4, 3])
+            .encode(x=x, y="fitted:Q")
+            .transform_filter("datum.kind == 'forecast' || datum.last_fit")
+        )
+        actual = base.mark_point(color="#000", filled=True, size=22).encode(
+            x=x, y="actual:Q", tooltip=["series:N", "period:O", alt.Tooltip("actual:Q", format=".3f")]
+        )
+        last_fit = v[v["kind"] == "fit"].groupby("series")["period"].transform("max")
+        v["last_fit"] = (v["kind"] == "fit") & (v["period"] == last_fit.reindex(v.index))
+        body = (
+            alt.layer(fitted.transform_filter("datum.kind == 'fit'"), bridge, actual, data=data(v))
+            .properties(width=240, height=150)
+            .facet(facet=alt.Facet("series:N", title=None, sort=series), columns=_facet_columns(len(series)))
+        )
+        out.append(
+            chart(
+                f"engine.forecast_{name}",
+                _("GM(1,1) fit and forecast of {what}", what=what, lang=lang),
+                body,
+                note=" ".join(
+                    [_("Points: observed values; solid line: fitted; dashed: forecast.", lang=lang), *notes]
+                ),
+            )
+        )
+    return out
+
+
+def engine_charts(
+    run_result: Any, lang: str | None = None, names: Mapping[str, Any] | None = None
+) -> list[Chart]:
+    """The charts of a :class:`~cbeclab.pipeline.RunResult`, in report order.
+
+    Parameters
+    ----------
+    run_result
+        The result of :func:`cbeclab.pipeline.run_spec`.
+    lang
+        ``"en"`` or ``"zh"`` (default: the current language).
+    names
+        Display names of subsystems (``{name: {en, zh}}`` or ``{name: text}``), e.g. from the framework.
+
+    Returns
+    -------
+    list of Chart
+        With at most ``LINE_MAX`` entities: per-entity order degree and synergy, synergy of all entities
+        on one axis, C/T/D with grade bands, heat map of D, rankings, obstacle bars, GM(1,1) fits.
+        With more: distributions across entities, grade counts, heat map and rankings of the top and
+        bottom ``TOP_N``, histograms; each says in ``note`` what it left out.
+    """
+    code = resolve_lang(lang)
+    out: list[Chart] = []
+    syn = run_result.synergy
+    ents: list[str] = []
+    for frame in (getattr(syn, "synergy", None), getattr(run_result.coupling, "table", None)):
+        if frame is not None and not frame.empty:
+            ents = _entities(frame)
+            break
+    many = len(ents) > LINE_MAX
+    if syn is not None and not syn.synergy.empty:
+        out += (
+            _synergy_many(run_result, code, names, len(ents))
+            if many
+            else _synergy_few(run_result, code, names)
+        )
+    if run_result.coupling is not None and not run_result.coupling.table.empty:
+        out += _coupling_many(run_result, code, len(ents)) if many else _coupling_few(run_result, code)
+    elif run_result.stages is not None and not run_result.stages.empty:
+        out.append(_ranking(run_result, code, ents, many=many))
+    if run_result.obstacles is not None:
+        out += _obstacle_charts(run_result, code, names, many)
+    out += _forecast_charts(run_result, code, names)
+    return out
