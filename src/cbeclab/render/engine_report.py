@@ -113,7 +113,13 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
     sections: list[Section] = []
     xlsx_only = ("xlsx",)
 
+    from cbeclab.i18n.names import display_name
+
+    # entity names of a bundled dataset in the output language (a user's own names stay as they are)
+    ents = {str(e): display_name("entity", str(e), lg) for e in p.entities}
+
     def tab(key: str, caption: str, df: pd.DataFrame, **kw: Any) -> Table:
+        df = map_values(df, ("entity", "group", str(p.entity)), ents)
         return table_from_frame(
             key, caption, df, lg, names=names, units=units, sheet=kw.pop("sheet", None), **kw
         )
@@ -124,12 +130,17 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         blocks: list[Any] = [
             tab("summary", _("Latest period of each entity", lang=lg), s, sheet=_("Summary", lang=lg))
         ]
-        if result.stages is not None and (par := _interp_synergy(result.stages, lg)) is not None:
+        if (
+            result.stages is not None
+            and (par := _interp_synergy(map_values(result.stages, ("entity",), ents), lg)) is not None
+        ):
             blocks.append(par)
         if result.coupling is not None:
             blocks.append(
                 Paragraph(
-                    interpret.coupling(_latest_coupling(result.coupling.table, names, lg), lg),
+                    interpret.coupling(
+                        _latest_coupling(map_values(result.coupling.table, ("entity",), ents), names, lg), lg
+                    ),
                     "interpretation",
                 )
             )
@@ -144,7 +155,9 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         w = map_values(syn.weights.to_frame(), ("subsystem", "indicator"), names)
         if "group" in w and 1 < w["group"].nunique() <= MAX_ENTITY_CHARTS:
             # one column per entity, as papers print per-cluster weights side by side
-            w = w.pivot_table(index=["subsystem", "indicator"], columns="group", values="weight", sort=False)
+            w = map_values(w, ("group",), ents).pivot_table(
+                index=["subsystem", "indicator"], columns="group", values="weight", sort=False
+            )
             w = w.reset_index()
             w.columns = [str(c) for c in w.columns]
         b = map_values(syn.bounds, ("indicator",), names)
@@ -251,7 +264,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 blocks.append(
                     Paragraph(
                         interpret.obstacles(
-                            str(first),
+                            ents.get(str(first), str(first)),
                             per,
                             [
                                 (names.get(str(i), str(i)), float(v))
@@ -331,15 +344,12 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             "panel",
             _("Input data", lang=lg),
             (
-                table_from_frame(
+                tab(
                     "panel",
                     _("Input panel (highlighted cells were imputed)", lang=lg)
                     if mask
                     else _("Input panel", lang=lg),
                     panel_long,
-                    lg,
-                    names=names,
-                    units=units,
                     sheet=_("Input data", lang=lg),
                     highlight=mask,
                     labels={p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)},
@@ -384,7 +394,9 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             )
         )
     return Document(
-        title=spec.title or _("cbeclab report: synergy and coordination", lang=lg),
+        title=spec.title
+        or (display_name("dataset", spec.data.dataset, lg) if spec.data.dataset else None)
+        or _("cbeclab report: synergy and coordination", lang=lg),
         lang=lg,
         sections=tuple(sections),
         subtitle=_("Data source: {source}", source=_rel_source(spec, str(p.source)), lang=lg),
