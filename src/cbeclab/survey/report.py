@@ -21,7 +21,7 @@ from cbeclab.render import interpret
 from cbeclab.render.document import Banner, Column, Document, Figure, Paragraph, Section, Table
 from cbeclab.render.jsonout import write_json
 from cbeclab.render.methods import methods_section
-from cbeclab.render.numbers import Format
+from cbeclab.render.numbers import MISSING, Format, fmt_p
 from cbeclab.survey.tables import FIT_INDICES, labels
 
 if TYPE_CHECKING:
@@ -49,12 +49,20 @@ def _is_synthetic(result: SurveyResult) -> bool:
     return "synthetic" in text or any("SYNTHETIC" in w for w in result.warnings)
 
 
-def _table(df: pd.DataFrame, key: str, *, significance: bool = False) -> Table:
+def _table(df: pd.DataFrame, key: str, *, significance: bool = False, labels_p: str = "") -> Table:
     """A survey table (already translated headers) with formats from its column keys."""
     keys = list(df.attrs.get("keys") or df.columns)
     data = df.copy()
     data.columns = [str(k) for k in keys]
-    cols = tuple(Column(str(k), str(h), fmt=_FORMATS.get(str(k), "auto")) for k, h in zip(keys, df.columns))
+    merged = _MERGED.get(key, ())
+    cols = tuple(
+        Column(str(k), str(h), fmt=_FORMATS.get(str(k), "auto"), missing="" if k in merged else MISSING)
+        for k, h in zip(keys, df.columns)
+    )
+    if key == "adequacy":  # one value column holding a KMO, a χ², counts and a p value
+        p_row = data["measure"] == labels_p
+        data["value"] = [fmt_p(v) if is_p else v for v, is_p in zip(data["value"], p_row)]
+        cols = tuple(Column(c.key, c.label, fmt="cell") if c.key == "value" else c for c in cols)
     notes = (str(df.attrs["note"]),) if df.attrs.get("note") else ()
     return Table(
         key,
@@ -190,7 +198,11 @@ def build_survey_document(result: SurveyResult, lang: str | None = None) -> Docu
     charts = _charts(result, lg)
     if charts:
         sections.append(Section("figures", _("Figures", lang=lg), tuple(Figure(c.key, c) for c in charts)))
-    extra = tuple(_table(tables[k], k) for k in ("descriptives", "adequacy", "efa", "efa_variance", "htmt"))
+    p_label = L["rows"]["bartlett_p"]
+    extra = tuple(
+        _table(tables[k], k, labels_p=p_label)
+        for k in ("descriptives", "adequacy", "efa", "efa_variance", "htmt")
+    )
     sections.append(Section("supporting", _("Supporting tables", lang=lg), extra))
     keys = ["alpha", "kmo", "validity", "sem"] + (["mediation"] if result.mediation else [])
     sections.append(methods_section(keys, lg))
