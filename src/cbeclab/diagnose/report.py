@@ -487,18 +487,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             lag = lag[lag["entity"].astype(str) == report.focus]
         lag = map_values(lag, ("lagging", "top_dimension", "dimension"), names)
         ft = map_values(lang_column(full, "grade", lg), ("lagging",), names)
-        rows = [
-            {
-                "entity": str(r["entity"]),
-                "period": r["period"],
-                "C": r["C"],
-                "T": r["T"],
-                "D": r["D"],
-                "grade": r["grade"],
-                "lagging": r["lagging"],
-            }
-            for _i, r in latest.iterrows()
-        ]
+        rows = interpret.coupling_rows(latest, {})
         blocks = [
             tab(
                 "sub_latest",

@@ -254,6 +254,18 @@ class Document:
         lab = self.label(block)
         return f"{lab}  {text}" if lab else str(text)
 
+    def table_notes(self, table: Table) -> list[str]:
+        """Notes printed under a table: its own, the star legend, where the rest of a long table is."""
+        from cbeclab.render.numbers import star_legend
+
+        notes = list(table.notes)
+        if table.significance:
+            notes.append(star_legend(self.lang))
+        trunc = self.truncation_note(table)
+        if trunc:
+            notes.append(trunc)
+        return notes
+
     def truncation_note(self, table: Table) -> str | None:
         """Where the rest of a long table is, or None when every row is shown."""
         if not table.truncated:

@@ -23,7 +23,6 @@ from docx.shared import Cm, Pt, RGBColor
 
 from cbeclab.io.atomic import atomic_write_bytes
 from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Table
-from cbeclab.render.numbers import star_legend
 
 __all__ = ["CJK_SANS", "CJK_SERIF", "docx_bytes", "render_docx"]
 
@@ -136,13 +135,7 @@ def _table(d: Any, doc: Document, t: Table) -> None:
             if c.fmt != "text":
                 par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _three_line(table)
-    notes = list(t.notes)
-    if t.significance:
-        notes.append(star_legend(doc.lang))
-    trunc = doc.truncation_note(t)
-    if trunc:
-        notes.append(trunc)
-    for n in notes:
+    for n in doc.table_notes(t):
         _para(d, n, size=9, colour=RGBColor(0x44, 0x4B, 0x58))
 
 

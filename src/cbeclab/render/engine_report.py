@@ -90,19 +90,9 @@ def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
 
 
 def _latest_coupling(ct: pd.DataFrame, names: dict[str, str], lang: str) -> list[dict[str, Any]]:
-    last = lang_column(ct.groupby("entity", sort=False).tail(1), "grade", lang)
-    return [
-        {
-            "entity": str(r["entity"]),
-            "period": r["period"],
-            "C": r["C"],
-            "T": r["T"],
-            "D": r["D"],
-            "grade": r["grade"],
-            "lagging": names.get(str(r["lagging"]), str(r["lagging"])),
-        }
-        for _i, r in last.iterrows()
-    ]
+    return interpret.coupling_rows(
+        lang_column(ct.groupby("entity", sort=False).tail(1), "grade", lang), names
+    )
 
 
 def build_engine_document(result: Any, lang: str | None = None) -> Document:

@@ -68,15 +68,7 @@ def table_fragment(doc: Document, t: Table) -> str:
             attr = f' class="{" ".join(cls)}"' if cls else ""
             tds.append(f"<td{attr}>{esc(text)}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    notes = list(t.notes)
-    if t.significance:
-        from cbeclab.render.numbers import star_legend
-
-        notes.append(star_legend(doc.lang))
-    trunc = doc.truncation_note(t)
-    if trunc:
-        notes.append(trunc)
-    note_html = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
+    note_html = "".join(f'<p class="note">{esc(n)}</p>' for n in doc.table_notes(t))
     return (
         f'<div class="table" id="{esc("t-" + t.key)}"><p class="caption">{esc(doc.caption(t))}</p>'
         f'<div class="tl-wrap"><table class="tl"><thead><tr>{head}</tr></thead>'

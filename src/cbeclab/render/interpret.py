@@ -25,6 +25,7 @@ from cbeclab.render.numbers import fmt_value, p_clause
 __all__ = [
     "adequacy",
     "coupling",
+    "coupling_rows",
     "empowerment",
     "fit",
     "gm11",
@@ -211,6 +212,22 @@ def synergy(series: Mapping[str, Sequence[tuple[Any, float, str]]], lang: str | 
         stage=stage,
         n_stage=n_stage,
     )
+
+
+def coupling_rows(frame: Any, names: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The fields :func:`coupling` reads, from a latest-period table (``grade`` already in the language)."""
+    return [
+        {
+            "entity": str(r["entity"]),
+            "period": r["period"],
+            "C": r["C"],
+            "T": r["T"],
+            "D": r["D"],
+            "grade": r["grade"],
+            "lagging": names.get(str(r["lagging"]), str(r["lagging"])),
+        }
+        for r in frame.to_dict("records")
+    ]
 
 
 def coupling(latest: Sequence[Mapping[str, Any]], lang: str | None = None) -> str:
