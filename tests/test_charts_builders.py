@@ -51,6 +51,12 @@ def _spec_text(c: Chart) -> str:
     return json.dumps(c.spec, ensure_ascii=False)
 
 
+def _values(spec: dict, node: dict) -> list[dict]:
+    """Rows of a (sub)chart's data: inline values or a named entry of the top-level datasets."""
+    d = node["data"]
+    return d["values"] if "values" in d else spec["datasets"][d["name"]]
+
+
 def _check_png(c: Chart) -> None:
     px = read_png(c.to_png(scale=1.0))
     assert px.shape[0] > 60 and px.shape[1] > 150, c.key
@@ -75,7 +81,8 @@ def test_engine_charts_few_entities(run_result, lang: str) -> None:
     assert "engine.grade_counts" not in keys  # many-entity chart not used for 5 entities
     assert len(set(keys)) == len(keys)
     text = "".join(_spec_text(c) for c in charts)
-    for ent in ("珠宝首饰", "食品饮料"):
+    # entity display names of the bundled dataset, in the report's language
+    for ent in ("珠宝首饰", "食品饮料") if lang == "zh" else ("Jewelry", "Food and beverage"):
         assert ent in text
     if lang == "zh":
         assert "协调等级" in text and "时期" in text and "数字贸易" in text
@@ -159,7 +166,7 @@ def test_many_entities_switch_and_size(run_result, lang: str) -> None:
         assert len(_spec_text(c)) < 150_000, c.key
     # ranking shows exactly 2 × 15 entities per measure
     rank = by["engine.ranking"].spec
-    assert len(rank["hconcat"][0]["data"]["values"]) == 30
+    assert len(_values(rank, rank["hconcat"][0])) == 30
     _check_png(by["engine.synergy_distribution"])
 
 
@@ -168,7 +175,7 @@ def test_survey_charts(survey_result, lang: str) -> None:
     charts = survey_charts(survey_result, lang)
     assert [c.key for c in charts] == ["survey.loadings", "survey.path_diagram"]
     lo, pd_ = charts
-    vals = lo.spec["layer"][0]["data"]["values"]
+    vals = _values(lo.spec, lo.spec["layer"][0])
     got = {v["item"]: v["loading"] for v in vals}
     want = survey_result.std_loadings
     assert max(abs(got[k] - float(want[k])) for k in want.index) < 1e-6
@@ -228,6 +235,9 @@ def test_sensitivity_chart(n: int) -> None:
     f["D_p05"], f["D_p95"] = f["D"] - 0.05, f["D"] + 0.05
     c = sensitivity_chart(f, "zh")
     txt = _spec_text(c)
+    # the sensitivity module's own column names give the same chart
+    same = f.rename(columns={"stage_stability": "stage_same", "grade_stability": "grade_same"})
+    assert sensitivity_chart(same, "zh").spec == c.spec
     if n > 30:
         assert "vconcat" in c.spec and "300" in (c.note or "")
         least = f.assign(m=f[["stage_stability", "grade_stability"]].min(axis=1)).nsmallest(15, "m")["entity"]
@@ -255,3 +265,31 @@ def test_cjk_glyphs_are_drawn_not_tofu() -> None:
     assert a.shape == b.shape
     assert ink_fraction(a) > 0.01
     assert np.abs(a.astype(int) - b.astype(int)).sum() > 10_000
+
+
+def test_every_chart_text_has_a_chinese_translation() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    from cbeclab.i18n import has_translation
+
+    src = ROOT / "src/cbeclab/render/charts"
+    found = list(
+        extract_from_dir(str(src), method_map=[("**.py", "python")], keywords={"pgettext": ((1, "c"), 2)})
+    )
+    assert len(found) > 50 and {m[4] for m in found} == {"charts"}
+    missing = sorted({m[2] for m in found if not has_translation(m[2], "zh", context="charts")})
+    assert not missing, missing
+
+
+def test_path_diagram_of_a_measurement_model(survey_result) -> None:
+    """A CFA (no structural paths): every factor correlation is labelled once, every loading shown."""
+    cfa = survey_result.cfa
+    c = path_diagram(cfa, "zh", labels=construct_labels(survey_result.spec))
+    svg = html.unescape(c.svg)
+    p = cfa.params
+    cors = p[(p["op"] == "~~") & (p["lhs"] != p["rhs"])]
+    assert len(cors) == 10
+    for r in cors.itertuples():
+        assert f"{r.std_all:.2f}{stars(r.pvalue)}" in svg
+    assert svg.count("<ellipse") == 5 and "R²" not in svg
+    _check_png(c)

@@ -29,7 +29,7 @@ def test_modifiers_comments_and_separators() -> None:
     ("text", "line", "col"),
     [
         ("f =~ x1 + x2\ng =~ x3 + + x4", 2, 11),
-        ("f =~ x1 + x2\n  y ~ 1", 2, 7),
+        ("f =~ x1 + x2\n  f =~ 1", 2, 8),
         ("f =~ x1 + x2\nx1 x2", 2, 1),
         ("f =~ x1 + x2 $ x3", 1, 14),
         ("f =~ x1\nf <~ x2", 2, 3),

@@ -474,3 +474,27 @@ def test_chinese_headers_via_column_and_ascii_ids() -> None:
         survey_spec_from_dict(
             _mini(constructs={"企业": {"items": ["a1", "a2"]}, "B": {"items": ["b1", "b2"]}})
         )
+
+
+def test_fiml_in_survey_run_keeps_incomplete_rows() -> None:
+    """``missing: ml`` fits CFA and SEM by FIML on every row; the same fit as Model(...).fit directly."""
+    from cbeclab.datasets.survey import synthetic_yongkang_survey
+    from cbeclab.sem import Model
+    from cbeclab.survey.workflow import run_survey
+
+    spec = load_survey_spec(EXAMPLE)
+    spec = spec.model_copy(
+        update={
+            "mediation": [],
+            "efa": spec.efa.model_copy(update={"enabled": False}),
+            "missing": "ml",
+            "estimator": "MLR",
+        }
+    )
+    df = synthetic_yongkang_survey(n=233, seed=0).astype(float)
+    df.iloc[[3, 10, 11], 2] = np.nan
+    res = run_survey(spec, data=df)
+    assert res.sem.nobs == 233 and res.sem.missing == "ml" and res.sem.estimator == "MLR"
+    assert any("full-information ML (missing = ml) on 233 rows" in w for w in res.warnings)
+    direct = Model(spec.full_syntax()).fit(df, missing="ml", estimator="MLR")
+    assert abs(direct.fit_measures()["chisq"] - res.sem.fit_measures()["chisq"]) < 1e-6

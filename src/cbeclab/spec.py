@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 Scope = Literal["pooled", "per_entity"]
+#: a compatibility preset (cbeclab/compat/spssau.yaml): per section, or for the whole spec
+Compat = Literal["spssau"] | None
 
 
 class _Strict(BaseModel):
@@ -62,6 +64,8 @@ class DataSpec(_Strict):
     skip_footer: int | None = Field(None, ge=0, le=1_000_000)
     delimiter: Literal[",", ";", "\t", "tab", "|"] | None = None
     decimal: Literal[".", ","] | None = None
+    #: size limit of the data file in MB (default: the readers' DEFAULT_MAX_MB); firm-level panels need more
+    max_mb: float | None = Field(None, gt=0, le=100_000)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
@@ -81,7 +85,10 @@ class WeightsSpec(_Strict):
     ahp_allow_inconsistent: bool = False
     combine: dict[str, Any] | None = None
     scope: Scope | None = None
-    shift: float = 0.0
+    shift: float | Literal["nonpositive_only"] | None = None
+    standardize: bool | None = None
+    ahp_method: Literal["eigen", "geometric", "sum_product"] | None = None
+    compat: Compat = None
 
 
 class SynergySpec(_Strict):
@@ -97,7 +104,7 @@ class CouplingSpec(_Strict):
     enabled: bool = True
     model: Literal["classical", "modified"] = "classical"
     scope: Scope = "pooled"
-    compat: Literal["spssau"] | None = None
+    compat: Compat = None
     contribution: dict[str, float] | None = None
 
 
@@ -112,7 +119,9 @@ class ObstaclesSpec(_Strict):
 
 class ForecastSpec(_Strict):
     enabled: bool = True
-    horizon: int = Field(3, ge=1, le=20)
+    horizon: int | None = Field(None, ge=1, le=20)  # None: 3, or 12 with compat spssau
+    on_ratio_fail: Literal["refuse", "shift"] | None = None
+    compat: Compat = None
 
 
 class RunSpec(_Strict):
@@ -129,7 +138,13 @@ class RunSpec(_Strict):
     obstacles: ObstaclesSpec = ObstaclesSpec()
     forecast: ForecastSpec = ForecastSpec()
     lang: Literal["en", "zh"] = "en"
+    compat: Compat = None
     base_dir: str = "."
+
+    def compat_for(self, section: str) -> str | None:
+        """The preset a section runs with: its own ``compat``, else the spec's top-level ``compat``."""
+        own = getattr(getattr(self, section), "compat", None)
+        return own if own is not None else self.compat
 
     @model_validator(mode="before")
     @classmethod

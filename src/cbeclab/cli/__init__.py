@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = (
     "cbeclab.cli.sem",  # sem (issue 3)
     "cbeclab.cli.survey",  # survey (issue 3)
     "cbeclab.cli.diagnose",  # diagnose (issue 4)
+    "cbeclab.cli.serve",  # serve: the web workbench (issue 9)
 )
 
 

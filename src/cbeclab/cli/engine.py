@@ -47,7 +47,30 @@ class _Bar:
             self.bar.close()
 
 
+#: up to this many entities the terminal lists every entity; above it, counts and the top/bottom ones
+FULL_SUMMARY_ENTITIES = 30
+#: entities listed at each end of the ranking when there are many
+TOP_N = 10
+
+
+def _show(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Summary rows for the console: 4 decimals, subsystem display names, translated headers."""
+    show = frame.copy()
+    for c in ("synergy", "D"):
+        if c in show:
+            show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+    from cbeclab.i18n.names import display_name
+
+    for col, kind in (("entity", "entity"), ("lagging", "subsystem")):
+        if col in show:
+            show[col] = show[col].map(lambda v, k=kind: v if pd.isna(v) else display_name(k, v, lang))
+    names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
+    show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
+    return show
+
+
 def _print_summary(result: Any, lang: str) -> None:
+    """Latest-period summary: every entity for a few, else counts per stage and grade + top/bottom 10."""
     summ = result.summary()
     if summ.empty:
         return
@@ -56,40 +79,135 @@ def _print_summary(result: Any, lang: str) -> None:
         for c in ("entity", "period", "synergy", f"stage_{lang}", "D", f"grade_{lang}", "lagging")
         if c in summ
     ]
-    show = summ[cols].copy()
-    for c in ("synergy", "D"):
-        if c in show:
-            show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
-    if "lagging" in show:
-        from cbeclab.i18n.names import display_name
+    n = len(summ)
+    if n <= FULL_SUMMARY_ENTITIES:
+        click.echo(_("Latest period: synergy stage and coordination grade"))
+        click.echo(_show(summ[cols], lang).to_string(index=False))
+        return
+    click.echo(_("Latest period of {n} entities: synergy stage and coordination grade", n=n))
+    for col, title in ((f"stage_{lang}", _("Synergy stage")), (f"grade_{lang}", _("Coordination grade"))):
+        if col not in summ:
+            continue
+        counts = summ[col].fillna(_("(none)")).value_counts(sort=True)
+        click.echo(f"{title}:")
+        for label, k in counts.items():
+            click.echo(f"  {label}: {k} ({k / n:.0%})")
+    key = "D" if "D" in summ else "synergy"
+    ranked = summ.dropna(subset=[key]).sort_values(key, ascending=False, kind="stable")
+    for head, part in (
+        (_("Top {k} entities by {key}", k=TOP_N, key=key), ranked.head(TOP_N)),
+        (_("Bottom {k} entities by {key}", k=TOP_N, key=key), ranked.tail(TOP_N).iloc[::-1]),
+    ):
+        click.echo(head)
+        click.echo(_show(part[cols], lang).to_string(index=False))
+    click.echo(_("All {n} entities are in the summary table of result.xlsx and the store.", n=n))
 
-        show["lagging"] = show["lagging"].map(
-            lambda v: v if pd.isna(v) else display_name("subsystem", v, lang)
-        )
-    names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
-    show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
-    click.echo(_("Latest period: synergy stage and coordination grade"))
-    click.echo(show.to_string(index=False))
 
-
-def _run_and_write(spec: Any, out: Path, lang: str | None, quiet: bool) -> Any:
+def _run_and_write(
+    spec: Any,
+    out: Path,
+    lang: str | None,
+    quiet: bool,
+    sens: dict[str, Any] | None = None,
+    scheduler: str | None = None,
+) -> Any:
     from cbeclab.pipeline import run_spec
-    from cbeclab.render.engine_report import write_outputs
+    from cbeclab.store import write_run
 
     spec = spec.model_copy(update={"lang": output_lang(lang, spec)})
     with use_lang(spec.lang):
         bar = _Bar(enabled=not quiet and sys.stderr.isatty())
         try:
-            result = run_spec(spec, progress=bar)
+            result = run_spec(spec, progress=bar, scheduler=scheduler)
+            if sens is not None:
+                from dataclasses import replace
+
+                from cbeclab.sensitivity import sensitivity
+
+                result = replace(result, sensitivity=sensitivity(result, scheduler=scheduler, **sens))
         finally:
             bar.close()
-        paths = write_outputs(result, out)
+        paths = write_run(result, out)
         if not quiet:
             _print_summary(result, spec.lang)
+            if result.sensitivity is not None:
+                _print_sensitivity(result.sensitivity, spec.lang)
             for note in result.panel.notes:
                 click.echo(_("note: {note}", note=note), err=True)
             click.echo(_("Outputs: {paths}", paths=", ".join(str(p) for p in paths.values())))
     return result
+
+
+def _print_sensitivity(sens: Any, lang: str) -> None:
+    t = sens.to_frame()
+    click.echo(
+        _(
+            "Sensitivity ({n} draws): the synergy stage stays in {stage:.0%} and the coordination grade "
+            "in {grade:.0%} of the draws (median over entities)",
+            n=sens.n_draws,
+            stage=float(t["stage_stability"].median()) if "stage_stability" in t else float("nan"),
+            grade=float(t["grade_stability"].median()) if "grade_stability" in t else float("nan"),
+        )
+    )
+
+
+def _sens_options(
+    n: int | None, seed: int, concentration: float, margin_range: str | None, vary_base: bool
+) -> dict[str, Any] | None:
+    if n is None:
+        return None
+    rng: tuple[float, float] | None = None
+    if margin_range:
+        try:
+            lo, hi = (float(v) for v in margin_range.split(","))
+        except ValueError:
+            raise SpecError(
+                f"--bound-margin-range {margin_range!r} is not LOW,HIGH",
+                where="--bound-margin-range",
+                fix="e.g. --bound-margin-range 0.05,0.2",
+            ) from None
+        rng = (lo, hi)
+    return {
+        "n_draws": n,
+        "seed": seed,
+        "concentration": concentration,
+        "margin_range": rng,
+        "vary_base": vary_base,
+    }
+
+
+_SENS_OPTIONS = [
+    click.option(
+        "--sensitivity", "sens_n", type=int, default=None, help="Sensitivity analysis with N draws."
+    ),
+    click.option(
+        "--seed", type=int, default=20240601, show_default=True, help="Seed of the sensitivity draws."
+    ),
+    click.option(
+        "--concentration",
+        type=float,
+        default=100.0,
+        show_default=True,
+        help="Dirichlet concentration of the weight draws (larger: closer to the estimated weights).",
+    ),
+    click.option(
+        "--bound-margin-range",
+        default=None,
+        help="LOW,HIGH range of the synergy bound margin drawn uniformly (default: the spec's margin ±50%).",
+    ),
+    click.option("--vary-base", is_flag=True, help="Also draw the synergy base (first or previous period)."),
+    click.option(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (tcp://host:port): the per-entity engine and the draws run there.",
+    ),
+]
+
+
+def _sens(f: Any) -> Any:
+    for deco in reversed(_SENS_OPTIONS):
+        f = deco(f)
+    return f
 
 
 @main.command("run")
@@ -97,13 +215,24 @@ def _run_and_write(spec: Any, out: Path, lang: str | None, quiet: bool) -> Any:
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @LANG
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
-    """Run a YAML spec; write OUT/result.json, OUT/result.xlsx and OUT/report.html."""
-    from cbeclab.io.atomic import ensure_dir
+@_sens
+def run_cmd(
+    spec_path: str,
+    out: str,
+    lang: str | None,
+    quiet: bool,
+    sens_n: int | None,
+    seed: int,
+    concentration: float,
+    bound_margin_range: str | None,
+    vary_base: bool,
+    scheduler: str | None,
+) -> None:
+    """Run a YAML spec; write the run folder OUT (tables/, result.json, result.xlsx, report.html, manifest)."""
     from cbeclab.spec import load_spec
 
-    ensure_dir(out)
-    _run_and_write(load_spec(spec_path), Path(out), lang, quiet)
+    sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
+    _run_and_write(load_spec(spec_path), Path(out), lang, quiet, sens, scheduler)
 
 
 @main.command("demo")
@@ -116,11 +245,25 @@ def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
     help="Output folder.",
 )
 @LANG
-def demo_cmd(out: str, lang: str | None) -> None:
+@_sens
+def demo_cmd(
+    out: str,
+    lang: str | None,
+    sens_n: int | None,
+    seed: int,
+    concentration: float,
+    bound_margin_range: str | None,
+    vary_base: bool,
+    scheduler: str | None,
+) -> None:
     """Run the bundled demo: Guangzhou cluster trade 2010-2021 (seed 001 Table 2) + synthetic cluster indicators."""
     from cbeclab.examples import demo_spec
+    from cbeclab.i18n.names import display_name
 
-    _run_and_write(demo_spec(), Path(out), lang, quiet=False)
+    spec = demo_spec()
+    title = display_name("dataset", "guangzhou_demo", output_lang(lang, spec))  # the demo's title in zh or en
+    sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
+    _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, False, sens, scheduler)
 
 
 #: how the one-off commands' messages name their options (their own flags, never spec fields)
@@ -297,6 +440,13 @@ def _common(f: Any) -> Any:
     help="Weights from all entities together or one set per entity.",
 )
 @click.option("--benefit", default=None, help="Comma-separated benefit indicators (default: all but --cost).")
+@click.option(
+    "--standardize/--no-standardize",
+    default=None,
+    help="Entropy/CRITIC: min-max first (cbeclab default) or use the values as given (SPSSAU).",
+)
+@click.option("--shift", default=None, help="Entropy shift: a number, or nonpositive_only (SPSSAU).")
+@click.option("--compat", default=None, type=click.Choice(["spssau"]), help="SPSSAU's conventions.")
 def weights_cmd(
     data: str,
     entity: str,
@@ -307,6 +457,9 @@ def weights_cmd(
     method: str,
     scope: str,
     benefit: str | None,
+    standardize: bool | None,
+    shift: str | None,
+    compat: str | None,
 ) -> None:
     """Objective weights of the indicators of a panel CSV/XLSX."""
     from cbeclab.evaluate.weights import compute_weights
@@ -315,7 +468,25 @@ def weights_cmd(
     panel = _read_one_off(data, entity, period, impute, named)
     dirs = _directions(panel, benefit, cost)
     _require_complete(panel, data)
-    res = compute_weights(panel.data[list(dirs)], dirs, method, scope=cast(Any, scope))
+    shift_value: float | str | None = shift
+    if shift is not None and shift != "nonpositive_only":
+        try:
+            shift_value = float(shift)
+        except ValueError:
+            raise SpecError(
+                f"--shift {shift!r} is neither a number nor nonpositive_only",
+                where="--shift",
+                fix="use e.g. --shift 0.01 or --shift nonpositive_only",
+            ) from None
+    res = compute_weights(
+        panel.data[list(dirs)],
+        dirs,
+        method,
+        scope=cast(Any, scope),
+        standardize=standardize,
+        shift=shift_value,
+        compat=compat,
+    )
     _emit(res.to_frame(), out)
 
 
@@ -351,6 +522,9 @@ def weights_cmd(
     type=click.Choice(["weighted", "geometric"]),
     help="How order parameters combine into a subsystem's order degree.",
 )
+@click.option(
+    "--compat", default=None, type=click.Choice(["spssau"]), help="Weights with SPSSAU's conventions."
+)
 def synergy_cmd(
     data: str,
     entity: str,
@@ -364,6 +538,7 @@ def synergy_cmd(
     base: str,
     scope: str,
     aggregate: str,
+    compat: str | None,
 ) -> None:
     """Composite-system synergy degree (seed 001) of a panel CSV/XLSX."""
     from cbeclab.diagnose.stages import synergy_stage
@@ -378,6 +553,7 @@ def synergy_cmd(
         base=cast(Any, base),
         scope=cast(Any, scope),
         aggregate=cast(Any, aggregate),
+        weight_options={"compat": compat} if compat else None,
     )
     st = synergy_stage(res.synergy)
     table = res.to_frame()

@@ -1,4 +1,7 @@
-"""``cbeclab sem MODEL DATA --json OUT``: fit a lavaan-syntax SEM by ML and write the estimates.
+"""``cbeclab sem MODEL DATA --json OUT``: fit a lavaan-syntax SEM and write the estimates.
+
+``--estimator ML|MLR|MLM``, ``--missing listwise|ml|ml.x`` and ``--meanstructure`` are lavaan's
+options of the same names.
 
 MODEL is a text file of lavaan model syntax; DATA a CSV, XLSX or SPSS ``.sav`` table.  The summary
 goes to stdout; ``--json`` writes ``params`` (lhs, op, rhs, label, est, se, z, pvalue, std_all,
@@ -66,16 +69,26 @@ def _clean(x: Any) -> Any:
 
 
 def sem_json(result: Any) -> dict[str, Any]:
-    """The JSON document written by ``cbeclab sem --json`` (JSON-safe, NaN -> null)."""
+    """The JSON document written by ``cbeclab sem --json`` (JSON-safe, NaN -> null).
+
+    ``fit`` holds the main measures of :data:`FIT_KEYS` first, then every other measure
+    ``fit_measures()`` has (lavaan's ``fitMeasures`` names with '.' written '_', e.g.
+    ``chisq_scaled``, ``cfi_robust``).
+    """
     params = [{k: _clean(r[k]) for k in PARAM_KEYS} for r in result.params.to_dict(orient="records")]
     fm = result.fit_measures()
+    fit = {k: _clean(fm[k]) for k in FIT_KEYS}
+    fit.update({k: _clean(v) for k, v in fm.items() if k not in fit})
     return {
-        "made_by": "cbeclab sem (lavaan-compatible ML; lavaan 0.6 sem() defaults)",
+        "made_by": "cbeclab sem (lavaan-compatible; lavaan 0.6 sem() defaults)",
+        "estimator": getattr(result, "estimator", "ML"),
+        "missing": getattr(result, "missing", "listwise"),
         "nobs": result.nobs,
         "n_dropped": result.n_dropped,
+        "missing_patterns": result.to_dict().get("missing_patterns", []),
         "converged": result.converged,
         "params": params,
-        "fit": {k: _clean(fm[k]) for k in FIT_KEYS},
+        "fit": fit,
         "r2": {str(k): _clean(float(v)) for k, v in result.r2.items()},
         "warnings": list(result.warnings),
     }
@@ -89,6 +102,41 @@ def sem_json(result: Any) -> dict[str, Any]:
 )
 @click.option("--std-lv", is_flag=True, help="Scale latent variables by fixing their variances to 1.")
 @click.option(
+    "--estimator",
+    type=click.Choice(["ML", "MLR", "MLM"], case_sensitive=False),
+    default="ML",
+    show_default=True,
+    help="ML; MLR (robust SEs, Yuan-Bentler test); MLM (Satorra-Bentler), as lavaan.",
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["listwise", "ml", "ml.x"], case_sensitive=False),
+    default="listwise",
+    show_default=True,
+    help="Missing data: listwise deletion, or full-information ML (ml; ml.x keeps rows with missing covariates).",
+)
+@click.option(
+    "--meanstructure", is_flag=True, help="Show intercepts and means (automatic with --missing ml)."
+)
+@click.option(
+    "--modindices",
+    "modind",
+    is_flag=True,
+    help="Add modification indices (MI >= 3.84, largest first) with EPC and standardized EPC.",
+)
+@click.option("--group", "group", default=None, help="Data column with the groups of a multi-group fit.")
+@click.option(
+    "--group-equal",
+    "group_equal",
+    default="",
+    help="Parameter kinds equal across groups, comma separated (loadings,intercepts,residuals,...).",
+)
+@click.option(
+    "--invariance",
+    is_flag=True,
+    help="Measurement invariance with --group: configural, metric, scalar and strict models compared.",
+)
+@click.option(
     "--bootstrap", "n_boot", type=int, default=0, show_default=True, help="Bootstrap draws (0 = none)."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
@@ -101,6 +149,13 @@ def sem_cmd(
     data: Path,
     json_out: Path | None,
     std_lv: bool,
+    estimator: str,
+    missing: str,
+    meanstructure: bool,
+    modind: bool,
+    group: str | None,
+    group_equal: str,
+    invariance: bool,
     n_boot: int,
     seed: int,
     ci: str,
@@ -117,10 +172,33 @@ def sem_cmd(
             _("the model file is not UTF-8 text"), where=str(model), fix=_("save it as UTF-8")
         ) from None
     df = _read_data(data)
-    res = Model(syntax, std_lv=std_lv).fit(df)
+    if invariance and not group:
+        raise SpecError(
+            "--invariance needs --group", where="--invariance", fix="add --group COLUMN (e.g. --group size)"
+        )
+    if group:
+        _group_cmd(syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out, n_boot)
+        return
+    res = Model(syntax, std_lv=std_lv).fit(
+        df, estimator=estimator.upper(), missing=missing.lower(), meanstructure=meanstructure or None
+    )
     doc = sem_json(res)
     click.echo(res.summary())
+    if modind:
+        from cbeclab.sem.modindices import modindices
+
+        mi = modindices(Model(syntax, std_lv=std_lv), df, missing=missing.lower(), minimum_value=3.84)
+        mi = mi[["lhs", "op", "rhs", "mi", "epc", "sepc_all"]]
+        click.echo("Modification indices (MI >= 3.84):")
+        click.echo(mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  (none)")
+        doc["modindices"] = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
     if n_boot:
+        if estimator.upper() != "ML" or missing.lower() != "listwise":
+            raise SpecError(
+                "--bootstrap works with --estimator ML and --missing listwise only (for now)",
+                where="--bootstrap",
+                fix="drop --bootstrap, or use the defaults for --estimator and --missing",
+            )
         if n_boot < 0:
             raise SpecError(
                 _("--bootstrap must be a positive number of draws"),
@@ -149,3 +227,50 @@ def sem_cmd(
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         click.echo(_("wrote {path}", path=json_out), err=True)
+
+
+def _group_cmd(
+    syntax: str,
+    df: pd.DataFrame,
+    std_lv: bool,
+    estimator: str,
+    missing: str,
+    group: str,
+    group_equal: str,
+    invariance: bool,
+    json_out: Path | None,
+    n_boot: int,
+) -> None:
+    """Multi-group fit (and the invariance sequence) for ``cbeclab sem --group``."""
+    from cbeclab.io.atomic import atomic_write_text
+    from cbeclab.sem import Model
+    from cbeclab.sem.multigroup import invariance as run_invariance
+
+    if n_boot:
+        raise SpecError(
+            "--bootstrap does not work with --group yet", where="--bootstrap", fix="drop --bootstrap"
+        )
+    eq = tuple(e.strip() for e in group_equal.split(",") if e.strip())
+    model = Model(syntax, std_lv=std_lv)
+    res = model.fit(df, estimator=estimator.upper(), missing=missing.lower(), group=group, group_equal=eq)
+    doc = res.to_dict()
+    doc["made_by"] = "cbeclab sem --group (lavaan-compatible multi-group fit)"
+    fm = res.fit_measures()
+    click.echo(
+        f"Multi-group {res.estimator} fit, groups {', '.join(res.groups)} (n = {', '.join(map(str, res.nobs))}); "
+        f"equal across groups: {', '.join(eq) or 'none'}"
+    )
+    click.echo(
+        f"  chisq = {fm['chisq']:.3f}, df = {int(fm['df'])}, CFI = {fm['cfi']:.3f}, TLI = {fm['tli']:.3f}, "
+        f"RMSEA = {fm['rmsea']:.3f}, SRMR = {fm['srmr']:.3f}"
+    )
+    cols = ["group", "lhs", "op", "rhs", "label", "est", "se", "std_all"]
+    click.echo(res.params[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if invariance:
+        tab = run_invariance(model, df, group, estimator=estimator.upper(), missing=missing.lower())
+        click.echo("\nMeasurement invariance:")
+        click.echo(tab.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        doc["invariance"] = [{k: _clean(v) for k, v in r.items()} for r in tab.to_dict(orient="records")]
+    if json_out is not None:
+        atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        click.echo(f"wrote {json_out}", err=True)

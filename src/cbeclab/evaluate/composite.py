@@ -38,14 +38,17 @@ def resolve_weights(
     directions: Mapping[str, Any],
     weights: WeightsArg,
     scope: str,
-    shift: float = 0.0,
+    shift: float | str | None = 0.0,
     on_constant: str = "raise",
+    compat: str | None = None,
 ) -> WeightResult:
     """A WeightResult from a WeightResult, a method name, or a user dict ``indicator -> weight``."""
     if isinstance(weights, WeightResult):
         return weights
     if isinstance(weights, str):
-        return compute_weights(X, directions, weights, scope=scope, shift=shift, on_constant=on_constant)
+        return compute_weights(
+            X, directions, weights, scope=scope, shift=shift, on_constant=on_constant, compat=compat
+        )
     if isinstance(weights, Mapping):
         return compute_weights(X, directions, "user", user=weights, scope=scope)
     raise SpecError(

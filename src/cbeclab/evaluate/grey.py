@@ -1,10 +1,20 @@
 """Grey relational analysis (GRA; Deng Julong's grey system theory).
 
-Values are first min–max normalised by direction inside each scope group (``z`` in ``[0, 1]``, 1 = best).
+Values are first made dimensionless inside each scope group:
+
+``standardize=True`` (default)
+    min–max by direction (``z`` in ``[0, 1]``, 1 = best);
+``scaling="mean"``
+    ``z = x / mean(x)`` (mean-value scaling, 均值化), no reversal: the reference takes the minimum of a cost
+    indicator;
+``scaling="initial"``
+    ``z = x / x(first row)`` (initial-value scaling, 初值化), likewise;
+``standardize=False`` without ``scaling``
+    the values as given (SPSSAU's default: no dimensionless step; the user scales beforehand).
 
 Reference series ``x0``
     ``reference="ideal"`` (default, evaluation mode): ``x0_j = max_i z_ij``, the best value of each indicator
-    in the group; every row ``i`` is a comparison series over the indicators ``j``.
+    in the group (``min_i z_ij`` for a cost indicator when the values were not reversed by min–max); every row ``i`` is a comparison series over the indicators ``j``.
     ``reference="<column>"`` (factor mode): the named indicator's series over the rows of the group is the
     reference and each other indicator is a comparison series over those rows.
 Coefficients
@@ -27,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cbeclab.compat import resolve
 from cbeclab.errors import DataError, SpecError
 from cbeclab.evaluate._scope import check_matrix, check_scope, require_rows, scoped
 from cbeclab.evaluate.composite import WeightsArg, keys_frame, resolve_weights, row_weights
@@ -34,6 +45,8 @@ from cbeclab.evaluate.normalize import ON_CONSTANT, minmax_cube
 from cbeclab.evaluate.weights import WeightResult
 from cbeclab.evaluate.weights.result import json_safe
 from cbeclab.i18n import _
+
+GREY_SCALINGS = ("mean", "initial")
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,7 @@ class GreyResult:
     rho: float
     scope: str
     weights: WeightResult | None = None
+    scaling: str = "minmax"
 
     def to_frame(self) -> pd.DataFrame:
         return self.grades.copy()
@@ -73,6 +87,7 @@ class GreyResult:
             "method": "grey_relational",
             "reference": self.reference,
             "rho": self.rho,
+            "scaling": self.scaling,
             "scope": self.scope,
             "grades": [json_safe(r) for r in self.grades.to_dict(orient="records")],
             "delta": [json_safe(r) for r in self.delta.to_dict(orient="records")],
@@ -89,6 +104,9 @@ def grey_relational(
     weights: WeightsArg | None = None,
     scope: str = "pooled",
     on_constant: str = "raise",
+    standardize: bool | None = None,
+    scaling: str | None = None,
+    compat: str | None = None,
 ) -> GreyResult:
     """Grey relational coefficients and grades.
 
@@ -108,6 +126,15 @@ def grey_relational(
         taken.
     on_constant
         ``"raise"`` (default) or ``"zero"``.
+    standardize
+        ``True`` (default without ``scaling``): min–max by direction. ``False``: no min–max (the values as
+        given, or ``scaling``).
+    scaling
+        ``"mean"`` (``x / mean x``) or ``"initial"`` (``x / x_first``) per column in the scope group, instead of
+        min–max.
+    compat
+        ``"spssau"``: ``standardize=False`` (no dimensionless step unless ``scaling``), ``rho=0.5`` and
+        equal weights unless given.
 
     Returns
     -------
@@ -118,7 +145,8 @@ def grey_relational(
     ``xi = (Delta_min + rho Delta_max) / (Delta + rho Delta_max)``, ``Delta = |x0 - x_i|`` after min–max by
     direction. Source: Deng (1989).
 
-    Checked against: hand calculation on a 3 x 3 matrix (tests/test_evaluate_grey.py) and base R
+    Checked against: hand calculation on a 3 x 3 matrix (tests/test_evaluate_grey.py; mean and initial
+    scaling by hand in tests/test_compat_spssau.py) and base R
     (tests/fixtures/r/evaluate_mcda.R; max |diff| < 1e-15).
 
     Examples
@@ -128,6 +156,23 @@ def grey_relational(
     >>> grey_relational(X, {"a": 1, "b": 1}).grades["grade"].round(4).tolist()
     [0.6667, 0.4167, 0.75]
     """
+    if scaling is not None and scaling not in GREY_SCALINGS:
+        raise SpecError(
+            _("unknown scaling {value!r}; valid: mean, initial.", value=scaling),
+            where="scaling",
+            fix=_("use 'mean' (x / mean), 'initial' (x / first value) or leave it unset."),
+        )
+    if scaling is not None and standardize:
+        raise SpecError(
+            _("scaling={value!r} replaces min-max, but standardize=True was also given.", value=scaling),
+            where="standardize",
+            fix=_("drop standardize (or set it to false) when you choose a scaling."),
+        )
+    std = bool(
+        resolve("grey", compat, {"standardize": scaling is None}, standardize=standardize)["standardize"]
+    )
+    if compat is not None and weights is None and reference == "ideal":
+        weights = resolve("grey", compat, {}, weights=None)["weights"]
     if not (isinstance(rho, (int, float)) and 0.0 < float(rho) <= 1.0):
         raise SpecError(
             _("rho must be in (0, 1], got {rho!r}.", rho=rho),
@@ -144,11 +189,16 @@ def grey_relational(
     values, indicators, signs = check_matrix(X, directions)
     sc = scoped(X, values, indicators, scope)
     require_rows(sc, 2, "grey relational analysis")
-    z = minmax_cube(sc, signs, 0.0, on_constant)
+    if std:
+        z = minmax_cube(sc, signs, 0.0, on_constant)
+        best = sc.max(z)
+    else:
+        z = _scaled(sc, scaling, indicators, on_constant)
+        best = np.where(signs > 0, sc.max(z), sc.min(z))
     ideal = reference == "ideal"
     if ideal:
         compared = indicators
-        delta = np.abs(sc.max(z)[:, None, :] - z)
+        delta = np.abs(best[:, None, :] - z)
     else:
         if reference not in indicators:
             raise SpecError(
@@ -214,6 +264,7 @@ def grey_relational(
     )
     return GreyResult(
         coefficients=coefficients,
+        scaling="minmax" if std else (scaling or "none"),
         grades=grades,
         delta=delta_df,
         reference=reference,
@@ -221,3 +272,39 @@ def grey_relational(
         scope=scope,
         weights=wr,
     )
+
+
+def _scaled(sc: Any, scaling: str | None, indicators: list[str], on_constant: str) -> np.ndarray:
+    """Mean-value or initial-value scaling per column and scope group (or the values as given)."""
+    a = np.array(sc.cube, dtype=float)
+    if scaling is None:
+        return a
+    if scaling == "mean":
+        ref = sc.sum(a) / sc.n()
+    else:  # initial: the first row of each group (padding, if any, sits after the rows)
+        ref = a[:, 0, :]
+    bad = ~(np.abs(ref) > 0) | ~np.isfinite(ref)
+    if bad.any():
+        g, k = (int(v) for v in np.argwhere(bad)[0])
+        if on_constant != "zero":
+            where_txt = "X" if sc.scope == "pooled" else str(sc.group_label(g))
+            msg = (
+                _(
+                    "mean-value scaling divides by zero: indicator {col!r} has mean 0 in {where}.",
+                    col=indicators[k],
+                    where=where_txt,
+                )
+                if scaling == "mean"
+                else _(
+                    "initial-value scaling divides by zero: indicator {col!r} starts at 0 in {where}.",
+                    col=indicators[k],
+                    where=where_txt,
+                )
+            )
+            raise DataError(
+                msg,
+                where=f"X[{indicators[k]!r}]",
+                fix=_("use min-max (standardize=True) or the other scaling for this indicator."),
+            )
+    ref = np.where(bad, 1.0, ref)
+    return a / ref[:, None, :]

@@ -183,6 +183,47 @@ def vector_cube(sc: Scoped, signs: np.ndarray, shift: float = 0.0, on_constant: 
 
 _CUBE = {"minmax": minmax_cube, "zscore": zscore_cube, "vector": vector_cube}
 
+#: the SPSSAU "non-negative shift" (x + |min| + 0.01 on the columns that hold a value <= 0)
+NONPOSITIVE_ONLY = "nonpositive_only"
+SPSSAU_SHIFT_EPS = 0.01
+
+
+def require_benefit(signs: np.ndarray, indicators: Any, method: str) -> None:
+    """``standardize=False`` uses the values as given: every indicator must already be "larger is better"."""
+    cost = [str(i) for i, s in zip(indicators, signs) if s < 0]
+    if cost:
+        raise SpecError(
+            _(
+                "{method} with standardize=False uses the values as given, but {cols} is a cost indicator.",
+                method=method,
+                cols=", ".join(map(repr, cost)),
+            ),
+            where="standardize",
+            fix=_(
+                "reverse the cost indicator first (for example max - x, or (max - x)/(max - min)) and mark it "
+                "'+', or keep standardize=True (min-max by direction)."
+            ),
+        )
+
+
+def nonpositive_shift(sc: Scoped, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SPSSAU's non-negative shift, per scope group and column, in place; returns ``(z, shift)``.
+
+    A column whose minimum in the group is ``<= 0`` gets ``x + |min| + 0.01`` (its minimum becomes 0.01);
+    the other columns are left alone (shift 0). ``shift`` is ``(G, K)``.
+
+    >>> from cbeclab.evaluate._scope import prepare
+    >>> import pandas as pd
+    >>> sc, _ = prepare(pd.DataFrame({"a": [-1.0, 2.0], "b": [1.0, 3.0]}), {"a": 1, "b": 1}, "pooled")
+    >>> z, c = nonpositive_shift(sc, sc.cube.copy())
+    >>> z[0].round(6).tolist(), c.tolist()
+    ([[0.01, 1.0], [3.01, 3.0]], [[1.01, 0.0]])
+    """
+    lo = sc.min(z)
+    shift = np.where(lo <= 0, np.abs(lo) + SPSSAU_SHIFT_EPS, 0.0)
+    z += shift[:, None, :]
+    return z, shift
+
 
 def normalize_cube(
     sc: Scoped, signs: np.ndarray, method: str = "minmax", shift: float = 0.0, on_constant: str = "raise"

@@ -4,7 +4,9 @@ Inside each scope group (``"pooled"``: all rows; ``"per_entity"``: an entity's p
 
 1. normalise: ``normalize_method="vector"`` (default, the textbook TOPSIS) ``r_ij = x_ij / sqrt(sum_i x_ij^2)``
    on the raw values of every indicator; ``"minmax"`` uses min–max by direction (larger is better for every
-   indicator), the usual variant of the applied "entropy-TOPSIS" literature;
+   indicator), the usual variant of the applied "entropy-TOPSIS" literature; ``standardize=False`` uses the
+   values as given, ``r_ij = x_ij`` (SPSSAU's entropy-TOPSIS: the user standardises beforehand; ideals by
+   direction as for ``vector``);
 2. weighted matrix ``v_ij = w_j r_ij`` (entropy weights by default, computed with the same scope);
 3. ideals: with ``vector``, ``v+_j = max_i v_ij`` for a benefit and ``min_i v_ij`` for a cost indicator and
    ``v-_j`` the opposite; with ``minmax`` (direction already applied) ``v+ = max``, ``v- = min``;
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cbeclab.compat import resolve
 from cbeclab.errors import DataError, SpecError
 from cbeclab.evaluate._scope import check_matrix, check_scope, describe_groups, require_rows, scoped
 from cbeclab.evaluate.composite import WeightsArg, keys_frame, resolve_weights, row_weights
@@ -77,8 +80,10 @@ def topsis(
     *,
     normalize_method: str = "vector",
     scope: str = "pooled",
-    shift: float = 0.0,
+    shift: float | str | None = None,
     on_constant: str = "raise",
+    standardize: bool | None = None,
+    compat: str | None = None,
 ) -> TopsisResult:
     """Rank rows by closeness to the ideal solution (entropy-TOPSIS with the default weights).
 
@@ -95,6 +100,11 @@ def topsis(
         ``"pooled"`` (ideals and ranks over all rows) or ``"per_entity"`` (over each entity's periods).
     shift
         Passed to entropy weights only (TOPSIS distances do not change under a translation).
+    standardize
+        ``True`` (default): normalise with ``normalize_method``. ``False``: the values as given.
+    compat
+        ``"spssau"``: ``standardize=False`` and entropy weights with SPSSAU's conventions
+        (``standardize=False``, ``shift="nonpositive_only"``) unless given.
     on_constant
         ``"raise"`` (default) or ``"zero"`` for constant (minmax) / all-zero (vector) columns.
 
@@ -106,7 +116,8 @@ def topsis(
     -----
     ``C = D- / (D+ + D-)``, see the module docstring. Source: Hwang & Yoon (1981).
 
-    Checked against: hand calculation on a 3 x 2 matrix (tests/test_evaluate_topsis.py) and a base-R
+    Checked against: hand calculation on a 3 x 2 matrix (tests/test_evaluate_topsis.py; the SPSSAU
+    conventions by hand in tests/test_compat_spssau.py) and a base-R
     entropy-TOPSIS (tests/fixtures/r/evaluate_mcda.R; max |diff| < 1e-15).
 
     Examples
@@ -133,11 +144,16 @@ def topsis(
             fix=_("use 'raise' or 'zero'."),
         )
     check_scope(scope)
+    std = bool(resolve("topsis", compat, {"standardize": True}, standardize=standardize)["standardize"])
     values, indicators, signs = check_matrix(X, directions)
-    wr = resolve_weights(X, directions, weights, scope, shift, on_constant)
+    wr = resolve_weights(X, directions, weights, scope, shift, on_constant, compat=compat)
     sc = scoped(X, values, indicators, scope)
     require_rows(sc, 2, "TOPSIS")
-    if normalize_method == "vector":
+    if not std:
+        r = np.array(sc.cube, dtype=float)
+        benefit = signs > 0
+        normalize_method = "none"
+    elif normalize_method == "vector":
         a = sc.cube
         norm = np.sqrt(sc.sum(a * a))
         zero = ~(norm > 0)

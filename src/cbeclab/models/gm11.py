@@ -32,8 +32,26 @@ Relative errors :math:`|\varepsilon(k)| / x^{(0)}(k)`; their mean is taken over 
 reproduced exactly by construction).
 
 Admissibility: the class ratios :math:`\sigma(k) = x^{(0)}(k-1) / x^{(0)}(k)`, k = 2..n, must lie in
-:math:`(e^{-2/(n+1)}, e^{2/(n+1)})` (the class-ratio test), otherwise the series is refused unless
-``check_ratio=False`` (a translation :math:`x + c` usually fixes it). A constant series is fitted
+:math:`(e^{-2/(n+1)}, e^{2/(n+1)})` (the class-ratio test). ``on_ratio_fail="refuse"`` (default) refuses
+a failing series (``check_ratio=False`` skips the test); ``on_ratio_fail="shift"`` (SPSSAU's "shift
+transformation") fits :math:`y = x + c` with the smallest admissible constant ``c`` and subtracts ``c``
+from the fitted values and forecasts.
+
+How ``c`` is found (closed form, no search): with ``lo, hi`` the bounds, ``y(k) = x(k) + c > 0`` and
+``sigma_c(k) = (x(k-1) + c) / (x(k) + c)``, each condition is linear in ``c``:
+``sigma_c(k) > lo  <=>  c > (lo x(k) - x(k-1)) / (1 - lo)`` and
+``sigma_c(k) < hi  <=>  c > (x(k-1) - hi x(k)) / (hi - 1)``. So every ``c`` above
+``c* = max(-min x, max_k (lo x(k) - x(k-1)) / (1 - lo), max_k (x(k-1) - hi x(k)) / (hi - 1))`` passes,
+and ``c*`` itself is the infimum (the interval is open). cbeclab takes ``c = c* + 1e-6 max(1, |c*|)``
+(doubling the margin if rounding still fails the test) and ``c = 0`` for a series that passes as it is.
+SPSSAU does not document how it picks its constant, so a shifted fit can differ from SPSSAU's when its
+``c`` is larger (docs/reconcile.md).
+
+Residual and class-ratio deviation tests (as SPSSAU reports them; on the fitted series ``y``):
+relative residual :math:`\varepsilon(k) = |y(k) - \hat y(k)| / y(k)` and class-ratio deviation
+:math:`\rho(k) = 1 - \frac{1 - 0.5a}{1 + 0.5a}\,\sigma(k)`, k = 2..n. Each test is "high" when every
+:math:`|\cdot| < 0.1`, "general" when every one is below 0.2, else "fail". The variance ratio C and P do
+not change under the shift (residuals and the sd of the series are translation invariant). A constant series is fitted
 trivially (a = 0, b = the constant, every fitted value and forecast equal to it, C = 0, P = 1,
 grade good) with a note; the variance ratio is 0/0 there and is defined as 0 because the fit is
 exact.
@@ -49,11 +67,78 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cbeclab.compat import resolve
 from cbeclab.errors import DataError, ModelError, SpecError
 from cbeclab.i18n import _
 from cbeclab.models._common import json_safe, records
 
-__all__ = ["GM11Result", "GM11ManyResult", "gm11", "gm11_many", "GRADES"]
+__all__ = [
+    "GM11Result",
+    "GM11ManyResult",
+    "gm11",
+    "gm11_many",
+    "GRADES",
+    "shift_constant",
+    "shift_constants",
+    "accuracy_verdict",
+]
+
+ON_RATIO_FAIL = ("refuse", "shift")
+#: residual / class-ratio deviation test levels: (label, maximum |value|)
+TEST_LEVELS: tuple[tuple[str, float], ...] = (("high", 0.1), ("general", 0.2))
+
+
+def accuracy_verdict(values: np.ndarray) -> np.ndarray:
+    """ "high" (every |v| < 0.1), "general" (every |v| < 0.2) or "fail", row by row of a 2-D array."""
+    worst = np.nanmax(np.abs(np.atleast_2d(values)), axis=1)
+    out = np.full(worst.shape, "fail", dtype=object)
+    for label, cap in reversed(TEST_LEVELS):
+        out = np.where(worst < cap, label, out)
+    return out
+
+
+def _shift_margin(c: np.ndarray) -> np.ndarray:
+    return 1e-6 * np.maximum(1.0, np.abs(c))
+
+
+def _ratios_inside(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = y[:, :-1] / y[:, 1:]
+        return np.all(y > 0, axis=1) & np.all((sigma > lo) & (sigma < hi), axis=1)
+
+
+def shift_constants(X0: np.ndarray) -> np.ndarray:
+    """Smallest admissible translation ``c`` of every row of ``X0`` (m, n); 0 where the row passes as it is.
+
+    Closed form from the ratio bounds (module docstring): each condition is linear in ``c``.
+
+    >>> float(shift_constants(np.array([[1.0, 2.0, 3.0, 4.0]]))[0]) > 0
+    True
+    """
+    m, n = X0.shape
+    lo, hi = _ratio_bounds(n)
+    a, b = X0[:, :-1], X0[:, 1:]
+    cands = np.concatenate(
+        [(-X0.min(axis=1))[:, None], (lo * b - a) / (1.0 - lo), (a - hi * b) / (hi - 1.0)], axis=1
+    )
+    c_star = cands.max(axis=1)
+    c = c_star + _shift_margin(c_star)
+    passes = _ratios_inside(X0, lo, hi) | np.all(X0 == X0[:, :1], axis=1) & (X0[:, 0] > 0)
+    c = np.where(passes, 0.0, c)
+    margin = _shift_margin(c_star)
+    for _step in range(60):  # rounding at the edge: move further inside
+        bad = ~passes & ~_ratios_inside(X0 + c[:, None], lo, hi)
+        if not bad.any():
+            break
+        margin = np.where(bad, margin * 2.0, margin)
+        c = np.where(bad, c_star + margin, c)
+    return c
+
+
+def shift_constant(x: Sequence[float] | np.ndarray) -> float:
+    """:func:`shift_constants` of one series."""
+    return float(shift_constants(np.asarray(x, dtype=float)[None, :])[0])
+
 
 #: accuracy grades: (grade, label, minimum P, maximum C)
 GRADES: tuple[tuple[int, str, float, float], ...] = (
@@ -111,7 +196,12 @@ def _fit_batch(x0: np.ndarray, h: int) -> dict[str, np.ndarray]:
     S2 = resid.std(axis=1)
     C = np.divide(S2, S1, out=np.zeros_like(S1), where=S1 > 0)
     P = np.where(S1 > 0, (np.abs(resid - eps_bar) < 0.6745 * S1[:, None]).mean(axis=1), 1.0)
+    sigma = x0[:, :-1] / x0[:, 1:]
+    rho = 1.0 - ((1.0 - 0.5 * a) / (1.0 + 0.5 * a))[:, None] * sigma
     return {
+        "ratio_deviation": rho,
+        "residual_test": accuracy_verdict(rel[:, 1:]),
+        "ratio_test": accuracy_verdict(rho),
         "a": a,
         "b": b,
         "fitted": fitted,
@@ -130,8 +220,8 @@ def _ratio_bounds(n: int) -> tuple[float, float]:
     return math.exp(-2.0 / (n + 1)), math.exp(2.0 / (n + 1))
 
 
-def _refusal(x: np.ndarray, check_ratio: bool) -> str | None:
-    """Why the series cannot be modelled, or None."""
+def _refusal(x: np.ndarray, check_ratio: bool, shift: bool = False) -> str | None:
+    """Why the series cannot be modelled, or None (``shift``: the ratio test and x > 0 are met by a shift)."""
     n = len(x)
     if n < 4:
         return _("it has {n} value(s); GM(1,1) needs at least 4", n=n)
@@ -140,6 +230,8 @@ def _refusal(x: np.ndarray, check_ratio: bool) -> str | None:
             "it has missing or non-finite value(s) at position(s) {positions}",
             positions=np.flatnonzero(~np.isfinite(x)).tolist(),
         )
+    if shift:
+        return None
     if (x <= 0).any():
         return _(
             "it has non-positive value(s) at position(s) {positions}; GM(1,1) needs x > 0",
@@ -162,8 +254,8 @@ def _refusal(x: np.ndarray, check_ratio: bool) -> str | None:
 
 def _fix() -> str:
     return _(
-        "use at least 4 positive, complete values; for a failed class-ratio test add a constant to the series "
-        "(x + c) or pass check_ratio=False"
+        "use at least 4 positive, complete values; for a failed class-ratio test or values <= 0 pass "
+        "on_ratio_fail='shift' (fits x + c with the smallest admissible c) or check_ratio=False"
     )
 
 
@@ -205,6 +297,10 @@ class GM11Result:
     class_ratio: np.ndarray
     ratio_bounds: tuple[float, float]
     notes: tuple[str, ...] = field(default=())
+    shift: float = 0.0
+    ratio_deviation: np.ndarray = field(default_factory=lambda: np.empty(0))
+    residual_test: str = ""
+    ratio_test: str = ""
 
     @property
     def development_coefficient(self) -> float:
@@ -212,9 +308,16 @@ class GM11Result:
         return -self.a
 
     def to_frame(self) -> pd.DataFrame:
-        """``period``, ``kind`` (fit/forecast), ``actual``, ``fitted``, ``residual``, ``rel_error``."""
+        """``period``, ``kind`` (fit/forecast), ``actual``, ``fitted``, ``residual``, ``rel_error``,
+        ``ratio_deviation`` (NaN at the first period), ``grade``, ``grade_label`` (the model's accuracy
+        grade, carried by every row, forecasts included)."""
         n = len(self.actual)
         h = len(self.forecast)
+        rho = (
+            np.concatenate([[np.nan], self.ratio_deviation])
+            if len(self.ratio_deviation)
+            else np.full(n, np.nan)
+        )
         return pd.DataFrame(
             {
                 "period": list(self.periods) + list(self.forecast.index),
@@ -223,6 +326,9 @@ class GM11Result:
                 "fitted": np.concatenate([self.fitted, self.forecast.to_numpy()]),
                 "residual": np.concatenate([self.residuals, np.full(h, np.nan)]),
                 "rel_error": np.concatenate([self.rel_errors, np.full(h, np.nan)]),
+                "ratio_deviation": np.concatenate([rho, np.full(h, np.nan)]),
+                "grade": int(self.grade),
+                "grade_label": self.grade_label,
             }
         )
 
@@ -240,6 +346,10 @@ class GM11Result:
             "mean_rel_error": json_safe(self.mean_rel_error),
             "ratio_bounds": json_safe(list(self.ratio_bounds)),
             "class_ratio": json_safe(self.class_ratio),
+            "shift": json_safe(self.shift),
+            "ratio_deviation": json_safe(self.ratio_deviation),
+            "residual_test": self.residual_test,
+            "ratio_test": self.ratio_test,
             "values": records(self.to_frame()),
             "notes": list(self.notes),
         }
@@ -257,25 +367,48 @@ def _coef_notes(a: float) -> list[str]:
     return [f"development coefficient -a = {d:.3g} > 1: GM(1,1) is not suited to this series"]
 
 
+def _options(h: Any, on_ratio_fail: str | None, compat: str | None) -> tuple[int, str]:
+    opts = resolve(
+        "gm11", compat, {"horizon": 3, "on_ratio_fail": "refuse"}, horizon=h, on_ratio_fail=on_ratio_fail
+    )
+    h, orf = opts["horizon"], opts["on_ratio_fail"]
+    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 0:
+        raise SpecError(_("h={h!r} must be an integer >= 0", h=h), where="h")
+    if orf not in ON_RATIO_FAIL:
+        raise SpecError(
+            _("on_ratio_fail={value!r} is not known.", value=orf),
+            where="on_ratio_fail",
+            fix=_("use 'refuse' (default) or 'shift' (fit x + c with the smallest admissible c)."),
+        )
+    return int(h), str(orf)
+
+
 def gm11(
     series: pd.Series | Sequence[float] | np.ndarray,
-    h: int = 3,
+    h: int | None = None,
     *,
     check_ratio: bool = True,
     name: str | None = None,
+    on_ratio_fail: str | None = None,
+    compat: str | None = None,
 ) -> GM11Result:
-    """Fit GM(1,1) to one positive series and forecast ``h`` periods ahead.
+    """Fit GM(1,1) to one series and forecast ``h`` periods ahead.
 
     Parameters
     ----------
     series
         The series in time order (a Series' index gives the period labels).
     h
-        Number of periods to forecast (>= 0).
+        Number of periods to forecast (>= 0); ``None``: 3, or 12 with ``compat="spssau"``.
     check_ratio
-        Refuse series failing the class-ratio test (default).
+        Run the class-ratio test (default).
     name
         Name used in messages (default: the Series name, else ``"series"``).
+    on_ratio_fail
+        ``"refuse"`` (default) or ``"shift"``: fit ``x + c`` with the smallest admissible ``c`` (also
+        makes values <= 0 usable) and subtract ``c`` from the fitted values and forecasts.
+    compat
+        ``"spssau"``: ``h=12`` and ``on_ratio_fail="shift"`` unless given.
 
     Raises
     ------
@@ -289,10 +422,11 @@ def gm11(
     >>> round(r.a, 4), round(r.b, 4), r.grade_label
     (-0.0372, 3.0654, 'good')
 
-    Checked against: hand calculation of the textbook series (Liu Sifeng et al.; tests/test_models_gm11.py).
+    Checked against: hand calculation of the textbook series (Liu Sifeng et al.; tests/test_models_gm11.py),
+    a shifted series and the residual / ratio-deviation tests by hand, and an independent base-R GM(1,1)
+    (tests/fixtures/r/gm11.R -> tests/fixtures/gm11_r.json; tests/test_gm11_spssau.py).
     """
-    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 0:
-        raise SpecError(_("h={h!r} must be an integer >= 0", h=h), where="h")
+    h, orf = _options(h, on_ratio_fail, compat)
     if isinstance(series, pd.Series):
         periods = list(series.index)
         label = name or (str(series.name) if series.name is not None else "series")
@@ -307,15 +441,26 @@ def gm11(
             raise DataError(_("series values must be numbers"), where=f"series {name or 'series'!r}") from exc
         periods = list(range(1, len(x) + 1))
         label = name or "series"
-    why = _refusal(x, check_ratio)
+    shifting = orf == "shift" and check_ratio
+    why = _refusal(x, check_ratio, shift=shifting)
     if why is not None:
         raise ModelError(
             _("GM(1,1) cannot model series {label!r}: {why}", label=label, why=why),
             where=f"series {label!r}",
             fix=_fix(),
         )
-    fit = _fit_batch(x[None, :], int(h))
+    c = shift_constant(x) if shifting else 0.0
+    y = x + c
+    fit = _fit_batch(y[None, :], int(h))
     notes: list[str] = []
+    if c:
+        notes.append(
+            _(
+                "class-ratio test failed or values <= 0: fitted x + c with c = {c:.6g}; c is subtracted "
+                "from the fitted values and forecasts",
+                c=c,
+            )
+        )
     if fit["constant"][0]:
         notes.append(
             _("constant series: fitted trivially (a = 0, every value and forecast equals the constant)")
@@ -323,14 +468,15 @@ def gm11(
     a = float(fit["a"][0])
     notes.extend(_coef_notes(a))
     g = int(fit["grade"][0])
-    sigma = x[:-1] / x[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = x[:-1] / x[1:]
     return GM11Result(
         name=label,
         periods=periods,
         actual=x,
         a=a,
         b=float(fit["b"][0]),
-        fitted=fit["fitted"][0],
+        fitted=fit["fitted"][0] - c,
         residuals=fit["residuals"][0],
         rel_errors=fit["rel_errors"][0],
         mean_rel_error=float(fit["mean_rel_error"][0]),
@@ -338,10 +484,14 @@ def gm11(
         P=float(fit["P"][0]),
         grade=g,
         grade_label=_grade_label(g),
-        forecast=pd.Series(fit["forecast"][0], index=_future_labels(periods, int(h)), name=label),
+        forecast=pd.Series(fit["forecast"][0] - c, index=_future_labels(periods, int(h)), name=label),
         class_ratio=sigma,
         ratio_bounds=_ratio_bounds(len(x)),
         notes=tuple(notes),
+        shift=float(c),
+        ratio_deviation=fit["ratio_deviation"][0],
+        residual_test=str(fit["residual_test"][0]),
+        ratio_test=str(fit["ratio_test"][0]),
     )
 
 
@@ -375,10 +525,12 @@ class GM11ManyResult:
 
 def gm11_many(
     frame: pd.DataFrame | pd.Series,
-    h: int = 3,
+    h: int | None = None,
     *,
     check_ratio: bool = True,
     errors: Literal["raise", "skip"] = "skip",
+    on_ratio_fail: str | None = None,
+    compat: str | None = None,
 ) -> GM11ManyResult:
     """GM(1,1) for every entity's series of every column of a panel, vectorised.
 
@@ -388,8 +540,10 @@ def gm11_many(
     needs: synergy degrees can be negative, short or jumpy series fail the checks) records a series
     that cannot be modelled with ``status="refused"`` and its reason and carries on; ``"raise"`` stops
     at the first one (ModelError naming entity, variable and reason), like :func:`gm11`.
+    ``h``, ``on_ratio_fail`` and ``compat`` as in :func:`gm11`; ``params`` then also has ``shift``,
+    ``residual_test`` and ``ratio_test``, and ``values`` carries ``grade`` / ``grade_label`` on every row.
 
-    Checked against: :func:`gm11` series by series (tests/test_models_gm11.py).
+    Checked against: :func:`gm11` series by series (tests/test_models_gm11.py, tests/test_gm11_spssau.py).
     """
     if isinstance(frame, pd.Series):
         frame = frame.to_frame(name=str(frame.name) if frame.name is not None else "value")
@@ -403,9 +557,8 @@ def gm11_many(
         raise SpecError(
             _("errors={errors!r} is not known", errors=errors), where="errors", fix=_("use 'raise' or 'skip'")
         )
-    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 0:
-        raise SpecError(_("h={h!r} must be an integer >= 0", h=h), where="h")
-    h = int(h)
+    h, orf = _options(h, on_ratio_fail, compat)
+    shifting = orf == "shift" and check_ratio
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
     ent = frame.index.get_level_values(0)
@@ -429,10 +582,10 @@ def gm11_many(
         for j, var in enumerate(variables):
             X0 = V[rows, j]  # (m_e, n)
             with np.errstate(divide="ignore", invalid="ignore"):
-                quick_bad = ~np.all(np.isfinite(X0), axis=1) | np.any(X0 <= 0, axis=1)
+                quick_bad = ~np.all(np.isfinite(X0), axis=1) | (np.any(X0 <= 0, axis=1) & (not shifting))
                 if n < 4:
                     quick_bad[:] = True
-                elif check_ratio:
+                elif check_ratio and not shifting:
                     lo, hi = _ratio_bounds(n)
                     sigma = X0[:, :-1] / X0[:, 1:]
                     inside = np.all((sigma > lo) & (sigma < hi), axis=1)
@@ -440,7 +593,7 @@ def gm11_many(
             ok = np.ones(len(ents), dtype=bool)
             reasons: list[Any] = [None] * len(ents)
             for i in np.flatnonzero(quick_bad):
-                why = _refusal(X0[i], check_ratio)
+                why = _refusal(X0[i], check_ratio, shift=shifting)
                 if why is None:
                     continue
                 ok[i] = False
@@ -472,6 +625,9 @@ def gm11_many(
                             "grade": np.nan,
                             "grade_label": None,
                             "mean_rel_error": np.nan,
+                            "shift": np.nan,
+                            "residual_test": None,
+                            "ratio_test": None,
                             "status": "refused",
                             "reason": [reasons[i] for i in bad],
                         }
@@ -480,7 +636,10 @@ def gm11_many(
             good = np.flatnonzero(ok)
             if not len(good):
                 continue
-            fit = _fit_batch(X0[good], h)
+            c = shift_constants(X0[good]) if shifting else np.zeros(len(good))
+            fit = _fit_batch(X0[good] + c[:, None], h)
+            fit["fitted"] = fit["fitted"] - c[:, None]
+            fit["forecast"] = fit["forecast"] - c[:, None]
             ge = ents[good]
             pparts.append(
                 pd.DataFrame(
@@ -495,6 +654,9 @@ def gm11_many(
                         "grade": fit["grade"].astype(float),
                         "grade_label": [_grade_label(g) for g in fit["grade"]],
                         "mean_rel_error": fit["mean_rel_error"],
+                        "shift": c,
+                        "residual_test": fit["residual_test"],
+                        "ratio_test": fit["ratio_test"],
                         "status": "ok",
                         "reason": None,
                     }
@@ -518,6 +680,10 @@ def gm11_many(
                         "kind": np.tile(np.array(["fit"] * n + ["forecast"] * h, dtype=object), m),
                         "actual": np.concatenate([X0[good], np.full((m, h), np.nan)], axis=1).reshape(-1),
                         "fitted": np.concatenate([fit["fitted"], fit["forecast"]], axis=1).reshape(-1),
+                        "grade": np.repeat(fit["grade"], n + h),
+                        "grade_label": np.repeat(
+                            np.array([_grade_label(g) for g in fit["grade"]], dtype=object), n + h
+                        ),
                     }
                 )
             )
@@ -532,6 +698,9 @@ def gm11_many(
         "grade",
         "grade_label",
         "mean_rel_error",
+        "shift",
+        "residual_test",
+        "ratio_test",
         "status",
         "reason",
     ]
@@ -548,7 +717,9 @@ def gm11_many(
     values = (
         pd.concat(vparts, ignore_index=True)
         if vparts
-        else pd.DataFrame(columns=["entity", "variable", "period", "kind", "actual", "fitted"])
+        else pd.DataFrame(
+            columns=["entity", "variable", "period", "kind", "actual", "fitted", "grade", "grade_label"]
+        )
     )
     if len(values):
         values = (
@@ -561,4 +732,13 @@ def gm11_many(
     refused = int((params["status"] == "refused").sum()) if len(params) else 0
     if refused:
         notes.append(_("{refused} series refused (see params.reason)", refused=refused))
+    shifted = int((params["shift"].fillna(0) > 0).sum()) if len(params) else 0
+    if shifted:
+        notes.append(
+            _(
+                "{n} series failed the class-ratio test or had values <= 0 and were fitted as x + c "
+                "(see params.shift)",
+                n=shifted,
+            )
+        )
     return GM11ManyResult(params=params, values=values, h=h, notes=tuple(notes))

@@ -15,11 +15,9 @@ import pandas as pd
 
 from cbeclab import __version__
 from cbeclab.i18n import _, resolve_lang
-from cbeclab.io.atomic import atomic_write_text
 from cbeclab.render import interpret
 from cbeclab.render.columns import lang_column, map_values, table_from_frame
 from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Section, Table
-from cbeclab.render.jsonout import write_json
 from cbeclab.render.methods import methods_section
 from cbeclab.render.numbers import is_missing
 
@@ -324,6 +322,30 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 )
         sections.append(Section("forecasts", _("GM(1,1) forecasts", lang=lg), tuple(blocks)))
 
+    sens = getattr(result, "sensitivity", None)
+    if sens is not None:
+        from cbeclab.render.charts.sensitivity import sensitivity_chart
+
+        st = sens.to_frame()
+        intro = _(
+            "{n} perturbed runs (weights drawn around the estimate, bound margin {lo:.3g}-{hi:.3g}): how often each "
+            "entity keeps the synergy stage and coordination grade of the main run, and the 5th/50th/95th "
+            "percentiles of synergy and D.",
+            n=sens.n_draws,
+            lo=sens.options["bound_margin_range"][0],
+            hi=sens.options["bound_margin_range"][1],
+            lang=lg,
+        )
+        chart = sensitivity_chart(st, lg)
+        sections.append(
+            Section(
+                "sensitivity",
+                _("Sensitivity analysis", lang=lg),
+                (Figure(chart.key, chart), tab("sensitivity", _("Sensitivity analysis", lang=lg), st)),
+                intro=intro,
+            )
+        )
+
     panel_long = p.data.reset_index()
     mask = None
     if bool(p.imputed.to_numpy().any()):
@@ -405,20 +427,10 @@ def render_html(result: Any, lang: str = "en") -> str:
 
 
 def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
-    """Write result.json, result.xlsx, report.html and report.docx into ``out`` (atomically, each file)."""
-    from cbeclab.render.docx import render_docx
-    from cbeclab.render.html import render_html as html_view
-    from cbeclab.render.xlsx import render_xlsx
+    """Write the run folder ``out`` (store, result.json, result.xlsx, report.html, report.docx, manifest).
 
-    out = Path(out)
-    from cbeclab.io.atomic import ensure_dir
+    Kept for callers of the first releases; see :func:`cbeclab.store.write_run`.
+    """
+    from cbeclab.store import write_run
 
-    ensure_dir(out)
-    paths = {k: out / v for k, v in FILES.items()}
-    cells = result.panel.data.size
-    write_json(paths["json"], result.to_dict(), indent=2 if cells <= PRETTY_JSON_CELLS else None)
-    doc = build_engine_document(result, result.spec.lang)
-    render_xlsx(doc, paths["xlsx"])
-    atomic_write_text(paths["html"], html_view(doc))
-    render_docx(doc, paths["docx"])
-    return paths
+    return write_run(result, out)

@@ -110,6 +110,7 @@ def write_xlsx(
     Sheet names are made Excel-safe and unique; a table longer than ``max_rows`` continues on further
     sheets (``name``, ``name_2``, ...), so no row is dropped; formula-like text is defused.
     """
+
     buf = io.BytesIO()
     wb = _workbook(buf)
     used: set[str] = set()

@@ -23,16 +23,20 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError
+from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError, SpecError
+from cbeclab.i18n import _
 from cbeclab.sem.fit import FitState, fit_measures
 from cbeclab.sem.ml import Array, CompiledModel
 from cbeclab.sem.partable import ParTable, build_partable
+
+if TYPE_CHECKING:
+    from cbeclab.sem.multigroup import MultiGroupResult
 
 __all__ = ["Model", "SEMResult"]
 
@@ -102,7 +106,19 @@ class SEMResult:
     n_iter: int
     syntax: str
     std_lv: bool = False
+    estimator: str = "ML"
+    missing: str = "listwise"
+    patterns: Any = None
+    mean: Array | None = None
+    mu: Array | None = None
     _fit: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def missing_patterns(self) -> pd.DataFrame:
+        """lavaan's missing-data pattern table (one row per pattern: n, then 1 = observed); empty
+        for listwise deletion."""
+        if self.patterns is None:
+            return pd.DataFrame()
+        return self.patterns.to_frame()
 
     @property
     def ov_names(self) -> tuple[str, ...]:
@@ -140,9 +156,11 @@ class SEMResult:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in self.params.to_dict(orient="records")]
         return {
             "model": self.syntax,
-            "estimator": "ML",
+            "estimator": self.estimator,
+            "missing": self.missing,
             "nobs": self.nobs,
             "n_dropped": self.n_dropped,
+            "missing_patterns": _json_safe(self.missing_patterns().to_dict(orient="records")),
             "converged": self.converged,
             "n_iter": self.n_iter,
             "params": rows,
@@ -155,21 +173,32 @@ class SEMResult:
         """lavaan-like text summary (test statistic, main fit indices, estimates, R-square)."""
         fm = self.fit_measures()
         lines = [
-            f"cbeclab SEM (lavaan-compatible ML) {'ended normally' if self.converged else 'did NOT converge'}"
+            f"cbeclab SEM (lavaan-compatible {self.estimator}) "
+            f"{'ended normally' if self.converged else 'did NOT converge'}"
             f" after {self.n_iter} iterations",
             "",
-            f"  {'Estimator':<40}{'ML':>18}",
+            f"  {'Estimator':<40}{self.estimator:>18}",
+            f"  {'Missing data':<40}{self.missing:>18}",
             f"  {'Number of model parameters':<40}{self.partable.n_free:>18d}",
             f"  {'Number of observations':<40}{self.nobs:>18d}",
         ]
-        if self.n_dropped:
-            lines.append(f"  {'Rows dropped (listwise, missing)':<40}{self.n_dropped:>18d}")
+        lines.append(f"  {'Rows dropped (missing values)':<40}{self.n_dropped:>18d}")
+        if self.patterns is not None:
+            lines.append(f"  {'Missing-data patterns':<40}{len(self.patterns.patterns):>18d}")
         lines += [
             "",
             "Model Test User Model:",
             f"  {'Test statistic':<40}{fm['chisq']:>18.3f}",
             f"  {'Degrees of freedom':<40}{int(fm['df']):>18d}",
             f"  {'P-value (Chi-square)':<40}{_fmt(fm['pvalue']):>18}",
+        ]
+        if "chisq_scaled" in fm:
+            lines += [
+                f"  {'Scaled test statistic':<40}{fm['chisq_scaled']:>18.3f}",
+                f"  {'Scaling correction factor':<40}{fm['chisq_scaling_factor']:>18.3f}",
+                f"  {'P-value (scaled)':<40}{_fmt(fm['pvalue_scaled']):>18}",
+            ]
+        lines += [
             "",
             "Model Test Baseline Model:",
             f"  {'Test statistic':<40}{fm['baseline_chisq']:>18.3f}",
@@ -189,12 +218,26 @@ class SEMResult:
             ("rmsea_ci_upper", "  90 Percent CI - upper"),
             ("rmsea_pvalue", "  P-value H_0: RMSEA <= 0.05"),
             ("srmr", "SRMR"),
+            ("cfi_scaled", "Scaled CFI"),
+            ("tli_scaled", "Scaled TLI"),
+            ("cfi_robust", "Robust CFI"),
+            ("tli_robust", "Robust TLI"),
+            ("rmsea_scaled", "Scaled RMSEA"),
+            ("rmsea_robust", "Robust RMSEA"),
             ("logl", "Loglikelihood user model (H0)"),
             ("aic", "Akaike (AIC)"),
             ("bic", "Bayesian (BIC)"),
         ):
-            lines.append(f"  {name:<40}{_fmt(fm[key]):>18}")
-        lines += ["", "Parameter Estimates (standard errors: expected information):", ""]
+            if key in fm:
+                lines.append(f"  {name:<40}{_fmt(fm[key]):>18}")
+        info = {
+            ("ML", True): "expected information",
+            ("ML", False): "observed information",
+            ("MLR", True): "robust.huber.white",
+            ("MLR", False): "robust.huber.white",
+            ("MLM", True): "robust.sem",
+        }.get((self.estimator, self.patterns is None), "")
+        lines += ["", f"Parameter Estimates (standard errors: {info}):", ""]
         head = (
             f"{'':<22}{'Estimate':>10}{'Std.Err':>10}{'z-value':>9}{'P(>|z|)':>9}{'Std.lv':>9}{'Std.all':>9}"
         )
@@ -203,6 +246,7 @@ class SEMResult:
             ("~", "Regressions:"),
             ("~~cov", "Covariances:"),
             ("~~var", "Variances:"),
+            ("~1", "Intercepts:"),
             (":=", "Defined Parameters:"),
         )
         P = self.params
@@ -217,7 +261,7 @@ class SEMResult:
                 continue
             lines += [title, head]
             last = None
-            for _, r in sub.iterrows():
+            for _i, r in sub.iterrows():
                 if op in ("=~", "~", "~~cov") and r["lhs"] != last:
                     lines.append(f"  {r['lhs']} {r['op']}")
                     last = r["lhs"]
@@ -241,6 +285,13 @@ class SEMResult:
             lines.append("R-Square:")
             for k, v in self.r2.items():
                 lines.append(f"    {str(k):<18}{v:>10.3f}")
+            lines.append("")
+        if self.patterns is not None:
+            tab = self.missing_patterns()
+            lines.append(f"Missing-data patterns (1 = observed; {len(tab)} patterns, largest first):")
+            lines += ["  " + ln for ln in tab.head(20).to_string(index=False).splitlines()]
+            if len(tab) > 20:
+                lines.append(f"  ... {len(tab) - 20} more patterns in to_dict()['missing_patterns']")
             lines.append("")
         if self.warnings:
             lines.append("Warnings:")
@@ -379,6 +430,7 @@ class Model:
         return np.atleast_2d(S), n, n_dropped
 
     # -------------------------------------------------------------- fitting
+    @overload
     def fit(
         self,
         data: pd.DataFrame | None = None,
@@ -387,7 +439,43 @@ class Model:
         nobs: int | None = None,
         cov_rescale: bool = True,
         start: Array | None = None,
-    ) -> SEMResult:
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
+        group: None = None,
+        group_equal: Sequence[str] = (),
+    ) -> SEMResult: ...
+
+    @overload
+    def fit(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        cov: pd.DataFrame | Array | None = None,
+        nobs: int | None = None,
+        cov_rescale: bool = True,
+        start: Array | None = None,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
+        group: str,
+        group_equal: Sequence[str] = (),
+    ) -> MultiGroupResult: ...
+
+    def fit(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        cov: pd.DataFrame | Array | None = None,
+        nobs: int | None = None,
+        cov_rescale: bool = True,
+        start: Array | None = None,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
+        group: str | None = None,
+        group_equal: Sequence[str] = (),
+    ) -> SEMResult | MultiGroupResult:
         """Fit by maximum likelihood.
 
         Parameters
@@ -401,6 +489,18 @@ class Model:
             multiplied by (n - 1) / n; pass ``cov_rescale=False`` for a divisor-n matrix.
         start
             Starting values for the free parameters (default: simple starts).
+        estimator
+            ``"ML"`` (default), ``"MLR"`` (Huber-White SEs, Yuan-Bentler scaled test) or ``"MLM"``
+            (Satorra-Bentler), as lavaan.
+        missing
+            ``"listwise"`` (default), ``"ml"`` (FIML; rows with a missing covariate are dropped
+            under ``fixed_x``) or ``"ml.x"`` (FIML keeping them), as lavaan.
+        meanstructure
+            Show intercepts and means (default: True with FIML or ``~ 1`` in the syntax, as lavaan).
+        group, group_equal
+            Multi-group fit over the column ``group`` with the listed parameter kinds equal across
+            groups (lavaan ``group =``, ``group.equal =``); returns a
+            :class:`cbeclab.sem.multigroup.MultiGroupResult` whose rows carry ``group``.
 
         Returns
         -------
@@ -415,6 +515,47 @@ class Model:
         ConvergenceError
             The optimiser did not converge.
         """
+        from cbeclab.sem.general import check_options, fit_general
+
+        est, mis = check_options(estimator, missing)
+        if group is None and self.partable.parsed is not None:
+            from cbeclab.sem.syntax import parse_model
+
+            if "c(" in self.syntax.replace(" ", "") and any(
+                t.groups for s_ in parse_model(self.syntax).statements for t in s_.terms
+            ):
+                raise SpecError(
+                    _("the model has c(...) modifiers (one entry per group) but no group column"),
+                    where="fit(group=...)",
+                    fix=_("pass group='column' (or --group COLUMN)"),
+                )
+        if group is not None:
+            from cbeclab.sem.multigroup import fit_multigroup
+
+            if data is None:
+                raise DataError(
+                    _("this estimator / missing-data option needs the raw data"),
+                    where="fit(data)",
+                    fix=_("pass the data as a DataFrame instead of cov=, nobs="),
+                )
+            return fit_multigroup(
+                self, data, group, group_equal=tuple(group_equal), estimator=est, missing=mis
+            )
+        ms = (
+            self.partable.meanstructure or mis != "listwise" if meanstructure is None else bool(meanstructure)
+        )
+        if ms and not self.partable.meanstructure and meanstructure is False:
+            ms = False
+        if self.partable.meanstructure:
+            ms = True
+        if ms or mis != "listwise" or est != "ML":
+            if data is None or not isinstance(data, pd.DataFrame):
+                raise DataError(
+                    _("this estimator / missing-data option needs the raw data"),
+                    where="fit(data)",
+                    fix=_("pass the data as a DataFrame instead of cov=, nobs="),
+                )
+            return fit_general(self, data, estimator=est, missing=mis, meanstructure=ms, start=start)
         ov = list(self.partable.ov_names)
         if data is not None:
             S, n, n_dropped = self._prepare(data)
@@ -425,9 +566,9 @@ class Model:
                 )
             n, n_dropped = int(nobs), 0
             if isinstance(cov, pd.DataFrame):
-                missing = [v for v in ov if v not in cov.columns or v not in cov.index]
-                if missing:
-                    raise self._unknown(missing, list(cov.columns))
+                absent = [v for v in ov if v not in cov.columns or v not in cov.index]
+                if absent:
+                    raise self._unknown(absent, list(cov.columns))
                 S = cov.loc[ov, ov].to_numpy(dtype=float)
             else:
                 S = np.asarray(cov, dtype=float)

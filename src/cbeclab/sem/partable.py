@@ -28,13 +28,13 @@ auto.cov.y=TRUE, fixed.x=TRUE)`` for the models in ``tests/test_sem_partable.py`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from cbeclab.errors import IdentificationError, ModelSyntaxError
-from cbeclab.sem.syntax import ParsedModel, compile_expression, parse_model
+from cbeclab.sem.syntax import ParsedModel, compile_expression, group_labels, parse_model, select_group
 
 __all__ = ["ParTable", "build_partable"]
 
@@ -68,13 +68,16 @@ class ParTable:
     n_free: int
     definitions: dict[str, str] = field(default_factory=dict)
     parsed: ParsedModel | None = None
+    meanstructure: bool = False
 
     @property
     def n_moments(self) -> int:
-        """Sample moments the model must reproduce: p(p+1)/2 minus the fixed covariate block."""
+        """Sample moments the model must reproduce: p(p+1)/2 minus the fixed covariate block
+        (plus the p - q means with a mean structure)."""
         p = len(self.ov_names)
         q = len(self.ov_x)
-        return p * (p + 1) // 2 - q * (q + 1) // 2
+        k = p * (p + 1) // 2 - q * (q + 1) // 2
+        return k + (p - q if self.meanstructure else 0)
 
     @property
     def df(self) -> int:
@@ -109,6 +112,7 @@ def build_partable(
     auto_cov_y: bool = True,
     auto_cov_lv_x: bool = True,
     auto_fix_single: bool = True,
+    meanstructure: bool = False,
 ) -> ParTable:
     """Build the parameter table with ``lavaan::sem()`` defaults.
 
@@ -123,6 +127,10 @@ def build_partable(
         Treat exogenous observed covariates as fixed (lavaan ``fixed.x``, default TRUE in ``sem()``).
     auto_cov_y, auto_cov_lv_x, auto_fix_single
         lavaan's options of the same names (default TRUE in ``sem()``/``cfa()``).
+    meanstructure
+        Add the mean structure (lavaan ``meanstructure``): a ``~1`` row for every variable, observed
+        intercepts free, latent means fixed at 0 (covariates' means fixed at their sample values
+        under ``fixed_x``).  Any ``~ 1`` in the syntax switches it on, as in lavaan.
 
     Returns
     -------
@@ -136,7 +144,19 @@ def build_partable(
         A latent variable without a scale, or more free parameters than sample moments.
     """
     parsed = parse_model(model) if isinstance(model, str) else model
-    sts = parsed.statements
+    c_labels = group_labels(parsed)
+    if any(t.groups for s in parsed.statements for t in s.terms):
+        # c(...) modifiers: a one-group table shows the first group's (multi-group fits build one per group)
+        n_grp = next(len(t.groups) for s in parsed.statements for t in s.terms if t.groups)
+        parsed = select_group(parsed, 0, n_grp)
+    # intercepts ('y ~ 1') become '~1' rows; the rest of the statement is an ordinary regression
+    ints = [(s.lhs, t) for s in parsed.statements if s.op == "~" for t in s.terms if t.var == "1"]
+    sts = tuple(
+        replace(s, terms=tuple(t for t in s.terms if t.var != "1"))
+        for s in parsed.statements
+        if not (s.op == "~" and all(t.var == "1" for t in s.terms))
+    )
+    meanstructure = bool(meanstructure or ints)
     lv = _ordered([s.lhs for s in sts if s.op == "=~"])
     lvset = set(lv)
     indicators = _ordered([t.var for s in sts if s.op == "=~" for t in s.terms])
@@ -146,6 +166,7 @@ def build_partable(
     for s in sts:
         appear.append(s.lhs)
         appear.extend(t.var for t in s.terms)
+    appear.extend(v for v, _ in ints)
     ov_all = [v for v in _ordered(indicators + appear) if v not in lvset]
     ind_set = set(indicators)
     eqs_y_set = set(eqs_y)
@@ -253,6 +274,25 @@ def build_partable(
     for i, a in enumerate(ov_x):
         for b in ov_x[i:]:
             add(a, "~~", b, 0, exo=1)
+    if meanstructure:
+        for v, t in ints:
+            add(
+                v,
+                "~1",
+                "",
+                1,
+                fixed=t.fixed,
+                label=t.label or "",
+                start=t.start,
+                na=t.free,
+                _pos=(t.line, t.col),
+            )
+        # lavaan: observed intercepts free (covariates' means fixed at the sample means under fixed.x),
+        # latent means fixed at 0 unless the user frees them
+        for v in ov:
+            add(v, "~1", "", 0, exo=int(v in ov_x_set))
+        for f in lv:
+            add(f, "~1", "", 0, fixed=0.0)
 
     # free indices, shared by label
     free_idx: list[int] = []
@@ -284,7 +324,7 @@ def build_partable(
             )
         compile_expression(d.expr, d.line, d.col)
         for n in d.names:
-            if n not in labels and n not in defs:
+            if n not in labels and n not in defs and n not in c_labels:
                 raise ModelSyntaxError(
                     f"the label {n!r} used in '{d.name} := {d.expr}' is not defined",
                     where=f"model syntax line {d.line}, column {d.col}",
@@ -341,6 +381,7 @@ def build_partable(
         n_free=n_free,
         definitions=defs,
         parsed=parsed,
+        meanstructure=meanstructure,
     )
     check_identification(pt)
     return pt

@@ -12,9 +12,13 @@ Supported (lavaan 0.6 manual, "model syntax"):
 * ``#`` and ``!`` comments, statements split by new lines or ``;``; a statement continues on the
   next line when a line ends with an operator, ``+`` or ``*``, or the next one starts with ``+``.
 
-Not supported (rejected with a message saying so): intercepts / mean structure (``~ 1``), formative
-``<~``, thresholds ``|``, scaling ``~*~`` and explicit constraints ``==``, ``<``, ``>``, multi-group
-modifiers ``c(...)``.
+* intercepts and means ``y ~ 1`` (``x1 ~ 0*1`` fixes an intercept; a term named ``"1"`` that the
+  parameter table turns into lavaan's ``~1`` row);
+
+* multi-group modifiers ``c(...)``: one number, ``NA`` or label per group (``c(a1, a2)*x``);
+
+Not supported (rejected with a message saying so): formative
+``<~``, thresholds ``|``, scaling ``~*~`` and explicit constraints ``==``, ``<``, ``>``.
 
 Every error is a :class:`cbeclab.errors.ModelSyntaxError` whose ``where`` gives the line and column
 (1-based) of the offending token and whose ``fix`` says what to write instead.
@@ -70,6 +74,8 @@ class Term:
     free: bool = False  # explicitly freed with NA*
     line: int = 0
     col: int = 0
+    #: per-group modifiers from ``c(...)``: ("fixed", value) / ("free", "") / ("label", name)
+    groups: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +214,9 @@ def _tokens(text: str, pos: list[tuple[int, int]], offset: int) -> list[tuple[st
     return toks
 
 
-def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> tuple[Term, ...]:
+def _parse_terms(
+    toks: list[tuple[str, str, int, int]], line: int, col: int, op: str = ""
+) -> tuple[Term, ...]:
     if not toks:
         raise _err(
             "nothing on the right-hand side", line, col, "write at least one variable after the operator"
@@ -256,23 +264,20 @@ def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> 
             )
         vkind, var, vl, vc = var_part[0]
         if vkind == "num":
-            if var in ("1", "1.0") and len(parts) == 1:
+            if var in ("1", "1.0") and op == "~":
+                var = "1"  # intercept (lavaan's '~ 1'): the parameter table turns it into a '~1' row
+            else:
                 raise _err(
-                    "intercepts ('~ 1') are not supported: cbeclab fits covariance structures only",
+                    f"expected a variable name, found the number {var}",
                     vl,
                     vc,
-                    "remove the '~ 1' statement (lavaan's sem() leaves means unstructured by default)",
+                    f"to fix a parameter write {var}*variable",
                 )
-            raise _err(
-                f"expected a variable name, found the number {var}",
-                vl,
-                vc,
-                f"to fix a parameter write {var}*variable",
-            )
         fixed: float | None = None
         label: str | None = None
         start: float | None = None
         free = False
+        gmods: tuple[tuple[str, str], ...] | None = None
         for mod in parts[:-1]:
             if not mod:
                 raise _err("empty modifier before '*'", vl, vc, "write e.g. 0.5*x or a*x")
@@ -305,13 +310,31 @@ def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> 
                     if len(inner) != 1 or inner[0][0] not in ("str", "name"):
                         raise _err(f"{v0}() needs a label", l0, c0, f'write {v0}("a")*x')
                     label = inner[0][1].strip("\"'")
-            elif k0 == "name" and v0 == "c":
-                raise _err(
-                    "multi-group modifiers c(...) are not supported",
-                    l0,
-                    c0,
-                    "fit one group at a time; use a single number or label as modifier",
-                )
+            elif k0 == "name" and v0 == "c" and len(mod) >= 3 and mod[1][0] == "(" and mod[-1][0] == ")":
+                items: list[list[tuple[str, str, int, int]]] = [[]]
+                for tk in mod[2:-1]:
+                    if tk[0] == ",":
+                        items.append([])
+                    else:
+                        items[-1].append(tk)
+                gm: list[tuple[str, str]] = []
+                for it in items:
+                    txt = "".join(x[1] for x in it)
+                    if len(it) == 1 and it[0][0] == "name" and it[0][1] == "NA":
+                        gm.append(("free", ""))
+                    elif len(it) == 1 and it[0][0] in ("name", "str"):
+                        gm.append(("label", it[0][1].strip("\"'")))
+                    else:
+                        try:
+                            gm.append(("fixed", str(float(txt))))
+                        except ValueError:
+                            raise _err(
+                                f"cannot read {txt!r} inside c(...)",
+                                l0,
+                                c0,
+                                "write one number, NA or label for each group, e.g. c(a1, a2)*x",
+                            ) from None
+                gmods = tuple(gm)
             else:
                 raise _err(
                     f"cannot read the modifier {''.join(t[1] for t in mod)!r}",
@@ -323,7 +346,9 @@ def _parse_terms(toks: list[tuple[str, str, int, int]], line: int, col: int) -> 
             raise _err(
                 f"{var!r} is both fixed and freed (NA)", vl, vc, "keep either the number or NA, not both"
             )
-        terms.append(Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc))
+        terms.append(
+            Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc, groups=gmods)
+        )
     return tuple(terms)
 
 
@@ -493,7 +518,7 @@ def parse_model(syntax: str) -> ParsedModel:
                 )
         if expect_name:
             raise _err(f"the left of {op!r} ends with '+'", oline, ocol, "remove the trailing '+'")
-        terms = _parse_terms(_tokens(rhs_text, pos, rhs_off), oline, ocol + len(op))
+        terms = _parse_terms(_tokens(rhs_text, pos, rhs_off), oline, ocol + len(op), op)
         for name, ln, cl in lhs_names:
             statements.append(Statement(lhs=name, op=op, terms=terms, line=ln, col=cl))
     if not statements:
@@ -503,3 +528,43 @@ def parse_model(syntax: str) -> ParsedModel:
             fix="write at least one line such as f =~ x1 + x2 + x3",
         )
     return ParsedModel(tuple(statements), tuple(definitions))
+
+
+def select_group(parsed: ParsedModel, g: int, n_groups: int, *, keep_definitions: bool = True) -> ParsedModel:
+    """The syntax of group ``g`` (0-based): each ``c(...)`` modifier replaced by its g-th entry.
+
+    Raises
+    ------
+    ModelSyntaxError
+        A ``c(...)`` with a number of entries different from ``n_groups``.
+    """
+    from dataclasses import replace
+
+    sts = []
+    for s in parsed.statements:
+        terms = []
+        for t in s.terms:
+            if t.groups is None:
+                terms.append(t)
+                continue
+            if len(t.groups) != n_groups:
+                raise _err(
+                    f"c(...) before {t.var} has {len(t.groups)} entries but the data have {n_groups} groups",
+                    t.line,
+                    t.col,
+                    "write one entry per group",
+                )
+            kind, val = t.groups[g]
+            if kind == "fixed":
+                terms.append(replace(t, fixed=float(val), free=False, label=None, groups=None))
+            elif kind == "free":
+                terms.append(replace(t, fixed=None, free=True, groups=None))
+            else:
+                terms.append(replace(t, label=val, groups=None))
+        sts.append(replace(s, terms=tuple(terms)))
+    return replace(parsed, statements=tuple(sts), definitions=parsed.definitions if keep_definitions else ())
+
+
+def group_labels(parsed: ParsedModel) -> set[str]:
+    """Every label written inside a ``c(...)`` modifier."""
+    return {v for s in parsed.statements for t in s.terms if t.groups for k, v in t.groups if k == "label"}

@@ -89,7 +89,8 @@ def check_items(
 
     Checks, in order: every item is a column (close matches suggested); every cell is a number or
     empty; every answer lies in the declared Likert range ``[lo, hi]``; missing answers are removed
-    listwise (``missing="listwise"``, the count reported) or refused (``missing="error"``); no item is
+    listwise (``missing="listwise"``, the count reported), refused (``missing="error"``) or kept for
+    a full-information ML fit (``missing="keep"``, the count reported); no item is
     constant among the kept respondents. Reverse-keyed items are then recoded as ``lo + hi - x``.
 
     Parameters
@@ -194,7 +195,7 @@ def check_items(
                 where=f"{source}: rows",
                 fix=_("fill in or remove those rows, or set `missing: listwise` in the spec"),
             )
-        if incomplete.all():
+        if incomplete.all() and missing != "keep":
             raise DataError(
                 _(
                     "every respondent skipped at least one item, so listwise deletion leaves no data (most skipped: {worst})",
@@ -205,16 +206,25 @@ def check_items(
                     "check that the item columns hold the answers and that empty cells are really unanswered"
                 ),
             )
-        dropped = rows
-        data = data.loc[~incomplete]
-        notes.append(
-            _(
-                "listwise deletion removed {n_rows} of {n_incomplete} respondents (rows {v1})",
-                n_rows=len(rows),
-                n_incomplete=len(incomplete),
-                v1=_list(rows),
+        if missing == "keep":  # FIML downstream: keep the incomplete rows, report them
+            notes.append(
+                _(
+                    "{n_rows} of {n_incomplete} respondents skipped items (kept for FIML)",
+                    n_rows=len(rows),
+                    n_incomplete=len(incomplete),
+                )
             )
-        )
+        else:
+            dropped = rows
+            data = data.loc[~incomplete]
+            notes.append(
+                _(
+                    "listwise deletion removed {n_rows} of {n_incomplete} respondents (rows {v1})",
+                    n_rows=len(rows),
+                    n_incomplete=len(incomplete),
+                    v1=_list(rows),
+                )
+            )
     sd = data.std(ddof=1)
     const = [str(c) for c in sd.index if not (sd[c] > 0)]
     if const:

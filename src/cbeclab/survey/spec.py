@@ -5,7 +5,8 @@ Example (see ``examples/yongkang/survey.yaml``)::
     title: Yongkang hardware cluster survey (SYNTHETIC data)
     data: {path: yongkang_survey_SYNTHETIC.csv}
     likert: [1, 5]
-    missing: listwise
+    missing: listwise          # or error, or ml / ml.x (FIML for the CFA and SEM, as lavaan)
+    estimator: ML              # or MLR / MLM (robust, as lavaan)
     constructs:
       F1: {en: Cluster enterprise factors, zh: 集群企业因素, items: [T11, T12, T13, T14, T15]}
       Y:
@@ -208,7 +209,8 @@ class SurveySpec(_Strict):
     title: str | None = None
     data: SurveyDataSpec
     likert: tuple[float, float] = (1.0, 5.0)
-    missing: Literal["listwise", "error"] = "listwise"
+    missing: Literal["listwise", "error", "ml", "ml.x"] = "listwise"
+    estimator: Literal["ML", "MLR", "MLM"] = "ML"
     constructs: dict[str, ConstructSpec]
     efa: EFASpec = EFASpec()
     model: ModelSpec

@@ -348,17 +348,33 @@ def run_survey(
         source = "data"
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
         notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
+    fiml = spec.missing in ("ml", "ml.x")
     checked = check_items(
         raw,
         spec.items,
         likert=spec.likert,
-        missing=spec.missing,
+        missing="listwise" if fiml else spec.missing,
         reverse=spec.reversed_items,
         source=source,
         columns=spec.item_columns,
     )
     notes.extend(checked.notes)
     X = checked.data
+    X_sem = X
+    if fiml:  # descriptives, EFA, reliability on complete rows; CFA and SEM by FIML on all rows
+        X_sem = check_items(
+            raw,
+            spec.items,
+            likert=spec.likert,
+            missing="keep",
+            reverse=spec.reversed_items,
+            source=source,
+            columns=spec.item_columns,
+        ).data
+        notes.append(
+            _("CFA and SEM: full-information ML (missing = {m}) on {n} rows", m=spec.missing, n=len(X_sem))
+        )
+    sem_opts: dict[str, Any] = {"estimator": spec.estimator, "missing": spec.missing if fiml else "listwise"}
     t = _timed(timings, "load_check", t)
 
     desc = describe_items(X)
@@ -387,7 +403,7 @@ def run_survey(
 
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always", CbecWarning)
-        cfa = Model(spec.measurement_syntax()).fit(X)
+        cfa = Model(spec.measurement_syntax()).fit(X_sem, **sem_opts)
         by_c = {c: list(cs.items) for c, cs in spec.constructs.items()}
         lam = cfa.params[cfa.params["op"] == "=~"]
         loadings = {c: lam.loc[lam["lhs"] == c, "std_all"].astype(float) for c in by_c}
@@ -397,7 +413,7 @@ def run_survey(
         ht = htmt(X, by_c, cutoff=th["htmt"].value)
         t = _timed(timings, "cfa_reliability_validity", t)
 
-        sem = Model(spec.full_syntax()).fit(X)
+        sem = Model(spec.full_syntax()).fit(X_sem, **sem_opts)
         t = _timed(timings, "sem", t)
 
         boot: BootstrapResult | None = None
@@ -406,6 +422,16 @@ def run_survey(
             notes.append(_("the structural model did not converge; treat its estimates with caution"))
         if spec.mediation:
             _check_mediation_paths(spec, sem.params)
+            if fiml or spec.estimator != "ML":
+                notes.append(
+                    _(
+                        "the bootstrap of the indirect effects refits by ML on the complete rows ({n}); "
+                        "a bootstrap under {e} / missing = {m} is not built yet",
+                        n=len(X),
+                        e=spec.estimator,
+                        m=spec.missing,
+                    )
+                )
             bs = spec.bootstrap
             try:
                 boot = bootstrap(

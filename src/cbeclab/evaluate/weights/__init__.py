@@ -50,12 +50,15 @@ def compute_weights(
     method: str = "entropy",
     *,
     scope: str = "pooled",
-    shift: float = 0.0,
+    shift: float | str | None = None,
     user: Mapping[str, Any] | None = None,
     ahp_matrix: Any = None,
     ahp_allow_inconsistent: bool = False,
     combine: Mapping[str, Any] | None = None,
     on_constant: str = "raise",
+    standardize: bool | None = None,
+    ahp_method: str | None = None,
+    compat: str | None = None,
 ) -> WeightResult:
     """Compute indicator weights with ``method``.
 
@@ -71,7 +74,8 @@ def compute_weights(
         ``"pooled"`` or ``"per_entity"`` (one weight row per entity, from its own rows). AHP, equal and
         user weights are the same for every group.
     shift
-        Translation added after min–max (entropy only; 0.0001 or 0.01 is common practice).
+        Translation added after min–max (entropy only; 0.0001 or 0.01 is common practice), or
+        ``"nonpositive_only"`` (SPSSAU's non-negative shift). ``None``: 0, or what ``compat`` sets.
     user
         ``indicator -> weight`` for ``method="user"`` (or a ``combine`` with subjective ``"user"``).
     ahp_matrix
@@ -85,6 +89,13 @@ def compute_weights(
     on_constant
         ``"raise"`` (default) or ``"zero"``: how entropy / CRITIC treat an indicator that is constant in a
         scope group (``"zero"`` gives it weight 0 there). An extension of the contract, keyword only.
+    standardize
+        Entropy and CRITIC: ``True`` min–max by direction first (cbeclab's default), ``False`` the values as
+        given (SPSSAU's convention). ``None``: what ``compat`` sets, else ``True``.
+    ahp_method
+        ``"eigen"``, ``"geometric"`` or ``"sum_product"``; ``None``: what ``compat`` sets, else ``"eigen"``.
+    compat
+        ``"spssau"``: SPSSAU's documented defaults for every option left ``None`` (cbeclab/compat/spssau.yaml).
 
     Returns
     -------
@@ -110,11 +121,21 @@ def compute_weights(
     if name == "entropy":
         from cbeclab.evaluate.weights.entropy import entropy_weights
 
-        return entropy_weights(X, directions, scope=scope, shift=shift, on_constant=on_constant)
+        return entropy_weights(
+            X,
+            directions,
+            scope=scope,
+            shift=shift,
+            on_constant=on_constant,
+            standardize=standardize,
+            compat=compat,
+        )
     if name == "critic":
         from cbeclab.evaluate.weights.critic import critic_weights
 
-        return critic_weights(X, directions, scope=scope, on_constant=on_constant)
+        return critic_weights(
+            X, directions, scope=scope, on_constant=on_constant, standardize=standardize, compat=compat
+        )
     if name == "cv":
         from cbeclab.evaluate.weights.cv import cv_weights
 
@@ -128,7 +149,15 @@ def compute_weights(
                 where="weights.ahp_matrix",
                 fix=_("pass ahp_matrix= as a square DataFrame or nested dict over the indicators."),
             )
-        return ahp_weights(X, directions, ahp_matrix, scope=scope, allow_inconsistent=ahp_allow_inconsistent)
+        return ahp_weights(
+            X,
+            directions,
+            ahp_matrix,
+            scope=scope,
+            allow_inconsistent=ahp_allow_inconsistent,
+            method=ahp_method,
+            compat=compat,
+        )
     if name == "equal":
         from cbeclab.evaluate.weights.equal import equal_weights
 
@@ -158,7 +187,10 @@ def compute_weights(
         directions,
         combine,
         scope=scope,
-        shift=shift,
+        shift=0.0 if shift is None else shift,
+        standardize=standardize,
+        ahp_method=ahp_method,
+        compat=compat,
         user=user,
         ahp_matrix=ahp_matrix,
         ahp_allow_inconsistent=ahp_allow_inconsistent,

@@ -5,8 +5,11 @@ more important indicator ``i`` is than ``j`` on Saaty's 1-9 scale.
 
 Weights
     ``"eigen"`` (default): the principal right eigenvector, ``A w = lambda_max w``, scaled to sum to 1.
-    ``"geometric"``: row geometric means ``g_i = (prod_j a_ij)^(1/n)``, ``w = g / sum g``; ``lambda_max`` is then
-    estimated as ``mean_i (A w)_i / w_i``.
+    ``"geometric"`` (square-root method, 方根法): row geometric means ``g_i = (prod_j a_ij)^(1/n)``,
+    ``w = g / sum g``.
+    ``"sum_product"`` (和积法, SPSSAU's default): normalise every column to sum 1,
+    ``b_ij = a_ij / sum_k a_kj``, and take the row means ``w_i = (1/n) sum_j b_ij``.
+    For the two approximate methods ``lambda_max`` is estimated as ``(1/n) sum_i (A w)_i / w_i``.
 Consistency
     ``CI = (lambda_max - n) / (n - 1)``, ``CR = CI / RI(n)`` with Saaty's random index table
     (``ahp_ri.yaml``, n = 1..15). ``CR >= 0.1`` is refused with :class:`SpecError` unless
@@ -29,12 +32,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cbeclab.compat import resolve
 from cbeclab.errors import SpecError
 from cbeclab.evaluate._scope import prepare
 from cbeclab.evaluate.weights.result import WeightResult, group_frame, json_safe, repeat_row
 from cbeclab.i18n import _
 
-AHP_METHODS = ("eigen", "geometric")
+AHP_METHODS = ("eigen", "geometric", "sum_product")
 
 
 @lru_cache(maxsize=1)
@@ -178,7 +182,12 @@ def as_matrix(matrix: Any, names: list[str] | None = None, *, tol: float = 0.02)
 
 
 def ahp(
-    matrix: Any, *, method: str = "eigen", names: list[str] | None = None, tol: float = 0.02
+    matrix: Any,
+    *,
+    method: str | None = None,
+    names: list[str] | None = None,
+    tol: float = 0.02,
+    compat: str | None = None,
 ) -> AHPResult:
     """Priority weights, ``lambda_max``, CI, RI and CR of a pairwise comparison matrix (no CR check).
 
@@ -191,7 +200,11 @@ def ahp(
     >>> r = ahp({"a": {"a": 1, "b": 2, "c": 4}, "b": {"a": 1/2, "b": 1, "c": 2}, "c": {"a": 1/4, "b": 1/2, "c": 1}})
     >>> [round(v, 4) for v in r.weights], round(r.lambda_max, 6), round(r.cr, 6)
     ([0.5714, 0.2857, 0.1429], 3.0, 0.0)
+
+    ``method=None`` is ``"eigen"``, or ``"sum_product"`` with ``compat="spssau"``. The sum-product method
+    was checked against a hand calculation on a 3 x 3 inconsistent matrix (tests/test_compat_spssau.py).
     """
+    method = resolve("ahp", compat, {"method": "eigen"}, method=method)["method"]
     if method not in AHP_METHODS:
         raise SpecError(
             _(
@@ -200,7 +213,10 @@ def ahp(
                 v1=", ".join(AHP_METHODS),
             ),
             where="ahp_method",
-            fix=_("use 'eigen' (principal eigenvector, default) or 'geometric' (row geometric means)."),
+            fix=_(
+                "use 'eigen' (principal eigenvector, default), 'geometric' (row geometric means) or "
+                "'sum_product' (column-normalised row means, SPSSAU's default)."
+            ),
         )
     df = as_matrix(matrix, names, tol=tol)
     a = df.to_numpy()
@@ -222,7 +238,10 @@ def ahp(
         lam = float(vals[i].real)
         w = np.abs(vecs[:, i].real)
     else:
-        w = np.exp(np.log(a).mean(axis=1))
+        if method == "geometric":
+            w = np.exp(np.log(a).mean(axis=1))
+        else:  # sum_product
+            w = (a / a.sum(axis=0, keepdims=True)).mean(axis=1)
         w = w / w.sum()
         lam = float(np.mean((a @ w) / w))
     w = w / w.sum()
@@ -248,8 +267,9 @@ def ahp_weights(
     *,
     scope: str = "pooled",
     allow_inconsistent: bool = False,
-    method: str = "eigen",
+    method: str | None = None,
     tol: float = 0.02,
+    compat: str | None = None,
 ) -> WeightResult:
     """AHP weights for the indicators of ``X`` (the same row for every scope group).
 
@@ -262,7 +282,9 @@ def ahp_weights(
     allow_inconsistent
         Accept ``CR >= 0.1`` (a note records it); otherwise :class:`SpecError` shows CR.
     method
-        ``"eigen"`` (default) or ``"geometric"``.
+        ``"eigen"`` (default), ``"geometric"`` or ``"sum_product"``; ``None`` follows ``compat``.
+    compat
+        ``"spssau"``: SPSSAU's default method, ``"sum_product"``.
 
     Returns
     -------
@@ -271,7 +293,8 @@ def ahp_weights(
         method, RI table).
     """
     sc, _unused = prepare(X, directions, scope)
-    res = ahp(matrix, method=method, names=list(sc.indicators), tol=tol)
+    res = ahp(matrix, method=method, names=list(sc.indicators), tol=tol, compat=compat)
+    method = res.method
     threshold = ri_table()["threshold"]
     notes: tuple[str, ...] = ()
     if res.cr >= threshold:

@@ -2,7 +2,8 @@
 
 For each scope group and indicator ``j``:
 
-1. min–max by direction: ``z_ij`` (see :mod:`cbeclab.evaluate.normalize`);
+1. min–max by direction: ``z_ij`` (see :mod:`cbeclab.evaluate.normalize`); with ``standardize=False`` the
+   values as given (SPSSAU's CRITIC leaves standardisation to the user);
 2. contrast intensity: ``sigma_j`` = standard deviation of ``z_.j``;
 3. conflict: ``sum_k (1 - r_jk)`` with ``r_jk`` the Pearson correlation of ``z_.j`` and ``z_.k``;
 4. information: ``C_j = sigma_j * sum_k (1 - r_jk)``;
@@ -24,19 +25,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cbeclab.compat import resolve
 from cbeclab.errors import DataError
 from cbeclab.evaluate._scope import Scoped, prepare, require_rows
-from cbeclab.evaluate.normalize import _check_options, minmax_cube
+from cbeclab.evaluate.normalize import _check_options, minmax_cube, require_benefit
 from cbeclab.evaluate.weights.result import WeightResult, group_frame
 from cbeclab.i18n import _
 
 
 def critic_arrays(
-    sc: Scoped, signs: np.ndarray, on_constant: str = "raise"
+    sc: Scoped, signs: np.ndarray, on_constant: str = "raise", standardize: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(sd, conflict, C, w)`` each ``(G, K)`` and the correlations ``r`` ``(G, K, K)``."""
     require_rows(sc, 3, "the CRITIC method")
-    z = minmax_cube(sc, signs, 0.0, on_constant)
+    z = minmax_cube(sc, signs, 0.0, on_constant) if standardize else np.array(sc.cube, dtype=float)
     mean = sc.mean(z)
     zc = z - mean[:, None, :]
     if sc.padded:
@@ -70,7 +72,13 @@ def critic_arrays(
 
 
 def critic_weights(
-    X: pd.DataFrame, directions: Mapping[str, Any], *, scope: str = "pooled", on_constant: str = "raise"
+    X: pd.DataFrame,
+    directions: Mapping[str, Any],
+    *,
+    scope: str = "pooled",
+    on_constant: str = "raise",
+    standardize: bool | None = None,
+    compat: str | None = None,
 ) -> WeightResult:
     """CRITIC weights ``w_j = C_j / sum_k C_k`` with ``C_j = sigma_j * sum_k (1 - r_jk)``.
 
@@ -83,6 +91,12 @@ def critic_weights(
     on_constant
         ``"raise"`` (default) or ``"zero"`` (a constant column gets weight 0 and is left out of the other
         columns' conflict sums).
+    standardize
+        ``True`` (default): min–max by direction first. ``False``: the values as given (benefit indicators
+        only); the sd then carries the units of each column, so the weights depend on the scaling the user
+        chose beforehand.
+    compat
+        ``"spssau"``: ``standardize=False`` unless given.
 
     Returns
     -------
@@ -94,7 +108,8 @@ def critic_weights(
     -----
     Source: Diakoulaki et al. (1995), formulas (5)-(7). The sd choice (sample) cancels in the weights.
 
-    Checked against: hand calculation on a 4 x 3 matrix (tests/test_weights_critic.py) and base R ``sd()`` /
+    Checked against: hand calculation on a 4 x 3 matrix (tests/test_weights_critic.py; standardize=False by
+    hand in tests/test_compat_spssau.py) and base R ``sd()`` /
     ``cor()``, pooled and per entity (tests/fixtures/r/evaluate_mcda.R; max |diff| < 1e-15).
 
     Examples
@@ -105,8 +120,11 @@ def critic_weights(
     [{'a': 0.2309, 'b': 0.3852, 'c': 0.3839}]
     """
     _check_options("minmax", on_constant, 0.0)
+    std = bool(resolve("critic", compat, {"standardize": True}, standardize=standardize)["standardize"])
     sc, signs = prepare(X, directions, scope)
-    sd, conflict, info, w, r = critic_arrays(sc, signs, on_constant)
+    if not std:
+        require_benefit(signs, sc.indicators, "CRITIC")
+    sd, conflict, info, w, r = critic_arrays(sc, signs, on_constant, std)
     k = len(sc.indicators)
     r_index = pd.MultiIndex.from_arrays(
         [

@@ -3,6 +3,9 @@
 For each scope group with ``m`` rows and indicator ``j``:
 
 1. min–max by direction, plus the optional ``shift``: ``z_ij`` (see :mod:`cbeclab.evaluate.normalize`);
+   with ``standardize=False`` the values as given (SPSSAU's entropy tool: the user standardises first), and
+   with ``shift="nonpositive_only"`` SPSSAU's non-negative shift ``z + |min| + 0.01`` on every column whose
+   minimum in the group is ``<= 0`` (after min–max that is every column, so all get ``+ 0.01``);
 2. share of row ``i``: ``p_ij = z_ij / sum_i z_ij``;
 3. entropy: ``e_j = -(1 / ln m) * sum_i p_ij ln p_ij`` with ``0 ln 0 = 0``;
 4. divergence (degree of diversification): ``d_j = 1 - e_j``;
@@ -21,20 +24,72 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cbeclab.errors import DataError
-from cbeclab.evaluate._scope import Scoped, prepare, require_rows
-from cbeclab.evaluate.normalize import _check_options, minmax_cube
+from cbeclab.compat import resolve
+from cbeclab.errors import DataError, SpecError
+from cbeclab.evaluate._scope import Scoped, describe_groups, prepare, require_rows
+from cbeclab.evaluate.normalize import (
+    NONPOSITIVE_ONLY,
+    _check_options,
+    minmax_cube,
+    nonpositive_shift,
+    require_benefit,
+)
 from cbeclab.evaluate.weights.result import WeightResult, group_frame
 from cbeclab.i18n import _
 
+Shift = float | str
+
+
+def check_shift(shift: Any) -> None:
+    """``shift`` is a number >= 0 or ``"nonpositive_only"``."""
+    if isinstance(shift, str):
+        if shift != NONPOSITIVE_ONLY:
+            raise SpecError(
+                _("unknown shift {value!r}.", value=shift),
+                where="shift",
+                fix=_(
+                    "use a number >= 0 (0, 0.0001, 0.01) or 'nonpositive_only' (SPSSAU's non-negative shift)."
+                ),
+            )
+        return
+    _check_options("minmax", "raise", float(shift))
+
+
+def entropy_input(
+    sc: Scoped, signs: np.ndarray, shift: Shift = 0.0, on_constant: str = "raise", standardize: bool = True
+) -> np.ndarray:
+    """The matrix the entropy shares are taken of: min–max (or the values as given) plus the shift."""
+    if standardize:
+        if shift == NONPOSITIVE_ONLY:
+            z = minmax_cube(sc, signs, 0.0, on_constant)
+            return nonpositive_shift(sc, z)[0]
+        # Without a shift the range (max - min) cancels in p = z / sum z: the numerator is enough.
+        return minmax_cube(sc, signs, float(shift), on_constant, divide=bool(shift))
+    z = np.array(sc.cube, dtype=float, copy=True)
+    if shift == NONPOSITIVE_ONLY:
+        return nonpositive_shift(sc, z)[0]
+    z += float(shift)
+    neg = sc.min(z) < 0
+    if neg.any():
+        items, where, _n = describe_groups(sc, neg)
+        raise DataError(
+            _("the entropy shares need values >= 0, but {items} has negative values.", items=items),
+            where=where,
+            fix=_("pass shift='nonpositive_only' (x + |min| + 0.01 on such columns) or standardize=True."),
+        )
+    return z
+
 
 def entropy_arrays(
-    sc: Scoped, signs: np.ndarray, shift: float = 0.0, on_constant: str = "raise"
+    sc: Scoped,
+    signs: np.ndarray,
+    shift: Shift = 0.0,
+    on_constant: str = "raise",
+    standardize: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Entropy ``e``, divergence ``d`` and weights ``w``, each ``(G, K)``, on a laid-out cube."""
     require_rows(sc, 2, "the entropy method")
-    # Without a shift the range (max - min) cancels in p = z / sum z, so the cube needs only the numerator.
-    z = minmax_cube(sc, signs, shift, on_constant, divide=bool(shift))
+    z = entropy_input(sc, signs, shift, on_constant, standardize)
     total = sc.sum(z)  # (G, K)
     empty = ~(total > 0)  # only a constant column scored 0 (on_constant="zero", shift=0)
     z /= np.where(empty, 1.0, total)[:, None, :]
@@ -66,8 +121,10 @@ def entropy_weights(
     directions: Mapping[str, Any],
     *,
     scope: str = "pooled",
-    shift: float = 0.0,
+    shift: Shift | None = None,
     on_constant: str = "raise",
+    standardize: bool | None = None,
+    compat: str | None = None,
 ) -> WeightResult:
     """Entropy weights of the indicators in ``X``.
 
@@ -80,9 +137,16 @@ def entropy_weights(
     scope
         ``"pooled"`` (one weight vector) or ``"per_entity"`` (one per entity, from its own rows).
     shift
-        Added after min–max (0.0001 or 0.01 is the common translation; 0 is exact with ``0 ln 0 = 0``).
+        Added after min–max (0.0001 or 0.01 is the common translation; 0, the default, is exact with
+        ``0 ln 0 = 0``), or ``"nonpositive_only"``: SPSSAU's non-negative shift (``x + |min| + 0.01`` on the
+        columns holding a value ``<= 0``, per scope group).
     on_constant
         ``"raise"`` (default) or ``"zero"``: a constant column in a group gets ``e = 1`` and weight 0.
+    standardize
+        ``True`` (default): min–max by direction first. ``False``: the values as given (every indicator
+        must be a benefit indicator; negative values need ``shift="nonpositive_only"``).
+    compat
+        ``"spssau"``: ``standardize=False`` and ``shift="nonpositive_only"`` unless given.
 
     Returns
     -------
@@ -95,7 +159,8 @@ def entropy_weights(
     ``e_j = -sum_i p_ij ln p_ij / ln m``, ``d_j = 1 - e_j``, ``w_j = d_j / sum_k d_k``.
     Source: Shannon entropy weighting as applied in seed 001 (§3).
 
-    Checked against: hand calculation on a 3 x 2 matrix (tests/test_weights_entropy.py) and a base-R
+    Checked against: hand calculation on a 3 x 2 matrix (tests/test_weights_entropy.py), the SPSSAU
+    conventions by hand on a 3 x 2 matrix with a negative column (tests/test_compat_spssau.py) and a base-R
     implementation, pooled, per entity and with shift 0.01 (tests/fixtures/r/evaluate_mcda.R; max |diff| < 1e-15).
 
     Examples
@@ -105,12 +170,32 @@ def entropy_weights(
     >>> entropy_weights(X, {"a": 1, "b": 1}).table.round(4).to_dict("records")
     [{'a': 0.2961, 'b': 0.7039}]
     """
-    _check_options("minmax", on_constant, shift)
+    opts = resolve(
+        "entropy", compat, {"standardize": True, "shift": 0.0}, standardize=standardize, shift=shift
+    )
+    check_shift(opts["shift"])
+    _check_options("minmax", on_constant, 0.0)
     sc, signs = prepare(X, directions, scope)
-    e, d, w = entropy_arrays(sc, signs, shift, on_constant)
+    if not opts["standardize"]:
+        require_benefit(signs, sc.indicators, "the entropy method")
+    e, d, w = entropy_arrays(sc, signs, opts["shift"], on_constant, bool(opts["standardize"]))
     return WeightResult(
         method="entropy",
         scope=scope,
         table=group_frame(sc, w),
         details={"e": group_frame(sc, e), "d": group_frame(sc, d)},
+        notes=_spssau_notes(opts, compat),
+    )
+
+
+def _spssau_notes(opts: Mapping[str, Any], compat: str | None) -> tuple[str, ...]:
+    if opts["standardize"] and opts["shift"] != NONPOSITIVE_ONLY and compat is None:
+        return ()
+    return (
+        _(
+            "entropy options: standardize={standardize}, shift={shift}{compat}.",
+            standardize=bool(opts["standardize"]),
+            shift=opts["shift"],
+            compat=", compat=" + compat if compat else "",
+        ),
     )

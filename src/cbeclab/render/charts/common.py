@@ -15,13 +15,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cbeclab.i18n import pgettext, resolve_lang
+from cbeclab.i18n import resolve_lang
 from cbeclab.render.charts.base import CJK_FONT, Chart
 
 __all__ = [
     "CONTEXT",
     "LINE_MAX",
-    "_",
     "OKABE_ITO",
     "TOP_N",
     "chart",
@@ -31,13 +30,9 @@ __all__ = [
     "theme",
 ]
 
-#: gettext context (``msgctxt``) of the chart texts: keeps them apart from same-worded texts elsewhere
+#: gettext context (``msgctxt``) of the chart texts, written literally in each ``pgettext("charts", ...)``
+#: call so that extraction sees it; it keeps chart wording apart from same-worded texts elsewhere
 CONTEXT = "charts"
-
-
-def _(msgid: str, *, lang: str | None = None, **fields: Any) -> str:
-    """Chart text from the catalogue (context ``charts``; falls back to the context-free entry)."""
-    return pgettext(CONTEXT, msgid, lang=lang, **fields)
 
 
 #: colour-blind-safe categorical palette (Okabe & Ito 2008), used for entities and subsystems
@@ -59,7 +54,7 @@ def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
         "legend": {
             "labelFontSize": 11,
             "titleFontSize": 12,
-            "labelLimit": 260,
+            "labelLimit": 420,
             "orient": "bottom",
             "columns": 4,
             "symbolLimit": 60,
@@ -79,17 +74,21 @@ def chart(
     """Wrap an altair chart (or a finished Vega-Lite mapping) as a :class:`Chart` with the theme."""
     spec = obj if isinstance(obj, dict) else obj.to_dict(validate=True)
     spec = dict(spec)
-    spec["config"] = {**theme(width, height), **spec.get("config", {})}
+    merged = dict(spec.get("config", {}))  # altair adds its default view size here; the theme wins
+    for k, v in theme(width, height).items():
+        merged[k] = {**merged[k], **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
+    spec["config"] = merged
     spec.pop("$schema", None)
     spec["$schema"] = f"https://vega.github.io/schema/vega-lite/v{alt.SCHEMA_VERSION.lstrip('v')}.json"
     return Chart(key=key, title=title, kind="vega-lite", spec=spec, note=note)
 
 
-def display(name: Any, names: Mapping[str, Any] | None, lang: str) -> str:
+def display(name: Any, names: Mapping[str, Any] | None, lang: str, kind: str | None = "subsystem") -> str:
     """Display name of a data name (subsystem, construct, dimension) in ``lang``.
 
     ``names`` maps a name to a string or to ``{en: ..., zh: ...}`` (as the framework, survey and
-    profile YAML files write them). Without an entry the catalogue is tried, then the name itself.
+    profile YAML files write them). Without an entry, :func:`cbeclab.i18n.names.display_name` of
+    ``kind`` is used (the bundled frameworks' names), else the name itself.
     """
     key = str(name)
     if names is not None and key in names:
@@ -98,10 +97,34 @@ def display(name: Any, names: Mapping[str, Any] | None, lang: str) -> str:
             return str(v.get(lang) or v.get("en") or key)
         if v:
             return str(v)
-    pretty = key.replace("_", " ")
-    pretty = pretty[:1].upper() + pretty[1:]
-    tr = _(pretty, lang=lang)
-    return tr if tr != pretty else key
+    if kind is None:
+        return key
+    from cbeclab.i18n.names import display_name
+
+    return str(display_name(kind, key, lang))
+
+
+def entity_names(keys: Sequence[Any], lang: str) -> dict[str, str]:
+    """Display names of entity values that a bundled dataset names (by key or by any of its names).
+
+    A user's own entity names are returned as they are; only the changed ones are in the result.
+    """
+    from cbeclab.i18n.names import names_of
+
+    known = names_of("entity")
+    by_any: dict[str, Mapping[str, str]] = {}
+    for k, v in known.items():
+        by_any.setdefault(str(k), v)
+        for name in v.values():
+            by_any.setdefault(str(name), v)
+    out: dict[str, str] = {}
+    for key in dict.fromkeys(str(k) for k in keys):
+        rec = by_any.get(key)
+        if rec is not None:
+            label = rec.get(lang) or rec.get("en") or key
+            if label != key:
+                out[key] = str(label)
+    return out
 
 
 def finite_records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -124,9 +147,16 @@ def finite_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def data(df: pd.DataFrame) -> alt.Data:
-    """Inline data for a spec (no altair dataset hashing; values already JSON-safe)."""
-    return alt.Data(values=finite_records(df))
+def data(df: pd.DataFrame) -> Any:
+    """Inline data for a spec (a plain ``{"values": [...]}``: no dataset hashing, no per-row validation)."""
+    return {"values": finite_records(df)}
+
+
+def display_all(values: Any, names: Mapping[str, Any] | None, lang: str) -> list[str]:
+    """:func:`display` of each value, looking each distinct value up once."""
+    vals = [str(v) for v in values]
+    table = {v: display(v, names, lang) for v in dict.fromkeys(vals)}
+    return [table[v] for v in vals]
 
 
 def grade_bands(lang: str) -> pd.DataFrame:

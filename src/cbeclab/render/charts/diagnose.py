@@ -12,11 +12,11 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from cbeclab.i18n import resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import Chart
 from cbeclab.render.charts.common import (
     FACET_MAX,
-    _,
+    OKABE_ITO,
     chart,
     data,
     display,
@@ -112,7 +112,8 @@ def empowerment_radar(empowerment: Any, lang: str | None = None) -> Chart:
     )
     note = None
     if len(empowerment.table) > FACET_MAX:
-        note = _(
+        note = pgettext(
+            "charts",
             "The first {k} of {n} rows are drawn; all scores are in the empowerment table.",
             k=FACET_MAX,
             n=len(empowerment.table),
@@ -120,7 +121,7 @@ def empowerment_radar(empowerment: Any, lang: str | None = None) -> Chart:
         )
     return chart(
         "diagnose.empowerment_radar",
-        _("Empowerment dimensions (scores 0–1)", lang=code),
+        pgettext("charts", "Empowerment dimensions (scores 0–1)", lang=code),
         alt.layer(g, sp, poly, vals, lab).properties(width=340, height=int(340 * (1.28 - lo_y) / 2.9)),
         note=note,
     )
@@ -153,7 +154,7 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
                 "share:Q",
                 scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format=".0%"),
-                title=_("Score as a share of the mode's maximum", lang=code),
+                title=pgettext("charts", "Score as a share of the mode's maximum", lang=code),
             ),
             tooltip=["mode:N", "score:Q", "max:Q", "fired:Q"],
         )
@@ -166,7 +167,8 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
     out = [
         chart(
             "diagnose.mode_scores",
-            _(
+            pgettext(
+                "charts",
                 "Development-mode scores of {city}",
                 city=pick_label({"en": modes.city, "zh": modes.city_zh}, code),
                 lang=code,
@@ -174,6 +176,9 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
             alt.layer(bars, txt).properties(width=340, height=max(60, 26 * len(score))),
         )
     ]
+    from cbeclab.diagnose.modes import load_mode_rules
+
+    worth = {(m.key, r.id): float(r.points) for m in load_mode_rules()[0] for r in m.rules}
     hits = []
     for m in modes.ranking:
         for h in m.hits:
@@ -183,9 +188,13 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
                     "mode": pick_label(m, code),
                     "rule": shorten(reason or h.rule, 26),
                     "reason": reason,
-                    "points": float(h.points),
-                    "status": _("fired", lang=code) if h.fired else _("did not fire", lang=code),
-                    "estimate": _("estimated value", lang=code) if h.estimate else "",
+                    # the rule's points (what it gives when it fires); a custom rule file's unfired
+                    # rules are not in the bundled table and show as 0
+                    "points": float(h.points) if h.fired else worth.get((m.key, h.rule), 0.0),
+                    "status": pgettext("charts", "fired", lang=code)
+                    if h.fired
+                    else pgettext("charts", "did not fire", lang=code),
+                    "estimate": pgettext("charts", "estimated value", lang=code) if h.estimate else "",
                     "rid": f"{m.key}.{h.rule}",
                 }
             )
@@ -196,12 +205,15 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
             .mark_bar()
             .encode(
                 y=alt.Y("rule:N", title=None, sort=None),
-                x=alt.X("points:Q", title=_("Points", lang=code)),
+                x=alt.X("points:Q", title=pgettext("charts", "Points of the rule", lang=code)),
                 color=alt.Color(
                     "status:N",
                     title=None,
                     scale=alt.Scale(
-                        domain=[_("fired", lang=code), _("did not fire", lang=code)],
+                        domain=[
+                            pgettext("charts", "fired", lang=code),
+                            pgettext("charts", "did not fire", lang=code),
+                        ],
                         range=["#009E73", "#c9cdd3"],
                     ),
                 ),
@@ -229,9 +241,13 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
         out.append(
             chart(
                 "diagnose.mode_rules",
-                _("Rules of each development mode and the points they gave", lang=code),
+                pgettext("charts", "Rules of each development mode and the points they gave", lang=code),
                 body,
-                note=_("Green: the rule fired for this city; grey: it did not.", lang=code),
+                note=pgettext(
+                    "charts",
+                    "Bar length: the points a rule gives. Green: it fired for this city (points counted); grey: it did not.",
+                    lang=code,
+                ),
             )
         )
     return out
@@ -248,19 +264,24 @@ def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | Non
         id_vars=["period"], value_vars=[f"U_{s}" for s in subs] + ["D"], var_name="v", value_name="value"
     )
     long["series"] = ["D" if v == "D" else display(v[2:], subsystems.names, code) for v in long["v"]]
+    sub_labels = [display(x, subsystems.names, code) for x in subs]
     bands = grade_bands(code)
-    x = period_x(list(long["period"]), _("Period", lang=code))
+    x = period_x(list(long["period"]), pgettext("charts", "Period", lang=code))
     band = (
         alt.Chart(data(bands))
         .mark_rect(opacity=0.18)
         .encode(
-            y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("Score U, coordination D", lang=code)),
+            y=alt.Y(
+                "lower:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                title=pgettext("charts", "Score U, coordination D", lang=code),
+            ),
             y2="upper:Q",
             fill=alt.Fill(
                 "label:N",
                 scale=grade_colour_scale(bands),
                 sort=list(bands["label"]),
-                title=_("Coordination grade", lang=code),
+                title=pgettext("charts", "Coordination grade", lang=code),
                 legend=alt.Legend(columns=5),
             ),
         )
@@ -271,7 +292,12 @@ def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | Non
         .encode(
             x=x,
             y="value:Q",
-            stroke=alt.Stroke("series:N", title=None, legend=alt.Legend(columns=3)),
+            stroke=alt.Stroke(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=[*sub_labels, "D"], range=[*OKABE_ITO[: len(sub_labels)], "#000000"]),
+                legend=alt.Legend(orient="right", direction="vertical", columns=1),
+            ),
             strokeWidth=alt.condition("datum.series == 'D'", alt.value(3), alt.value(1.6)),
             tooltip=["series:N", "period:O", alt.Tooltip("value:Q", format=".3f")],
         )
@@ -280,7 +306,8 @@ def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | Non
     note = None
     all_ents = subsystems.overall.table["entity"].nunique()
     if all_ents > n_ent:
-        note = _(
+        note = pgettext(
+            "charts",
             "Shown: {entity}; the other {k} entities are in the coupling table.",
             entity=ent,
             k=all_ents - n_ent,
@@ -288,7 +315,7 @@ def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | Non
         )
     return chart(
         "diagnose.subsystems4",
-        _("Coordination of the four subsystems of {entity}", entity=ent, lang=code),
+        pgettext("charts", "Coordination of the four subsystems of {entity}", entity=ent, lang=code),
         alt.layer(band, lines).properties(width=460, height=260),
         note=note,
     )

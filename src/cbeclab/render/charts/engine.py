@@ -17,16 +17,17 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cbeclab.i18n import resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import Chart
 from cbeclab.render.charts.common import (
     FACET_MAX,
     LINE_MAX,
     TOP_N,
-    _,
     chart,
     data,
     display,
+    display_all,
+    entity_names,
     grade_bands,
     grade_colour_scale,
     period_sort,
@@ -37,7 +38,9 @@ __all__ = ["engine_charts"]
 
 
 def _full_table_note(table: str, lang: str) -> str:
-    return _("Full values for every entity: table “{table}” of the results.", table=table, lang=lang)
+    return pgettext(
+        "charts", "Full values for every entity: table “{table}” of the results.", table=table, lang=lang
+    )
 
 
 def _entities(frame: pd.DataFrame) -> list[str]:
@@ -70,11 +73,23 @@ def _order_synergy_long(result: Any, lang: str, names: Mapping[str, Any] | None)
     syn = result.synergy
     so = syn.subsystem_order
     subs = [s for s in result.subsystems if s in so.columns]
-    long = so.melt(id_vars=["entity", "period"], value_vars=subs, var_name="series", value_name="value")
-    long["series"] = [display(s, names, lang) for s in long["series"]]
-    long["kind"] = _("order degree", lang=lang)
+    shown = {c: display(c, names, lang) for c in subs}
+    long = (
+        so[["entity", "period", *subs]]
+        .rename(columns=shown)
+        .melt(
+            id_vars=["entity", "period"],
+            value_vars=list(shown.values()),
+            var_name="series",
+            value_name="value",
+        )
+    )
+    long["kind"] = pgettext("charts", "order degree", lang=lang)
     sy = syn.synergy[["entity", "period", "synergy"]].rename(columns={"synergy": "value"})
-    sy = sy.assign(series=_("synergy degree", lang=lang), kind=_("synergy degree", lang=lang))
+    sy = sy.assign(
+        series=pgettext("charts", "synergy degree", lang=lang),
+        kind=pgettext("charts", "synergy degree", lang=lang),
+    )
     out = pd.concat([long, sy], ignore_index=True)
     out["entity"] = out["entity"].astype(str)
     return out
@@ -84,19 +99,22 @@ def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> lis
     long = _order_synergy_long(result, lang, names)
     ents = _entities(long)
     periods = period_sort(list(long["period"]))
-    x = period_x(periods, _("Period", lang=lang))
+    x = period_x(periods, pgettext("charts", "Period", lang=lang))
     lines = (
         alt.Chart(data(long))
         .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
             x=x,
-            y=alt.Y("value:Q", title=_("Degree", lang=lang)),
+            y=alt.Y("value:Q", title=pgettext("charts", "Degree", lang=lang)),
             color=alt.Color("series:N", title=None),
             strokeDash=alt.StrokeDash(
                 "kind:N",
                 legend=None,
                 scale=alt.Scale(
-                    domain=[_("order degree", lang=lang), _("synergy degree", lang=lang)],
+                    domain=[
+                        pgettext("charts", "order degree", lang=lang),
+                        pgettext("charts", "synergy degree", lang=lang),
+                    ],
                     range=[[1, 0], [5, 3]],
                 ),
             ),
@@ -105,13 +123,13 @@ def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> lis
         .properties(width=250, height=160)
         .facet(facet=alt.Facet("entity:N", title=None, sort=ents), columns=_facet_columns(len(ents)))
     )
-    sy = long[long["kind"] == _("synergy degree", lang=lang)]
+    sy = long[long["kind"] == pgettext("charts", "synergy degree", lang=lang)]
     one_axis = (
         alt.Chart(data(sy))
         .mark_line(point=True)
         .encode(
             x=x,
-            y=alt.Y("value:Q", title=_("Synergy degree", lang=lang)),
+            y=alt.Y("value:Q", title=pgettext("charts", "Synergy degree", lang=lang)),
             color=alt.Color("entity:N", title=None, sort=ents),
             tooltip=["entity:N", "period:O", alt.Tooltip("value:Q", format=".3f")],
         )
@@ -122,57 +140,67 @@ def _synergy_few(result: Any, lang: str, names: Mapping[str, Any] | None) -> lis
     return [
         chart(
             "engine.order_synergy",
-            _("Order degree of each subsystem and synergy degree over time, by entity", lang=lang),
+            pgettext(
+                "charts", "Order degree of each subsystem and synergy degree over time, by entity", lang=lang
+            ),
             lines,
-            note=_(
+            note=pgettext(
+                "charts",
                 "Solid lines: order degree of each subsystem (0–1); dashed: synergy degree of the composite system (can be negative).",
                 lang=lang,
             ),
         ),
         chart(
             "engine.synergy_all",
-            _("Synergy degree of all entities", lang=lang),
+            pgettext("charts", "Synergy degree of all entities", lang=lang),
             alt.layer(zero, one_axis).properties(width=460, height=260),
         ),
     ]
 
 
 def _band_layers(long_value: pd.DataFrame, measure_title: str, lang: str) -> Any:
-    """Median line and interquartile / p10–p90 bands of a quantile frame (by ``period``, ``series``)."""
-    x = period_x(list(long_value["period"]), _("Period", lang=lang))
-    base = alt.Chart(data(long_value))
-    outer = base.mark_area(opacity=0.15).encode(
-        x=x, y=alt.Y("p10:Q", title=measure_title), y2="p90:Q", color=alt.Color("series:N", title=None)
+    """One panel a ``series``: median line, interquartile band and 10–90 % band across entities."""
+    x = period_x(list(long_value["period"]), pgettext("charts", "Period", lang=lang))
+    base = alt.Chart()
+    colour = alt.Color("series:N", title=None, legend=None)
+    outer = base.mark_area(opacity=0.18).encode(
+        x=x, y=alt.Y("p10:Q", title=measure_title), y2="p90:Q", color=colour
     )
-    inner = base.mark_area(opacity=0.3).encode(x=x, y="q1:Q", y2="q3:Q", color="series:N")
+    inner = base.mark_area(opacity=0.35).encode(x=x, y="q1:Q", y2="q3:Q", color=colour)
     mid = base.mark_line(point=True).encode(
         x=x,
         y="median:Q",
-        color="series:N",
+        color=colour,
         tooltip=[
             "series:N",
             "period:O",
-            alt.Tooltip("median:Q", format=".3f", title=_("median", lang=lang)),
+            alt.Tooltip("median:Q", format=".3f", title=pgettext("charts", "median", lang=lang)),
             alt.Tooltip("q1:Q", format=".3f", title="Q1"),
             alt.Tooltip("q3:Q", format=".3f", title="Q3"),
-            alt.Tooltip("n:Q", title=_("entities", lang=lang)),
+            alt.Tooltip("n:Q", title=pgettext("charts", "entities", lang=lang)),
         ],
     )
-    return alt.layer(outer, inner, mid)
+    series = list(dict.fromkeys(long_value["series"]))
+    return (
+        alt.layer(outer, inner, mid, data=data(long_value))
+        .properties(width=250, height=200)
+        .facet(facet=alt.Facet("series:N", title=None, sort=series), columns=3)
+    )
 
 
 def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: int) -> list[Chart]:
     long = _order_synergy_long(result, lang, names)
     q = _quantiles(long, ["series", "period"])
-    left = _("Lines of single entities are left out ({n} entities).", n=n, lang=lang)
+    left = pgettext("charts", "Lines of single entities are left out ({n} entities).", n=n, lang=lang)
     out = [
         chart(
             "engine.synergy_distribution",
-            _(
+            pgettext(
+                "charts",
                 "Order degree and synergy degree across entities: median, interquartile range and 10–90 % range",
                 lang=lang,
             ),
-            _band_layers(q, _("Degree", lang=lang), lang).properties(width=480, height=280),
+            _band_layers(q, pgettext("charts", "Degree", lang=lang), lang),
             note=f"{left} {_full_table_note('synergy', lang)}",
         )
     ]
@@ -187,16 +215,23 @@ def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: in
         alt.Chart(data(hist))
         .mark_bar(color="#0072B2")
         .encode(
-            x=alt.X("lo:Q", bin="binned", title=_("Synergy degree (latest period)", lang=lang)),
+            x=alt.X(
+                "lo:Q", bin="binned", title=pgettext("charts", "Synergy degree (latest period)", lang=lang)
+            ),
             x2="hi:Q",
-            y=alt.Y("count:Q", title=_("Number of entities", lang=lang)),
+            y=alt.Y("count:Q", title=pgettext("charts", "Number of entities", lang=lang)),
             tooltip=[alt.Tooltip("lo:Q", format=".2f"), alt.Tooltip("hi:Q", format=".2f"), "count:Q"],
         )
     )
     out.append(
         chart(
             "engine.synergy_histogram",
-            _("Distribution of the latest synergy degree over {n} entities", n=len(latest), lang=lang),
+            pgettext(
+                "charts",
+                "Distribution of the latest synergy degree over {n} entities",
+                n=len(latest),
+                lang=lang,
+            ),
             bars.properties(width=460, height=220),
         )
     )
@@ -217,13 +252,15 @@ def _bands_layer(bands: pd.DataFrame, lang: str) -> alt.Chart:
         alt.Chart()
         .mark_rect(opacity=0.22)
         .encode(
-            y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
+            y=alt.Y(
+                "lower:Q", scale=alt.Scale(domain=[0, 1]), title=pgettext("charts", "C, T, D", lang=lang)
+            ),
             y2="upper:Q",
             fill=alt.Fill(
                 "label:N",
                 scale=grade_colour_scale(bands),
                 sort=list(bands["label"]),
-                title=_("Coordination grade", lang=lang),
+                title=pgettext("charts", "Coordination grade", lang=lang),
                 legend=alt.Legend(columns=5),
             ),
         )
@@ -239,7 +276,7 @@ def _coupling_few(result: Any, lang: str) -> list[Chart]:
     # one frame for the facet: grade bands repeated for each entity + the C, T, D lines
     rep = bands.merge(pd.DataFrame({"entity": ents}), how="cross").assign(layer="band")
     both = pd.concat([rep, long.assign(layer="line")], ignore_index=True)
-    x = period_x(periods, _("Period", lang=lang))
+    x = period_x(periods, pgettext("charts", "Period", lang=lang))
     band = _bands_layer(bands, lang).transform_filter(alt.datum.layer == "band")
     lines = (
         alt.Chart()
@@ -251,7 +288,7 @@ def _coupling_few(result: Any, lang: str) -> list[Chart]:
                 "series:N",
                 title=None,
                 scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"]),
-                legend=alt.Legend(orient="right", direction="vertical"),
+                legend=alt.Legend(orient="right", direction="vertical", columns=1),
             ),
             tooltip=["entity:N", "period:O", "series:N", alt.Tooltip("value:Q", format=".3f")],
         )
@@ -265,12 +302,13 @@ def _coupling_few(result: Any, lang: str) -> list[Chart]:
     out = [
         chart(
             "engine.ctd",
-            _(
+            pgettext(
+                "charts",
                 "Coupling degree C, coordination index T and coupling coordination degree D over time, with the ten grades",
                 lang=lang,
             ),
             ctd,
-            note=_("Shaded bands: the ten coordination grades of D.", lang=lang),
+            note=pgettext("charts", "Shaded bands: the ten coordination grades of D.", lang=lang),
         )
     ]
     out.append(_heatmap(ct, ents, lang, note=None))
@@ -289,7 +327,7 @@ def _heatmap(ct: pd.DataFrame, ents: list[str], lang: str, note: str | None) -> 
         .encode(
             x=alt.X(
                 "period:O",
-                title=_("Period", lang=lang),
+                title=pgettext("charts", "Period", lang=lang),
                 sort=periods,
                 axis=alt.Axis(labelAngle=-45 if len(periods) > 10 else 0),
             ),
@@ -315,7 +353,7 @@ def _heatmap(ct: pd.DataFrame, ents: list[str], lang: str, note: str | None) -> 
     width = max(260, min(560, 34 * len(periods)))
     return chart(
         "engine.heatmap_D",
-        _("Coupling coordination degree D by entity and period", lang=lang),
+        pgettext("charts", "Coupling coordination degree D by entity and period", lang=lang),
         alt.layer(*layers).properties(width=width, height=max(80, 18 * len(ents))),
         note=note,
     )
@@ -334,22 +372,30 @@ def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
         if many and len(d) > 2 * TOP_N:
             d = pd.concat(
                 [
-                    d.head(TOP_N).assign(part=_("top", lang=lang)),
-                    d.tail(TOP_N).assign(part=_("bottom", lang=lang)),
+                    d.head(TOP_N).assign(part=pgettext("charts", "top", lang=lang)),
+                    d.tail(TOP_N).assign(part=pgettext("charts", "bottom", lang=lang)),
                 ]
             )
-            notes.append(_("D: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang))
+            notes.append(
+                pgettext(
+                    "charts", "D: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang
+                )
+            )
         parts.append(
             alt.Chart(data(d))
             .mark_bar()
             .encode(
                 y=alt.Y("entity:N", sort=list(d["entity"]), title=None),
-                x=alt.X("D:Q", scale=alt.Scale(domain=[0, 1]), title=_("D (latest period)", lang=lang)),
+                x=alt.X(
+                    "D:Q",
+                    scale=alt.Scale(domain=[0, 1]),
+                    title=pgettext("charts", "D (latest period)", lang=lang),
+                ),
                 color=alt.Color(
                     "label:N",
                     scale=grade_colour_scale(bands),
                     sort=list(bands["label"]),
-                    title=_("Coordination grade", lang=lang),
+                    title=pgettext("charts", "Coordination grade", lang=lang),
                     legend=alt.Legend(columns=2),
                 ),
                 tooltip=["entity:N", "period:O", alt.Tooltip("D:Q", format=".3f"), "label:N"],
@@ -364,17 +410,23 @@ def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
         if many and len(s) > 2 * TOP_N:
             s = pd.concat([s.head(TOP_N), s.tail(TOP_N)])
             notes.append(
-                _("Synergy: the top and bottom {k} of {n} entities.", k=TOP_N, n=len(ents), lang=lang)
+                pgettext(
+                    "charts",
+                    "Synergy: the top and bottom {k} of {n} entities.",
+                    k=TOP_N,
+                    n=len(ents),
+                    lang=lang,
+                )
             )
         parts.append(
             alt.Chart(data(s))
             .mark_bar()
             .encode(
                 y=alt.Y("entity:N", sort=list(s["entity"]), title=None),
-                x=alt.X("synergy:Q", title=_("Synergy degree (latest period)", lang=lang)),
+                x=alt.X("synergy:Q", title=pgettext("charts", "Synergy degree (latest period)", lang=lang)),
                 color=alt.Color(
                     "stage_label:N",
-                    title=_("Synergy stage", lang=lang),
+                    title=pgettext("charts", "Synergy stage", lang=lang),
                     scale=alt.Scale(scheme="tableau10"),
                     legend=alt.Legend(columns=2),
                 ),
@@ -387,7 +439,11 @@ def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
     body = alt.hconcat(*parts).resolve_scale(color="independent") if len(parts) > 1 else parts[0]
     return chart(
         "engine.ranking",
-        _("Ranking of entities by the latest coupling coordination degree D and synergy degree", lang=lang),
+        pgettext(
+            "charts",
+            "Ranking of entities by the latest coupling coordination degree D and synergy degree",
+            lang=lang,
+        ),
         body,
         note=" ".join(notes) or None,
     )
@@ -403,22 +459,24 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
         alt.Chart(data(bands))
         .mark_rect(opacity=0.18)
         .encode(
-            y=alt.Y("lower:Q", scale=alt.Scale(domain=[0, 1]), title=_("C, T, D", lang=lang)),
+            y=alt.Y(
+                "lower:Q", scale=alt.Scale(domain=[0, 1]), title=pgettext("charts", "C, T, D", lang=lang)
+            ),
             y2="upper:Q",
             fill=alt.Fill(
                 "label:N",
                 scale=grade_colour_scale(bands),
                 sort=list(bands["label"]),
-                title=_("Coordination grade", lang=lang),
+                title=pgettext("charts", "Coordination grade", lang=lang),
                 legend=alt.Legend(columns=5),
             ),
         )
     )
-    x = period_x(periods, _("Period", lang=lang))
+    x = period_x(periods, pgettext("charts", "Period", lang=lang))
     spread = (
-        alt.Chart(data(q))
-        .mark_area(opacity=0.25)
-        .encode(x=x, y="q1:Q", y2="q3:Q", stroke=alt.Stroke("series:N", title=None), fill=alt.value("#777"))
+        alt.Chart(data(q[q["series"] == "D"]))
+        .mark_area(opacity=0.22, color="#666666")
+        .encode(x=x, y="q1:Q", y2="q3:Q")
     )
     mid = (
         alt.Chart(data(q))
@@ -440,12 +498,13 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
             ],
         )
     )
-    left = _("Lines of single entities are left out ({n} entities).", n=n, lang=lang)
+    left = pgettext("charts", "Lines of single entities are left out ({n} entities).", n=n, lang=lang)
     out = [
         chart(
             "engine.ctd",
-            _(
-                "C, T and D across entities (median and interquartile range) over time, with the ten grades",
+            pgettext(
+                "charts",
+                "C, T and D across entities over time (medians; grey: interquartile range of D), with the ten grades",
                 lang=lang,
             ),
             alt.layer(band, spread, mid).properties(width=480, height=280),
@@ -458,17 +517,17 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
     out.append(
         chart(
             "engine.grade_counts",
-            _("Number of entities in each coordination grade, by period", lang=lang),
+            pgettext("charts", "Number of entities in each coordination grade, by period", lang=lang),
             alt.Chart(data(g))
             .mark_bar()
             .encode(
-                x=alt.X("period:O", title=_("Period", lang=lang), sort=periods),
-                y=alt.Y("count:Q", stack="zero", title=_("Number of entities", lang=lang)),
+                x=alt.X("period:O", title=pgettext("charts", "Period", lang=lang), sort=periods),
+                y=alt.Y("count:Q", stack="zero", title=pgettext("charts", "Number of entities", lang=lang)),
                 color=alt.Color(
                     "label:N",
                     scale=grade_colour_scale(bands),
                     sort=list(bands["label"]),
-                    title=_("Coordination grade", lang=lang),
+                    title=pgettext("charts", "Coordination grade", lang=lang),
                     legend=alt.Legend(columns=5),
                 ),
                 order=alt.Order("grade:Q"),
@@ -482,7 +541,13 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
     shown = ents[:TOP_N] + ents[-TOP_N:] if len(ents) > 2 * TOP_N else ents
     note = " ".join(
         [
-            _("Rows: the top and bottom {k} of {n} entities by the latest D.", k=TOP_N, n=n, lang=lang),
+            pgettext(
+                "charts",
+                "Rows: the top and bottom {k} of {n} entities by the latest D.",
+                k=TOP_N,
+                n=n,
+                lang=lang,
+            ),
             _full_table_note("coupling", lang),
         ]
     )
@@ -496,22 +561,31 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
     ob = result.obstacles
     out: list[Chart] = []
     top = ob.mean_by_indicator().head(10).copy()
-    top["subsystem_label"] = [display(s, names, lang) for s in top["subsystem"]]
+    top["subsystem_label"] = display_all(top["subsystem"], names, lang)
     top["indicator"] = top["indicator"].astype(str)
     out.append(
         chart(
             "engine.obstacle_top",
-            _("Top obstacle indicators (mean obstacle degree over all entities and periods)", lang=lang),
+            pgettext(
+                "charts",
+                "Top obstacle indicators (mean obstacle degree over all entities and periods)",
+                lang=lang,
+            ),
             alt.Chart(data(top))
             .mark_bar()
             .encode(
                 y=alt.Y("indicator:N", sort=list(top["indicator"]), title=None),
-                x=alt.X("obstacle:Q", title=_("Obstacle degree", lang=lang), axis=alt.Axis(format=".0%")),
-                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                x=alt.X(
+                    "obstacle:Q",
+                    title=pgettext("charts", "Obstacle degree", lang=lang),
+                    axis=alt.Axis(format=".0%"),
+                ),
+                color=alt.Color("subsystem_label:N", title=pgettext("charts", "Subsystem", lang=lang)),
                 tooltip=["indicator:N", "subsystem_label:N", alt.Tooltip("obstacle:Q", format=".3f")],
             )
             .properties(width=380, height=max(80, 20 * len(top))),
-            note=_(
+            note=pgettext(
+                "charts",
                 "The ten indicators with the highest mean obstacle degree; all indicators: table “{t}”.",
                 t="obstacles_indicator",
                 lang=lang,
@@ -523,30 +597,32 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
     if many:
         long = sub.melt(id_vars=["entity", "period"], value_vars=subs, var_name="s", value_name="share")
         m = long.groupby(["period", "s"], sort=False)["share"].mean().reset_index()
-        m["subsystem_label"] = [display(s, names, lang) for s in m["s"]]
+        m["subsystem_label"] = display_all(m["s"], names, lang)
         periods = period_sort(list(m["period"]))
         body = (
             alt.Chart(data(m))
             .mark_bar()
             .encode(
-                x=alt.X("period:O", sort=periods, title=_("Period", lang=lang)),
+                x=alt.X("period:O", sort=periods, title=pgettext("charts", "Period", lang=lang)),
                 y=alt.Y(
                     "share:Q",
                     stack="normalize",
-                    title=_("Share of the obstacle degree", lang=lang),
+                    title=pgettext("charts", "Share of the obstacle degree", lang=lang),
                     axis=alt.Axis(format=".0%"),
                 ),
-                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                color=alt.Color("subsystem_label:N", title=pgettext("charts", "Subsystem", lang=lang)),
                 tooltip=["period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
             )
             .properties(width=480, height=240)
         )
-        title = _("Obstacle degree by subsystem: mean share over all entities, by period", lang=lang)
+        title = pgettext(
+            "charts", "Obstacle degree by subsystem: mean share over all entities, by period", lang=lang
+        )
         note = _full_table_note("obstacles_subsystem", lang)
     else:
         last = _latest(sub.assign(_v=sub[subs[0]]), "_v").drop(columns="_v")
         long = last.melt(id_vars=["entity", "period"], value_vars=subs, var_name="s", value_name="share")
-        long["subsystem_label"] = [display(s, names, lang) for s in long["s"]]
+        long["subsystem_label"] = display_all(long["s"], names, lang)
         long["entity"] = long["entity"].astype(str)
         body = (
             alt.Chart(data(long))
@@ -556,15 +632,15 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
                 x=alt.X(
                     "share:Q",
                     stack="normalize",
-                    title=_("Share of the obstacle degree", lang=lang),
+                    title=pgettext("charts", "Share of the obstacle degree", lang=lang),
                     axis=alt.Axis(format=".0%"),
                 ),
-                color=alt.Color("subsystem_label:N", title=_("Subsystem", lang=lang)),
+                color=alt.Color("subsystem_label:N", title=pgettext("charts", "Subsystem", lang=lang)),
                 tooltip=["entity:N", "period:O", "subsystem_label:N", alt.Tooltip("share:Q", format=".1%")],
             )
             .properties(width=420, height=max(60, 22 * last.shape[0]))
         )
-        title = _("Obstacle degree by subsystem in the latest period", lang=lang)
+        title = pgettext("charts", "Obstacle degree by subsystem in the latest period", lang=lang)
         note = None
     out.append(chart("engine.obstacle_subsystem", title, body, note=note))
     return out
@@ -577,20 +653,22 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         params = fc.params
         ok = params[params["status"] == "ok"] if "status" in params.columns else params
         n_refused = int(len(params) - len(ok))
+        fc_table = f"forecast_{name}"
         vals = fc.values
         what = (
             display(name, names, lang)
             if name not in ("D", "synergy")
-            else ("D" if name == "D" else _("synergy degree", lang=lang))
+            else ("D" if name == "D" else pgettext("charts", "synergy degree", lang=lang))
         )
         notes: list[str] = []
         if n_refused:
             notes.append(
-                _(
+                pgettext(
+                    "charts",
                     "{k} of {n} series were refused by GM(1,1) and are not drawn; the reasons are in table “{t}”.",
                     k=n_refused,
                     n=len(params),
-                    t=f"forecast_{name}",
+                    t=fc_table,
                     lang=lang,
                 )
             )
@@ -605,12 +683,21 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         ]
         series = list(dict.fromkeys(v["series"]))
         if len(series) > FACET_MAX:
-            notes.append(_("{k} of {n} fitted series are drawn.", k=FACET_MAX, n=len(series), lang=lang))
+            notes.append(
+                pgettext(
+                    "charts", "{k} of {n} fitted series are drawn.", k=FACET_MAX, n=len(series), lang=lang
+                )
+            )
             series = series[:FACET_MAX]
             v = v[v["series"].isin(series)]
-        v["kind_label"] = v["kind"].map({"fit": _("fitted", lang=lang), "forecast": _("forecast", lang=lang)})
+        v["kind_label"] = v["kind"].map(
+            {
+                "fit": pgettext("charts", "fitted", lang=lang),
+                "forecast": pgettext("charts", "forecast", lang=lang),
+            }
+        )
         periods = period_sort(list(v["period"]))
-        x = period_x(periods, _("Period", lang=lang))
+        x = period_x(periods, pgettext("charts", "Period", lang=lang))
         base = alt.Chart()
         fitted = base.mark_line().encode(
             x=x,
@@ -636,14 +723,52 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         out.append(
             chart(
                 f"engine.forecast_{name}",
-                _("GM(1,1) fit and forecast of {what}", what=what, lang=lang),
+                pgettext("charts", "GM(1,1) fit and forecast of {what}", what=what, lang=lang),
                 body,
                 note=" ".join(
-                    [_("Points: observed values; solid line: fitted; dashed: forecast.", lang=lang), *notes]
+                    [
+                        pgettext(
+                            "charts",
+                            "Points: observed values; solid line: fitted; dashed: forecast.",
+                            lang=lang,
+                        ),
+                        *notes,
+                    ]
                 ),
             )
         )
     return out
+
+
+def _with_entity_names(result: Any, lang: str) -> Any:
+    """The result with entity values replaced by their display names where a bundled dataset has them."""
+    import dataclasses
+
+    frames = [getattr(result.synergy, "synergy", None), getattr(result.coupling, "table", None)]
+    keys = next((list(f["entity"].unique()) for f in frames if f is not None and not f.empty), [])
+    mapping = entity_names(keys, lang)
+    if not mapping:
+        return result
+
+    def ren(f: Any) -> Any:
+        if f is None or "entity" not in getattr(f, "columns", ()):
+            return f
+        return f.assign(entity=f["entity"].astype(str).replace(mapping))
+
+    syn, coup, obs = result.synergy, result.coupling, result.obstacles
+    if syn is not None:
+        syn = dataclasses.replace(syn, subsystem_order=ren(syn.subsystem_order), synergy=ren(syn.synergy))
+    if coup is not None:
+        coup = dataclasses.replace(coup, table=ren(coup.table))
+    if obs is not None:
+        obs = dataclasses.replace(obs, subsystem=ren(obs.subsystem))
+    forecasts = {
+        k: dataclasses.replace(v, values=ren(v.values), params=ren(v.params))
+        for k, v in result.forecasts.items()
+    }
+    return dataclasses.replace(
+        result, synergy=syn, coupling=coup, obstacles=obs, stages=ren(result.stages), forecasts=forecasts
+    )
 
 
 def engine_charts(
@@ -669,6 +794,7 @@ def engine_charts(
         bottom ``TOP_N``, histograms; each says in ``note`` what it left out.
     """
     code = resolve_lang(lang)
+    run_result = _with_entity_names(run_result, code)
     out: list[Chart] = []
     syn = run_result.synergy
     ents: list[str] = []

@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 
 from cbeclab.errors import ModelError
-from cbeclab.i18n import resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import CJK_FONT, Chart
-from cbeclab.render.charts.common import _, display
+from cbeclab.render.charts.common import display
 
 __all__ = ["path_diagram", "stars"]
 
@@ -157,6 +157,14 @@ def path_diagram(
             pos[n] = (_ITEM_DX + 0.6 + lv_idx * _GAP_X, y_n)
             y -= h
 
+    row_mode = struct.empty  # a measurement model: factors side by side, indicators below
+    if row_mode:
+        cursor = 0.0
+        for n in snodes:
+            w = max(len(items_of.get(n, [])) if show_items else 1, 2) * _ROW_DX + 0.5
+            pos[n] = (cursor + w / 2, 2.4)
+            cursor += w
+
     g = graphviz.Digraph(engine="neato", format="svg")
     g.attr(
         "graph",
@@ -206,7 +214,10 @@ def path_diagram(
             items = items_of.get(lv, [])
             k = len(items)
             for i, (item, load) in enumerate(items):
-                if level[lv] == 0 or level[lv] == last:
+                if row_mode:
+                    ix, iy = x + (i - (k - 1) / 2) * _ROW_DX, y - 1.7
+                    ex, ey = ix, iy - 0.75
+                elif level[lv] == 0 or level[lv] == last:
                     side = -1 if level[lv] == 0 and last > 0 else 1
                     ix, iy = x + side * _ITEM_DX, y + ((k - 1) / 2 - i) * _ITEM_DY
                     ex, ey = ix + side * 0.9, iy
@@ -263,8 +274,27 @@ def path_diagram(
         if a not in exo or b not in exo:
             continue
         text = f"{_fmt(float(row.std_all))}{stars(row.pvalue)}"
+        attrs = {"color": "#777777", "arrowsize": "0.5", "penwidth": "0.9", "fontsize": "10"}
+        if row_mode:  # an arch above the row, its label at the top (height grows with the distance)
+            ia, ib = snodes.index(a), snodes.index(b)
+            mx = (pos[a][0] + pos[b][0]) / 2
+            my = pos[a][1] + 0.8 + 0.55 * abs(ia - ib)
+            lid = f"r_{a}_{b}"
+            g.node(
+                lid,
+                label=text,
+                shape="plaintext",
+                fontsize="10",
+                pos=f"{mx:.3f},{my:.3f}!",
+                width="0.1",
+                height="0.1",
+                margin="0.01",
+            )
+            g.edge(lid, f"v_{a}", **attrs)
+            g.edge(lid, f"v_{b}", **attrs)
+            continue
         adjacent = a in col0 and b in col0 and abs(col0.index(a) - col0.index(b)) == 1
-        attrs = {"dir": "both", "color": "#777777", "arrowsize": "0.5", "penwidth": "0.9", "fontsize": "10"}
+        attrs["dir"] = "both"
         if adjacent or a not in col0 or b not in col0:
             g.edge(f"v_{a}", f"v_{b}", label=text, **attrs)
         else:  # an arc past the variables in between: its label goes next to the arrow head
@@ -274,14 +304,21 @@ def path_diagram(
     svg = svg[svg.index("<svg") :]
     note = " ".join(
         [
-            _("Standardized estimates (std.all).", lang=code),
-            _("*** p < 0.001, ** p < 0.01, * p < 0.05; dashed arrows: not significant at 0.05.", lang=code),
-            _("R²: share of variance explained.", lang=code),
+            pgettext("charts", "Standardized estimates (std.all).", lang=code),
+            pgettext(
+                "charts",
+                "*** p < 0.001, ** p < 0.01, * p < 0.05; dashed arrows: not significant at 0.05.",
+                lang=code,
+            ),
+            pgettext("charts", "R²: share of variance explained.", lang=code),
         ]
     )
     return Chart(
         key=key,
-        title=title or _("Path diagram of the structural equation model (standardized solution)", lang=code),
+        title=title
+        or pgettext(
+            "charts", "Path diagram of the structural equation model (standardized solution)", lang=code
+        ),
         kind="svg",
         svg=svg,
         note=note,

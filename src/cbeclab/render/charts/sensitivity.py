@@ -4,7 +4,8 @@ Input: one row per entity with ``entity``, ``stage_stability`` and ``grade_stabi
 perturbed draws whose synergy stage / coordination grade equals the main run's), and the 5th and
 95th percentiles of synergy and D over the draws (``synergy_p05``, ``synergy_p95``, ``D_p05``,
 ``D_p95``). Optional ``synergy`` and ``D`` (the main run's values) are drawn as points. Columns that
-are missing are skipped. With more than 2 × TOP_N entities the least stable TOP_N are drawn and a
+are missing are skipped. ``stage_same`` / ``grade_same`` (the names the sensitivity module writes)
+are read as ``stage_stability`` / ``grade_stability``. With more than 2 × TOP_N entities the least stable TOP_N are drawn and a
 histogram of the stability shares covers all of them.
 """
 
@@ -17,11 +18,14 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError
-from cbeclab.i18n import resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import Chart
-from cbeclab.render.charts.common import TOP_N, _, chart, data
+from cbeclab.render.charts.common import TOP_N, chart, data
 
 __all__ = ["sensitivity_chart"]
+
+#: column names of :class:`cbeclab.sensitivity.SensitivityResult` tables, read as the ones above
+_ALIASES = {"stage_same": "stage_stability", "grade_same": "grade_stability"}
 
 
 def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
@@ -33,7 +37,9 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
             where="sensitivity",
             fix="pass the per-entity sensitivity table (one row per entity)",
         )
-    f = frame.copy()
+    f = frame.rename(
+        columns={k: v for k, v in _ALIASES.items() if k in frame.columns and v not in frame.columns}
+    )
     f["entity"] = f["entity"].astype(str)
     stab = [c for c in ("stage_stability", "grade_stability") if c in f.columns]
     n = len(f)
@@ -44,7 +50,8 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
     shown = f.head(TOP_N) if n > 2 * TOP_N else f
     if len(shown) < n:
         note_parts.append(
-            _(
+            pgettext(
+                "charts",
                 "Rows: the {k} least stable of {n} entities; the histogram covers all.",
                 k=len(shown),
                 n=n,
@@ -53,8 +60,8 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
         )
     order = list(shown["entity"])
     label = {
-        "stage_stability": _("synergy stage kept", lang=code),
-        "grade_stability": _("coordination grade kept", lang=code),
+        "stage_stability": pgettext("charts", "synergy stage kept", lang=code),
+        "grade_stability": pgettext("charts", "coordination grade kept", lang=code),
     }
     parts: list[Any] = []
     if stab:
@@ -68,8 +75,8 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
                 x=alt.X(
                     "share:Q",
                     scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format=".0%", tickCount=5),
-                    title=_("Share of draws", lang=code),
+                    axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
+                    title=pgettext("charts", "Share of draws", lang=code),
                 ),
                 color=alt.Color("what:N", title=None, scale=alt.Scale(range=["#0072B2", "#D55E00"])),
                 shape=alt.Shape("what:N", title=None),
@@ -77,7 +84,7 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
             )
             .properties(width=200, height=alt.Step(18))
         )
-    for m, title in (("synergy", _("Synergy degree", lang=code)), ("D", "D")):
+    for m, title in (("synergy", pgettext("charts", "Synergy degree", lang=code)), ("D", "D")):
         lo, hi = f"{m}_p05", f"{m}_p95"
         if lo not in shown.columns or hi not in shown.columns:
             continue
@@ -88,7 +95,10 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
             .mark_rule(strokeWidth=2.5, color="#56B4E9")
             .encode(
                 y=alt.Y("entity:N", sort=order, title=None, axis=alt.Axis(labels=not parts)),
-                x=alt.X(f"{lo}:Q", title=_("{what}: 5–95 % range of the draws", what=title, lang=code)),
+                x=alt.X(
+                    f"{lo}:Q",
+                    title=pgettext("charts", "{what}: 5–95 % range of the draws", what=title, lang=code),
+                ),
                 x2=f"{hi}:Q",
                 tooltip=[
                     "entity:N",
@@ -127,11 +137,11 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
                 x=alt.X(
                     "lo:Q",
                     bin="binned",
-                    title=_("Share of draws", lang=code),
-                    axis=alt.Axis(format=".0%", tickCount=5),
+                    title=pgettext("charts", "Share of draws", lang=code),
+                    axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
                 ),
                 x2="hi:Q",
-                y=alt.Y("count:Q", title=_("Number of entities", lang=code)),
+                y=alt.Y("count:Q", title=pgettext("charts", "Number of entities", lang=code)),
                 color=alt.Color("what:N", title=None, scale=alt.Scale(range=["#0072B2", "#D55E00"])),
                 column=alt.Column("what:N", title=None),
             )
@@ -139,7 +149,8 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
         )
         body = alt.vconcat(body, hist).resolve_scale(color="independent")
     note_parts.append(
-        _(
+        pgettext(
+            "charts",
             "Points: share of the perturbed draws that keep the main run's stage or grade; "
             "bars: 5–95 % range of the draws; ticks: the main run.",
             lang=code,
@@ -147,11 +158,16 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
     )
     if len(shown) < n:
         note_parts.append(
-            _("Full values for every entity: table “{table}” of the results.", table="sensitivity", lang=code)
+            pgettext(
+                "charts",
+                "Full values for every entity: table “{table}” of the results.",
+                table="sensitivity",
+                lang=code,
+            )
         )
     return chart(
         "sensitivity",
-        _("Sensitivity of the verdicts to weights and bounds", lang=code),
+        pgettext("charts", "Sensitivity of the verdicts to weights and bounds", lang=code),
         body,
         note=" ".join(note_parts),
     )

@@ -7,9 +7,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from cbeclab.i18n import resolve_lang
+from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import Chart
-from cbeclab.render.charts.common import _, chart, data, shorten
+from cbeclab.render.charts.common import chart, data, shorten
 from cbeclab.render.charts.sem import path_diagram
 
 __all__ = ["construct_labels", "loadings_chart", "survey_charts"]
@@ -50,7 +50,11 @@ def loadings_chart(survey_result: Any, lang: str | None = None) -> Chart:
         .mark_bar()
         .encode(
             y=alt.Y("label:N", sort=list(f["label"]), title=None),
-            x=alt.X("loading:Q", scale=alt.Scale(domain=[0, 1]), title=_("Standardized loading", lang=code)),
+            x=alt.X(
+                "loading:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                title=pgettext("charts", "Standardized loading", lang=code),
+            ),
             color=alt.Color("construct:N", title=None, legend=alt.Legend(columns=2)),
             tooltip=["item:N", "text:N", "construct:N", alt.Tooltip("loading:Q", format=".3f")],
         )
@@ -67,11 +71,12 @@ def loadings_chart(survey_result: Any, lang: str | None = None) -> Chart:
         .mark_rule(color="#D55E00", strokeDash=[4, 3])
         .encode(x="x:Q")
     )
+    cut_text = f"{cut:g}"
     return chart(
         "survey.loadings",
-        _("Standardized factor loadings (CFA)", lang=code),
+        pgettext("charts", "Standardized factor loadings (CFA)", lang=code),
         alt.layer(bars, text, rule).properties(width=360, height=max(120, 17 * len(f))),
-        note=_("Dashed line: the loading threshold {cut}.", cut=f"{cut:g}", lang=code),
+        note=pgettext("charts", "Dashed line: the loading threshold {cut}.", cut=cut_text, lang=code),
     )
 
 

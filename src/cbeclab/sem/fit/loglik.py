@@ -7,6 +7,9 @@
 Under ``fixed.x`` lavaan reports the likelihood conditional on the covariates: the marginal
 log-likelihood of the covariate block, -n/2 [q log(2 pi) + log|S_xx| + q], is subtracted from both.
 
+Under FIML (and with a mean structure) the casewise log-likelihoods of the model and the
+saturated (EM) model are used as they are.
+
 Source: lavaan ``lav_fit_aic.R``.  Checked against: lavaan 0.6-14 ``fitMeasures``.
 """
 
@@ -22,6 +25,17 @@ from cbeclab.sem.fit.state import FitState
 def loglik(state: FitState) -> dict[str, float]:
     """``logl, unrestricted_logl, aic, bic, bic2, npar, ntotal``."""
     n, p, k = state.n, state.p, state.npar
+    if state.logl_h0 is not None and state.logl_h1 is not None:
+        logl, ulogl = state.logl_h0, state.logl_h1
+        return {
+            "npar": float(k),
+            "ntotal": float(n),
+            "logl": logl,
+            "unrestricted_logl": ulogl,
+            "aic": -2 * logl + 2 * k,
+            "bic": -2 * logl + k * math.log(n),
+            "bic2": -2 * logl + k * math.log((n + 2) / 24.0),
+        }
     _, ld = np.linalg.slogdet(state.Sigma)
     tr = float(np.trace(np.linalg.solve(state.Sigma, state.S)))
     logl = -n / 2.0 * (p * math.log(2 * math.pi) + ld + tr)

@@ -6,7 +6,9 @@
     SRMR (Mplus)   = off-diagonal residuals of correlations (r_ij - rho_ij) and diagonal
                      (s_ii - sigma_ii) / s_ii, mean over i <= j
 
-lavaan's ``srmr`` is ``srmr_bentler``.  Source: Bentler (1995); lavaan ``lav_fit_srmr.R``.
+With a mean structure the mean residuals join the sum (divided by sqrt(s_ii) for the standardized
+versions; Mplus's form uses m_i / sqrt(s_ii) - mu_i / sqrt(sigma_ii)) and the count grows by p;
+the ``_nomean`` variants leave them out.  lavaan's ``srmr`` is ``srmr_bentler``.  Source: Bentler (1995); lavaan ``lav_fit_srmr.R``.
 Checked against: lavaan 0.6-14 ``fitMeasures``.
 """
 
@@ -35,7 +37,7 @@ def srmr(state: FitState) -> dict[str, float]:
     crmr = math.sqrt(float(np.mean(Rc[iu1] ** 2))) if p > 1 else 0.0
     dres = (np.diag(S) - np.diag(Sig)) / np.diag(S)
     mplus = math.sqrt((float(np.sum(Rc[iu1] ** 2)) + float(np.sum(dres**2))) / (p * (p + 1) / 2))
-    return {
+    out = {
         "rmr": rmr,
         "rmr_nomean": rmr,
         "srmr": bentler,
@@ -46,3 +48,19 @@ def srmr(state: FitState) -> dict[str, float]:
         "srmr_mplus": mplus,
         "srmr_mplus_nomean": mplus,
     }
+    if state.has_means:
+        assert state.mean_S is not None and state.mean_Sigma is not None
+        dm = state.mean_S - state.mean_Sigma
+        k = len(iu[0])
+        out["rmr"] = math.sqrt((float(np.sum((S - Sig)[iu] ** 2)) + float(np.sum(dm**2))) / (k + p))
+        out["srmr"] = out["srmr_bentler"] = math.sqrt(
+            (float(np.sum(R[iu] ** 2)) + float(np.sum((dm / sd) ** 2))) / (k + p)
+        )
+        out["crmr"] = math.sqrt(
+            (float(np.sum(Rc[iu1] ** 2)) + float(np.sum((dm / sd) ** 2))) / (len(iu1[0]) + p)
+        )
+        dm_mplus = state.mean_S / sd - state.mean_Sigma / sds
+        out["srmr_mplus"] = math.sqrt(
+            (float(np.sum(Rc[iu1] ** 2)) + float(np.sum(dres**2)) + float(np.sum(dm_mplus**2))) / (k + p)
+        )
+    return out

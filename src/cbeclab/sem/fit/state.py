@@ -33,6 +33,18 @@ class FitState:
         Sample moments to reproduce: p(p+1)/2 minus the fixed covariate block.
     exo
         Positions of the covariates fixed at their sample values (``fixed.x``).
+    mean_S, mean_Sigma
+        Sample (under FIML: EM) and model-implied means when the model has a mean structure.
+    logl_h0, logl_h1, logl_base
+        Casewise log-likelihoods of the model, the saturated model and the baseline model (FIML);
+        when given, ``chisq = 2 (logl_h1 - logl_h0)`` and ``baseline_chisq = 2 (logl_h1 - logl_base)``.
+    scaling, baseline_scaling, test
+        Scaling factors of a robust test (lavaan ``chisq.scaling.factor``) and its lavaan name.
+    fiml
+        True when the sample moments are the EM estimates of incomplete data.
+    n_groups, baseline_free
+        Number of groups (multi-group RMSEA is multiplied by sqrt(G), as lavaan) and the baseline
+        model's free parameters when they are not those of one group.
     """
 
     S: Array
@@ -41,6 +53,21 @@ class FitState:
     npar: int
     n_moments: int
     exo: tuple[int, ...] = ()
+    mean_S: Array | None = None
+    mean_Sigma: Array | None = None
+    logl_h0: float | None = None
+    logl_h1: float | None = None
+    logl_base: float | None = None
+    scaling: float | None = None
+    baseline_scaling: float | None = None
+    test: str = "standard"
+    fiml: bool = False
+    factor_h1: float | None = None
+    factor_h0: float | None = None
+    n_groups: int = 1
+    baseline_free: int | None = None
+    chisq_value: float | None = None
+    baseline_chisq_value: float | None = None
 
     @property
     def p(self) -> int:
@@ -52,13 +79,21 @@ class FitState:
 
     @property
     def f_ml(self) -> float:
-        """F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p."""
+        """F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p (chisq / n with likelihoods given)."""
+        if self.logl_h0 is not None and self.logl_h1 is not None:
+            return 2.0 * (self.logl_h1 - self.logl_h0) / self.n
         return ml_f(self.S, self.Sigma)
 
     @property
     def chisq(self) -> float:
         """n F_ML (lavaan uses N, not N - 1, with ``likelihood = "normal"``)."""
+        if self.chisq_value is not None:
+            return self.chisq_value
         return self.n * self.f_ml
+
+    @property
+    def has_means(self) -> bool:
+        return self.mean_S is not None and self.mean_Sigma is not None
 
     def baseline_sigma(self) -> Array:
         """Independence model: observed variances only (covariate block kept when ``fixed.x``)."""
@@ -70,10 +105,17 @@ class FitState:
 
     @property
     def baseline_df(self) -> int:
-        return self.n_moments - (self.p - len(self.exo))
+        if self.baseline_free is not None:
+            return self.n_moments - self.baseline_free
+        free = self.p - len(self.exo)
+        return self.n_moments - free * (2 if self.has_means else 1)
 
     @property
     def baseline_chisq(self) -> float:
+        if self.baseline_chisq_value is not None:
+            return self.baseline_chisq_value
+        if self.logl_base is not None and self.logl_h1 is not None:
+            return 2.0 * (self.logl_h1 - self.logl_base)
         return self.n * ml_f(self.S, self.baseline_sigma())
 
 

@@ -1,0 +1,593 @@
+"""The workbench ASGI app: server-rendered pages (Jinja2, autoescaped) over the service layer.
+
+``create_app(data_dir)`` builds the app; ``cbeclab serve`` runs it with uvicorn. Pages and the REST API
+(:mod:`cbeclab.web.api`) call the same :class:`~cbeclab.web.services.Workbench` methods.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from cbeclab import __version__
+from cbeclab.errors import CbecError, SpecError
+from cbeclab.i18n import pgettext, resolve_lang
+from cbeclab.web.forms import FormField, form_fields, parse_form
+from cbeclab.web.i18n import _
+from cbeclab.web.jobs import JobManager
+from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, guard, new_csrf
+from cbeclab.web.services import KINDS, OneOffSpec, Workbench, bundled_profile_text, iter_file
+
+__all__ = ["create_app", "fields_for", "start"]
+
+log = logging.getLogger("cbeclab.web")
+LANG_COOKIE = "cbeclab_lang"
+_RESULTS_CACHE: dict[tuple[str, str, int], Markup] = {}
+
+_env = Environment(
+    loader=PackageLoader("cbeclab.web", "templates"),
+    autoescape=select_autoescape(["html"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+# ---- forms of each kind ---------------------------------------------------------------------------
+def fields_for(kind: str) -> list[FormField]:
+    """Form fields of an analysis kind, walked from its pydantic spec model."""
+    if kind == "engine":
+        from cbeclab.spec import RunSpec
+
+        return form_fields(
+            RunSpec, {"data.path", "data.dataset", "base_dir", "lang", "subsystems", "framework"}
+        )
+    if kind in ("weights", "synergy", "coupling"):
+        keep = {
+            "weights": {"entity", "period", "impute", "method", "scope"},
+            "synergy": {"entity", "period", "impute", "method", "scope", "bound_margin", "base", "aggregate"},
+            "coupling": {"entity", "period", "impute", "method", "scope", "model", "compat"},
+        }[kind]
+        return [f for f in form_fields(OneOffSpec, {"subsystems"}) if f.name in keep]
+    if kind == "survey":
+        from cbeclab.survey.spec import SurveySpec
+
+        return form_fields(
+            SurveySpec,
+            {
+                "data.path",
+                "base_dir",
+                "source",
+                "lang",
+                "scheduler",
+                "model.syntax",
+                "model.file",
+                "model.paths",
+            },
+        )
+    if kind == "diagnosis":
+        from cbeclab.diagnose.report import DiagnoseSpec
+
+        return form_fields(DiagnoseSpec, {"lang", "city", "cluster", "panel.path", "sem"})
+    raise SpecError(f"unknown analysis kind {kind!r}", fix=", ".join(KINDS))
+
+
+def _profiles(kind: str) -> list[str]:
+    from cbeclab.web.services import _profiles as names
+
+    return names(kind)
+
+
+# ---- helpers used by pages and API ------------------------------------------------------------------
+def start(app: FastAPI, aid: str, lang: str) -> dict[str, Any]:
+    wb: Workbench = app.state.workbench
+    run, job = wb.new_run(aid, resolve_lang(lang), app.state.scheduler)
+    app.state.jobs.submit(run["id"], job)
+    return dict(wb.run(run["id"]))
+
+
+def file_response(wb: Workbench, rid: str, name: str) -> FileResponse:
+    path = wb.result_file(rid, name)
+    media = {
+        ".html": "text/html; charset=utf-8",
+        ".json": "application/json",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".yaml": "text/yaml; charset=utf-8",
+        ".csv": "text/csv; charset=utf-8",
+    }.get(path.suffix, "application/octet-stream")
+    # reports are downloads, never rendered in the workbench's origin
+    return FileResponse(path, media_type=media, filename=name, content_disposition_type="attachment")
+
+
+async def receive_upload(request: Request, pid: str, filename: str, name: str | None) -> dict[str, Any]:
+    """Stream an upload to disk: the raw body chunk by chunk, or a multipart ``file`` field."""
+    wb: Workbench = request.app.state.workbench
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > wb.max_upload + 64 * 1024:
+        raise CbecError(
+            _("the file is larger than the upload limit of {mb} MB", mb=f"{wb.max_upload / 1024 / 1024:g}"),
+            where=filename,
+        )
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form(max_part_size=wb.max_upload + 1)
+        up = form.get("file")
+        if up is None or isinstance(up, str):
+            raise SpecError(_("no file in the form"), where="file", fix=_("choose a file"))
+        if not csrf_ok(request, str(form.get(CSRF_FIELD, ""))) and not request.url.path.startswith("/api/"):
+            raise SpecError(_("the form expired; reload the page and try again"), where="csrf")
+        fname = up.filename or filename
+        return await _run_sync(
+            wb.save_upload, pid, fname, iter_file(up.file), (str(form.get("name") or "") or None)
+        )
+    # raw body: write each chunk as it arrives, through a queue-less generator on a worker thread
+    import queue
+    import threading
+
+    q: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+    result: dict[str, Any] = {}
+    ended = threading.Event()
+
+    def consume() -> None:
+        def chunks() -> Any:
+            while True:
+                item = q.get()
+                if item is None:
+                    ended.set()
+                    return
+                yield item
+
+        try:
+            result["ds"] = wb.save_upload(pid, filename, chunks(), name)
+        except BaseException as exc:  # handed back to the request
+            result["error"] = exc
+            while not ended.is_set():  # drain so the producer never blocks
+                if q.get() is None:
+                    ended.set()
+
+    t = threading.Thread(target=consume, daemon=True)
+    t.start()
+    import anyio
+
+    async for chunk in request.stream():
+        if "error" in result:
+            break
+        await anyio.to_thread.run_sync(q.put, chunk)
+    await anyio.to_thread.run_sync(q.put, None)
+    await anyio.to_thread.run_sync(t.join)
+    if "error" in result:
+        raise result["error"]
+    return dict(result["ds"])
+
+
+async def _run_sync(fn: Any, *args: Any) -> Any:
+    import anyio
+
+    return await anyio.to_thread.run_sync(lambda: fn(*args))
+
+
+# ---- demo projects -------------------------------------------------------------------------------------
+def load_demo_projects(wb: Workbench) -> None:
+    """Guangzhou engine demo (bundled data) and Yongkang survey demo, on an empty data folder."""
+    import yaml
+
+    from cbeclab.datasets import guangzhou_demo_with_synthetic
+
+    gz = wb.create_project(
+        _("Guangzhou clusters (demo)"),
+        _(
+            "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators."
+        ),
+    )
+    csv = guangzhou_demo_with_synthetic(0).to_csv(index=False).encode("utf-8")
+    ds = wb.save_upload(gz["id"], "guangzhou_demo.csv", [csv])
+    spec_text = resources.files("cbeclab.examples").joinpath("guangzhou.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(spec_text)
+    raw["data"] = {k: v for k, v in raw["data"].items() if k != "dataset"}
+    wb.create_analysis(gz["id"], "engine", raw, ds["id"], _("Synergy and coupling (demo)"))
+    wb.create_analysis(
+        gz["id"],
+        "diagnosis",
+        {
+            "title": _("Guangzhou pilot zone diagnosis (demo)"),
+            "city": "guangzhou",
+            "cluster": "guangzhou_leather",
+        },
+        None,
+        _("Diagnosis (demo)"),
+    )
+    folder = _examples_dir() / "yongkang"
+    if (folder / "survey.yaml").is_file():
+        yk = wb.create_project(
+            _("Yongkang hardware survey (demo)"),
+            _("Seed 000 model on a SYNTHETIC survey of 233 respondents."),
+        )
+        dsy = wb.save_upload(
+            yk["id"],
+            "yongkang_survey_SYNTHETIC.csv",
+            [(folder / "yongkang_survey_SYNTHETIC.csv").read_bytes()],
+        )
+        sraw = yaml.safe_load((folder / "survey.yaml").read_text(encoding="utf-8"))
+        model = sraw.get("model") or {}
+        if model.get("file"):
+            sraw["model"] = {"syntax": (folder / model["file"]).read_text(encoding="utf-8")}
+        sraw["bootstrap"] = {**dict(sraw.get("bootstrap") or {}), "draws": 1000}
+        sraw.pop("data", None)
+        wb.create_analysis(yk["id"], "survey", sraw, dsy["id"], _("Survey, SEM and mediation (demo)"))
+
+
+def _examples_dir() -> Path:
+    return Path(__file__).resolve().parents[3] / "examples"
+
+
+# ---- the app ---------------------------------------------------------------------------------------
+def create_app(
+    data_dir: str | Path,
+    *,
+    token: str | None = None,
+    scheduler: str | None = None,
+    max_workers: int = 2,
+    max_upload_mb: float = 100,
+    demo: bool = True,
+) -> FastAPI:
+    wb = Workbench(data_dir, max_upload_mb=max_upload_mb)
+    failed = wb.store.fail_interrupted(_("the server stopped while this run was in progress (interrupted)"))
+    if failed:
+        log.warning("%d interrupted run(s) marked failed", failed)
+    if demo and not wb.store.projects() and wb.store.meta("demo_loaded") is None:
+        load_demo_projects(wb)
+        wb.store.set_meta("demo_loaded", "1")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        yield
+        app.state.jobs.shutdown()
+
+    app = FastAPI(
+        title="cbeclab workbench",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.workbench = wb
+    app.state.jobs = JobManager(wb.store, max_workers=max_workers)
+    app.state.scheduler = scheduler
+    app.state.token = token
+    app.middleware("http")(guard(token))
+    app.mount("/static", StaticFiles(packages=[("cbeclab.web", "static")]), name="static")
+
+    from cbeclab.web.api import router
+
+    app.include_router(router)
+
+    @app.exception_handler(CbecError)
+    async def _cbec(request: Request, exc: CbecError) -> Response:
+        lang = _lang(request)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return _page(request, "error.html", {"message": str(exc)}, lang, status=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errs = exc.errors()
+        first = errs[0] if errs else {}
+        loc = ".".join(str(x) for x in first.get("loc", ()))
+        return JSONResponse({"error": f"field {loc}: {first.get('msg', 'invalid')}"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error")
+        msg = _(
+            "Unexpected error ({kind}); the details are in the server log.",
+            kind=type(exc).__name__,
+            lang=_lang(request),
+        )
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": msg}, status_code=500)
+        return PlainTextResponse(msg, status_code=500)
+
+    _pages(app)
+    return app
+
+
+def _lang(request: Request) -> str:
+    q = request.query_params.get("lang")
+    if q in ("en", "zh"):
+        return q
+    c = request.cookies.get(LANG_COOKIE)
+    return c if c in ("en", "zh") else resolve_lang(None)
+
+
+def _csrf(request: Request) -> str:
+    tok = request.cookies.get(CSRF_COOKIE)
+    if not tok:
+        tok = getattr(request.state, "csrf", None) or new_csrf()
+        request.state.csrf = tok
+    return tok
+
+
+def _page(
+    request: Request, name: str, ctx: dict[str, Any], lang: str | None = None, status: int = 200
+) -> HTMLResponse:
+    lang = lang or _lang(request)
+
+    def t(msgid: str, **fields: Any) -> str:
+        return pgettext("web", msgid, lang=lang, **fields)
+
+    def switch(to: str) -> str:
+        items = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", to)]
+        return request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in items)
+
+    html = _env.get_template(name).render(
+        _=t, lang=lang, csrf=_csrf(request), switch=switch, version=__version__, request=request, **ctx
+    )
+    resp = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in ("en", "zh"):
+        resp.set_cookie(LANG_COOKIE, lang, samesite="strict")
+    return resp
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    if not csrf_ok(request, str(form.get(CSRF_FIELD, ""))):
+        raise SpecError(
+            _("the form expired; reload the page and try again", lang=_lang(request)), where="csrf"
+        )
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+def _chart_html(charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from cbeclab.render.charts import Chart
+
+    out = []
+    for i, c in enumerate(charts):
+        chart = Chart(
+            c["key"], c["title"], c["kind"], spec=c.get("spec"), svg=c.get("svg"), note=c.get("note")
+        )
+        out.append({"title": c["title"], "note": c.get("note"), "html": Markup(chart.html(f"chart-{i}"))})
+    return out
+
+
+def _pages(app: FastAPI) -> None:
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> HTMLResponse:
+        wb: Workbench = request.app.state.workbench
+        return _page(request, "home.html", {"projects": wb.store.projects()})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        spec = request.app.openapi()
+        routes = [
+            {
+                "method": m.upper(),
+                "path": p,
+                "summary": op.get("summary", ""),
+                "doc": op.get("description", ""),
+            }
+            for p, ops in spec["paths"].items()
+            for m, op in ops.items()
+        ]
+        return _page(request, "api_docs.html", {"routes": routes})
+
+    @app.post("/projects", include_in_schema=False)
+    async def new_project(request: Request) -> Response:
+        form = await _form(request)
+        p = request.app.state.workbench.create_project(form.get("name", ""), form.get("description", ""))
+        return RedirectResponse(f"/projects/{p['id']}", status_code=303)
+
+    @app.get("/projects/{pid}", response_class=HTMLResponse, include_in_schema=False)
+    def project(request: Request, pid: str) -> HTMLResponse:
+        wb: Workbench = request.app.state.workbench
+        p = wb.project(pid)
+        analyses = wb.store.analyses(pid)
+        for a in analyses:
+            runs = wb.store.runs(a["id"])
+            a["last_run"] = runs[0] if runs else None
+        datasets = wb.store.datasets(pid)
+        names = {d["id"]: d["name"] for d in datasets}
+        return _page(
+            request,
+            "project.html",
+            {
+                "project": p,
+                "datasets": datasets,
+                "analyses": analyses,
+                "kinds": KINDS,
+                "names": names,
+                "max_mb": wb.max_upload // (1024 * 1024),
+            },
+        )
+
+    @app.post("/projects/{pid}/datasets", include_in_schema=False)
+    async def upload(request: Request, pid: str) -> Response:
+        ds = await receive_upload(request, pid, "upload", None)
+        return RedirectResponse(f"/datasets/{ds['id']}", status_code=303)
+
+    @app.get("/datasets/{did}", response_class=HTMLResponse, include_in_schema=False)
+    def dataset(
+        request: Request, did: str, entity: str | None = None, period: str | None = None
+    ) -> HTMLResponse:
+        wb: Workbench = request.app.state.workbench
+        pv = wb.preview(did, entity, period)
+        return _page(
+            request,
+            "dataset.html",
+            {"pv": pv, "project": wb.project(pv["dataset"]["project_id"]), "kinds": KINDS},
+        )
+
+    @app.get("/projects/{pid}/analyses/new", response_class=HTMLResponse, include_in_schema=False)
+    def new_analysis(
+        request: Request, pid: str, kind: str = "engine", dataset: str | None = None
+    ) -> HTMLResponse:
+        wb: Workbench = request.app.state.workbench
+        p = wb.project(pid)
+        ctx = _analysis_ctx(wb, kind, dataset)
+        values: dict[str, str] = {}
+        if dataset:
+            from cbeclab.web.services import guess_keys
+
+            ent, per = guess_keys(wb.read_dataset(dataset))
+            for prefix in ("data.", "", "panel."):
+                values.update({prefix + "entity": ent or "", prefix + "period": per or ""})
+        return _page(
+            request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True}
+        )
+
+    @app.post("/projects/{pid}/analyses", include_in_schema=False)
+    async def create(request: Request, pid: str) -> Response:
+        wb: Workbench = request.app.state.workbench
+        form = await _form(request)
+        kind = form.get("_kind", "")
+        dataset_id = form.get("_dataset") or None
+        p = wb.project(pid)
+        try:
+            options = _options_from_form(wb, kind, dataset_id, form)
+            a = wb.create_analysis(pid, kind, options, dataset_id, form.get("_name", ""))
+        except CbecError as exc:
+            ctx = _analysis_ctx(wb, kind, dataset_id)
+            return _page(
+                request, "analysis.html", {"project": p, **ctx, "values": form, "error": str(exc)}, status=400
+            )
+        run = start(request.app, a["id"], _lang(request))
+        return RedirectResponse(f"/runs/{run['id']}", status_code=303)
+
+    @app.post("/analyses/{aid}/run", include_in_schema=False)
+    async def rerun(request: Request, aid: str) -> Response:
+        await _form(request)
+        run = start(request.app, aid, _lang(request))
+        return RedirectResponse(f"/runs/{run['id']}", status_code=303)
+
+    @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)
+    def run_page(request: Request, rid: str) -> HTMLResponse:
+        wb: Workbench = request.app.state.workbench
+        v = wb.run_view(rid)
+        a = wb.analysis(v["run"]["analysis_id"])
+        lang = _lang(request)
+        body = None
+        if v["view"]:
+            # a finished run never changes: its rendered results are cached per language
+            key = (v["run"]["id"], lang, len(v["files"]))
+            body = _RESULTS_CACHE.get(key)
+            if body is None:
+                charts = _chart_html(v["view"]["charts"])
+
+                def t(m: str, **f: Any) -> str:
+                    return pgettext("web", m, lang=lang, **f)
+
+                body = Markup(_env.get_template("results.html").render(_=t, charts=charts, **v))
+                if len(_RESULTS_CACHE) > 64:
+                    _RESULTS_CACHE.clear()
+                _RESULTS_CACHE[key] = body
+        scripts = bool(v["view"] and v["view"]["charts"])
+        ctx = {
+            **v,
+            "analysis": a,
+            "project": wb.project(a["project_id"]),
+            "results": body,
+            "scripts": scripts,
+        }
+        return _page(request, "run.html", ctx, lang)
+
+    @app.post("/runs/{rid}/cancel", include_in_schema=False)
+    async def cancel(request: Request, rid: str) -> Response:
+        await _form(request)
+        wb: Workbench = request.app.state.workbench
+        wb.run(rid)
+        request.app.state.jobs.cancel(rid, _("cancelled by the user", lang=_lang(request)))
+        return RedirectResponse(f"/runs/{rid}", status_code=303)
+
+    @app.get("/runs/{rid}/files/{name}", include_in_schema=False)
+    def download(request: Request, rid: str, name: str) -> FileResponse:
+        return file_response(request.app.state.workbench, rid, name)
+
+    @app.get("/vendor/vega-bundle.min.js", include_in_schema=False)
+    def vega() -> Response:
+        from cbeclab.render.charts import vendored_scripts
+
+        js = "\n".join(text for _n, text in vendored_scripts())
+        return Response(js, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+def _analysis_ctx(wb: Workbench, kind: str, dataset_id: str | None) -> dict[str, Any]:
+    fields = fields_for(kind)
+    columns: list[dict[str, str]] = []
+    if dataset_id:
+        df = wb.read_dataset(dataset_id)
+        columns = [
+            {"name": str(c), "type": "number" if pd.api.types.is_numeric_dtype(df[c].dtype) else "text"}
+            for c in df.columns
+        ]
+    ctx: dict[str, Any] = {"kind": kind, "fields": fields, "columns": columns, "dataset_id": dataset_id}
+    if kind == "engine":
+        from cbeclab.frameworks.loader import list_frameworks
+
+        ctx["frameworks"] = list_frameworks()
+    if kind == "diagnosis":
+        ctx["cities"] = _profiles("cities")
+        ctx["clusters"] = _profiles("clusters")
+    if kind == "survey":
+        ctx["example_model"] = "Y ~ F1 + F2 + F3 + M\nM ~ F1 + F2 + F3\n"
+    return ctx
+
+
+def _options_from_form(
+    wb: Workbench, kind: str, dataset_id: str | None, form: dict[str, Any]
+) -> dict[str, Any]:
+    import yaml
+
+    options = parse_form(fields_for(kind), form)
+    if kind in ("engine", "weights", "synergy", "coupling"):
+        subs: dict[str, dict[str, str]] = {}
+        for key, val in form.items():
+            if key.startswith("sub:") and val.strip():
+                col = key[4:]
+                direction = form.get("dir:" + col, "+")
+                subs.setdefault(val.strip(), {})[col] = "-" if direction == "-" else "+"
+        if kind == "engine" and form.get("framework"):
+            options["framework"] = form["framework"]
+        if subs or kind != "engine":
+            options["subsystems"] = subs
+    if kind == "survey":
+        options["model"] = {"syntax": form.get("model_syntax", "")}
+    if kind == "diagnosis":
+        for part in ("city", "cluster"):
+            edited = (form.get(f"{part}_yaml") or "").strip()
+            name = form.get(part) or ""
+            folder = "cities" if part == "city" else "clusters"
+            if edited and name and edited != bundled_profile_text(folder, name).strip():
+                try:
+                    options[part] = yaml.safe_load(edited)
+                except yaml.YAMLError as exc:
+                    raise SpecError(
+                        f"the {part} profile is not valid YAML: {exc}", where=f"{part} profile"
+                    ) from None
+            elif name:
+                options[part] = name
+        if not form.get("use_panel"):
+            options.pop("panel", None)
+    return options
