@@ -43,7 +43,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return found
 
 
-@pytest.mark.parametrize("name", [f"{k}_{lang}" for k in ("demo", "survey", "diagnose") for lang in ("zh", "en")])
+@pytest.mark.parametrize(
+    "name", [f"{k}_{lang}" for k in ("demo", "survey", "diagnose") for lang in ("zh", "en")]
+)
 def test_report_screenshot(pages: dict[str, Path], name: str) -> None:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
