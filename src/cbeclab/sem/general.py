@@ -44,6 +44,7 @@ from cbeclab.sem.fiml import Patterns, em_h1
 from cbeclab.sem.ml import Array
 from cbeclab.sem.moments import MomentModel
 from cbeclab.sem.partable import ParTable, build_partable
+from cbeclab.sem.rsquare import r_square
 
 if TYPE_CHECKING:
     from cbeclab.sem.model import Model, SEMResult
@@ -515,19 +516,14 @@ def _assemble(
             )
     if not converged:
         notes.append(_("the optimiser did not fully converge"))
-    for msg in notes:
-        warnings.warn(msg, CbecWarning, stacklevel=4)
     A, Sm, _M = mm.matrices(theta)
     _B, _mu, C = mm.implied_all(theta)
     has_path = np.zeros(mm.m, dtype=bool)
     has_path[mm.row_r[mm.row_kind == 0]] = True
     endo = np.flatnonzero(has_path)
-    r2 = pd.Series(
-        1.0 - np.diag(Sm)[endo] / np.diag(C)[endo],
-        index=[mm.var_names[int(i)] for i in endo],
-        name="r2",
-        dtype=float,
-    )
+    r2 = r_square(np.diag(Sm)[endo], np.diag(C)[endo], [mm.var_names[int(i)] for i in endo], notes)
+    for msg in notes:
+        warnings.warn(msg, CbecWarning, stacklevel=4)
     new_pt = ParTable(
         table=tab,
         ov_names=pt.ov_names,
