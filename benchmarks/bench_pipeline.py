@@ -127,6 +127,9 @@ def main() -> None:
     print(f"per-entity loop implementation:        {t_loop:.3f} s")
     print(f"ratio loop / cbeclab: {t_loop / best:.1f}x")
     print(f"agreement: max |synergy diff| = {dsyn:.2e}, max |D diff| = {dd:.2e}")
+    import resource
+
+    print(f"peak memory (RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

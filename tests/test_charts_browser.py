@@ -23,7 +23,25 @@ def _all_charts(lang: str) -> list:
 
     s = load_survey_spec(ROOT / "examples/yongkang/survey.yaml")
     s = s.model_copy(update={"bootstrap": s.bootstrap.model_copy(update={"draws": 20})})
+    import numpy as np
+    import pandas as pd
+
+    from cbeclab.render.charts.sensitivity import sensitivity_chart
+
+    rng = np.random.default_rng(0)  # a made-up sensitivity table: the chart is what is checked here
+    sens = pd.DataFrame(
+        {
+            "entity": [f"E{i}" for i in range(8)],
+            "stage_same": rng.uniform(0.4, 1, 8),
+            "grade_same": rng.uniform(0.4, 1, 8),
+            "synergy": rng.uniform(0, 0.8, 8),
+            "D": rng.uniform(0.3, 0.9, 8),
+        }
+    )
+    sens["synergy_p05"], sens["synergy_p95"] = sens["synergy"] - 0.08, sens["synergy"] + 0.1
+    sens["D_p05"], sens["D_p95"] = sens["D"] - 0.05, sens["D"] + 0.04
     return [
+        sensitivity_chart(sens, lang),
         *engine_charts(run_spec(load_spec(ROOT / "examples/guangzhou/spec.yaml")), lang),
         *survey_charts(run_survey(s), lang),
         *diagnose_charts(run_diagnosis(ROOT / "examples/diagnose/spec.yaml"), lang),

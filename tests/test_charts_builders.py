@@ -235,6 +235,9 @@ def test_sensitivity_chart(n: int) -> None:
     f["D_p05"], f["D_p95"] = f["D"] - 0.05, f["D"] + 0.05
     c = sensitivity_chart(f, "zh")
     txt = _spec_text(c)
+    # the sensitivity module's own column names give the same chart
+    same = f.rename(columns={"stage_stability": "stage_same", "grade_stability": "grade_same"})
+    assert sensitivity_chart(same, "zh").spec == c.spec
     if n > 30:
         assert "vconcat" in c.spec and "300" in (c.note or "")
         least = f.assign(m=f[["stage_stability", "grade_stability"]].min(axis=1)).nsmallest(15, "m")["entity"]

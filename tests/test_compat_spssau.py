@@ -174,3 +174,19 @@ def test_cli_weights_and_synergy_take_compat(tmp_path) -> None:  # type: ignore[
         main, ["synergy", str(path), "--subsystem", "A=a", "--subsystem", "B=b", "--compat", "spssau"]
     )
     assert syn.exit_code == 0, syn.output
+
+
+def test_combined_weights_pass_the_preset_on() -> None:
+    X = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [3.0, 1.0, 2.0], "c": [2.0, 2.5, 5.0]})
+    d = {"a": 1, "b": 1, "c": 1}
+    A = {
+        "a": {"a": 1, "b": 2, "c": 5},
+        "b": {"a": 1 / 2, "b": 1, "c": 3},
+        "c": {"a": 1 / 5, "b": 1 / 3, "c": 1},
+    }
+    combine = {"subjective": "ahp", "objective": "entropy", "rule": "multiplicative"}
+    got = compute_weights(X, d, "combined", combine=combine, ahp_matrix=A, compat="spssau").table.iloc[0]
+    ws = ahp(A, method="sum_product").weights
+    wo = compute_weights(X, d, "entropy", standardize=False, shift="nonpositive_only").table.iloc[0]
+    prod = ws * wo  # multiplicative rule: w = ws wo / sum(ws wo)
+    assert got.to_dict() == pytest.approx((prod / prod.sum()).to_dict(), abs=1e-12)

@@ -286,7 +286,7 @@ def test_sensitivity_to_estimates() -> None:
     assert [(x["field"], x["alternative"], x["top_mode"]) for x in r.sensitivity] == [
         ("cbec_firms", 8000, "industrial_agglomeration")
     ]
-    assert any("sensitive to an estimate: cbec_firms" in n for n in r.notes)
+    assert any("sensitive to an estimate: CBEC firms" in n for n in r.notes)
     # only estimated fields are probed: the same profile with nothing estimated reports nothing
     p = load_city_profile("guangzhou")
     firm = make_city_profile(p.values.model_dump(), name="Guangzhou, all values taken as exact")

@@ -80,7 +80,7 @@ def test_outputs_written_and_consistent(spec_dir: Path, tmp_path: Path) -> None:
     res = run_spec(load_spec(spec_dir / "spec.yaml"))
     paths = write_outputs(res, tmp_path / "out")
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["data"]["entity"] == "集群"
     assert len(data["synergy"]["synergy"]) == 3 * 8
     assert {r["entity"] for r in data["summary"]} == {"纺织", "皮具", "珠宝"}

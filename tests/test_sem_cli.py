@@ -64,3 +64,24 @@ def test_sem_cli_fiml_mlr_json(tmp_path: Path) -> None:
     for key in ("chisq_scaled", "cfi_scaled", "rmsea_scaled", "logl", "rmsea_pvalue"):
         assert abs(doc["fit"][key] - ref["fit"][key.replace("_", ".")]) < 1e-3 * max(1, abs(doc["fit"][key]))
     assert "Scaled test statistic" in r.output and "Missing-data patterns" in r.output
+
+
+def test_sem_cli_group_invariance_json(tmp_path: Path) -> None:
+    """--group --invariance: one row per step in the JSON key ``invariance``, rows carry ``group``."""
+    ref = json.loads((Path(__file__).parent / "fixtures" / "sem_multigroup.json").read_text())
+    model = tmp_path / "m.lav"
+    model.write_text(ref["hs_model"], encoding="utf-8")
+    data = tmp_path / "hs.csv"
+    holzinger_swineford().to_csv(data, index=False)
+    out = tmp_path / "o.json"
+    r = CliRunner().invoke(
+        main, ["sem", str(model), str(data), "--group", "school", "--invariance", "--json", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert [row["step"] for row in doc["invariance"]] == ["configural", "metric", "scalar", "strict"]
+    metric = doc["invariance"][1]
+    assert abs(metric["chisq_diff"] - ref["hs"]["lrt"]["metric"]["chisq_diff"]) < 1e-3
+    assert {p["group"] for p in doc["params"]} == {"Pasteur", "Grant-White"}
+    r2 = CliRunner().invoke(main, ["sem", str(model), str(data), "--invariance"])
+    assert r2.exit_code != 0 and "--group" in r2.output

@@ -99,6 +99,10 @@ def test_chinese_variable_names_fit_like_ascii_ones() -> None:
     df = holzinger_swineford()
     ren = {"x1": "视觉1", "x2": "视觉2", "x3": "视觉3", "x4": "文本1", "x5": "文本2", "x6": "文本3"}
     ascii_fit = Model("visual =~ x1 + a*x2 + x3\ntextual =~ x4 + x5 + x6\nd := a*2").fit(df)
-    zh_fit = Model("视觉 =~ 视觉1 + a*视觉2 + 视觉3\n文本 =~ 文本1 + 文本2 + 文本3\nd := a*2").fit(df.rename(columns=ren))
-    np.testing.assert_allclose(zh_fit.params["est"].to_numpy(), ascii_fit.params["est"].to_numpy(), atol=1e-10)
+    zh_fit = Model("视觉 =~ 视觉1 + a*视觉2 + 视觉3\n文本 =~ 文本1 + 文本2 + 文本3\nd := a*2").fit(
+        df.rename(columns=ren)
+    )
+    np.testing.assert_allclose(
+        zh_fit.params["est"].to_numpy(), ascii_fit.params["est"].to_numpy(), atol=1e-10
+    )
     assert list(zh_fit.params["lhs"][:3]) == ["视觉"] * 3

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cbeclab import __version__
@@ -20,7 +21,7 @@ from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
 from cbeclab.spec import RunSpec
 
-__all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel"]
+__all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel", "synergy_partitioned"]
 
 Progress = Callable[[float, str], None]
 
@@ -38,6 +39,7 @@ class RunResult:
     obstacles: Any | None  # ObstacleResult
     forecasts: dict[str, Any] = field(default_factory=dict)  # name -> GM11ManyResult
     notes: tuple[str, ...] = ()
+    sensitivity: Any | None = None  # SensitivityResult (cbeclab.sensitivity), when asked for
 
     # ---- tidy tables -------------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
@@ -80,6 +82,10 @@ class RunResult:
             out["obstacles_top"] = self.obstacles.top
         for name, fc in self.forecasts.items():
             out[f"forecast_{name}"] = fc.to_frame()
+            out[f"forecast_{name}_params"] = fc.params
+        if self.sensitivity is not None:
+            out["sensitivity"] = self.sensitivity.to_frame()
+            out["sensitivity_draws"] = self.sensitivity.draws
         imputed = _imputed_cells(self.panel)
         if len(imputed):
             out["imputed_cells"] = imputed
@@ -88,7 +94,11 @@ class RunResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe result; schema in docs/result-schema.md (``schema_version`` 1)."""
+        """Every table inline, JSON-safe (the in-memory layout of schema 1, for notebooks and small runs).
+
+        ``result.json`` on disk is schema 2 (:func:`cbeclab.store.result_document`): the same keys, with
+        long tables named by their Parquet file in the run's store instead of inlined.
+        """
         from cbeclab.render.jsonout import records, to_jsonable
 
         p = self.panel
@@ -157,6 +167,7 @@ def load_spec_panel(spec: RunSpec) -> Any:
             skip_footer=d.skip_footer,
             delimiter=d.delimiter,
             decimal=d.decimal,
+            **({"max_mb": d.max_mb} if d.max_mb is not None else {}),
         )
         name = str(path)
     return load_panel(
@@ -280,7 +291,78 @@ def _weights_arg(spec: RunSpec, subs: dict[str, dict[str, int]], X: pd.DataFrame
     return out
 
 
-def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | None = None) -> RunResult:
+def _partitions(X: pd.DataFrame, n_parts: int) -> list[pd.DataFrame]:
+    """Split a panel matrix into ``n_parts`` blocks of whole entities, in entity order."""
+    codes, uniques = pd.factorize(X.index.get_level_values(0), sort=False)
+    bounds = np.linspace(0, len(uniques), max(1, min(n_parts, len(uniques))) + 1).round().astype(int)
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        mask = (codes >= a) & (codes < b)
+        if mask.any():
+            out.append(X[mask])
+    return out
+
+
+def _merge_weights(parts: list[Any], entities: list[pd.Index]) -> Any:
+    """One SubsystemWeights from the partitions', with the one-process rule: a single ``pooled`` row
+    when every entity has the same weights, else one row per entity."""
+    from cbeclab.models._common import SubsystemWeights
+
+    first = parts[0]
+    rows = []
+    for p, ents in zip(parts, entities):
+        t = p.table
+        rows.append(
+            pd.DataFrame(np.repeat(t.to_numpy(), len(ents), axis=0), index=ents, columns=t.columns)
+            if list(t.index) == ["pooled"]
+            else t.loc[list(ents)]
+        )
+    table = pd.concat(rows)
+    W = table.to_numpy(dtype=float)
+    if len(W) and np.all(W == W[0]):
+        table = pd.DataFrame(W[:1], index=pd.Index(["pooled"]), columns=table.columns)
+    return SubsystemWeights(
+        table=table, method=first.method, subsystems=first.subsystems, details=first.details
+    )
+
+
+def synergy_partitioned(
+    X: pd.DataFrame, subs: dict[str, dict[str, int]], scheduler: Any, **kwargs: Any
+) -> Any:
+    """:func:`cbeclab.models.synergy.synergy` with ``scope="per_entity"``, run by entity blocks on Dask.
+
+    Every entity's bounds and order degrees depend on its own rows only, and the weights are given
+    (computed once on the whole panel), so the blocks' results put together equal the one-process
+    run (tested on a ``distributed.LocalCluster``). Notes are merged without repeats.
+    """
+    from dataclasses import replace
+
+    from cbeclab.models.synergy import synergy
+    from cbeclab.parallel import dask_client
+
+    with dask_client(scheduler) as client:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        parts = _partitions(X, 4 * n_workers)
+        futs = [client.submit(synergy, part, subs, pure=False, **kwargs) for part in parts]
+        results = client.gather(futs)
+    first = results[0]
+    notes = tuple(dict.fromkeys(n for r in results for n in r.notes))
+    return replace(
+        first,
+        order_wide=pd.concat([r.order_wide for r in results]),
+        subsystem_order=pd.concat([r.subsystem_order for r in results], ignore_index=True),
+        synergy=pd.concat([r.synergy for r in results], ignore_index=True),
+        bounds=pd.concat([r.bounds for r in results], ignore_index=True),
+        weights=_merge_weights(
+            [r.weights for r in results], [r.order_wide.index.unique(level=0) for r in results]
+        ),
+        notes=notes,
+    )
+
+
+def run_spec(
+    spec: RunSpec, *, progress: Progress | None = None, panel: Any | None = None, scheduler: Any = None
+) -> RunResult:
     """Run every stage the spec enables and return the typed results.
 
     Parameters
@@ -291,6 +373,11 @@ def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | No
         Optional callback ``(fraction, step)`` for progress bars.
     panel
         An already loaded :class:`~cbeclab.io.panel.Panel` (skips loading; used by the web app and tests).
+    scheduler
+        A Dask scheduler address (``"tcp://host:port"``) or ``distributed.Client``: the per-entity
+        synergy model (``synergy.scope: per_entity``) runs there by blocks of entities
+        (:func:`synergy_partitioned`); pooled steps (coupling with pooled scope, weights) stay local.
+        Results are identical to the local run.
     """
 
     def tick(frac: float, step: str) -> None:
@@ -313,15 +400,17 @@ def run_spec(spec: RunSpec, *, progress: Progress | None = None, panel: Any | No
         from cbeclab.diagnose.stages import synergy_stage
         from cbeclab.models.synergy import synergy
 
-        syn = synergy(
-            X,
-            subs,
-            weights=_weights_arg(spec, subs, X, spec.synergy.scope),
-            bound_margin=spec.synergy.bound_margin,
-            aggregate=spec.synergy.aggregate,
-            base=spec.synergy.base,
-            scope=spec.synergy.scope,
-        )
+        syn_args: dict[str, Any] = {
+            "weights": _weights_arg(spec, subs, X, spec.synergy.scope),
+            "bound_margin": spec.synergy.bound_margin,
+            "aggregate": spec.synergy.aggregate,
+            "base": spec.synergy.base,
+            "scope": spec.synergy.scope,
+        }
+        if scheduler is not None and spec.synergy.scope == "per_entity":
+            syn = synergy_partitioned(X, subs, scheduler, **syn_args)
+        else:
+            syn = synergy(X, subs, **syn_args)
         stages = synergy_stage(syn.synergy, thresholds=spec.stages.thresholds)
         notes.extend(syn.notes)
 

@@ -64,6 +64,8 @@ class DataSpec(_Strict):
     skip_footer: int | None = Field(None, ge=0, le=1_000_000)
     delimiter: Literal[",", ";", "\t", "tab", "|"] | None = None
     decimal: Literal[".", ","] | None = None
+    #: size limit of the data file in MB (default: the readers' DEFAULT_MAX_MB); firm-level panels need more
+    max_mb: float | None = Field(None, gt=0, le=100_000)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:

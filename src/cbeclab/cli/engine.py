@@ -47,16 +47,15 @@ class _Bar:
             self.bar.close()
 
 
-def _print_summary(result: Any, lang: str) -> None:
-    summ = result.summary()
-    if summ.empty:
-        return
-    cols = [
-        c
-        for c in ("entity", "period", "synergy", f"stage_{lang}", "D", f"grade_{lang}", "lagging")
-        if c in summ
-    ]
-    show = summ[cols].copy()
+#: up to this many entities the terminal lists every entity; above it, counts and the top/bottom ones
+FULL_SUMMARY_ENTITIES = 30
+#: entities listed at each end of the ranking when there are many
+TOP_N = 10
+
+
+def _show(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Summary rows for the console: 4 decimals, subsystem display names, translated headers."""
+    show = frame.copy()
     for c in ("synergy", "D"):
         if c in show:
             show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
@@ -67,28 +66,148 @@ def _print_summary(result: Any, lang: str) -> None:
             show[col] = show[col].map(lambda v, k=kind: v if pd.isna(v) else display_name(k, v, lang))
     names = {**_SUMMARY_HEADERS, f"stage_{lang}": "Stage", f"grade_{lang}": "Grade"}
     show.columns = [pgettext("console", names.get(str(c), str(c))) for c in show.columns]
-    click.echo(_("Latest period: synergy stage and coordination grade"))
-    click.echo(show.to_string(index=False))
+    return show
 
 
-def _run_and_write(spec: Any, out: Path, lang: str | None, quiet: bool) -> Any:
+def _print_summary(result: Any, lang: str) -> None:
+    """Latest-period summary: every entity for a few, else counts per stage and grade + top/bottom 10."""
+    summ = result.summary()
+    if summ.empty:
+        return
+    cols = [
+        c
+        for c in ("entity", "period", "synergy", f"stage_{lang}", "D", f"grade_{lang}", "lagging")
+        if c in summ
+    ]
+    n = len(summ)
+    if n <= FULL_SUMMARY_ENTITIES:
+        click.echo(_("Latest period: synergy stage and coordination grade"))
+        click.echo(_show(summ[cols], lang).to_string(index=False))
+        return
+    click.echo(_("Latest period of {n} entities: synergy stage and coordination grade", n=n))
+    for col, title in ((f"stage_{lang}", _("Synergy stage")), (f"grade_{lang}", _("Coordination grade"))):
+        if col not in summ:
+            continue
+        counts = summ[col].fillna(_("(none)")).value_counts(sort=True)
+        click.echo(f"{title}:")
+        for label, k in counts.items():
+            click.echo(f"  {label}: {k} ({k / n:.0%})")
+    key = "D" if "D" in summ else "synergy"
+    ranked = summ.dropna(subset=[key]).sort_values(key, ascending=False, kind="stable")
+    for head, part in (
+        (_("Top {k} entities by {key}", k=TOP_N, key=key), ranked.head(TOP_N)),
+        (_("Bottom {k} entities by {key}", k=TOP_N, key=key), ranked.tail(TOP_N).iloc[::-1]),
+    ):
+        click.echo(head)
+        click.echo(_show(part[cols], lang).to_string(index=False))
+    click.echo(_("All {n} entities are in the summary table of result.xlsx and the store.", n=n))
+
+
+def _run_and_write(
+    spec: Any,
+    out: Path,
+    lang: str | None,
+    quiet: bool,
+    sens: dict[str, Any] | None = None,
+    scheduler: str | None = None,
+) -> Any:
     from cbeclab.pipeline import run_spec
-    from cbeclab.render.engine_report import write_outputs
+    from cbeclab.store import write_run
 
     spec = spec.model_copy(update={"lang": output_lang(lang, spec)})
     with use_lang(spec.lang):
         bar = _Bar(enabled=not quiet and sys.stderr.isatty())
         try:
-            result = run_spec(spec, progress=bar)
+            result = run_spec(spec, progress=bar, scheduler=scheduler)
+            if sens is not None:
+                from dataclasses import replace
+
+                from cbeclab.sensitivity import sensitivity
+
+                result = replace(result, sensitivity=sensitivity(result, scheduler=scheduler, **sens))
         finally:
             bar.close()
-        paths = write_outputs(result, out)
+        paths = write_run(result, out)
         if not quiet:
             _print_summary(result, spec.lang)
+            if result.sensitivity is not None:
+                _print_sensitivity(result.sensitivity, spec.lang)
             for note in result.panel.notes:
                 click.echo(_("note: {note}", note=note), err=True)
             click.echo(_("Outputs: {paths}", paths=", ".join(str(p) for p in paths.values())))
     return result
+
+
+def _print_sensitivity(sens: Any, lang: str) -> None:
+    t = sens.to_frame()
+    click.echo(
+        _(
+            "Sensitivity ({n} draws): the synergy stage stays in {stage:.0%} and the coordination grade "
+            "in {grade:.0%} of the draws (median over entities)",
+            n=sens.n_draws,
+            stage=float(t["stage_stability"].median()) if "stage_stability" in t else float("nan"),
+            grade=float(t["grade_stability"].median()) if "grade_stability" in t else float("nan"),
+        )
+    )
+
+
+def _sens_options(
+    n: int | None, seed: int, concentration: float, margin_range: str | None, vary_base: bool
+) -> dict[str, Any] | None:
+    if n is None:
+        return None
+    rng: tuple[float, float] | None = None
+    if margin_range:
+        try:
+            lo, hi = (float(v) for v in margin_range.split(","))
+        except ValueError:
+            raise SpecError(
+                f"--bound-margin-range {margin_range!r} is not LOW,HIGH",
+                where="--bound-margin-range",
+                fix="e.g. --bound-margin-range 0.05,0.2",
+            ) from None
+        rng = (lo, hi)
+    return {
+        "n_draws": n,
+        "seed": seed,
+        "concentration": concentration,
+        "margin_range": rng,
+        "vary_base": vary_base,
+    }
+
+
+_SENS_OPTIONS = [
+    click.option(
+        "--sensitivity", "sens_n", type=int, default=None, help="Sensitivity analysis with N draws."
+    ),
+    click.option(
+        "--seed", type=int, default=20240601, show_default=True, help="Seed of the sensitivity draws."
+    ),
+    click.option(
+        "--concentration",
+        type=float,
+        default=100.0,
+        show_default=True,
+        help="Dirichlet concentration of the weight draws (larger: closer to the estimated weights).",
+    ),
+    click.option(
+        "--bound-margin-range",
+        default=None,
+        help="LOW,HIGH range of the synergy bound margin drawn uniformly (default: the spec's margin ±50%).",
+    ),
+    click.option("--vary-base", is_flag=True, help="Also draw the synergy base (first or previous period)."),
+    click.option(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (tcp://host:port): the per-entity engine and the draws run there.",
+    ),
+]
+
+
+def _sens(f: Any) -> Any:
+    for deco in reversed(_SENS_OPTIONS):
+        f = deco(f)
+    return f
 
 
 @main.command("run")
@@ -96,13 +215,24 @@ def _run_and_write(spec: Any, out: Path, lang: str | None, quiet: bool) -> Any:
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @LANG
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
-    """Run a YAML spec; write OUT/result.json, OUT/result.xlsx and OUT/report.html."""
-    from cbeclab.io.atomic import ensure_dir
+@_sens
+def run_cmd(
+    spec_path: str,
+    out: str,
+    lang: str | None,
+    quiet: bool,
+    sens_n: int | None,
+    seed: int,
+    concentration: float,
+    bound_margin_range: str | None,
+    vary_base: bool,
+    scheduler: str | None,
+) -> None:
+    """Run a YAML spec; write the run folder OUT (tables/, result.json, result.xlsx, report.html, manifest)."""
     from cbeclab.spec import load_spec
 
-    ensure_dir(out)
-    _run_and_write(load_spec(spec_path), Path(out), lang, quiet)
+    sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
+    _run_and_write(load_spec(spec_path), Path(out), lang, quiet, sens, scheduler)
 
 
 @main.command("demo")
@@ -115,14 +245,25 @@ def run_cmd(spec_path: str, out: str, lang: str | None, quiet: bool) -> None:
     help="Output folder.",
 )
 @LANG
-def demo_cmd(out: str, lang: str | None) -> None:
+@_sens
+def demo_cmd(
+    out: str,
+    lang: str | None,
+    sens_n: int | None,
+    seed: int,
+    concentration: float,
+    bound_margin_range: str | None,
+    vary_base: bool,
+    scheduler: str | None,
+) -> None:
     """Run the bundled demo: Guangzhou cluster trade 2010-2021 (seed 001 Table 2) + synthetic cluster indicators."""
     from cbeclab.examples import demo_spec
     from cbeclab.i18n.names import display_name
 
     spec = demo_spec()
     title = display_name("dataset", "guangzhou_demo", output_lang(lang, spec))  # the demo's title in zh or en
-    _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, quiet=False)
+    sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
+    _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, False, sens, scheduler)
 
 
 #: how the one-off commands' messages name their options (their own flags, never spec fields)
@@ -236,11 +377,34 @@ _COMMON = [
     ),
     click.option("--cost", default=None, help="Comma-separated cost (smaller-is-better) indicators."),
     click.option("--out", default=None, help="Write .csv (UTF-8 with BOM, opens in Excel), .xlsx or .json."),
-    click.option("--header-row", type=click.IntRange(min=1), default=None, help="Row holding the column names (default: detected)."),
-    click.option("--skip-footer", type=click.IntRange(min=0), default=None, help="Note rows to drop below the data (default: detected)."),
-    click.option("--delimiter", type=click.Choice([",", ";", "tab", "|"]), default=None, help="CSV delimiter (default: sniffed)."),
-    click.option("--decimal", type=click.Choice([".", ","]), default=None, help="CSV decimal mark (default: detected)."),
-    click.option("--layout", type=click.Choice(["wide", "years"]), default="wide", show_default=True, help="years: one column per year."),
+    click.option(
+        "--header-row",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Row holding the column names (default: detected).",
+    ),
+    click.option(
+        "--skip-footer",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Note rows to drop below the data (default: detected).",
+    ),
+    click.option(
+        "--delimiter",
+        type=click.Choice([",", ";", "tab", "|"]),
+        default=None,
+        help="CSV delimiter (default: sniffed).",
+    ),
+    click.option(
+        "--decimal", type=click.Choice([".", ","]), default=None, help="CSV decimal mark (default: detected)."
+    ),
+    click.option(
+        "--layout",
+        type=click.Choice(["wide", "years"]),
+        default="wide",
+        show_default=True,
+        help="years: one column per year.",
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -108,7 +109,18 @@ def translate_help(text: str | None) -> str:
 
 #: usage words and type metavars click prints in English (translated as whole words)
 _USAGE_WORDS = {"[OPTIONS]": "[OPTIONS]", "COMMAND": "COMMAND", "[ARGS]...": "[ARGS]..."}
-_METAVARS = ("TEXT", "INTEGER", "FLOAT", "PATH", "FILE", "DIRECTORY", "BOOLEAN", "FILENAME", "INTEGER RANGE")
+_METAVARS = (
+    "TEXT",
+    "INTEGER",
+    "FLOAT",
+    "PATH",
+    "FILE",
+    "DIRECTORY",
+    "BOOLEAN",
+    "FILENAME",
+    "INTEGER RANGE",
+    "FLOAT RANGE",
+)
 
 
 def _metavars(text: str) -> str:
@@ -137,6 +149,92 @@ def _translate_extra(help_text: str) -> str:
         else:
             parts.append(piece)
     return help_text[: m.start()] + "[" + "; ".join(parts) + "]"
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide and full-width characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+#: punctuation that must not start a line (it stays at the end of the line before)
+_NO_LINE_START = frozenset("）。，、；：！？」』》)]")
+#: punctuation that must not end a line (it moves down to the next)
+_NO_LINE_END = frozenset("（「『《([")
+
+
+def wrap_display(text: str, width: int) -> list[str]:
+    """Wrap ``text`` to ``width`` terminal columns; Chinese may break between any two characters.
+
+    Closing punctuation never starts a line: the character before it moves down with it.
+    """
+    tokens = re.findall(
+        r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]+|\s+", text
+    )
+    lines: list[list[str]] = []
+    cur: list[str] = []
+    for tok in tokens:
+        if tok.isspace():
+            if not cur:
+                continue
+            tok = " "
+        if cur and display_width("".join(cur) + tok) > width:
+            keep, carry = list(cur), list[str]()
+            if tok in _NO_LINE_START:  # move the character before it (and its punctuation) down too
+                while keep:
+                    carry.insert(0, keep.pop())
+                    if carry[0] not in _NO_LINE_START:
+                        break
+            while keep and keep[-1] in _NO_LINE_END:
+                carry.insert(0, keep.pop())
+            if not keep:  # nothing can move: let the line run over
+                cur.append(tok)
+                continue
+            lines.append(keep)
+            cur = [*carry, tok] if tok != " " else carry
+        else:
+            cur.append(tok)
+    if cur:
+        lines.append(cur)
+    return [out for out in ("".join(line).strip() for line in lines) if out]
+
+
+class HelpFormatter(click.HelpFormatter):
+    """click's help formatter measuring text in terminal columns, so Chinese help lines up and wraps."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}" + _("{heading}:", heading=heading) + "\n")
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 11)
+        for i, para in enumerate(p for p in re.split(r"\n\s*\n", text) if p.strip()):
+            if i:
+                self.write("\n")
+            for line in wrap_display(" ".join(para.split()), width):
+                self.write(f"{indent}{line}\n")
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((display_width(r[0]) for r in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_display(second, max(self.width - first_col - 2, 10)) or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+class Context(click.Context):
+    """A click context whose help pages use :class:`HelpFormatter`."""
+
+    formatter_class = HelpFormatter
 
 
 def _store_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -248,6 +346,8 @@ class _param_help:
 class Command(_Translated, click.Command):
     """A cbeclab command: ``--lang`` added when missing, body run inside :func:`use_lang`."""
 
+    context_class = Context
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not any(p.name == "lang" for p in self.params):
@@ -267,6 +367,7 @@ class Group(_Translated, click.Group):
     """The cbeclab group: subcommands are :class:`Command`; its own help page is translated."""
 
     command_class = Command
+    context_class = Context
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

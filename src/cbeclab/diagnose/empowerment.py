@@ -458,7 +458,10 @@ def diagnose_cluster(
     res = classify_empowerment(U, elements=E, rules=rules)
     notes = list(res.notes)
     if prof.estimates:
-        notes.append(_("estimated scores: {v1}", v1=", ".join(prof.estimates)))
+        from cbeclab.i18n.names import display_name
+
+        shown = ", ".join(display_name("pattern", k) for k in prof.estimates)
+        notes.append(_("estimated scores: {v1}", v1=shown))
     return EmpowermentResult(
         table=res.table,
         dimensions=res.dimensions,

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cbeclab.errors import SpecError
 from cbeclab.i18n import _
+from cbeclab.i18n.names import display_name
 from cbeclab.io.yamlfile import read_yaml_mapping
 
 __all__ = [
@@ -268,8 +269,6 @@ def _range_text(meta: Mapping[str, Any] | None) -> str:
         return ""
     unit = ""
     if meta.get("unit"):
-        from cbeclab.i18n.names import display_name
-
         unit = " " + display_name("unit", meta["unit"])
     if meta.get("type") == "bool":
         return _("; valid values: true or false")
@@ -277,6 +276,17 @@ def _range_text(meta: Mapping[str, Any] | None) -> str:
         return _("; valid values: {choices}", choices=", ".join(meta["choices"]))
     null = _(" or null") if meta.get("nullable") else ""
     return _("; valid range [{lo:g}, {hi:g}]", lo=meta["lo"], hi=meta["hi"]) + unit + null
+
+
+def _field_label(name: str) -> str:
+    """A profile field's short name in the current language (its text before the first ':' or '（')."""
+    meta = CITY_FIELDS.get(name)
+    if not meta:
+        return name
+    text = _field_text(name, meta)
+    for sep in ("：", ":", "（", " ("):
+        text = text.split(sep, 1)[0]
+    return text.strip() or name
 
 
 def _field_text(name: str, meta: Mapping[str, Any]) -> str:
@@ -878,9 +888,9 @@ def rank_modes(
         notes.append(
             _(
                 "close call: {key} {normalised:.2f} vs {key2} {normalised2:.2f} (difference below {close}); the city fits both modes",
-                key=ranking[0].key,
+                key=display_name("mode", ranking[0].key),
                 normalised=ranking[0].normalised,
-                key2=ranking[1].key,
+                key2=display_name("mode", ranking[1].key),
                 normalised2=ranking[1].normalised,
                 close=close,
             )
@@ -888,16 +898,17 @@ def rank_modes(
     used = {h.field for m in ranking for h in m.hits if h.fired}
     est_used = sorted(set(prof.estimates) & used)
     if est_used:
-        notes.append(_("rules that fired use estimated values: {v1}", v1=", ".join(est_used)))
+        shown = ", ".join(_field_label(f) for f in est_used)
+        notes.append(_("rules that fired use estimated values: {v1}", v1=shown))
     for x in sens:
         notes.append(
             _(
                 "sensitive to an estimate: {field} = {v1} is an estimate; at {v2} (across rule {rule}) the top mode would be {top_mode}",
-                field=x["field"],
+                field=_field_label(x["field"]),
                 v1=_fmt_value(x["value"]),
                 v2=_fmt_value(x["alternative"]),
                 rule=x["rule"],
-                top_mode=x["top_mode"],
+                top_mode=display_name("mode", x["top_mode"]),
             )
         )
     return ModeRanking(

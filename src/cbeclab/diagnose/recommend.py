@@ -54,6 +54,28 @@ KEY_LABELS: dict[str, dict[str, str]] = {
     "nonsignificant_roles": {"en": "non-significant factors", "zh": "不显著因素"},
     "mediated_roles": {"en": "factors with a significant indirect effect", "zh": "存在显著间接效应的因素"},
 }
+#: diagnosis keys whose values are data keys with display names (cbeclab.i18n.names kinds)
+_NAME_KINDS = {
+    "stage": "stage",
+    "mode": "mode",
+    "empowerment_pattern": "pattern",
+    "weakest_dimension": "pattern",
+    "weakest_element": "pattern",
+    "lagging_subsystem": "subsystem",
+    "top_obstacle": "indicator",
+}
+
+
+def _shown(key: str, value: Any, lang: str) -> str:
+    """A diagnosis value as printed in a reason: its display name when it is a known data key."""
+    kind = _NAME_KINDS.get(key)
+    if kind is None:
+        return str(value)
+    from cbeclab.i18n.names import display_name
+
+    return display_name(kind, value, lang)
+
+
 _NUMERIC = {"synergy", "coupling_D"}
 _LISTS = {"significant_roles", "nonsignificant_roles", "mediated_roles"}
 _OPS = {
@@ -293,8 +315,7 @@ def _eval(
         return (
             ok,
             f"{lab['en']} {_num(float(v))} {s} {_num(tval)}{tlab_en}{_evidence(d, key, 'en', evidence)}",
-            f"{lab['zh']} {_num(float(v))} {s} {_num(tval)}{tlab_zh}"
-            f"{_evidence(d, key, 'zh', evidence)}",
+            f"{lab['zh']} {_num(float(v))} {s} {_num(tval)}{tlab_zh}{_evidence(d, key, 'zh', evidence)}",
         )
     if key in _LISTS:
         vals = [str(x) for x in (v or ())]
@@ -316,8 +337,8 @@ def _eval(
     ok = str(v) in {str(x) for x in c["in"]} if "in" in c else str(v) == str(c.get("eq"))
     return (
         ok,
-        f"{lab['en']} = {v}{_evidence(d, key, 'en', evidence)}",
-        f"{lab['zh']} = {v}{_evidence(d, key, 'zh', evidence)}",
+        f"{lab['en']} = {_shown(key, v, 'en')}{_evidence(d, key, 'en', evidence)}",
+        f"{lab['zh']} = {_shown(key, v, 'zh')}{_evidence(d, key, 'zh', evidence)}",
     )
 
 

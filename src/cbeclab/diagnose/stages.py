@@ -34,7 +34,7 @@ import yaml
 from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
 
-__all__ = ["latest_stage", "load_stage_rules", "synergy_stage"]
+__all__ = ["latest_stage", "load_stage_rules", "stage_index", "synergy_stage"]
 
 _WHERE = "cbeclab/diagnose/rules/stages.yaml"
 
@@ -146,6 +146,19 @@ def _as_long(values: Any) -> pd.DataFrame:
     )
 
 
+def stage_index(c: np.ndarray, rules: dict[str, Any]) -> np.ndarray:
+    """Position of each synergy degree's stage in ``rules["stages"]``; ``len(stages)`` for non-synergistic.
+
+    Works on arrays of any shape (the sensitivity analysis classifies many draws at once); NaN gets
+    the index of the first stage, so mask missing values yourself. Used by :func:`synergy_stage`.
+    """
+    stages = rules["stages"]
+    lows = np.array([float(s["lower"]) for s in stages])
+    c = np.asarray(c, dtype=float)
+    idx = np.searchsorted(lows, np.round(np.nan_to_num(c, nan=0.0), 12), side="right") - 1
+    return np.where(c <= 0, len(stages), np.clip(idx, 0, len(stages) - 1))
+
+
 def synergy_stage(values: Any, thresholds: Any = None) -> pd.DataFrame:
     """Stage of every synergy degree.
 
@@ -177,12 +190,10 @@ def synergy_stage(values: Any, thresholds: Any = None) -> pd.DataFrame:
     long = _as_long(values)
     c = long["synergy"].to_numpy(dtype=float)
     stages = rules["stages"]
-    lows = np.array([float(s["lower"]) for s in stages])
     keys = np.array([s["key"] for s in stages] + [rules["non_synergistic"]["key"]], dtype=object)
     en = np.array([s["en"] for s in stages] + [rules["non_synergistic"]["en"]], dtype=object)
     zh = np.array([s["zh"] for s in stages] + [rules["non_synergistic"]["zh"]], dtype=object)
-    idx = np.searchsorted(lows, np.round(np.nan_to_num(c, nan=0.0), 12), side="right") - 1
-    idx = np.where(c <= 0, len(stages), np.clip(idx, 0, len(stages) - 1))
+    idx = stage_index(c, rules)
     missing = ~np.isfinite(c)
     out = long.copy()
     for col, labels in (("stage", keys), ("stage_en", en), ("stage_zh", zh)):

@@ -250,8 +250,10 @@ def four_subsystem_coordination(
         ]
     ].reset_index(drop=True)
     notes = list(overall.notes) + [
-        "obstacle degrees use weights computed over all indicators together (obstacle model); the "
-        "subsystem scores use weights within each subsystem (coupling model)"
+        _(
+            "obstacle degrees use weights computed over all indicators together (obstacle model); the "
+            "subsystem scores use weights within each subsystem (coupling model)"
+        )
     ]
     return FourSubsystemResult(
         overall=overall,

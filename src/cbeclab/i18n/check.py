@@ -13,6 +13,9 @@ Use in tests::
 :func:`english_words` returns the offending words with some context; :func:`assert_translated`
 fails listing each distinct word once with where it was seen, so a report of missing translations
 reads like a to-do list.
+
+In HTML, ``<cite>`` elements and elements marked ``lang="en"`` are skipped: that is how a page says
+a piece of text (a reference to English literature, an author's name) is English on purpose.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Finding", "allow_list", "assert_translated", "english_words", "text_of"]
+__all__ = ["Finding", "allow_list", "assert_translated", "english_words", "html_text", "text_of"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'’&-]*[A-Za-z0-9]|[A-Za-z]")
 
@@ -73,8 +76,12 @@ def english_words(text: str, *, allow: Iterable[str] = (), where: str = "") -> l
     return out
 
 
-def _html_text(page: str) -> str:
+def html_text(page: str) -> str:
+    """The visible text of an HTML page (scripts, styles, comments, citations and lang="en" parts removed)."""
     page = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", page)
+    # text a page marks as intentionally English -- a citation of English literature -- is not UI text
+    page = re.sub(r"(?is)<cite\b.*?</cite>", " ", page)
+    page = re.sub(r"(?is)<(\w+)\b[^>]*\blang=\"en[^\"]*\"[^>]*>.*?</\1>", " ", page)
     page = re.sub(r"(?is)<!--.*?-->", " ", page)
     attrs = " ".join(re.findall(r'(?i)\b(?:title|alt|aria-label|placeholder)="([^"]*)"', page))
     body = re.sub(r"(?s)<[^>]+>", "\n", page)
@@ -110,7 +117,7 @@ def text_of(path: str | Path) -> str:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".html", ".htm"):
-        return _html_text(p.read_text(encoding="utf-8"))
+        return html_text(p.read_text(encoding="utf-8"))
     if suffix == ".xlsx":
         return _xlsx_text(p)
     if suffix == ".docx":

@@ -511,6 +511,84 @@ def _sniff_delimiter(lines: list[str], suffix: str, where: str) -> str:
     return best
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def _read_csv_arrow(lines: list[str], delim: str, where: str) -> pd.DataFrame | None:
+    """Fast path of :func:`_read_csv` for a plain table, parsed with pyarrow (about 10x faster).
+
+    Taken only when the file is a plain grid: the first line is the header with every column named,
+    every other line is one row of the header's width (no blank lines, no quoted line breaks, no
+    title, footer or note rows). Then it gives what the general path gives: cells stripped, blanks
+    missing, columns whose every cell arrow casts to a finite float already numeric (leading-zero
+    codes stay text; the rest is left to :func:`_convert_numeric_columns`); row numbers are the
+    default ones (first data row = file row 2), so ``attrs["rows"]`` is not set. Anything else returns ``None`` and the general path reads the file.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    if len(lines) < 2:
+        return None
+    joined = "\n".join(lines)
+    if _BLANK_LINE.search(f"\n{joined}\n"):
+        return None  # a blank line
+    header = [c.strip() for c in next(csv.reader([lines[0]], delimiter=delim))]
+    if len(header) < 2 or any(not h for h in header):
+        return None
+    names = _clean_headers(header, where, 1)
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(joined.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return None
+    n = table.num_rows
+    if n != len(lines) - 1:
+        return None  # a quoted line break: the general path numbers the rows
+    last = [table[c][n - 1].as_py().strip() for c in names]
+    if sum(1 for v in last if v) <= 1:
+        return None  # maybe a note row below the data
+    cols: dict[str, Any] = {}
+    for name in names:
+        stripped = pc.utf8_trim_whitespace(table[name])
+        try:
+            num = pc.cast(stripped, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            num = None
+        # arrow's cast also takes "nan"/"inf": finite only; "001"-style codes stay text
+        if (
+            num is not None
+            and bool(np.isfinite(num).all())
+            and not (
+                bool(pc.any(pc.starts_with(stripped, "0")).as_py())
+                and bool(pc.any(pc.match_substring_regex(stripped, r"^0\d")).as_py())
+            )
+        ):
+            whole = bool((num % 1 == 0).all()) and float(np.abs(num).max()) <= _MAX_EXACT_INT
+            cols[name] = num.astype("int64") if whole else num
+            continue
+        blank = pc.equal(stripped, "")
+        text = pc.if_else(blank, pa.scalar(None, pa.string()), stripped).to_numpy(zero_copy_only=False)
+        cols[name] = text.astype(object)
+    df = pd.DataFrame(cols, columns=pd.Index(names))
+    # no attrs["rows"]: data row k is file row k + 2, the readers' default; a 60,000-item list there
+    # would be deep-copied by pandas at every column access
+    df.attrs["header_row"] = 1
+    df.attrs["skipped_rows"] = []
+    units = units_of(names)
+    if units:
+        df.attrs["units"] = units
+    return df
+
+
 def _read_csv(
     path: Path,
     encoding: str | None,
@@ -541,6 +619,14 @@ def _read_csv(
     try:
         if delim is None:
             delim = _sniff_delimiter(lines, path.suffix.lower(), where)
+        fast = _read_csv_arrow(lines, delim, where) if header_row is None and skip_footer is None else None
+        if fast is not None:
+            fast = _decimal_comma_columns(fast, delim, decimal, where)
+            attrs = dict(fast.attrs)
+            fast = _convert_numeric_columns(fast)
+            fast.attrs.update(attrs)
+            fast.attrs.update({"encoding": enc, "delimiter": delim, "format": "csv"})
+            return fast
         cells: list[list[Any]] = []
         rownums: list[int] = []
         reader = csv.reader(lines, delimiter=delim)

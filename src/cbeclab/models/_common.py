@@ -214,12 +214,18 @@ class SubsystemWeights:
         return row
 
     def to_frame(self) -> pd.DataFrame:
-        rows = []
-        for group, row in self.table.iterrows():
-            for sub, inds in self.subsystems.items():
-                for ind in inds:
-                    rows.append({"group": group, "subsystem": sub, "indicator": ind, "weight": row[ind]})
-        return pd.DataFrame(rows, columns=["group", "subsystem", "indicator", "weight"])
+        """Long table ``group``, ``subsystem``, ``indicator``, ``weight`` (group-major, subsystem order)."""
+        inds = [i for sub in self.subsystems.values() for i in sub]
+        owner = [s for s, sub in self.subsystems.items() for _ in sub]
+        G, K = len(self.table.index), len(inds)
+        return pd.DataFrame(
+            {
+                "group": np.repeat(np.asarray(self.table.index, dtype=object), K),
+                "subsystem": np.tile(np.array(owner, dtype=object), G),
+                "indicator": np.tile(np.array(inds, dtype=object), G),
+                "weight": self.table[inds].to_numpy(dtype=float).reshape(-1),
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

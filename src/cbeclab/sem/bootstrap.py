@@ -416,35 +416,15 @@ def _iter_local(spec: RefitSpec, ranges: list[tuple[int, int]], n_jobs: int) -> 
 
 
 def _iter_dask(spec: RefitSpec, ranges: list[tuple[int, int]], scheduler: Any) -> Iterable[ChunkOut]:
-    try:
-        from distributed import Client
+    from cbeclab.parallel import dask_client
+
+    with dask_client(scheduler) as client:
         from distributed import as_completed as das_completed
-    except ImportError as exc:  # pragma: no cover - dask is a dependency
-        raise SpecError(
-            "a Dask scheduler was given but `distributed` is not installed",
-            where="scheduler",
-            fix="pip install 'dask[distributed]' or leave scheduler=None",
-        ) from exc
-    own = not isinstance(scheduler, Client)
-    if own:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise SpecError(
-                f"cannot reach the Dask scheduler {scheduler!r} ({type(exc).__name__})",
-                where="scheduler",
-                fix="start it (`dask scheduler`, then `dask worker ADDRESS`) or run without a scheduler",
-            ) from None
-    else:
-        client = scheduler
-    try:
+
         spec_f = client.scatter(spec, broadcast=True)
         futs = [client.submit(run_chunk, spec_f, s, e, pure=False) for s, e in ranges]
         for f in das_completed(futs):
             yield f.result()
-    finally:
-        if own:
-            client.close()
 
 
 @dataclass(frozen=True)

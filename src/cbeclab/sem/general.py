@@ -145,21 +145,13 @@ def _matrix(data: pd.DataFrame, ov: list[str]) -> Array:
     return X.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
 
 
-def fit_general(
-    model: Model,
-    data: pd.DataFrame,
-    *,
-    estimator: str,
-    missing: str,
-    meanstructure: bool,
-    start: Array | None = None,
-) -> SEMResult:
-    """Fit ``model`` to raw ``data`` (see the module docstring for the methods)."""
-    from cbeclab.sem.model import SEMResult, _check_pd, _json_safe  # noqa: F401  (circular)
+def prepare_rows(
+    model: Model, pt: ParTable, data: pd.DataFrame, missing: str
+) -> tuple[Array, int, list[str]]:
+    """The numeric rows a fit uses: complete rows (listwise), or rows with at least one observed
+    value (FIML; under ``missing = "ml"`` rows missing a fixed covariate are dropped, as lavaan).
 
-    pt = build_partable(
-        model.syntax, std_lv=model.std_lv, fixed_x=model.fixed_x, meanstructure=True
-    )
+    Returns the matrix, the number of dropped rows and the notes to report."""
     ov = list(pt.ov_names)
     absent = [v for v in ov if v not in data.columns]
     if absent:
@@ -190,6 +182,25 @@ def fit_general(
             where="data",
             fix=_("check the columns used by the model for missing values"),
         )
+    return X, n_dropped, notes
+
+
+def fit_general(
+    model: Model,
+    data: pd.DataFrame,
+    *,
+    estimator: str,
+    missing: str,
+    meanstructure: bool,
+    start: Array | None = None,
+) -> SEMResult:
+    """Fit ``model`` to raw ``data`` (see the module docstring for the methods)."""
+    from cbeclab.sem.model import SEMResult, _check_pd, _json_safe  # noqa: F401  (circular)
+
+    pt = build_partable(model.syntax, std_lv=model.std_lv, fixed_x=model.fixed_x, meanstructure=True)
+    X, n_dropped, notes = prepare_rows(model, pt, data, missing)
+    ov = list(pt.ov_names)
+    exo = [ov.index(v) for v in pt.ov_x]
     pats = Patterns(X, tuple(ov))
     n = pats.n
     mean1, cov1, em_iter = em_h1(pats)
@@ -456,7 +467,7 @@ def _assemble(
     if defs:
         from cbeclab.sem.syntax import compile_expression
 
-        trees = [compile_expression(e, 0, 0) for _n, e in defs]
+        trees = [compile_expression(e, 0, 0)[0] for _n, e in defs]
 
         def dvals(rv: Array) -> Array:
             env = {lab: float(rv[k]) for lab, k in labels.items()}

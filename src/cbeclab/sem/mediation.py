@@ -366,7 +366,11 @@ def eval_defined(expr: str, values: dict[str, np.ndarray | float]) -> np.ndarray
             raise SpecError(
                 f"unsupported operation in {expr!r}", where=":=", fix="use + - * / ^ on labels and numbers"
             )
-        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int)
+            and not isinstance(node.value, bool)
+        ):
             try:
                 node.value = float(node.value)  # float powers overflow to an error, never a huge integer
             except OverflowError:

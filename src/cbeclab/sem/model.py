@@ -24,7 +24,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from cbeclab.sem.fit.loglik import loglik
 from cbeclab.sem.ml import Array, CompiledModel
 from cbeclab.sem.partable import ParTable, build_partable
 from cbeclab.sem.rsquare import r_square
+
+if TYPE_CHECKING:
+    from cbeclab.sem.multigroup import MultiGroupResult
 
 __all__ = ["Model", "SEMResult"]
 
@@ -440,6 +443,7 @@ class Model:
         return np.atleast_2d(S), n, n_dropped
 
     # -------------------------------------------------------------- fitting
+    @overload
     def fit(
         self,
         data: pd.DataFrame | None = None,
@@ -452,7 +456,42 @@ class Model:
         missing: str = "listwise",
         meanstructure: bool | None = None,
         likelihood: str = "normal",
-    ) -> SEMResult:
+        group: None = None,
+        group_equal: Sequence[str] = (),
+    ) -> SEMResult: ...
+
+    @overload
+    def fit(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        cov: pd.DataFrame | Array | None = None,
+        nobs: int | None = None,
+        cov_rescale: bool = True,
+        start: Array | None = None,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
+        likelihood: str = "normal",
+        group: str,
+        group_equal: Sequence[str] = (),
+    ) -> MultiGroupResult: ...
+
+    def fit(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        cov: pd.DataFrame | Array | None = None,
+        nobs: int | None = None,
+        cov_rescale: bool = True,
+        start: Array | None = None,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        meanstructure: bool | None = None,
+        likelihood: str = "normal",
+        group: str | None = None,
+        group_equal: Sequence[str] = (),
+    ) -> SEMResult | MultiGroupResult:
         """Fit by maximum likelihood.
 
         Parameters
@@ -479,6 +518,10 @@ class Model:
             N - 1 in the chi-square and the standard errors, as lavaan ``likelihood = "wishart"`` and
             AMOS); lavaan's log-likelihood and AIC/BIC use the unbiased S with N.  ML with
             listwise deletion only.  Checked against: lavaan 0.6-14 (``sem_wishart_*.json``).
+        group, group_equal
+            Multi-group fit over the column ``group`` with the listed parameter kinds equal across
+            groups (lavaan ``group =``, ``group.equal =``); returns a
+            :class:`cbeclab.sem.multigroup.MultiGroupResult` whose rows carry ``group``.
 
         Returns
         -------
@@ -502,6 +545,24 @@ class Model:
                 _("unknown likelihood {value!r}", value=likelihood),
                 where="likelihood",
                 fix=_("use likelihood='normal' or likelihood='wishart'"),
+            )
+        if group is not None:
+            if lik == "wishart":
+                raise SpecError(
+                    _("likelihood='wishart' is available for ML with listwise deletion only"),
+                    where="likelihood",
+                    fix=_("drop likelihood='wishart' or use estimator='ML', missing='listwise'"),
+                )
+            from cbeclab.sem.multigroup import fit_multigroup
+
+            if data is None:
+                raise DataError(
+                    _("this estimator / missing-data option needs the raw data"),
+                    where="fit(data)",
+                    fix=_("pass the data as a DataFrame instead of cov=, nobs="),
+                )
+            return fit_multigroup(
+                self, data, group, group_equal=tuple(group_equal), estimator=est, missing=mis
             )
         ms = (
             self.partable.meanstructure or mis != "listwise" if meanstructure is None else bool(meanstructure)
@@ -534,9 +595,9 @@ class Model:
                 )
             n, n_dropped = int(nobs), 0
             if isinstance(cov, pd.DataFrame):
-                missing = [v for v in ov if v not in cov.columns or v not in cov.index]
-                if missing:
-                    raise self._unknown(missing, list(cov.columns))
+                absent = [v for v in ov if v not in cov.columns or v not in cov.index]
+                if absent:
+                    raise self._unknown(absent, list(cov.columns))
                 S = cov.loc[ov, ov].to_numpy(dtype=float)
             else:
                 S = np.asarray(cov, dtype=float)

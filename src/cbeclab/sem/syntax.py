@@ -15,9 +15,10 @@ Supported (lavaan 0.6 manual, "model syntax"):
 * intercepts and means ``y ~ 1`` (``x1 ~ 0*1`` fixes an intercept; a term named ``"1"`` that the
   parameter table turns into lavaan's ``~1`` row);
 
+* multi-group modifiers ``c(...)``: one number, ``NA`` or label per group (``c(a1, a2)*x``);
+
 Not supported (rejected with a message saying so): formative
-``<~``, thresholds ``|``, scaling ``~*~`` and explicit constraints ``==``, ``<``, ``>``, multi-group
-modifiers ``c(...)``.
+``<~``, thresholds ``|``, scaling ``~*~`` and explicit constraints ``==``, ``<``, ``>``.
 
 Every error is a :class:`cbeclab.errors.ModelSyntaxError` whose ``where`` gives the line and column
 (1-based) of the offending token and whose ``fix`` says what to write instead.
@@ -73,6 +74,8 @@ class Term:
     free: bool = False  # explicitly freed with NA*
     line: int = 0
     col: int = 0
+    #: per-group modifiers from ``c(...)``: ("fixed", value) / ("free", "") / ("label", name)
+    groups: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,7 @@ def _parse_terms(
         label: str | None = None
         start: float | None = None
         free = False
+        gmods: tuple[tuple[str, str], ...] | None = None
         for mod in parts[:-1]:
             if not mod:
                 raise _err("empty modifier before '*'", vl, vc, "write e.g. 0.5*x or a*x")
@@ -306,13 +310,31 @@ def _parse_terms(
                     if len(inner) != 1 or inner[0][0] not in ("str", "name"):
                         raise _err(f"{v0}() needs a label", l0, c0, f'write {v0}("a")*x')
                     label = inner[0][1].strip("\"'")
-            elif k0 == "name" and v0 == "c":
-                raise _err(
-                    "multi-group modifiers c(...) are not supported",
-                    l0,
-                    c0,
-                    "fit one group at a time; use a single number or label as modifier",
-                )
+            elif k0 == "name" and v0 == "c" and len(mod) >= 3 and mod[1][0] == "(" and mod[-1][0] == ")":
+                items: list[list[tuple[str, str, int, int]]] = [[]]
+                for tk in mod[2:-1]:
+                    if tk[0] == ",":
+                        items.append([])
+                    else:
+                        items[-1].append(tk)
+                gm: list[tuple[str, str]] = []
+                for it in items:
+                    txt = "".join(x[1] for x in it)
+                    if len(it) == 1 and it[0][0] == "name" and it[0][1] == "NA":
+                        gm.append(("free", ""))
+                    elif len(it) == 1 and it[0][0] in ("name", "str"):
+                        gm.append(("label", it[0][1].strip("\"'")))
+                    else:
+                        try:
+                            gm.append(("fixed", str(float(txt))))
+                        except ValueError:
+                            raise _err(
+                                f"cannot read {txt!r} inside c(...)",
+                                l0,
+                                c0,
+                                "write one number, NA or label for each group, e.g. c(a1, a2)*x",
+                            ) from None
+                gmods = tuple(gm)
             else:
                 raise _err(
                     f"cannot read the modifier {''.join(t[1] for t in mod)!r}",
@@ -324,7 +346,9 @@ def _parse_terms(
             raise _err(
                 f"{var!r} is both fixed and freed (NA)", vl, vc, "keep either the number or NA, not both"
             )
-        terms.append(Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc))
+        terms.append(
+            Term(var=var, fixed=fixed, label=label, start=start, free=free, line=vl, col=vc, groups=gmods)
+        )
     return tuple(terms)
 
 

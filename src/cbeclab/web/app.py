@@ -144,12 +144,14 @@ async def receive_upload(request: Request, pid: str, filename: str, name: str | 
 
     q: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
     result: dict[str, Any] = {}
+    ended = threading.Event()
 
     def consume() -> None:
         def chunks() -> Any:
             while True:
                 item = q.get()
                 if item is None:
+                    ended.set()
                     return
                 yield item
 
@@ -157,8 +159,9 @@ async def receive_upload(request: Request, pid: str, filename: str, name: str | 
             result["ds"] = wb.save_upload(pid, filename, chunks(), name)
         except BaseException as exc:  # handed back to the request
             result["error"] = exc
-            while q.get() is not None:  # drain so the producer never blocks
-                pass
+            while not ended.is_set():  # drain so the producer never blocks
+                if q.get() is None:
+                    ended.set()
 
     t = threading.Thread(target=consume, daemon=True)
     t.start()
@@ -443,7 +446,14 @@ def _pages(app: FastAPI) -> None:
         wb: Workbench = request.app.state.workbench
         p = wb.project(pid)
         ctx = _analysis_ctx(wb, kind, dataset)
-        return _page(request, "analysis.html", {"project": p, **ctx, "values": {}, "error": None})
+        values: dict[str, str] = {}
+        if dataset:
+            from cbeclab.web.services import guess_keys
+
+            ent, per = guess_keys(wb.read_dataset(dataset))
+            for prefix in ("data.", "", "panel."):
+                values.update({prefix + "entity": ent or "", prefix + "period": per or ""})
+        return _page(request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True})
 
     @app.post("/projects/{pid}/analyses", include_in_schema=False)
     async def create(request: Request, pid: str) -> Response:

@@ -10,6 +10,7 @@ On start-up every run still marked live belonged to a previous server and is mar
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import threading
 import time
 import traceback
@@ -29,7 +30,7 @@ def execute(db_path: str, run_id: str, job: dict[str, Any]) -> None:
     from cbeclab.web import services
 
     store = Store(db_path)
-    store.start_run(run_id, None)
+    store.start_run(run_id, os.getpid())
     last = [0.0]
 
     def progress(frac: float, step: str) -> None:

@@ -356,7 +356,7 @@ class Workbench:
             data = {k: v for k, v in dict(raw.get("data") or {}).items() if k not in ("path", "dataset")}
             raw["data"] = {**data, "path": path}
             spec = spec_from_dict(raw, source="analysis options")
-            self._check_columns(ds, [i for s in (spec.subsystems or {}).values() for i in s])
+            self._check_columns(ds, [spec.data.entity, spec.data.period] + [i for s in (spec.subsystems or {}).values() for i in s])
             return raw
         if kind in ("weights", "synergy", "coupling"):
             if ds is None:
@@ -373,7 +373,7 @@ class Workbench:
                 )
             if not one.subsystems:
                 raise SpecError(_("pick at least one indicator column"), where="subsystems")
-            self._check_columns(ds, [i for s in one.subsystems.values() for i in s])
+            self._check_columns(ds, [one.entity, one.period] + [i for s in one.subsystems.values() for i in s])
             return {**one.model_dump(), "_path": path}
         if kind == "survey":
             from cbeclab.survey.spec import survey_spec_from_dict
@@ -698,7 +698,7 @@ def _oneoff(job: dict[str, Any], progress: Progress) -> None:
     safe = table.copy()
     safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
     for c in safe.columns:
-        if safe[c].dtype == object:
+        if pd.api.types.is_object_dtype(safe[c].dtype) or pd.api.types.is_string_dtype(safe[c].dtype):
             safe[c] = safe[c].map(neutralise_formula)
     atomic_write_text(out / "result.csv", safe.to_csv(index=False), encoding="utf-8-sig")
     import shlex

@@ -68,8 +68,11 @@ def combined_weights(
     ahp_matrix: Any = None,
     ahp_allow_inconsistent: bool = False,
     on_constant: str = "raise",
+    standardize: bool | None = None,
+    ahp_method: str | None = None,
+    compat: str | None = None,
 ) -> WeightResult:
-    """Subjective x objective weights.
+    """Subjective x objective weights (``standardize``, ``ahp_method``, ``compat``: as in ``compute_weights``).
 
     Parameters
     ----------
@@ -153,8 +156,19 @@ def combined_weights(
         user=user,
         ahp_matrix=ahp_matrix,
         ahp_allow_inconsistent=ahp_allow_inconsistent,
+        ahp_method=ahp_method,
+        compat=compat,
     )
-    wo = compute_weights(X, directions, obj, scope=scope, shift=shift, on_constant=on_constant)
+    wo = compute_weights(
+        X,
+        directions,
+        obj,
+        scope=scope,
+        shift=shift,
+        on_constant=on_constant,
+        standardize=standardize,
+        compat=compat,
+    )
     table = combine_tables(ws.table, wo.table, rule, alpha)
     details: dict[str, pd.DataFrame] = {"subjective": ws.table, "objective": wo.table}
     details.update({f"subjective_{k}": v for k, v in ws.details.items()})

@@ -54,7 +54,7 @@ def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
         "legend": {
             "labelFontSize": 11,
             "titleFontSize": 12,
-            "labelLimit": 260,
+            "labelLimit": 420,
             "orient": "bottom",
             "columns": 4,
             "symbolLimit": 60,
@@ -74,7 +74,10 @@ def chart(
     """Wrap an altair chart (or a finished Vega-Lite mapping) as a :class:`Chart` with the theme."""
     spec = obj if isinstance(obj, dict) else obj.to_dict(validate=True)
     spec = dict(spec)
-    spec["config"] = {**theme(width, height), **spec.get("config", {})}
+    merged = dict(spec.get("config", {}))  # altair adds its default view size here; the theme wins
+    for k, v in theme(width, height).items():
+        merged[k] = {**merged[k], **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
+    spec["config"] = merged
     spec.pop("$schema", None)
     spec["$schema"] = f"https://vega.github.io/schema/vega-lite/v{alt.SCHEMA_VERSION.lstrip('v')}.json"
     return Chart(key=key, title=title, kind="vega-lite", spec=spec, note=note)

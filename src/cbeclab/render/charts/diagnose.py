@@ -16,6 +16,7 @@ from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.render.charts.base import Chart
 from cbeclab.render.charts.common import (
     FACET_MAX,
+    OKABE_ITO,
     chart,
     data,
     display,
@@ -175,6 +176,9 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
             alt.layer(bars, txt).properties(width=340, height=max(60, 26 * len(score))),
         )
     ]
+    from cbeclab.diagnose.modes import load_mode_rules
+
+    worth = {(m.key, r.id): float(r.points) for m in load_mode_rules()[0] for r in m.rules}
     hits = []
     for m in modes.ranking:
         for h in m.hits:
@@ -184,7 +188,9 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
                     "mode": pick_label(m, code),
                     "rule": shorten(reason or h.rule, 26),
                     "reason": reason,
-                    "points": float(h.points),
+                    # the rule's points (what it gives when it fires); a custom rule file's unfired
+                    # rules are not in the bundled table and show as 0
+                    "points": float(h.points) if h.fired else worth.get((m.key, h.rule), 0.0),
                     "status": pgettext("charts", "fired", lang=code)
                     if h.fired
                     else pgettext("charts", "did not fire", lang=code),
@@ -199,7 +205,7 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
             .mark_bar()
             .encode(
                 y=alt.Y("rule:N", title=None, sort=None),
-                x=alt.X("points:Q", title=pgettext("charts", "Points", lang=code)),
+                x=alt.X("points:Q", title=pgettext("charts", "Points of the rule", lang=code)),
                 color=alt.Color(
                     "status:N",
                     title=None,
@@ -237,7 +243,11 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
                 "diagnose.mode_rules",
                 pgettext("charts", "Rules of each development mode and the points they gave", lang=code),
                 body,
-                note=pgettext("charts", "Green: the rule fired for this city; grey: it did not.", lang=code),
+                note=pgettext(
+                    "charts",
+                    "Bar length: the points a rule gives. Green: it fired for this city (points counted); grey: it did not.",
+                    lang=code,
+                ),
             )
         )
     return out
@@ -254,6 +264,7 @@ def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | Non
         id_vars=["period"], value_vars=[f"U_{s}" for s in subs] + ["D"], var_name="v", value_name="value"
     )
     long["series"] = ["D" if v == "D" else display(v[2:], subsystems.names, code) for v in long["v"]]
+    sub_labels = [display(x, subsystems.names, code) for x in subs]
     bands = grade_bands(code)
     x = period_x(list(long["period"]), pgettext("charts", "Period", lang=code))
     band = (
@@ -281,7 +292,12 @@ def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | Non
         .encode(
             x=x,
             y="value:Q",
-            stroke=alt.Stroke("series:N", title=None, legend=alt.Legend(columns=3)),
+            stroke=alt.Stroke(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=[*sub_labels, "D"], range=[*OKABE_ITO[: len(sub_labels)], "#000000"]),
+                legend=alt.Legend(orient="right", direction="vertical", columns=1),
+            ),
             strokeWidth=alt.condition("datum.series == 'D'", alt.value(3), alt.value(1.6)),
             tooltip=["series:N", "period:O", alt.Tooltip("value:Q", format=".3f")],
         )

@@ -288,7 +288,7 @@ def _coupling_few(result: Any, lang: str) -> list[Chart]:
                 "series:N",
                 title=None,
                 scale=alt.Scale(domain=["C", "T", "D"], range=["#0072B2", "#E69F00", "#000000"]),
-                legend=alt.Legend(orient="right", direction="vertical"),
+                legend=alt.Legend(orient="right", direction="vertical", columns=1),
             ),
             tooltip=["entity:N", "period:O", "series:N", alt.Tooltip("value:Q", format=".3f")],
         )

@@ -4,7 +4,8 @@ Input: one row per entity with ``entity``, ``stage_stability`` and ``grade_stabi
 perturbed draws whose synergy stage / coordination grade equals the main run's), and the 5th and
 95th percentiles of synergy and D over the draws (``synergy_p05``, ``synergy_p95``, ``D_p05``,
 ``D_p95``). Optional ``synergy`` and ``D`` (the main run's values) are drawn as points. Columns that
-are missing are skipped. With more than 2 × TOP_N entities the least stable TOP_N are drawn and a
+are missing are skipped. ``stage_same`` / ``grade_same`` (the names the sensitivity module writes)
+are read as ``stage_stability`` / ``grade_stability``. With more than 2 × TOP_N entities the least stable TOP_N are drawn and a
 histogram of the stability shares covers all of them.
 """
 
@@ -23,6 +24,9 @@ from cbeclab.render.charts.common import TOP_N, chart, data
 
 __all__ = ["sensitivity_chart"]
 
+#: column names of :class:`cbeclab.sensitivity.SensitivityResult` tables, read as the ones above
+_ALIASES = {"stage_same": "stage_stability", "grade_same": "grade_stability"}
+
 
 def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
     """Stability of stage and grade per entity, and the 5–95 % range of synergy and D."""
@@ -33,7 +37,9 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
             where="sensitivity",
             fix="pass the per-entity sensitivity table (one row per entity)",
         )
-    f = frame.copy()
+    f = frame.rename(
+        columns={k: v for k, v in _ALIASES.items() if k in frame.columns and v not in frame.columns}
+    )
     f["entity"] = f["entity"].astype(str)
     stab = [c for c in ("stage_stability", "grade_stability") if c in f.columns]
     n = len(f)
@@ -69,7 +75,7 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
                 x=alt.X(
                     "share:Q",
                     scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format=".0%", tickCount=5),
+                    axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
                     title=pgettext("charts", "Share of draws", lang=code),
                 ),
                 color=alt.Color("what:N", title=None, scale=alt.Scale(range=["#0072B2", "#D55E00"])),
@@ -132,7 +138,7 @@ def sensitivity_chart(frame: pd.DataFrame, lang: str | None = None) -> Chart:
                     "lo:Q",
                     bin="binned",
                     title=pgettext("charts", "Share of draws", lang=code),
-                    axis=alt.Axis(format=".0%", tickCount=5),
+                    axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
                 ),
                 x2="hi:Q",
                 y=alt.Y("count:Q", title=pgettext("charts", "Number of entities", lang=code)),

@@ -4,7 +4,8 @@
     CI: lambda_L, lambda_U solve P(chi2_df(lambda) <= chisq) = 0.95 / 0.05; bound = sqrt(lambda / (n df))
     p-close = P(chi2_df(n df 0.05^2) > chisq);  notclose p = P(chi2_df(n df 0.08^2) <= chisq)
 
-n is the full sample size (lavaan, ``likelihood = "normal"``).  Source: Browne & Cudeck (1993);
+n is the full sample size (lavaan, ``likelihood = "normal"``); with G groups RMSEA and its bounds are
+multiplied by sqrt(G) and the p-values' noncentrality divided by G (lavaan ``lav_fit_rmsea``).  Source: Browne & Cudeck (1993);
 lavaan ``lav_fit_rmsea.R``.  Checked against: lavaan 0.6-14 ``fitMeasures``.
 """
 
@@ -17,7 +18,7 @@ from scipy import optimize, stats
 from cbeclab.sem.fit.state import FitState
 
 
-def _lambda_for(x2: float, df: int, prob: float) -> float:
+def _lambda_for(x2: float, df: float, prob: float) -> float:
     """Noncentrality lambda with P(chi2_df(lambda) <= x2) = prob (0 if none)."""
 
     def f(lam: float) -> float:
@@ -47,11 +48,12 @@ def rmsea(
             rmsea_notclose_pvalue=math.nan,
         )
         return out
-    out["rmsea"] = math.sqrt(max(x2 - df, 0.0) / (n * df))
+    G = state.n_groups
+    out["rmsea"] = math.sqrt(max(x2 - df, 0.0) / (n * df)) * math.sqrt(G)
     lo = _lambda_for(x2, df, 1.0 - (1.0 - level) / 2.0)
     hi = _lambda_for(x2, df, (1.0 - level) / 2.0)
-    out["rmsea_ci_lower"] = math.sqrt(lo / (n * df))
-    out["rmsea_ci_upper"] = math.sqrt(hi / (n * df))
-    out["rmsea_pvalue"] = float(stats.ncx2.sf(x2, df, n * df * close_h0**2))
-    out["rmsea_notclose_pvalue"] = float(stats.ncx2.cdf(x2, df, n * df * notclose_h0**2))
+    out["rmsea_ci_lower"] = math.sqrt(lo / (n * df)) * math.sqrt(G)
+    out["rmsea_ci_upper"] = math.sqrt(hi / (n * df)) * math.sqrt(G)
+    out["rmsea_pvalue"] = float(stats.ncx2.sf(x2, df, n * df * close_h0**2 / G))
+    out["rmsea_notclose_pvalue"] = float(stats.ncx2.cdf(x2, df, n * df * notclose_h0**2 / G))
     return out

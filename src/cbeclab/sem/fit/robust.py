@@ -60,13 +60,15 @@ def robust_measures(state: FitState) -> dict[str, float]:
     for fn in (cfi, tli, rfi, nfi, ifi):
         for k, v in fn(sc).items():
             out[f"{k}_scaled"] = v
+    G = state.n_groups
+    rg = math.sqrt(G)
     if df > 0:  # lavaan's scaled RMSEA family: the unscaled T on df2 = c df degrees of freedom
         df2 = c * df
-        out["rmsea_scaled"] = math.sqrt(max(T - df2, 0.0) / (n * df2))
-        out["rmsea_ci_lower_scaled"] = math.sqrt(_lambda_for(T, df2, 0.95) / (n * df2))
-        out["rmsea_ci_upper_scaled"] = math.sqrt(_lambda_for(T, df2, 0.05) / (n * df2))
-        out["rmsea_pvalue_scaled"] = float(stats.ncx2.sf(T, df2, n * df2 * 0.05**2))
-        out["rmsea_notclose_pvalue_scaled"] = float(stats.ncx2.cdf(T, df2, n * df2 * 0.08**2))
+        out["rmsea_scaled"] = math.sqrt(max(T - df2, 0.0) / (n * df2)) * rg
+        out["rmsea_ci_lower_scaled"] = math.sqrt(_lambda_for(T, df2, 0.95) / (n * df2)) * rg
+        out["rmsea_ci_upper_scaled"] = math.sqrt(_lambda_for(T, df2, 0.05) / (n * df2)) * rg
+        out["rmsea_pvalue_scaled"] = float(stats.ncx2.sf(T, df2, n * df2 * 0.05**2 / G))
+        out["rmsea_notclose_pvalue_scaled"] = float(stats.ncx2.cdf(T, df2, n * df2 * 0.08**2 / G))
     if state.fiml:  # lavaan's robust indices under FIML (corrected h1 statistics) are not built
         return out
     d, db = T - c * df, Tb - cb * dfb
@@ -75,11 +77,11 @@ def robust_measures(state: FitState) -> dict[str, float]:
     out["tli_robust"] = out["nnfi_robust"] = 1.0 - (d / df) / (db / dfb) if df > 0 and db != 0 else 1.0
     out["rni_robust"] = 1.0 - d / db if db != 0 else math.nan
     if df > 0:
-        out["rmsea_robust"] = math.sqrt(max(d, 0.0) / (n * df))
+        out["rmsea_robust"] = math.sqrt(max(d, 0.0) / (n * df)) * rg
         lo = _lambda_for(Ts, df, 0.95)
         hi = _lambda_for(Ts, df, 0.05)
-        out["rmsea_ci_lower_robust"] = math.sqrt(c * lo / (n * df))
-        out["rmsea_ci_upper_robust"] = math.sqrt(c * hi / (n * df))
-        out["rmsea_pvalue_robust"] = float(stats.ncx2.sf(Ts, df, n * df * 0.05**2 / c))
-        out["rmsea_notclose_pvalue_robust"] = float(stats.ncx2.cdf(Ts, df, n * df * 0.08**2 / c))
+        out["rmsea_ci_lower_robust"] = math.sqrt(c * lo / (n * df)) * rg
+        out["rmsea_ci_upper_robust"] = math.sqrt(c * hi / (n * df)) * rg
+        out["rmsea_pvalue_robust"] = float(stats.ncx2.sf(Ts, df, n * df * 0.05**2 / c / G))
+        out["rmsea_notclose_pvalue_robust"] = float(stats.ncx2.cdf(Ts, df, n * df * 0.08**2 / c / G))
     return out

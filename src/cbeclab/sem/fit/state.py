@@ -45,6 +45,9 @@ class FitState:
         Scaling factors of a robust test (lavaan ``chisq.scaling.factor``) and its lavaan name.
     fiml
         True when the sample moments are the EM estimates of incomplete data.
+    n_groups, baseline_free
+        Number of groups (multi-group RMSEA is multiplied by sqrt(G), as lavaan) and the baseline
+        model's free parameters when they are not those of one group.
     """
 
     S: Array
@@ -65,6 +68,8 @@ class FitState:
     fiml: bool = False
     factor_h1: float | None = None
     factor_h0: float | None = None
+    n_groups: int = 1
+    baseline_free: int | None = None
     chisq_value: float | None = None
     baseline_chisq_value: float | None = None
 
@@ -105,6 +110,8 @@ class FitState:
 
     @property
     def baseline_df(self) -> int:
+        if self.baseline_free is not None:
+            return self.n_moments - self.baseline_free
         free = self.p - len(self.exo)
         k = len(self.exo_free)
         return self.n_moments - free * (2 if self.has_means else 1) - k * (k - 1) // 2

@@ -33,7 +33,7 @@
         out.push(s);
       }
       gutter.replaceChildren();
-      out.forEach(function (s) { gutter.appendChild(s); gutter.appendChild(document.createTextNode("\n")); });
+      out.forEach(function (s) { gutter.appendChild(s); });
     };
     var check = function () {
       fetch("/api/sem/check", {

@@ -1,0 +1,130 @@
+"""Benchmark: the whole `cbeclab run SPEC --out DIR` command at national scale, with the defaults.
+
+Writes a synthetic panel CSV (3,000 entities x 20 years x 40 indicators by default, from
+``_common.make_panel``) and a spec (entropy weights, per-entity synergy, pooled coupling, obstacles,
+GM(1,1) forecasts: the spec of bench_pipeline.py), then runs, each as a whole subprocess:
+
+* ``cbeclab``: ``python -m cbeclab run SPEC --out DIR --quiet`` -- every output written (Parquet
+  store, result.json, result.xlsx, report.html, manifest);
+* ``numpy``: ``_numpy_peer.py``, a plain numpy script that reads the same CSV and computes the
+  synergy and coupling coordination tables (no obstacles, forecasts or outputs: the ratio
+  overstates the gap).
+
+Peak memory of each command is its own maximum RSS (``os.wait4`` resource usage of that child).
+Prints the wall times, the ratio, the peak memory and the agreement of synergy and D (max abs diff).
+The targets of issue 8 are ratio <= 5 and peak memory <= 1.5 GB.
+
+Usage: ``python benchmarks/bench_end_to_end.py [--entities 3000 --periods 20 --indicators 40]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from _common import make_panel
+
+HERE = Path(__file__).resolve().parent
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one subprocess."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"command failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_maxrss / 1024  # Linux: kB
+
+
+def write_inputs(folder: Path, n_e: int, n_t: int, n_k: int) -> Path:
+    X = make_panel(n_e, n_t, n_k)
+    X.reset_index().to_csv(folder / "panel.csv", index=False)
+    cols = list(X.columns)
+    half = len(cols) // 2
+    spec = {
+        "title": f"national benchmark {n_e} x {n_t} x {n_k}",
+        "data": {"path": "panel.csv", "entity": "entity", "period": "period"},
+        "subsystems": {
+            "digital_trade": {c: "+" for c in cols[:half]},
+            "industrial_cluster": {c: ("-" if i % 7 == 3 else "+") for i, c in enumerate(cols[half:])},
+        },
+        "weights": "entropy",
+        "forecast": {"enabled": True, "horizon": 3},
+    }
+    if n_e > 5000:  # a firm-level CSV is past the readers' default 200 MB limit: the spec raises it
+        spec["data"]["max_mb"] = 2000  # type: ignore[index]
+    (folder / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return folder / "spec.yaml"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entities", type=int, default=3000)
+    ap.add_argument("--periods", type=int, default=20)
+    ap.add_argument("--indicators", type=int, default=40)
+    ap.add_argument("--repeat", type=int, default=2, help="best of N for each command")
+    ap.add_argument("--skip-peer", action="store_true", help="only run cbeclab (e.g. 30,000 entities)")
+    args = ap.parse_args()
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        spec = write_inputs(folder, args.entities, args.periods, args.indicators)
+        out = folder / "out"
+        ours = [
+            timed([sys.executable, "-m", "cbeclab", "run", str(spec), "--out", str(out), "--quiet"], env)
+            for _ in range(args.repeat)
+        ]
+        t_ours, m_ours = min(o[0] for o in ours), max(o[1] for o in ours)
+        sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
+        tables = sum(p.stat().st_size for p in (out / "tables").iterdir())
+        print(f"panel: {args.entities} entities x {args.periods} periods x {args.indicators} indicators")
+        print(f"cbeclab run (whole command, best of {args.repeat}): {t_ours:.2f} s, peak RSS {m_ours:.0f} MB")
+        print(
+            "outputs: "
+            + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items()))
+            + f", tables/ {tables / 1e6:.1f} MB"
+        )
+        if args.skip_peer:
+            return
+        npz = folder / "peer.npz"
+        peer_cmd = [
+            sys.executable,
+            str(HERE / "_numpy_peer.py"),
+            str(folder / "panel.csv"),
+            str(spec),
+            str(npz),
+        ]
+        peer = [timed(peer_cmd, env) for _ in range(args.repeat)]
+        t_peer, m_peer = min(p[0] for p in peer), max(p[1] for p in peer)
+        print(
+            f"plain numpy script (read CSV + synergy + coupling):  {t_peer:.2f} s, peak RSS {m_peer:.0f} MB"
+        )
+        print(
+            f"ratio cbeclab / numpy: {t_ours / t_peer:.2f}x (target <= 5x); peak memory {m_ours:.0f} MB (target <= 1536 MB)"
+        )
+
+        from cbeclab.store import open_run
+
+        run = open_run(out)
+        run.verify()
+        ref = np.load(npz)
+        syn = run.table("synergy", columns=["synergy"])["synergy"].to_numpy(float)
+        d = run.table("coupling", columns=["D"])["D"].to_numpy(float)
+        print(
+            f"agreement: max |synergy diff| = {np.nanmax(np.abs(syn - ref['synergy'])):.2e}, "
+            f"max |D diff| = {np.nanmax(np.abs(d - ref['D'])):.2e}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""Write a run: every table once into the store, then result.json, result.xlsx, report.html, manifest.
+
+:func:`write_run` is what ``cbeclab run`` and ``cbeclab demo`` call. Everything goes into a staging
+folder that replaces the output folder in one swap (:func:`cbeclab.store.folder.run_folder`), so a
+reader never sees a mix of two runs. The JSON and XLSX writers take their tables from the store
+(:class:`~cbeclab.store.runstore.RunStore`), the same reader the web workbench uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cbeclab.i18n import _
+from cbeclab.jsonsafe import json_safe, records
+from cbeclab.store.folder import run_folder
+from cbeclab.store.runstore import MANIFEST, SCHEMA_VERSION, RunStore, StoreWriter
+
+__all__ = ["INLINE_ROWS", "XLSX_MAX_CELLS", "result_document", "write_run", "xlsx_sheets"]
+
+#: tables up to this many rows are written into result.json as well; longer ones only by file name
+INLINE_ROWS = 2_000
+#: cells (rows x columns) result.xlsx holds at most, besides the summary and contents sheets; tables
+#: are taken whole in a fixed order (weights, bounds, wide tables) while they fit, the rest are named
+XLSX_MAX_CELLS = 50_000
+#: result.json is indented up to this size of the inline content (rows of all inline tables)
+PRETTY_JSON_ROWS = 20_000
+
+#: sheet order of result.xlsx after the summary (whatever else the run has comes after these)
+_XLSX_ORDER = (
+    "sensitivity",
+    "weights_coupling",
+    "weights_synergy",
+    "bounds",
+    "subsystem_order",
+    "synergy",
+    "stages",
+    "coupling",
+    "obstacles_subsystem",
+    "obstacles_top",
+    "order_degree",
+    "obstacles_indicator",
+    "panel",
+)
+
+
+def _ref(store: RunStore, name: str, frame: pd.DataFrame | None = None) -> Any:
+    """Rows of table ``name`` when short (``INLINE_ROWS``), else ``{"file", "rows", "columns"}``."""
+    if name not in store.tables:
+        return None
+    info = store.info(name)
+    if info["rows"] <= INLINE_ROWS:
+        return records(frame if frame is not None else store.table(name, verify=False))
+    return {"file": info["file"], "rows": info["rows"], "columns": info["columns"]}
+
+
+def result_document(
+    result: Any, store: RunStore, frames: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Any]:
+    """``result.json`` (schema 2, docs/result-schema.md): metadata, summary, small tables, file names.
+
+    ``frames`` are the run's tables already in memory (``result.tables()``); the rest is read from
+    ``store``.
+    """
+    from cbeclab import __version__
+    from cbeclab.models.coupling import grade_scale
+
+    p = result.panel
+    frames = frames if frames is not None else result.tables()
+    ref = lambda name: _ref(store, name, frames.get(name))  # noqa: E731
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "cbeclab_version": __version__,
+        "title": result.spec.title,
+        "manifest": MANIFEST,
+        "data": {
+            "source": p.source,
+            "entity": p.entity,
+            "period": p.period,
+            "n_entities": len(p.entities),
+            "n_periods": len(p.periods),
+            "entities": json_safe(list(p.entities)),
+            "periods": json_safe(list(p.periods)),
+            "indicators": list(p.indicators),
+            "imputed_cells": ref("imputed_cells") or [],
+            "missing_cells": ref("missing_cells") or [],
+            "notes": list(p.notes),
+        },
+        "subsystems": result.subsystems,
+        "options": json_safe(result.spec.model_dump(exclude={"base_dir"})),
+        "summary": records(frames["summary"]),
+    }
+    syn = result.synergy
+    doc["synergy"] = (
+        None
+        if syn is None
+        else {
+            "model": "composite-system synergy",
+            "options": json_safe(syn.options),
+            "subsystems": json_safe(syn.subsystems),
+            "index_names": list(syn.index_names),
+            "weights": ref("weights_synergy"),
+            "bounds": ref("bounds"),
+            "order_degree": ref("order_degree"),
+            "subsystem_order": ref("subsystem_order"),
+            "synergy": ref("synergy"),
+            "notes": list(syn.notes),
+        }
+    )
+    doc["stages"] = ref("stages")
+    cpl = result.coupling
+    doc["coupling"] = (
+        None
+        if cpl is None
+        else {
+            "model": f"coupling coordination ({cpl.model})",
+            "subsystems": list(cpl.subsystems),
+            "contribution": json_safe(cpl.contribution),
+            "compat": cpl.compat,
+            "options": json_safe(cpl.options),
+            "weights": ref("weights_coupling"),
+            "grades": records(grade_scale()),
+            "table": ref("coupling"),
+            "notes": list(cpl.notes),
+        }
+    )
+    obs = result.obstacles
+    doc["obstacles"] = (
+        None
+        if obs is None
+        else {
+            "model": "obstacle degree",
+            "options": json_safe(obs.options),
+            "indicator": ref("obstacles_indicator"),
+            "subsystem": ref("obstacles_subsystem"),
+            "top": ref("obstacles_top"),
+            "notes": list(obs.notes),
+        }
+    )
+    doc["forecasts"] = {
+        name: {
+            "model": "GM(1,1)",
+            "h": fc.h,
+            "params": ref(f"forecast_{name}_params"),
+            "values": ref(f"forecast_{name}"),
+            "notes": list(fc.notes),
+        }
+        for name, fc in result.forecasts.items()
+    }
+    sens = getattr(result, "sensitivity", None)
+    doc["sensitivity"] = None if sens is None else records(frames["sensitivity"])
+    doc["sensitivity_options"] = None if sens is None else json_safe(sens.options)
+    doc["tables"] = {
+        name: {k: store.info(name)[k] for k in ("file", "rows", "columns")} for name in store.tables
+    }
+    doc["notes"] = list(result.notes)
+    return doc
+
+
+def xlsx_sheets(
+    store: RunStore, *, lang: str | None = None, max_cells: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """The sheets of result.xlsx: contents, summary, then whole tables while they fit ``max_cells``.
+
+    The first sheet, ``contents``, lists every table of the run with its rows, the sheet it is on or,
+    when it did not fit, the Parquet file that holds it (nothing is cut silently).
+    """
+    max_cells = XLSX_MAX_CELLS if max_cells is None else max_cells
+    names = store.tables
+    order = [n for n in _XLSX_ORDER if n in names] + [
+        n for n in names if n not in _XLSX_ORDER and n != "summary"
+    ]
+    sheets: dict[str, pd.DataFrame] = {}
+    if "summary" in names:
+        sheets["summary"] = store.table("summary", verify=False)
+    used = 0
+    where: dict[str, str] = {"summary": "summary"} if "summary" in names else {}
+    for name in order:
+        info = store.info(name)
+        cells = info["rows"] * max(1, len(info["columns"]))
+        if info["rows"] and used + cells <= max_cells:
+            sheets[name] = store.table(name, verify=False)
+            used += cells
+            where[name] = name
+    col_table, col_rows, col_where = _("table", lang=lang), _("rows", lang=lang), _("where", lang=lang)
+    contents = pd.DataFrame(
+        {
+            col_table: names,
+            col_rows: [store.info(n)["rows"] for n in names],
+            col_where: [
+                _("sheet {sheet}", sheet=where[n], lang=lang)
+                if n in where
+                else _("file {file} (too long for this workbook)", file=store.info(n)["file"], lang=lang)
+                for n in names
+            ],
+        }
+    )
+    return {"contents": contents, **sheets}
+
+
+def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = None) -> dict[str, Path]:
+    """Write every output of ``result`` into the run folder ``out``, replacing the previous run whole.
+
+    Order: every table as Parquet under ``tables/``, then ``result.json``, ``result.xlsx``,
+    ``report.html``, and ``manifest.json`` last, all in a staging folder swapped in at the end.
+    Returns the final paths (``json``, ``xlsx``, ``html``, ``manifest``, ``tables``).
+    """
+    from cbeclab.render.engine_report import render_html
+    from cbeclab.render.xlsx import write_xlsx
+
+    lang = lang or result.spec.lang
+    target = Path(out).absolute()
+    with run_folder(target) as stage:
+        writer = StoreWriter(stage)
+        frames = result.tables()
+        for name, frame in frames.items():
+            writer.add_table(name, frame)
+        store = writer.pending()
+        doc = result_document(result, store, frames)
+        del frames
+        inline = sum(len(v) for v in doc.values() if isinstance(v, list))
+        indent = 2 if inline <= PRETTY_JSON_ROWS else None
+        sep = (",", ": ") if indent is not None else (",", ":")
+        text = json.dumps(json_safe(doc), ensure_ascii=False, indent=indent, separators=sep, allow_nan=False)
+        writer.add_file("result.json", (text + "\n").encode("utf-8"))
+        from cbeclab.store.folder import _hook
+
+        _hook("result.xlsx")
+        write_xlsx(stage / "result.xlsx", xlsx_sheets(store, lang=lang))
+        writer.files["result.xlsx"] = _file_entry(stage / "result.xlsx")
+        writer.add_file("report.html", render_html(result, lang).encode("utf-8"))
+        writer.finish(json_safe(result.spec.model_dump(exclude={"base_dir"})))
+    return {
+        "json": target / "result.json",
+        "xlsx": target / "result.xlsx",
+        "html": target / "report.html",
+        "manifest": target / MANIFEST,
+        "tables": target / "tables",
+    }
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    from cbeclab.store.runstore import sha256_file
+
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
