@@ -457,6 +457,7 @@ def single_factor(res: SurveyResult, lang: str) -> pd.DataFrame:
     if c is None:
         return _finish(pd.DataFrame(columns=["model"]), "single_factor", L)
     df = c.table.reset_index()
+    df["df"] = df["df"].astype(int)
     df["model"] = df["model"].map(lambda k: L["rows"].get(k, k))
     note = L["notes"]["single_factor"].format(
         d=f"{c.delta_chisq:.3f}",
@@ -473,6 +474,8 @@ def profile(res: SurveyResult, lang: str) -> pd.DataFrame:
         return _finish(pd.DataFrame(columns=["variable", "category", "count", "percent"]), "profile", L)
     return _finish(res.profile.rename(columns={"n": "count"}), "profile", L)
 
+
+_OPTIONAL = frozenset({"msv_asv", "harman", "single_factor", "profile"})
 
 _BUILDERS = {
     "table1": table1,
@@ -494,4 +497,6 @@ _BUILDERS = {
 
 def build_tables(res: SurveyResult, lang: str = "en") -> dict[str, pd.DataFrame]:
     """All tables keyed by :data:`TABLE_KEYS`; each frame has ``attrs`` title, sheet and (maybe) note."""
-    return {k: _BUILDERS[k](res, lang) for k in TABLE_KEYS}
+    out = {k: _BUILDERS[k](res, lang) for k in TABLE_KEYS}
+    # optional tables the run did not produce (no profile columns, cmb switched off) are left out
+    return {k: t for k, t in out.items() if k not in _OPTIONAL or len(t)}
