@@ -22,12 +22,13 @@ def r_square(resid: Array, total: Array, names: Sequence[str], notes: list[str])
         r2 = 1.0 - resid / np.asarray(total, dtype=float)
     for i in np.flatnonzero(resid < 0):
         r2[i] = np.nan
+        shown = format(float(resid[i]), ".4g")
         notes.append(
             _(
                 "R-square of {name} is not reported (NA): its residual variance is negative ({value}), "
                 "so the solution is improper",
-                name=names[i],
-                value=f"{resid[i]:.4g}",
+                name=names[int(i)],
+                value=shown,
             )
         )
     return pd.Series(r2, index=list(names), name="r2", dtype=float)
