@@ -24,6 +24,7 @@ FIX = Path(__file__).parent / "fixtures"
 CASES = {
     "fixedx_false_mimic": (holzinger_swineford, {"fixed_x": False}, {}),
     "fixedx_false_path": (political_democracy, {"fixed_x": False}, {}),
+    "fixedx_false_mimic_means": (holzinger_swineford, {"fixed_x": False}, {"meanstructure": True}),
     "wishart_hs": (holzinger_swineford, {}, {"likelihood": "wishart"}),
     "wishart_poldem": (political_democracy, {}, {"likelihood": "wishart"}),
 }

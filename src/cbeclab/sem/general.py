@@ -249,7 +249,9 @@ def fit_general(
     # --- H0 / H1 / baseline likelihoods
     ll0 = pats.loglik(mu, Sigma)
     ll1 = pats.loglik(mean1, cov1)
-    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo)
+    # fixed.x = FALSE: lavaan's baseline frees the covariances among the exogenous covariates too
+    x_free = [ov.index(v) for v in pt.ov_x_free]
+    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo + x_free)
     llb = pats.loglik(mu_b, Sig_b)
     if exo:  # lavaan reports the likelihood conditional on the fixed covariates (fixed.x)
         px = Patterns(X[:, exo], tuple(ov[i] for i in exo))
@@ -277,6 +279,7 @@ def fit_general(
         n=n,
         p=pats.p,
         exo=tuple(exo),
+        exo_free=tuple(x_free),
         npar=q - npar_hidden,
         df=df,
         ll0=ll0,
@@ -540,6 +543,7 @@ def _assemble(
         ov_names=pt.ov_names,
         lv_names=pt.lv_names,
         ov_x=pt.ov_x,
+        ov_x_free=pt.ov_x_free,
         n_free=shown_pt.n_free,
         definitions=pt.definitions,
         parsed=pt.parsed,
