@@ -22,6 +22,21 @@ def make_panel(n_e: int, n_t: int, n_k: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(vals.reshape(n_e * n_t, n_k), index=idx, columns=[f"x{k:02d}" for k in range(n_k)])
 
 
+def engine_spec(cols: list[str], *, forecast: bool = True) -> dict[str, Any]:
+    """The benchmarks' in-memory engine spec: two subsystems over ``cols`` (every 7th of the second a
+    cost indicator), entropy weights, GM(1,1) forecasts when ``forecast``."""
+    half = len(cols) // 2
+    return {
+        "data": {"dataset": "in-memory", "entity": "entity", "period": "period"},
+        "subsystems": {
+            "digital_trade": {c: "+" for c in cols[:half]},
+            "industrial_cluster": {c: ("-" if i % 7 == 3 else "+") for i, c in enumerate(cols[half:])},
+        },
+        "weights": "entropy",
+        "forecast": {"enabled": forecast, "horizon": 3},
+    }
+
+
 def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """Best wall time of ``repeat`` calls and the last result."""
     best = float("inf")

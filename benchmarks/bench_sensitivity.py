@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import make_panel
+from _common import engine_spec, make_panel
 
 
 def peak_mb() -> float:
@@ -115,17 +115,7 @@ def main() -> None:
     bench("Guangzhou demo", run_spec(demo_spec()), args.draws, args.draws)
     X = make_panel(args.entities, 20, 40)
     cols = list(X.columns)
-    spec = spec_from_dict(
-        {
-            "data": {"dataset": "in-memory", "entity": "entity", "period": "period"},
-            "subsystems": {
-                "digital_trade": {c: "+" for c in cols[:20]},
-                "industrial_cluster": {c: ("-" if i % 7 == 3 else "+") for i, c in enumerate(cols[20:])},
-            },
-            "weights": "entropy",
-            "forecast": {"enabled": False},
-        }
-    )
+    spec = spec_from_dict(engine_spec(cols, forecast=False))
     panel = panel_from_frame(X.reset_index(), entity="entity", period="period", name="synthetic")
     bench(f"synthetic {args.entities} x 20 x 40", run_spec(spec, panel=panel), args.draws, args.rerun_draws)
     print(f"peak memory (RSS, this process and its workers): {peak_mb():.0f} MB")

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import make_panel
+from _common import engine_spec, make_panel
 
 
 def main() -> None:
@@ -33,17 +33,7 @@ def main() -> None:
 
     X = make_panel(args.entities, 20, 40)
     cols = list(X.columns)
-    spec = spec_from_dict(
-        {
-            "data": {"dataset": "in-memory", "entity": "entity", "period": "period"},
-            "subsystems": {
-                "digital_trade": {c: "+" for c in cols[:20]},
-                "industrial_cluster": {c: ("-" if i % 7 == 3 else "+") for i, c in enumerate(cols[20:])},
-            },
-            "weights": "entropy",
-            "forecast": {"enabled": True, "horizon": 3},
-        }
-    )
+    spec = spec_from_dict(engine_spec(cols, forecast=True))
     panel = panel_from_frame(X.reset_index(), entity="entity", period="period", name="synthetic")
     res = run_spec(spec, panel=panel)
     with tempfile.TemporaryDirectory() as tmp:

@@ -181,8 +181,31 @@ def test_display_names_per_kind() -> None:
     assert display_name("unit", "100 million yuan", "zh") == "亿元"
     assert display_name("construct", "F1", "zh") == "集群企业因素"
     assert display_name("dataset", "political_democracy", "en").startswith("Bollen")
+    assert display_name("gm11", "barely qualified", "zh") == "勉强合格"
     for kind in KINDS:
         assert names_of(kind), kind
+
+
+def test_every_gm11_label_has_a_display_form() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from cbeclab.models.gm11 import GRADES, TEST_LEVELS, gm11_many
+
+    labels = (
+        {g[1] for g in GRADES} | {t[0] for t in TEST_LEVELS} | {"fail", "ok", "refused", "fit", "forecast"}
+    )
+    X = pd.DataFrame(
+        {"v": [1.0, 1.1, 1.2, 1.35, 5.0, -1.0, 2.0, 3.0]},
+        index=pd.MultiIndex.from_product([["a", "b"], range(4)], names=["entity", "period"]),
+    )
+    res = gm11_many(X, errors="skip")
+    cols = [c for c in ("grade_label", "status", "residual_test", "ratio_test") if c in res.params]
+    seen = {v for v in np.ravel(res.params[cols].to_numpy()) if isinstance(v, str)}
+    assert {"ok", "refused"} <= seen
+    assert seen <= labels, seen - labels
+    known = names_of("gm11")
+    assert all(known.get(x, {}).get("zh") for x in labels), sorted(x for x in labels if x not in known)
 
 
 def test_every_unit_has_a_zh_form() -> None:

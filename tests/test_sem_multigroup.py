@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from cbeclab.datasets.classic import holzinger_swineford
-from cbeclab.errors import SpecError
+from cbeclab.errors import CbecError, SpecError
 from cbeclab.sem import Model
 from cbeclab.sem.multigroup import STEPS, invariance
 
@@ -101,5 +101,26 @@ def test_invariance_table_matches_lavtestlrt(data: str, group: str, kw: dict, ke
 def test_group_errors() -> None:
     with pytest.raises(SpecError, match="group_equal"):
         Model(REF["hs_model"]).fit(holzinger_swineford(), group="school", group_equal=["loading"])
-    with pytest.raises(SpecError, match="entries"):
+    with pytest.raises(CbecError, match="entries"):
         Model("f =~ x1 + c(a, b, c)*x2 + x3").fit(holzinger_swineford(), group="school")
+
+
+def test_multigroup_mediation_against_lavaan() -> None:
+    """Indirect effect per group and their difference: est and delta-method se as lavaan; the
+    bootstrap (within-group resampling) agrees with lavaan's se = "bootstrap" within Monte-Carlo error."""
+    from cbeclab.sem.multigroup import group_bootstrap
+
+    ref = json.loads((FIX / "sem_mg_mediation.json").read_text())
+    res = Model(ref["model"]).fit(_lk(), group="size")
+    assert list(res.nobs) == ref["nobs"]
+    defined = res.params[res.params["op"] == ":="].set_index("lhs")
+    for row in ref["defined"]:
+        assert abs(defined.loc[row["lhs"], "est"] - row["est"]) < 1e-3
+        assert abs(defined.loc[row["lhs"], "se"] - row["se"]) < 1e-3
+    boot = group_bootstrap(res, n_boot=60, seed=3).set_index("lhs")
+    assert (boot["n_boot"] == 60).all()
+    for row in ref["boot"]:
+        b = boot.loc[row["lhs"]]
+        assert b["ci_lower"] < b["est"] < b["ci_upper"]
+        # 60 draws: the SE of a bootstrap SE is about 9 %; allow 35 %
+        assert abs(b["boot_se"] - row["se"]) < 0.35 * row["se"], (row["lhs"], b["boot_se"], row["se"])

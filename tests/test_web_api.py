@@ -34,7 +34,16 @@ def _panel_csv(bad_cell: bool = False) -> bytes:
     for e in (XSS, "beta", "gamma"):
         for t in range(2015, 2021):
             k = t - 2014 + (3 if e == "beta" else 0) + (7 if e == "gamma" else 0)
-            rows.append({"entity": e, "period": t, FORMULA: 10 + k, "b": 5 + k * 0.7, "c": 20 - k * 0.3, "d": 3 + k * 1.1})
+            rows.append(
+                {
+                    "entity": e,
+                    "period": t,
+                    FORMULA: 10 + k,
+                    "b": 5 + k * 0.7,
+                    "c": 20 - k * 0.3,
+                    "d": 3 + k * 1.1,
+                }
+            )
     df = pd.DataFrame(rows)
     if bad_cell:
         df["b"] = df["b"].astype(object)
@@ -105,7 +114,11 @@ def test_demo_projects_load_once(tmp_path: Path) -> None:
     app.state.jobs.shutdown()
     app2 = create_app(tmp_path / "d")
     assert len(app2.state.workbench.store.projects()) == 2
-    kinds = [a["kind"] for p in app2.state.workbench.store.projects() for a in app2.state.workbench.store.analyses(p["id"])]
+    kinds = [
+        a["kind"]
+        for p in app2.state.workbench.store.projects()
+        for a in app2.state.workbench.store.analyses(p["id"])
+    ]
     assert sorted(kinds) == ["diagnosis", "engine", "survey"]
     app2.state.jobs.shutdown()
 
@@ -117,7 +130,9 @@ def test_upload_streams_keeps_bytes_and_checksum(client: TestClient, tmp_path: P
     r = _upload(client, pid, data)
     assert r.status_code == 201, r.text
     ds = r.json()
-    assert ds["sha256"] == hashlib.sha256(data).hexdigest() and ds["size"] == len(data) and ds["kind"] == "csv"
+    assert (
+        ds["sha256"] == hashlib.sha256(data).hexdigest() and ds["size"] == len(data) and ds["kind"] == "csv"
+    )
     kept = client.app.state.workbench.dataset_path(ds)  # type: ignore[attr-defined]
     assert kept.read_bytes() == data
     # multipart works too and gives the same checksum
@@ -191,11 +206,26 @@ def test_forms_are_walked_from_the_spec_models() -> None:
     from cbeclab.spec import RunSpec
 
     fields = {f.name: f for f in fields_for("engine")}
-    assert fields["weights.method"].options == tuple(RunSpec.model_json_schema()["$defs"]["WeightsSpec"]["properties"]["method"]["enum"])
+    assert fields["weights.method"].options == tuple(
+        RunSpec.model_json_schema()["$defs"]["WeightsSpec"]["properties"]["method"]["enum"]
+    )
     assert fields["synergy.bound_margin"].minimum == 0.0 and fields["synergy.bound_margin"].maximum == 10.0
     assert fields["synergy.enabled"].kind == "checkbox" and fields["coupling.contribution"].kind == "yaml"
-    opts = parse_form(list(fields.values()), {"weights.method": "critic", "synergy.bound_margin": "0.2", "synergy.enabled": "on", "coupling.enabled": "", "stages.thresholds": "{mature: 0.6}"})
-    assert opts["weights"]["method"] == "critic" and opts["synergy"] == {"bound_margin": 0.2, "enabled": True, **{k: v for k, v in opts["synergy"].items() if k not in ("bound_margin", "enabled")}}
+    opts = parse_form(
+        list(fields.values()),
+        {
+            "weights.method": "critic",
+            "synergy.bound_margin": "0.2",
+            "synergy.enabled": "on",
+            "coupling.enabled": "",
+            "stages.thresholds": "{mature: 0.6}",
+        },
+    )
+    assert opts["weights"]["method"] == "critic" and opts["synergy"] == {
+        "bound_margin": 0.2,
+        "enabled": True,
+        **{k: v for k, v in opts["synergy"].items() if k not in ("bound_margin", "enabled")},
+    }
     assert opts["coupling"]["enabled"] is False and opts["stages"]["thresholds"] == {"mature": 0.6}
     with pytest.raises(SpecError, match="line 1, column"):
         parse_form(list(fields.values()), {"stages.thresholds": "{a: [1"})
@@ -207,9 +237,18 @@ def test_api_rejects_options_the_cli_rejects(client: TestClient) -> None:
     pid = _project(client)
     ds = _upload(client, pid, _panel_csv()).json()
     bad = {**_engine_options(), "synergy": {"base": "last"}}
-    r = client.post(f"/api/projects/{pid}/analyses", json={"kind": "engine", "dataset_id": ds["id"], "options": bad})
+    r = client.post(
+        f"/api/projects/{pid}/analyses", json={"kind": "engine", "dataset_id": ds["id"], "options": bad}
+    )
     assert r.status_code == 400 and "synergy.base" in r.json()["error"] and "first" in r.json()["error"]
-    r = client.post(f"/api/projects/{pid}/analyses", json={"kind": "engine", "dataset_id": ds["id"], "options": {**_engine_options(), "subsystems": {"a": {"nope": "+"}, "b": {"c": "+"}}}})
+    r = client.post(
+        f"/api/projects/{pid}/analyses",
+        json={
+            "kind": "engine",
+            "dataset_id": ds["id"],
+            "options": {**_engine_options(), "subsystems": {"a": {"nope": "+"}, "b": {"c": "+"}}},
+        },
+    )
     assert r.status_code == 400 and "nope" in r.json()["error"]
 
 
@@ -217,14 +256,20 @@ def test_sem_syntax_errors_carry_line_and_column(client: TestClient) -> None:
     r = client.post("/api/sem/check", json={"syntax": "Y ~ F1 + F2\nM ~ F1 +\n"})
     body = r.json()
     assert body["ok"] is False and body["error"]["line"] == 2 and body["error"]["column"] >= 1
-    assert client.post("/api/sem/check", json={"syntax": "Y ~ F1 + F2\n"}).json() == {"ok": True, "error": None}
+    assert client.post("/api/sem/check", json={"syntax": "Y ~ F1 + F2\n"}).json() == {
+        "ok": True,
+        "error": None,
+    }
 
 
 # ---- runs -------------------------------------------------------------------------------------------
 def test_engine_run_writes_cli_outputs_that_the_spec_reproduces(client: TestClient, tmp_path: Path) -> None:
     pid = _project(client)
     ds = _upload(client, pid, _panel_csv()).json()
-    a = client.post(f"/api/projects/{pid}/analyses", json={"kind": "engine", "dataset_id": ds["id"], "name": FORMULA, "options": _engine_options()}).json()
+    a = client.post(
+        f"/api/projects/{pid}/analyses",
+        json={"kind": "engine", "dataset_id": ds["id"], "name": FORMULA, "options": _engine_options()},
+    ).json()
     r1 = client.post(f"/api/analyses/{a['id']}/runs", json={"lang": "en"}).json()
     r2 = client.post(f"/api/analyses/{a['id']}/runs", json={"lang": "zh"}).json()  # two at once
     assert r1["id"] != r2["id"]
@@ -249,6 +294,7 @@ def test_engine_run_writes_cli_outputs_that_the_spec_reproduces(client: TestClie
     assert web["summary"] == mine["summary"] and web["coupling"] == mine["coupling"]
     # escaped page, inert workbook
     page = client.get(f"/runs/{r1['id']}").text
+    assert 'id="downloads"' in page and 'class="chart' in page  # results, charts and downloads shown
     assert XSS not in page and "&lt;script&gt;" in page
     from openpyxl import load_workbook
 
@@ -263,7 +309,9 @@ def test_oneoff_export_neutralises_formulas(client: TestClient) -> None:
     pid = _project(client)
     ds = _upload(client, pid, _panel_csv()).json()
     opts = {"subsystems": {"all": {FORMULA: "+", "b": "+", "c": "-"}}, "method": "entropy"}
-    a = client.post(f"/api/projects/{pid}/analyses", json={"kind": "weights", "dataset_id": ds["id"], "options": opts}).json()
+    a = client.post(
+        f"/api/projects/{pid}/analyses", json={"kind": "weights", "dataset_id": ds["id"], "options": opts}
+    ).json()
     run = _wait(client, client.post(f"/api/analyses/{a['id']}/runs", json={}).json()["id"])
     assert run["status"] == "done", run
     csv = client.get(f"/api/runs/{run['id']}/files/result.csv").content.decode("utf-8-sig")
@@ -276,7 +324,10 @@ def test_oneoff_export_neutralises_formulas(client: TestClient) -> None:
 def test_failed_run_shows_the_error_and_killed_worker_is_reported(client: TestClient) -> None:
     pid = _project(client)
     ds = _upload(client, pid, _panel_csv(bad_cell=True)).json()
-    a = client.post(f"/api/projects/{pid}/analyses", json={"kind": "engine", "dataset_id": ds["id"], "options": _engine_options()}).json()
+    a = client.post(
+        f"/api/projects/{pid}/analyses",
+        json={"kind": "engine", "dataset_id": ds["id"], "options": _engine_options()},
+    ).json()
     run = _wait(client, client.post(f"/api/analyses/{a['id']}/runs", json={}).json()["id"])
     assert run["status"] == "failed" and "twelve" in run["error"] and "Traceback" not in run["error"]
     page = client.get(f"/runs/{run['id']}").text
@@ -285,7 +336,10 @@ def test_failed_run_shows_the_error_and_killed_worker_is_reported(client: TestCl
     yk = {"kind": "survey"}
     del yk
     good = _upload(client, pid, _panel_csv()).json()
-    a2 = client.post(f"/api/projects/{pid}/analyses", json={"kind": "engine", "dataset_id": good["id"], "options": _engine_options()}).json()
+    a2 = client.post(
+        f"/api/projects/{pid}/analyses",
+        json={"kind": "engine", "dataset_id": good["id"], "options": _engine_options()},
+    ).json()
     rid = client.post(f"/api/analyses/{a2['id']}/runs", json={}).json()["id"]
     deadline = time.monotonic() + 60
     while client.get(f"/api/runs/{rid}").json()["pid"] is None and time.monotonic() < deadline:
@@ -305,11 +359,19 @@ def test_cancel_stops_a_running_survey(client: TestClient) -> None:
     ds = _upload(client, pid, data).json()
     import yaml
 
-    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples/yongkang/survey.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "examples/yongkang/survey.yaml").read_text(encoding="utf-8")
+    )
     raw.pop("data")
-    raw["model"] = {"syntax": (Path(__file__).resolve().parents[1] / "examples/yongkang/model.lav").read_text(encoding="utf-8")}
+    raw["model"] = {
+        "syntax": (Path(__file__).resolve().parents[1] / "examples/yongkang/model.lav").read_text(
+            encoding="utf-8"
+        )
+    }
     raw["bootstrap"]["draws"] = 200000
-    a = client.post(f"/api/projects/{pid}/analyses", json={"kind": "survey", "dataset_id": ds["id"], "options": raw})
+    a = client.post(
+        f"/api/projects/{pid}/analyses", json={"kind": "survey", "dataset_id": ds["id"], "options": raw}
+    )
     assert a.status_code == 201, a.text
     rid = client.post(f"/api/analyses/{a.json()['id']}/runs", json={}).json()["id"]
     time.sleep(2)
@@ -326,7 +388,10 @@ def test_restart_keeps_finished_results_and_fails_interrupted_runs(tmp_path: Pat
         c.headers["X-CSRF-Token"] = c.get("/api/csrf").json()["csrf_token"]
         pid = _project(c)
         ds = _upload(c, pid, _panel_csv()).json()
-        a = c.post(f"/api/projects/{pid}/analyses", json={"kind": "engine", "dataset_id": ds["id"], "options": _engine_options()}).json()
+        a = c.post(
+            f"/api/projects/{pid}/analyses",
+            json={"kind": "engine", "dataset_id": ds["id"], "options": _engine_options()},
+        ).json()
         done = _wait(c, c.post(f"/api/analyses/{a['id']}/runs", json={}).json()["id"])
         assert done["status"] == "done"
     store = app.state.workbench.store
@@ -358,7 +423,9 @@ def test_ids_never_paths(client: TestClient) -> None:
 def test_csrf_required_on_state_changes(client: TestClient) -> None:
     tok = client.headers.pop("X-CSRF-Token")
     assert client.post("/api/projects", json={"name": "x"}).status_code == 403
-    assert client.post("/api/projects", json={"name": "x"}, headers={"X-CSRF-Token": "wrong"}).status_code == 403
+    assert (
+        client.post("/api/projects", json={"name": "x"}, headers={"X-CSRF-Token": "wrong"}).status_code == 403
+    )
     r = client.post("/projects", data={"name": "x"}, follow_redirects=False)
     assert r.status_code == 400 and "form expired" in r.text
     r = client.post("/projects", data={"name": "x", "csrf_token": tok}, follow_redirects=False)
@@ -373,12 +440,18 @@ def test_token_on_every_request(tmp_path: Path) -> None:
         assert c.get("/static/style.css").status_code == 401
         assert c.get("/?token=wrong").status_code == 401
         r = c.get("/?token=s3cret-token&lang=zh", follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"] == "/?lang=zh" and "cbeclab_token" in r.headers["set-cookie"]
+        assert (
+            r.status_code == 303
+            and r.headers["location"] == "/?lang=zh"
+            and "cbeclab_token" in r.headers["set-cookie"]
+        )
         assert c.get("/").status_code == 200  # cookie from the login
     with TestClient(app) as c:
         h = {"Authorization": "Bearer s3cret-token"}
         assert c.get("/api/projects", headers=h).status_code == 200
-        assert c.post("/api/projects", json={"name": "p"}, headers=h).status_code == 201  # header auth: no CSRF needed
+        assert (
+            c.post("/api/projects", json={"name": "p"}, headers=h).status_code == 201
+        )  # header auth: no CSRF needed
         assert c.get("/api/projects", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
@@ -389,7 +462,9 @@ def test_non_loopback_host_needs_a_token(tmp_path: Path) -> None:
     check_host_allowed("::1", None)
     check_host_allowed("0.0.0.0", "t")
     env = {k: v for k, v in os.environ.items() if k != "CBECLAB_TOKEN"}
-    r = CliRunner(env=env).invoke(cli, ["serve", "--host", "0.0.0.0", "--data", str(tmp_path / "d"), "--no-browser"])
+    r = CliRunner(env=env).invoke(
+        cli, ["serve", "--host", "0.0.0.0", "--data", str(tmp_path / "d"), "--no-browser"]
+    )
     assert r.exit_code == 2 and "--token" in r.output and not (tmp_path / "d").exists()
 
 
@@ -400,7 +475,11 @@ def test_foreign_host_header_refused_without_token(client: TestClient) -> None:
 
 def test_formula_guard_and_sniffing_units() -> None:
     assert neutralise_formula("=1+1") == "'=1+1" and neutralise_formula("@x") == "'@x"
-    assert neutralise_formula("-3") == "'-3" and neutralise_formula(-3) == -3 and neutralise_formula("ok") == "ok"
+    assert (
+        neutralise_formula("-3") == "'-3"
+        and neutralise_formula(-3) == -3
+        and neutralise_formula("ok") == "ok"
+    )
     assert sniff_kind("年份,地区\n2020,广州\n".encode("gbk")) == "csv"
     assert sniff_kind(b"$FL2@(#) SPSS") == "sav"
     with pytest.raises(Exception, match="neither"):

@@ -112,7 +112,9 @@ def test_yongkang_survey_1000_draws_path_diagram(server: str, browser) -> None:
     assert "draws: 1000" in spec  # the demo runs 1,000 bootstrap draws
     assert page.locator("details summary").count() >= 5  # the survey tables
     if importlib.util.find_spec("cbeclab.render.charts.survey") is None:
-        pytest.skip("the path diagram builder (render/charts/survey.py, charts helper) is not merged into this branch yet")
+        pytest.skip(
+            "the path diagram builder (render/charts/survey.py, charts helper) is not merged into this branch yet"
+        )
     assert page.locator("figure.chart-box .chart-svg svg").count() >= 1
     page.goto(page.url + "?lang=en")
     _shot(page, "survey_results_en")
@@ -126,6 +128,7 @@ def test_diagnosis_and_model_editor(server: str, browser) -> None:
     row.locator("button.run-btn").click()
     _wait_done(page)
     assert page.locator("ol li").count() >= 1  # recommendations
+    assert '"id"' not in page.locator("ol").inner_text()  # sentences, not raw records
     _shot(page, "diagnosis_results_en")
     page.goto(page.url.split("?")[0] + "?lang=zh")
     _shot(page, "diagnosis_results_zh")

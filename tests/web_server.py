@@ -13,6 +13,9 @@ from pathlib import Path
 
 import httpx
 
+#: process id of the most recent server started by :func:`serve` (the benchmark samples its memory)
+LAST_PID: list[int] = []
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -44,6 +47,7 @@ def serve(data: Path, *args: str, token: str | None = None, timeout: float = 60.
         cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
+    LAST_PID[:] = [proc.pid]
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -24,6 +24,7 @@ kind            key                                                   ``source``
 ``item``        item id of the Yongkang survey (T11, ...)             --
 ``unit``        unit as written in the data ("100 million yuan")      --
 ``operator``    rule operator (ge, lt, ...): ≥, <, ...                --
+``gm11``        GM(1,1) value label (good, qualified, high, refused)  --
 ==============  ====================================================  =========================
 
 An unknown key is returned unchanged (a user's own entity names are already what the user wants to
@@ -70,6 +71,7 @@ KINDS = (
     "item",
     "unit",
     "operator",
+    "gm11",
 )
 
 Names = dict[str, dict[str, str]]  # key -> {lang: name}
@@ -202,8 +204,10 @@ def _dataset_names(kind: str, source: str | None) -> Names:
 
 @cache
 def _simple(kind: str) -> Names:
-    raw = _yaml("cbeclab.i18n", "data", "units.yaml" if kind == "unit" else "operators.yaml")
-    if kind == "unit":
+    raw = _yaml(
+        "cbeclab.i18n", "data", {"unit": "units.yaml", "gm11": "gm11.yaml"}.get(kind, "operators.yaml")
+    )
+    if kind in ("unit", "gm11"):
         return {str(k): _pair(v) for k, v in raw.items()}
     return {str(k): {"zh": str(v), "en": str(v)} for k, v in raw.items()}
 
@@ -242,7 +246,7 @@ def names_of(kind: str, source: Any = None) -> Names:
         return _profile_names(kind)
     if kind in ("dataset", "entity", "variable", "construct", "item"):
         return _dataset_names(kind, _source_key(source))
-    if kind in ("unit", "operator"):
+    if kind in ("unit", "operator", "gm11"):
         return _simple(kind)
     raise SpecError(
         _("unknown kind of name {kind!r}", kind=kind),

@@ -546,6 +546,17 @@ class Model:
                 where="likelihood",
                 fix=_("use likelihood='normal' or likelihood='wishart'"),
             )
+        if group is None and self.partable.parsed is not None:
+            from cbeclab.sem.syntax import parse_model
+
+            if "c(" in self.syntax.replace(" ", "") and any(
+                t.groups for s_ in parse_model(self.syntax).statements for t in s_.terms
+            ):
+                raise SpecError(
+                    _("the model has c(...) modifiers (one entry per group) but no group column"),
+                    where="fit(group=...)",
+                    fix=_("pass group='column' (or --group COLUMN)"),
+                )
         if group is not None:
             if lik == "wishart":
                 raise SpecError(

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import IdentificationError, ModelSyntaxError
-from cbeclab.sem.syntax import ParsedModel, compile_expression, parse_model
+from cbeclab.sem.syntax import ParsedModel, compile_expression, group_labels, parse_model, select_group
 
 __all__ = ["ParTable", "build_partable"]
 
@@ -148,6 +148,11 @@ def build_partable(
         A latent variable without a scale, or more free parameters than sample moments.
     """
     parsed = parse_model(model) if isinstance(model, str) else model
+    c_labels = group_labels(parsed)
+    if any(t.groups for s in parsed.statements for t in s.terms):
+        # c(...) modifiers: a one-group table shows the first group's (multi-group fits build one per group)
+        n_grp = next(len(t.groups) for s in parsed.statements for t in s.terms if t.groups)
+        parsed = select_group(parsed, 0, n_grp)
     # intercepts ('y ~ 1') become '~1' rows; the rest of the statement is an ordinary regression
     ints = [(s.lhs, t) for s in parsed.statements if s.op == "~" for t in s.terms if t.var == "1"]
     sts = tuple(
@@ -331,7 +336,7 @@ def build_partable(
             )
         compile_expression(d.expr, d.line, d.col)
         for n in d.names:
-            if n not in labels and n not in defs:
+            if n not in labels and n not in defs and n not in c_labels:
                 raise ModelSyntaxError(
                     f"the label {n!r} used in '{d.name} := {d.expr}' is not defined",
                     where=f"model syntax line {d.line}, column {d.col}",

@@ -528,3 +528,43 @@ def parse_model(syntax: str) -> ParsedModel:
             fix="write at least one line such as f =~ x1 + x2 + x3",
         )
     return ParsedModel(tuple(statements), tuple(definitions))
+
+
+def select_group(parsed: ParsedModel, g: int, n_groups: int, *, keep_definitions: bool = True) -> ParsedModel:
+    """The syntax of group ``g`` (0-based): each ``c(...)`` modifier replaced by its g-th entry.
+
+    Raises
+    ------
+    ModelSyntaxError
+        A ``c(...)`` with a number of entries different from ``n_groups``.
+    """
+    from dataclasses import replace
+
+    sts = []
+    for s in parsed.statements:
+        terms = []
+        for t in s.terms:
+            if t.groups is None:
+                terms.append(t)
+                continue
+            if len(t.groups) != n_groups:
+                raise _err(
+                    f"c(...) before {t.var} has {len(t.groups)} entries but the data have {n_groups} groups",
+                    t.line,
+                    t.col,
+                    "write one entry per group",
+                )
+            kind, val = t.groups[g]
+            if kind == "fixed":
+                terms.append(replace(t, fixed=float(val), free=False, label=None, groups=None))
+            elif kind == "free":
+                terms.append(replace(t, fixed=None, free=True, groups=None))
+            else:
+                terms.append(replace(t, label=val, groups=None))
+        sts.append(replace(s, terms=tuple(terms)))
+    return replace(parsed, statements=tuple(sts), definitions=parsed.definitions if keep_definitions else ())
+
+
+def group_labels(parsed: ParsedModel) -> set[str]:
+    """Every label written inside a ``c(...)`` modifier."""
+    return {v for s in parsed.statements for t in s.terms if t.groups for k, v in t.groups if k == "label"}

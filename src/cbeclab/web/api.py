@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from cbeclab.web.security import CSRF_COOKIE, new_csrf
@@ -120,9 +121,23 @@ def cancel_run(request: Request, rid: str) -> dict[str, Any]:
     return dict(wb.run(rid))
 
 
-@router.get("/runs/{rid}/result")
-def get_result(request: Request, rid: str) -> dict[str, Any]:
-    return dict(_wb(request).run_view(rid))
+_RESULT_BYTES: dict[tuple[str, int], bytes] = {}
+
+
+@router.get("/runs/{rid}/result", response_model=None)
+def get_result(request: Request, rid: str) -> Response:
+    """The run, its files (name, size, SHA-256) and, once done, its tables and charts."""
+    v = _wb(request).run_view(rid)
+    key = (v["run"]["id"], len(v["files"]))
+    if v["run"]["status"] == "done" and key in _RESULT_BYTES:
+        body = _RESULT_BYTES[key]
+    else:
+        body = json.dumps(v, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        if v["run"]["status"] == "done":  # a finished run never changes
+            if len(_RESULT_BYTES) > 64:
+                _RESULT_BYTES.clear()
+            _RESULT_BYTES[key] = body
+    return Response(body, media_type="application/json")
 
 
 @router.get("/runs/{rid}/files/{name}")

@@ -41,6 +41,7 @@ __all__ = ["create_app", "fields_for", "start"]
 
 log = logging.getLogger("cbeclab.web")
 LANG_COOKIE = "cbeclab_lang"
+_RESULTS_CACHE: dict[tuple[str, str, int], Markup] = {}
 
 _env = Environment(
     loader=PackageLoader("cbeclab.web", "templates"),
@@ -453,7 +454,9 @@ def _pages(app: FastAPI) -> None:
             ent, per = guess_keys(wb.read_dataset(dataset))
             for prefix in ("data.", "", "panel."):
                 values.update({prefix + "entity": ent or "", prefix + "period": per or ""})
-        return _page(request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True})
+        return _page(
+            request, "analysis.html", {"project": p, **ctx, "values": values, "error": None, "prefill": True}
+        )
 
     @app.post("/projects/{pid}/analyses", include_in_schema=False)
     async def create(request: Request, pid: str) -> Response:
@@ -484,19 +487,31 @@ def _pages(app: FastAPI) -> None:
         wb: Workbench = request.app.state.workbench
         v = wb.run_view(rid)
         a = wb.analysis(v["run"]["analysis_id"])
-        charts = _chart_html(v["view"]["charts"]) if v["view"] else []
-        scripts = bool(charts)
-        return _page(
-            request,
-            "run.html",
-            {
-                **v,
-                "analysis": a,
-                "project": wb.project(a["project_id"]),
-                "charts": charts,
-                "scripts": scripts,
-            },
-        )
+        lang = _lang(request)
+        body = None
+        if v["view"]:
+            # a finished run never changes: its rendered results are cached per language
+            key = (v["run"]["id"], lang, len(v["files"]))
+            body = _RESULTS_CACHE.get(key)
+            if body is None:
+                charts = _chart_html(v["view"]["charts"])
+
+                def t(m: str, **f: Any) -> str:
+                    return pgettext("web", m, lang=lang, **f)
+
+                body = Markup(_env.get_template("results.html").render(_=t, charts=charts, **v))
+                if len(_RESULTS_CACHE) > 64:
+                    _RESULTS_CACHE.clear()
+                _RESULTS_CACHE[key] = body
+        scripts = bool(v["view"] and v["view"]["charts"])
+        ctx = {
+            **v,
+            "analysis": a,
+            "project": wb.project(a["project_id"]),
+            "results": body,
+            "scripts": scripts,
+        }
+        return _page(request, "run.html", ctx, lang)
 
     @app.post("/runs/{rid}/cancel", include_in_schema=False)
     async def cancel(request: Request, rid: str) -> Response:

@@ -356,7 +356,11 @@ class Workbench:
             data = {k: v for k, v in dict(raw.get("data") or {}).items() if k not in ("path", "dataset")}
             raw["data"] = {**data, "path": path}
             spec = spec_from_dict(raw, source="analysis options")
-            self._check_columns(ds, [spec.data.entity, spec.data.period] + [i for s in (spec.subsystems or {}).values() for i in s])
+            self._check_columns(
+                ds,
+                [spec.data.entity, spec.data.period]
+                + [i for s in (spec.subsystems or {}).values() for i in s],
+            )
             return raw
         if kind in ("weights", "synergy", "coupling"):
             if ds is None:
@@ -373,7 +377,9 @@ class Workbench:
                 )
             if not one.subsystems:
                 raise SpecError(_("pick at least one indicator column"), where="subsystems")
-            self._check_columns(ds, [one.entity, one.period] + [i for s in one.subsystems.values() for i in s])
+            self._check_columns(
+                ds, [one.entity, one.period] + [i for s in one.subsystems.values() for i in s]
+            )
             return {**one.model_dump(), "_path": path}
         if kind == "survey":
             from cbeclab.survey.spec import survey_spec_from_dict
@@ -559,33 +565,45 @@ def _engine_fallback_charts(result: Any, lang: str) -> list[Any]:
 def _engine(job: dict[str, Any], progress: Progress) -> None:
     from cbeclab.pipeline import run_spec
     from cbeclab.render.engine_report import write_outputs
-    from cbeclab.spec import spec_from_dict
 
     out = Path(job["out"])
     raw = {**job["options"], "lang": job["lang"]}
+    from cbeclab.spec import spec_from_dict
+
     spec = spec_from_dict(raw, source="analysis options")
+    result = run_spec(spec, progress=lambda f, s: progress(0.7 * f, s))
+    progress(0.75, "write outputs")
+    write_outputs(result, out)  # the CLI's writer: the run folder is swapped in whole
     _write_spec(out, raw, "run")
-    result = run_spec(spec, progress=lambda f, s: progress(0.8 * f, s))
-    progress(0.85, "write outputs")
-    write_outputs(result, out)
+    progress(0.9, "charts")
     try:
-        from cbeclab.render.charts.engine import engine_charts  # type: ignore[import-not-found]
+        from cbeclab.render.charts.engine import engine_charts
 
         charts = engine_charts(result, job["lang"])
-    except ImportError:
+    except ImportError:  # pragma: no cover - the charts package is part of cbeclab
         charts = _engine_fallback_charts(result, job["lang"])
-    tables = {k: _records(v) for k, v in result.tables().items() if isinstance(v, pd.DataFrame)}
     _write_view(
         out,
         {
             "kind": "engine",
             "title": spec.title,
             "summary": _records(result.summary()),
-            "tables": tables,
+            "tables": _run_tables(out, result),
             "charts": _charts_json(charts),
             "notes": list(result.notes),
         },
     )
+
+
+def _run_tables(out: Path, result: Any) -> dict[str, Any]:
+    """The run's tables as the result store holds them (falls back to the result object's tables)."""
+    try:
+        from cbeclab.store import open_run
+
+        store = open_run(out)
+        return {name: _records(store.table(name)) for name in store.tables}
+    except ImportError:  # pragma: no cover - before the store existed
+        return {k: _records(v) for k, v in result.tables().items() if isinstance(v, pd.DataFrame)}
 
 
 def _oneoff(job: dict[str, Any], progress: Progress) -> None:
@@ -783,8 +801,13 @@ def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
     tables: dict[str, Any] = {}
     if report.modes is not None:
         tables["modes"] = _records(pd.DataFrame(d["modes"].get("scores") or d["modes"].get("ranking") or []))
+    lang = job["lang"]
     recs = [
-        r.get("text") or r.get("title") or json.dumps(r, ensure_ascii=False) for r in d["recommendations"]
+        {
+            "text": str(r.get(lang) or r.get("en") or r.get("id", "")),
+            "why": str(r.get(f"why_{lang}") or r.get("why_en") or ""),
+        }
+        for r in d["recommendations"]
     ]
     _write_view(
         out,

@@ -6,6 +6,8 @@
 with the moments of the fixed covariate block left out of ``s`` and ``e`` (lavaan 0.6, ``fixed.x``).
 With a mean structure the means join both quadratic forms with weight 2 Sigma^-1 (lavaan's ML weight
 matrix for the mean part, found by matching its ``gfi``) and p* grows by p.
+Under FIML the same formula is applied to the EM moments; lavaan's FIML weight matrix differs, and
+its GFI/AGFI differ from these by up to 1e-3 (a known gap).
     AGFI = 1 - (p* / df)(1 - GFI),   PGFI = (df / p*) GFI,    p* = p(p+1)/2
 
 Source: lavaan ``lav_fit_gfi.R``.  Checked against: lavaan 0.6-14 ``fitMeasures``.
