@@ -6,8 +6,10 @@ options of the same names.
 MODEL is a text file of lavaan model syntax; DATA a CSV, XLSX or SPSS ``.sav`` table.  The summary
 goes to stdout; ``--json`` writes ``params`` (lhs, op, rhs, label, est, se, z, pvalue, std_all,
 ci_lower, ci_upper) and ``fit`` (chisq, df, pvalue, cfi, tli, nfi, ifi, rmsea, rmsea_ci_lower,
-rmsea_ci_upper, srmr, gfi, agfi, aic, bic).  ``--bootstrap N`` adds bootstrap SEs/CIs through
-:func:`cbeclab.sem.bootstrap.bootstrap`.
+rmsea_ci_upper, srmr, gfi, agfi, aic, bic, then every other ``fit_measures()`` key).  ``--bootstrap N``
+runs :func:`cbeclab.sem.bootstrap.bootstrap` and, as lavaan ``se = "bootstrap"``, puts the bootstrap
+SEs/CIs in ``params`` (the delta-method ones stay as ``*_delta``; the keys ``se``/``ci`` say which).
+``--likelihood wishart`` uses N - 1 (AMOS); ``--amos`` prints AMOS's fit table.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import click
 import pandas as pd
 
 from cbeclab.cli import main
-from cbeclab.errors import DataError, SpecError
+from cbeclab.errors import SpecError
 from cbeclab.i18n import _
 
 PARAM_KEYS = ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper")
@@ -82,6 +84,9 @@ def sem_json(result: Any) -> dict[str, Any]:
     return {
         "made_by": "cbeclab sem (lavaan-compatible; lavaan 0.6 sem() defaults)",
         "estimator": getattr(result, "estimator", "ML"),
+        "likelihood": getattr(result, "likelihood", "normal"),
+        "se": "standard",
+        "ci": "wald (delta method)",
         "missing": getattr(result, "missing", "listwise"),
         "nobs": result.nobs,
         "n_dropped": result.n_dropped,
@@ -91,6 +96,40 @@ def sem_json(result: Any) -> dict[str, Any]:
         "fit": fit,
         "r2": {str(k): _clean(float(v)) for k, v in result.r2.items()},
         "warnings": list(result.warnings),
+    }
+
+
+def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
+    """Put the bootstrap SEs and CIs in the main ``params`` table, as lavaan does with
+    ``se = "bootstrap"``: ``se``, ``z``, ``pvalue`` (normal, from the bootstrap SE), ``ci_lower`` and
+    ``ci_upper`` become the bootstrap ones; the delta-method (expected-information) values move to
+    ``se_delta``, ``z_delta``, ``pvalue_delta``, ``ci_lower_delta``, ``ci_upper_delta``.  The
+    document-level keys ``se`` and ``ci`` name what the main columns hold.
+    """
+    from scipy import stats
+
+    by_key = {(r["lhs"], r["op"], r["rhs"]): r for r in boot.to_dict(orient="records")}
+    by_def = {r["lhs"]: r for r in boot.to_dict(orient="records") if r["op"] == ":="}
+    for row in doc["params"]:
+        b = by_def.get(row["lhs"]) if row["op"] == ":=" else by_key.get((row["lhs"], row["op"], row["rhs"]))
+        for k in ("se", "z", "pvalue", "ci_lower", "ci_upper"):
+            row[f"{k}_delta"] = row.get(k)
+        if b is None:
+            continue
+        se = _clean(float(b["se"]))
+        est = row.get("est")
+        free = se is not None and se > 0 and est is not None
+        row["se"] = se
+        row["z"] = est / se if free else None
+        row["pvalue"] = _clean(float(2.0 * stats.norm.sf(abs(est / se)))) if free else None
+        row["ci_lower"] = _clean(float(b["ci_lower"]))
+        row["ci_upper"] = _clean(float(b["ci_upper"]))
+    ci = boot.attrs.get("ci", "bc")
+    doc["se"] = "bootstrap"
+    doc["ci"] = f"bootstrap {ci}"
+    doc["se_columns"] = {
+        "se, z, pvalue, ci_lower, ci_upper": f"bootstrap ({doc['bootstrap']['n_boot']} draws, {ci} CI)",
+        "se_delta, z_delta, pvalue_delta, ci_lower_delta, ci_upper_delta": "delta method (expected information)",
     }
 
 
@@ -151,6 +190,19 @@ def sem_json(result: Any) -> dict[str, Any]:
     help="Map the model's observed variables to columns: first=C (by order, from column C) or "
     "'match=({item})' (the header containing the variable name), as a survey spec's data.columns.",
 )
+@click.option(
+    "--likelihood",
+    type=click.Choice(["normal", "wishart"], case_sensitive=False),
+    default="normal",
+    show_default=True,
+    help="normal (N, lavaan default) or wishart (N - 1, as AMOS and lavaan likelihood='wishart').",
+)
+@click.option(
+    "--amos",
+    "amos_table",
+    is_flag=True,
+    help="Also print the fit table with AMOS's names (CMIN, DF, ... HOELTER).",
+)
 def sem_cmd(
     model: Path,
     data: Path,
@@ -168,17 +220,15 @@ def sem_cmd(
     ci: str,
     scheduler: str | None,
     columns: str | None,
+    likelihood: str,
+    amos_table: bool,
 ) -> None:
     """Fit the lavaan-syntax MODEL file to DATA (CSV/XLSX/.sav) by maximum likelihood."""
     from cbeclab.io.atomic import atomic_write_text
+    from cbeclab.io.readers import read_text
     from cbeclab.sem import Model
 
-    try:
-        syntax = model.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(
-            _("the model file is not UTF-8 text"), where=str(model), fix=_("save it as UTF-8")
-        ) from None
+    syntax = read_text(model)  # UTF-8 (with or without BOM) or GB18030/GBK, as the data readers
     df = _read_data(data)
     if columns:
         from cbeclab.io.columns import map_columns, parse_column_option
@@ -210,10 +260,18 @@ def sem_cmd(
         _group_cmd(syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out, n_boot)
         return
     res = Model(syntax, std_lv=std_lv).fit(
-        df, estimator=estimator.upper(), missing=missing.lower(), meanstructure=meanstructure or None
+        df,
+        estimator=estimator.upper(),
+        missing=missing.lower(),
+        meanstructure=meanstructure or None,
+        likelihood=likelihood.lower(),
     )
     doc = sem_json(res)
     click.echo(res.summary())
+    if amos_table:
+        from cbeclab.sem.fit.amos import amos_fit_table
+
+        click.echo(amos_fit_table(res).to_string(index=False))
     if modind:
         from cbeclab.sem.modindices import modindices
 
@@ -223,11 +281,13 @@ def sem_cmd(
         click.echo(mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  (none)")
         doc["modindices"] = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
     if n_boot:
-        if estimator.upper() != "ML" or missing.lower() != "listwise":
+        if estimator.upper() != "ML" or missing.lower() != "listwise" or likelihood.lower() != "normal":
             raise SpecError(
-                "--bootstrap works with --estimator ML and --missing listwise only (for now)",
+                _(
+                    "--bootstrap works with --estimator ML, --missing listwise and --likelihood normal only (for now)"
+                ),
                 where="--bootstrap",
-                fix="drop --bootstrap, or use the defaults for --estimator and --missing",
+                fix=_("drop --bootstrap, or use the defaults for --estimator, --missing and --likelihood"),
             )
         if n_boot < 0:
             raise SpecError(
@@ -251,6 +311,7 @@ def sem_cmd(
             progress=progress,
         )
         doc["bootstrap"] = boot.to_dict()
+        use_bootstrap_se(doc, boot.to_frame())
         if hasattr(boot, "to_frame"):
             click.echo(_("Bootstrap ({n} draws, seed {seed}, {ci} CI):", n=n_boot, seed=seed, ci=ci))
             click.echo(boot.to_frame().to_string(index=False))

@@ -37,6 +37,7 @@ from cbeclab.i18n import _
 
 __all__ = [
     "read_table",
+    "read_text",
     "DEFAULT_MAX_MB",
     "MISSING_MARKERS",
     "MAX_ECHO",
@@ -510,6 +511,24 @@ def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
             where=where,
             fix=_("save the file as 'CSV UTF-8' in Excel/WPS, or name the encoding the file was saved in"),
         ) from None
+
+
+def read_text(path: str | os.PathLike[str], *, encoding: str | None = None, max_mb: float = 5.0) -> str:
+    """Read a small text file (a model or spec) with the same decoding as CSV tables: BOM, UTF-8,
+    then GB18030/GBK (files saved by Chinese Windows editors), or the ``encoding`` named.
+
+    Raises :class:`DataError` naming the file when it is too large or cannot be decoded.
+    """
+    p = Path(path)
+    size = p.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise DataError(
+            _("the file is {size:.1f} MB, more than the {limit} MB allowed", size=size / 1024 / 1024, limit=max_mb),
+            where=str(p),
+            fix=_("check that this is the right file"),
+        )
+    text, _enc = _decode(p.read_bytes(), encoding, str(p))
+    return text
 
 
 def _split(lines: list[str], delim: str) -> list[list[str]]:

@@ -7,11 +7,19 @@ as its docstring says. Seed 000 (Zhu & Lu, Yongkang hardware cluster) §4.2 uses
 
 from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
 from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
+from cbeclab.measure.cmb import (
+    HarmanResult,
+    SingleFactorComparison,
+    harman_single_factor,
+    msv_asv,
+    single_factor_comparison,
+)
 from cbeclab.measure.descriptives import DescriptivesResult, describe_items
 from cbeclab.measure.efa import EFAResult, efa
 from cbeclab.measure.kmo import KMOResult, kmo
 from cbeclab.measure.omega import OmegaResult, omega_total
 from cbeclab.measure.parallel import ParallelResult, parallel_analysis
+from cbeclab.measure.profile import sample_profile
 from cbeclab.measure.reliability import ReliabilityResult, composite_reliability, thresholds
 from cbeclab.measure.rotation import promax, varimax
 from cbeclab.measure.validity import FornellLarckerResult, HTMTResult, fornell_larcker, htmt
@@ -22,6 +30,8 @@ __all__ = [
     "DescriptivesResult",
     "EFAResult",
     "FornellLarckerResult",
+    "HarmanResult",
+    "SingleFactorComparison",
     "HTMTResult",
     "KMOResult",
     "OmegaResult",
@@ -33,11 +43,15 @@ __all__ = [
     "describe_items",
     "efa",
     "fornell_larcker",
+    "harman_single_factor",
     "htmt",
     "kmo",
+    "msv_asv",
     "omega_total",
     "parallel_analysis",
     "promax",
+    "sample_profile",
+    "single_factor_comparison",
     "thresholds",
     "varimax",
 ]

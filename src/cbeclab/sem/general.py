@@ -44,6 +44,7 @@ from cbeclab.sem.fiml import Patterns, em_h1
 from cbeclab.sem.ml import Array
 from cbeclab.sem.moments import MomentModel
 from cbeclab.sem.partable import ParTable, build_partable
+from cbeclab.sem.rsquare import r_square
 
 if TYPE_CHECKING:
     from cbeclab.sem.model import Model, SEMResult
@@ -248,7 +249,9 @@ def fit_general(
     # --- H0 / H1 / baseline likelihoods
     ll0 = pats.loglik(mu, Sigma)
     ll1 = pats.loglik(mean1, cov1)
-    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo)
+    # fixed.x = FALSE: lavaan's baseline frees the covariances among the exogenous covariates too
+    x_free = [ov.index(v) for v in pt.ov_x_free]
+    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo + x_free)
     llb = pats.loglik(mu_b, Sig_b)
     if exo:  # lavaan reports the likelihood conditional on the fixed covariates (fixed.x)
         px = Patterns(X[:, exo], tuple(ov[i] for i in exo))
@@ -276,6 +279,7 @@ def fit_general(
         n=n,
         p=pats.p,
         exo=tuple(exo),
+        exo_free=tuple(x_free),
         npar=q - npar_hidden,
         df=df,
         ll0=ll0,
@@ -526,24 +530,20 @@ def _assemble(
             )
     if not converged:
         notes.append(_("the optimiser did not fully converge"))
-    for msg in notes:
-        warnings.warn(msg, CbecWarning, stacklevel=4)
     A, Sm, _M = mm.matrices(theta)
     _B, _mu, C = mm.implied_all(theta)
     has_path = np.zeros(mm.m, dtype=bool)
     has_path[mm.row_r[mm.row_kind == 0]] = True
     endo = np.flatnonzero(has_path)
-    r2 = pd.Series(
-        1.0 - np.diag(Sm)[endo] / np.diag(C)[endo],
-        index=[mm.var_names[int(i)] for i in endo],
-        name="r2",
-        dtype=float,
-    )
+    r2 = r_square(np.diag(Sm)[endo], np.diag(C)[endo], [mm.var_names[int(i)] for i in endo], notes)
+    for msg in notes:
+        warnings.warn(msg, CbecWarning, stacklevel=4)
     new_pt = ParTable(
         table=tab,
         ov_names=pt.ov_names,
         lv_names=pt.lv_names,
         ov_x=pt.ov_x,
+        ov_x_free=pt.ov_x_free,
         n_free=shown_pt.n_free,
         definitions=pt.definitions,
         parsed=pt.parsed,

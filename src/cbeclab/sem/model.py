@@ -18,6 +18,7 @@ Checked against: lavaan 0.6-14 ``sem()``/``cfa()`` + ``parameterEstimates(standa
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import warnings
@@ -32,8 +33,10 @@ from scipy import optimize, stats
 from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError, SpecError
 from cbeclab.i18n import _
 from cbeclab.sem.fit import FitState, fit_measures
+from cbeclab.sem.fit.loglik import loglik
 from cbeclab.sem.ml import Array, CompiledModel
 from cbeclab.sem.partable import ParTable, build_partable
+from cbeclab.sem.rsquare import r_square
 
 if TYPE_CHECKING:
     from cbeclab.sem.multigroup import MultiGroupResult
@@ -111,6 +114,7 @@ class SEMResult:
     patterns: Any = None
     mean: Array | None = None
     mu: Array | None = None
+    likelihood: str = "normal"
     _fit: dict[str, float] = field(default_factory=dict, repr=False)
 
     def missing_patterns(self) -> pd.DataFrame:
@@ -131,20 +135,28 @@ class SEMResult:
         return pd.Series(self.params["se"].to_numpy(), index=idx, name="se")
 
     def fit_state(self) -> FitState:
+        """The state the fit indices read; under ``likelihood="wishart"`` the unbiased S and N - 1
+        (lavaan)."""
         exo = tuple(self.ov_names.index(v) for v in self.partable.ov_x)
+        wishart = self.likelihood == "wishart"
         return FitState(
-            S=self.S,
+            S=self.S * self.nobs / (self.nobs - 1) if wishart else self.S,
             Sigma=self.Sigma,
-            n=self.nobs,
+            n=self.nobs - 1 if wishart else self.nobs,
             npar=self.partable.n_free,
             n_moments=self.partable.n_moments,
             exo=exo,
+            exo_free=tuple(self.ov_names.index(v) for v in self.partable.ov_x_free),
         )
 
     def fit_measures(self) -> dict[str, float]:
         """lavaan ``fitMeasures()`` with dots -> underscores (e.g. ``rmsea_ci_lower``)."""
         if not self._fit:
-            self._fit.update(fit_measures(self.fit_state()))
+            state = self.fit_state()
+            self._fit.update(fit_measures(state))
+            if self.likelihood == "wishart":
+                # lavaan evaluates the log-likelihood (and AIC/BIC) at the unbiased S with N, not N - 1
+                self._fit.update(loglik(dataclasses.replace(state, n=self.nobs)))
         return dict(self._fit)
 
     def to_frame(self) -> pd.DataFrame:
@@ -157,6 +169,7 @@ class SEMResult:
         return {
             "model": self.syntax,
             "estimator": self.estimator,
+            "likelihood": self.likelihood,
             "missing": self.missing,
             "nobs": self.nobs,
             "n_dropped": self.n_dropped,
@@ -442,6 +455,7 @@ class Model:
         estimator: str = "ML",
         missing: str = "listwise",
         meanstructure: bool | None = None,
+        likelihood: str = "normal",
         group: None = None,
         group_equal: Sequence[str] = (),
     ) -> SEMResult: ...
@@ -458,6 +472,7 @@ class Model:
         estimator: str = "ML",
         missing: str = "listwise",
         meanstructure: bool | None = None,
+        likelihood: str = "normal",
         group: str,
         group_equal: Sequence[str] = (),
     ) -> MultiGroupResult: ...
@@ -473,6 +488,7 @@ class Model:
         estimator: str = "ML",
         missing: str = "listwise",
         meanstructure: bool | None = None,
+        likelihood: str = "normal",
         group: str | None = None,
         group_equal: Sequence[str] = (),
     ) -> SEMResult | MultiGroupResult:
@@ -497,6 +513,11 @@ class Model:
             under ``fixed_x``) or ``"ml.x"`` (FIML keeping them), as lavaan.
         meanstructure
             Show intercepts and means (default: True with FIML or ``~ 1`` in the syntax, as lavaan).
+        likelihood
+            ``"normal"`` (default: S with divisor N, chi-square N F) or ``"wishart"`` (the unbiased S,
+            N - 1 in the chi-square and the standard errors, as lavaan ``likelihood = "wishart"`` and
+            AMOS); lavaan's log-likelihood and AIC/BIC use the unbiased S with N.  ML with
+            listwise deletion only.  Checked against: lavaan 0.6-14 (``sem_wishart_*.json``).
         group, group_equal
             Multi-group fit over the column ``group`` with the listed parameter kinds equal across
             groups (lavaan ``group =``, ``group.equal =``); returns a
@@ -518,6 +539,13 @@ class Model:
         from cbeclab.sem.general import check_options, fit_general
 
         est, mis = check_options(estimator, missing)
+        lik = str(likelihood).lower()
+        if lik not in ("normal", "wishart"):
+            raise SpecError(
+                _("unknown likelihood {value!r}", value=likelihood),
+                where="likelihood",
+                fix=_("use likelihood='normal' or likelihood='wishart'"),
+            )
         if group is None and self.partable.parsed is not None:
             from cbeclab.sem.syntax import parse_model
 
@@ -530,6 +558,12 @@ class Model:
                     fix=_("pass group='column' (or --group COLUMN)"),
                 )
         if group is not None:
+            if lik == "wishart":
+                raise SpecError(
+                    _("likelihood='wishart' is available for ML with listwise deletion only"),
+                    where="likelihood",
+                    fix=_("drop likelihood='wishart' or use estimator='ML', missing='listwise'"),
+                )
             from cbeclab.sem.multigroup import fit_multigroup
 
             if data is None:
@@ -554,6 +588,12 @@ class Model:
                     _("this estimator / missing-data option needs the raw data"),
                     where="fit(data)",
                     fix=_("pass the data as a DataFrame instead of cov=, nobs="),
+                )
+            if lik == "wishart":
+                raise SpecError(
+                    _("likelihood='wishart' is available for ML with listwise deletion only"),
+                    where="likelihood",
+                    fix=_("drop likelihood='wishart' or use estimator='ML', missing='listwise'"),
                 )
             return fit_general(self, data, estimator=est, missing=mis, meanstructure=ms, start=start)
         ov = list(self.partable.ov_names)
@@ -586,6 +626,11 @@ class Model:
         _check_pd(S, ov)
         self._last_S = S
         cm = self.compile()
+        if lik == "wishart":  # lavaan: unbiased S and N - 1 throughout, nobs stays N
+            Sw, nw = S * n / (n - 1), n - 1
+            theta, converged, n_iter = _estimate(cm, Sw, nw, start)
+            res = _build_result(self, cm, theta, Sw, nw, n_dropped, converged, n_iter)
+            return dataclasses.replace(res, S=S, nobs=n, likelihood="wishart", _fit={})
         theta, converged, n_iter = _estimate(cm, S, n, start)
         return _build_result(self, cm, theta, S, n, n_dropped, converged, n_iter)
 
@@ -713,30 +758,17 @@ def _build_result(
                 f"the defined parameter {name} := {expr} is undefined at the estimates ({v}): a division by "
                 "zero or an overflow; its estimate, SE and test are empty"
             )
-    for msg in notes:
-        warnings.warn(msg, CbecWarning, stacklevel=3)
-    # R-square
+    # R-square; NA (with a note) where the residual variance is negative: 1 - psi/var exceeds 1 there
     A, Sm = cm.matrices(theta)
     C = cm.implied_all(theta)
     has_path = np.zeros(cm.m, dtype=bool)
     has_path[cm.row_r[cm.row_kind == 0]] = True
     endo = np.flatnonzero(has_path)
-    r2 = pd.Series(
-        1.0 - np.diag(Sm)[endo] / np.diag(C)[endo],
-        index=[cm.var_names[int(i)] for i in endo],
-        name="r2",
-        dtype=float,
-    )
+    r2 = r_square(np.diag(Sm)[endo], np.diag(C)[endo], [cm.var_names[int(i)] for i in endo], notes)
+    for msg in notes:
+        warnings.warn(msg, CbecWarning, stacklevel=3)
     Sigma, _, _ = cm.implied(theta)
-    new_pt = ParTable(
-        table=tab,
-        ov_names=pt.ov_names,
-        lv_names=pt.lv_names,
-        ov_x=pt.ov_x,
-        n_free=pt.n_free,
-        definitions=pt.definitions,
-        parsed=pt.parsed,
-    )
+    new_pt = dataclasses.replace(pt, table=tab)
     return SEMResult(
         params=params,
         partable=new_pt,

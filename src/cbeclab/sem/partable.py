@@ -55,6 +55,9 @@ class ParTable:
         Latent variables in order of definition.
     ov_x
         Exogenous observed covariates whose (co)variances are fixed at the sample values.
+    ov_x_free
+        Exogenous observed covariates under ``fixed_x=False``: their variances and covariances are
+        free parameters, and lavaan's baseline model keeps their covariances free as well.
     n_free
         Length of the free-parameter vector ``theta``.
     definitions
@@ -69,6 +72,7 @@ class ParTable:
     definitions: dict[str, str] = field(default_factory=dict)
     parsed: ParsedModel | None = None
     meanstructure: bool = False
+    ov_x_free: tuple[str, ...] = ()
 
     @property
     def n_moments(self) -> int:
@@ -170,7 +174,8 @@ def build_partable(
     ov_all = [v for v in _ordered(indicators + appear) if v not in lvset]
     ind_set = set(indicators)
     eqs_y_set = set(eqs_y)
-    ov_x = [v for v in eqs_x if v not in lvset and v not in eqs_y_set and v not in ind_set] if fixed_x else []
+    ov_x = [v for v in eqs_x if v not in lvset and v not in eqs_y_set and v not in ind_set]
+    x_all = list(ov_x)
     # a covariate the user puts into a ~~ statement with a non-covariate is modelled freely (lavaan)
     ov_x_set = set(ov_x)
     for s in sts:
@@ -180,7 +185,11 @@ def build_partable(
                 if pair & ov_x_set and not pair <= ov_x_set:
                     ov_x_set -= pair
     ov_x = [v for v in ov_x if v in ov_x_set]
-    ov = [v for v in ov_all if v not in ov_x_set] + ov_x
+    # fixed.x = FALSE: the covariates stay exogenous, but their (co)variances are free parameters
+    ov_x_free: list[str] = []
+    if not fixed_x:
+        ov_x_free, ov_x, ov_x_set = x_all, [], set()
+    ov = [v for v in ov_all if v not in ov_x_set and v not in ov_x_free] + ov_x_free + ov_x
 
     rows: list[dict[str, object]] = []
     seen: dict[tuple[str, str, str], int] = {}
@@ -274,6 +283,9 @@ def build_partable(
     for i, a in enumerate(ov_x):
         for b in ov_x[i:]:
             add(a, "~~", b, 0, exo=1)
+    for i, a in enumerate(ov_x_free):  # lavaan fixed.x = FALSE: free covariances among covariates
+        for b in ov_x_free[i + 1 :]:
+            add(a, "~~", b, 0)
     if meanstructure:
         for v, t in ints:
             add(
@@ -379,6 +391,7 @@ def build_partable(
         lv_names=tuple(lv),
         ov_x=tuple(ov_x),
         n_free=n_free,
+        ov_x_free=tuple(ov_x_free),
         definitions=defs,
         parsed=parsed,
         meanstructure=meanstructure,

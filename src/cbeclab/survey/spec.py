@@ -238,6 +238,10 @@ class SurveySpec(_Strict):
     model: ModelSpec
     mediation: list[MediationSpec] = []
     hypotheses: dict[str, str] = {}
+    #: background questions (data columns) for the sample-profile table, e.g. [性别, 企业规模]
+    profile: list[str] = []
+    #: common-method-bias checks (Harman's test, one-factor CFA comparison)
+    cmb: bool = True
     bootstrap: BootstrapSpec = BootstrapSpec()
     seed: int = Field(0, ge=0)
     scheduler: str | None = None

@@ -48,6 +48,10 @@ TABLE_KEYS = (
     "efa",
     "efa_variance",
     "htmt",
+    "msv_asv",
+    "harman",
+    "single_factor",
+    "profile",
 )
 
 #: Table 3 columns: (fit-measure key, printed name); seed 000 prints the first six
@@ -418,6 +422,64 @@ def htmt(res: SurveyResult, lang: str) -> pd.DataFrame:
     return _finish(pd.DataFrame(rows), "htmt", L, note)
 
 
+def msv_asv(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """AVE beside MSV and ASV per construct; discriminant when MSV < AVE (Hair et al. 2010)."""
+    L = labels(lang)
+    if res.msv_asv is None:
+        return _finish(pd.DataFrame(columns=["construct"]), "msv_asv", L)
+    rows = []
+    for c in res.spec.constructs:
+        ave = _f(res.ave.get(c))
+        msv = _f(res.msv_asv["msv"].get(c))
+        asv = _f(res.msv_asv["asv"].get(c))
+        ok = None if not (np.isfinite(ave) and np.isfinite(msv)) else bool(msv < ave)
+        rows.append({"construct": c, "ave": ave, "msv": msv, "asv": asv, "msv_ok": _yn(ok, L)})
+    return _finish(pd.DataFrame(rows), "msv_asv", L, L["notes"]["msv_asv"])
+
+
+def harman(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Harman's single-factor test: variance share of the first unrotated principal component."""
+    L = labels(lang)
+    h = res.harman
+    if h is None:
+        return _finish(pd.DataFrame(columns=["measure", "value"]), "harman", L)
+    rows = [
+        {"measure": L["rows"]["harman_share"], "value": 100.0 * h.share, "threshold": f"< {100 * h.cutoff:g}%",
+         "pass": _yn(h.passed, L)},
+        {"measure": L["rows"]["harman_eigen"], "value": float(h.eigenvalues.iloc[0]), "threshold": "", "pass": ""},
+        {"measure": L["rows"]["harman_above1"], "value": float((h.eigenvalues > 1).sum()), "threshold": "",
+         "pass": ""},
+    ]  # fmt: skip
+    return _finish(pd.DataFrame(rows), "harman", L, L["notes"]["harman"])
+
+
+def single_factor(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Fit of the one-factor CFA against the measurement model, with the chi-square difference test."""
+    L = labels(lang)
+    c = res.single_factor
+    if c is None:
+        return _finish(pd.DataFrame(columns=["model"]), "single_factor", L)
+    df = c.table.reset_index()
+    df["df"] = df["df"].astype(int)
+    df["model"] = df["model"].map(lambda k: L["rows"].get(k, k))
+    note = L["notes"]["single_factor"].format(
+        d=f"{c.delta_chisq:.3f}",
+        df=c.delta_df,
+        p="< 0.001" if c.delta_pvalue < 0.001 else f"= {c.delta_pvalue:.3f}",
+    )
+    return _finish(df, "single_factor", L, note)
+
+
+def profile(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Sample profile: counts and percentages of the background questions' categories."""
+    L = labels(lang)
+    if res.profile is None:
+        return _finish(pd.DataFrame(columns=["variable", "category", "count", "percent"]), "profile", L)
+    return _finish(res.profile.rename(columns={"n": "count"}), "profile", L)
+
+
+_OPTIONAL = frozenset({"msv_asv", "harman", "single_factor", "profile"})
+
 _BUILDERS = {
     "table1": table1,
     "table2": table2,
@@ -429,9 +491,15 @@ _BUILDERS = {
     "efa": efa_loadings,
     "efa_variance": efa_variance,
     "htmt": htmt,
+    "msv_asv": msv_asv,
+    "harman": harman,
+    "single_factor": single_factor,
+    "profile": profile,
 }
 
 
 def build_tables(res: SurveyResult, lang: str = "en") -> dict[str, pd.DataFrame]:
     """All tables keyed by :data:`TABLE_KEYS`; each frame has ``attrs`` title, sheet and (maybe) note."""
-    return {k: _BUILDERS[k](res, lang) for k in TABLE_KEYS}
+    out = {k: _BUILDERS[k](res, lang) for k in TABLE_KEYS}
+    # optional tables the run did not produce (no profile columns, cmb switched off) are left out
+    return {k: t for k, t in out.items() if k not in _OPTIONAL or len(t)}

@@ -28,9 +28,17 @@ from cbeclab.i18n import _
 from cbeclab.io.readers import read_table
 from cbeclab.measure.alpha import AlphaResult, cronbach_alpha
 from cbeclab.measure.bartlett import BartlettResult, bartlett_sphericity
+from cbeclab.measure.cmb import (
+    HarmanResult,
+    SingleFactorComparison,
+    harman_single_factor,
+    single_factor_comparison,
+)
+from cbeclab.measure.cmb import msv_asv as msv_asv_table
 from cbeclab.measure.descriptives import DescriptivesResult, describe_items
 from cbeclab.measure.efa import EFAResult, efa
 from cbeclab.measure.kmo import KMOResult, kmo
+from cbeclab.measure.profile import sample_profile
 from cbeclab.measure.reliability import ReliabilityResult, composite_reliability
 from cbeclab.measure.validity import FornellLarckerResult, HTMTResult, fornell_larcker, htmt
 from cbeclab.sem.bootstrap import BootstrapResult, bootstrap
@@ -71,6 +79,10 @@ class SurveyResult:
     thresholds: dict[str, Threshold]
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    harman: HarmanResult | None = None  # Harman's single-factor test on the items
+    single_factor: SingleFactorComparison | None = None  # one-factor CFA vs the measurement model
+    msv_asv: pd.DataFrame | None = None  # MSV and ASV per construct (from the CFA's latent correlations)
+    profile: pd.DataFrame | None = None  # sample profile of spec.profile columns (counts, percent)
 
     # ------------------------------------------------------------------ views (no computation)
     @property
@@ -213,6 +225,12 @@ class SurveyResult:
                 "sem": {"params": records(self.sem.params), "fit": to_jsonable(self.sem.fit_measures())},
                 "bootstrap": self.bootstrap.to_dict() if self.bootstrap is not None else None,
                 "mediation": [to_jsonable(m) for m in self.mediation],
+                "harman": self.harman.to_dict() if self.harman is not None else None,
+                "single_factor": self.single_factor.to_dict() if self.single_factor is not None else None,
+                "msv_asv": records(self.msv_asv.rename_axis("construct").reset_index())
+                if self.msv_asv is not None
+                else None,
+                "profile": records(self.profile) if self.profile is not None else None,
             },
             "tables": {
                 k: {"title": t.attrs.get("title"), "note": t.attrs.get("note"), "rows": records(t)}
@@ -421,7 +439,25 @@ def run_survey(
         phi = latent_correlations(cfa.params, list(by_c))
         fl = fornell_larcker(phi, ave={str(k): float(v) for k, v in rel.table["ave"].items()})
         ht = htmt(X, by_c, cutoff=th["htmt"].value)
+        mv = msv_asv_table(phi)
         t = _timed(timings, "cfa_reliability_validity", t)
+
+        harman: HarmanResult | None = None
+        one_vs: SingleFactorComparison | None = None
+        if spec.cmb:
+            harman = harman_single_factor(X)
+            name = "CMV" if "CMV" not in spec.constructs else "CMV_"
+            one = Model(f"{name} =~ " + " + ".join(map(str, X.columns))).fit(X_sem, **sem_opts)
+            one_vs = single_factor_comparison(one, cfa)
+            if spec.estimator != "ML":
+                notes.append(
+                    _(
+                        "the one-factor comparison uses the unscaled chi-square difference; "
+                        "under {e} a scaled difference test would be preferable",
+                        e=spec.estimator,
+                    )
+                )
+            t = _timed(timings, "common_method_bias", t)
 
         sem = Model(spec.full_syntax()).fit(X_sem, **sem_opts)
         t = _timed(timings, "sem", t)
@@ -493,7 +529,19 @@ def run_survey(
         thresholds=th,
         warnings=tuple(dict.fromkeys(notes)),
         timings=timings,
+        harman=harman,
+        single_factor=one_vs,
+        msv_asv=mv,
+        profile=_profile(raw, X, spec.profile),
     )
+
+
+def _profile(raw: pd.DataFrame, used: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
+    """Sample profile of the respondents used (the rows kept by the item checks)."""
+    if not columns:
+        return None
+    rows = raw.loc[raw.index.intersection(used.index)] if len(used) < len(raw) else raw
+    return sample_profile(rows, columns, value_labels=raw.attrs.get("value_labels") or {})
 
 
 def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:

@@ -33,6 +33,9 @@ class FitState:
         Sample moments to reproduce: p(p+1)/2 minus the fixed covariate block.
     exo
         Positions of the covariates fixed at their sample values (``fixed.x``).
+    exo_free
+        Positions of the exogenous covariates of a ``fixed.x = FALSE`` model: lavaan's baseline
+        model frees their covariances (checked: baseline.df of lavaan 0.6-14, ``sem(fixed.x=FALSE)``).
     mean_S, mean_Sigma
         Sample (under FIML: EM) and model-implied means when the model has a mean structure.
     logl_h0, logl_h1, logl_base
@@ -53,6 +56,7 @@ class FitState:
     npar: int
     n_moments: int
     exo: tuple[int, ...] = ()
+    exo_free: tuple[int, ...] = ()
     mean_S: Array | None = None
     mean_Sigma: Array | None = None
     logl_h0: float | None = None
@@ -98,9 +102,10 @@ class FitState:
     def baseline_sigma(self) -> Array:
         """Independence model: observed variances only (covariate block kept when ``fixed.x``)."""
         B = np.diag(np.diag(self.S))
-        if self.exo:
-            ix = np.ix_(self.exo, self.exo)
-            B[ix] = self.S[ix]
+        for block in (self.exo, self.exo_free):
+            if block:
+                ix = np.ix_(block, block)
+                B[ix] = self.S[ix]
         return B
 
     @property
@@ -108,7 +113,8 @@ class FitState:
         if self.baseline_free is not None:
             return self.n_moments - self.baseline_free
         free = self.p - len(self.exo)
-        return self.n_moments - free * (2 if self.has_means else 1)
+        k = len(self.exo_free)
+        return self.n_moments - free * (2 if self.has_means else 1) - k * (k - 1) // 2
 
     @property
     def baseline_chisq(self) -> float:
