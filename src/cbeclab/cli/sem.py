@@ -23,7 +23,7 @@ import click
 import pandas as pd
 
 from cbeclab.cli import main
-from cbeclab.errors import SpecError
+from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
 
 PARAM_KEYS = ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper")
@@ -246,10 +246,14 @@ def sem_cmd(
         clash = [v for v in observed if v in df.columns and mapping[v] != v]
         if clash:
             raise DataError(
-                f"the file already has a column named {clash[0]!r}, and --columns maps {clash[0]} to "
-                f"{mapping[clash[0]]!r}",
+                _(
+                    "the file already has a column named {name}, and --columns maps {var} to {header}",
+                    name=repr(clash[0]),
+                    var=clash[0],
+                    header=repr(mapping[clash[0]]),
+                ),
                 where=f"{data} (--columns)",
-                fix="drop --columns, or rename that column",
+                fix=_("drop --columns, or rename that column"),
             )
         df = df.rename(columns={h: v for v, h in mapping.items()})
     if invariance and not group:
