@@ -58,6 +58,8 @@ def test_catalogue_ids_are_unique_across_files() -> None:
                     continue
                 key = (msg.context, str(msg.id))
                 if key in seen and seen[key][1] != msg.string:
-                    pytest.fail(f"{key} translated as {seen[key][1]!r} in {seen[key][0]} and {msg.string!r} in {entry.name}")
+                    pytest.fail(
+                        f"{key} translated as {seen[key][1]!r} in {seen[key][0]} and {msg.string!r} in {entry.name}"
+                    )
                 seen[key] = (entry.name, str(msg.string))
     assert catalogue("zh")

@@ -19,7 +19,15 @@ def test_records_types_and_missing_values() -> None:
         }
     )
     rows = records(df)
-    assert rows[0] == {"f": 1.5, "i": 1, "ni": 1, "b": True, "s": "中文", "t": "2020-01-01T00:00:00", "7": 0.25}
+    assert rows[0] == {
+        "f": 1.5,
+        "i": 1,
+        "ni": 1,
+        "b": True,
+        "s": "中文",
+        "t": "2020-01-01T00:00:00",
+        "7": 0.25,
+    }
     assert rows[1]["f"] is None and rows[1]["ni"] is None and rows[1]["s"] is None and rows[1]["t"] is None
     assert rows[2]["f"] is None and rows[2]["7"] == "z" and rows[1]["7"] == 4
     json.dumps(rows, allow_nan=False)  # strictly valid JSON

@@ -4,26 +4,25 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
-from cbeclab.render import html_page, line_chart_svg, table_html, write_json, write_xlsx
-from cbeclab.render.html import Section
+from cbeclab.render import Banner, Document, Section, Table, render_html, write_json, write_xlsx
+from cbeclab.render.charts import line_chart_svg
 
 
 def test_table_escapes_cells_and_headers() -> None:
     df = pd.DataFrame({"<b>": ["<script>alert(1)</script>"], "x": [0.5]})
-    out = table_html(df, caption="a & b")
+    doc = Document("t", "en", (Section("s", "S", (Table("t", "a & b", df),)),))
+    out = render_html(doc)
     assert "<script>" not in out
     assert "&lt;script&gt;" in out and "&lt;b&gt;" in out and "a &amp; b" in out
-    assert "0.5000" in out
+    assert ">0.500<" in out
 
 
 def test_page_is_self_contained_and_escaped() -> None:
-    page = html_page("T <1>", [Section('S "q"', "<p>ok</p>")], lang="zh", warnings=["<w>"])
+    doc = Document("T <1>", "zh", (Section("s", 'S "q"', (Banner("<w>"),)),), banners=(Banner("<w2>"),))
+    page = render_html(doc)
     assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page
-    assert (
-        "T &lt;1&gt;" in page
-        and "&lt;w&gt;" in page
-        and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    )
+    assert "T &lt;1&gt;" in page and "&lt;w&gt;" in page and "&lt;w2&gt;" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
 def test_line_chart_escapes_names_and_handles_nan() -> None:

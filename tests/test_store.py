@@ -78,7 +78,7 @@ def test_every_table_once_manifest_and_reader(spec_dir: Path, tmp_path: Path) ->
     run.verify()
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert m["schema_version"] == 2 and m["spec"]["title"] == "store test"
-    assert set(m["files"]) == {"result.json", "result.xlsx", "report.html"}
+    assert set(m["files"]) == {"result.json", "result.xlsx", "report.html", "report.docx"}
     # a changed byte is found, by the table loader and by verify()
     p = out / run.info("synergy")["file"]
     data = bytearray(p.read_bytes())
@@ -181,6 +181,7 @@ def test_a_run_killed_at_any_point_leaves_the_previous_run(spec_dir: Path, tmp_p
         run.verify()
         assert sorted(p.name for p in out.iterdir()) == [
             "manifest.json",
+            "report.docx",
             "report.html",
             "result.json",
             "result.xlsx",

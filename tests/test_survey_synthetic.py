@@ -122,6 +122,7 @@ def test_model_syntax() -> None:
 
 def test_cfa_syntax_recovers_loadings_with_semopy() -> None:
     import semopy  # dev dependency: an independent SEM implementation as a cross-check
+
     df = synthetic_yongkang_survey(n=3000, seed=11, likert=False)
     model = semopy.Model(yongkang_model_syntax("cfa"))
     model.fit(df)

@@ -357,7 +357,7 @@ def test_listwise_count_reported_in_run(tmp_path: Path) -> None:
 
     paths = write_survey_outputs(res, tmp_path, "en")
     html = paths["html"].read_text(encoding="utf-8")
-    assert "Dropped listwise (missing answers)</th><td>3<" in html and "Table 5" in html
+    assert 'Dropped listwise (missing answers)</td><td class="txt">3<' in html and "Table 5" in html
 
 
 def _synthetic() -> pd.DataFrame:

@@ -13,9 +13,7 @@ from cbeclab.errors import SpecError
 
 __all__ = ["BENEFIT_WORDS", "COST_WORDS", "parse_direction"]
 
-BENEFIT_WORDS = frozenset(
-    {"+", "+1", "1", "benefit", "positive", "pos", "正", "正向", "效益", "效益型"}
-)
+BENEFIT_WORDS = frozenset({"+", "+1", "1", "benefit", "positive", "pos", "正", "正向", "效益", "效益型"})
 COST_WORDS = frozenset({"-", "−", "-1", "cost", "negative", "neg", "负", "负向", "成本", "成本型"})
 
 

@@ -408,7 +408,9 @@ def sensitivity(
         main_g = np.nan_to_num(grade_of(main_D)["grade"].to_numpy(dtype=float), nan=0).astype(int)
         table["D"] = main_D
         table["grade"] = np.where(np.isfinite(main_D), main_g, np.nan)
-        table["grade_stability"] = np.where(np.isfinite(main_D), (g_all == main_g[None, :]).mean(axis=0), np.nan)
+        table["grade_stability"] = np.where(
+            np.isfinite(main_D), (g_all == main_g[None, :]).mean(axis=0), np.nan
+        )
         q = np.quantile(D_all, [0.05, 0.5, 0.95], axis=0)
         table["D_p05"], table["D_p50"], table["D_p95"] = q
     draws = pd.DataFrame(

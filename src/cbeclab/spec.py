@@ -261,7 +261,8 @@ def format_validation_error(
     from cbeclab.i18n import _
 
     errors = err.errors()
-    first = errors[0]
+    # a misspelt field shows up twice: "x is missing" and "y is not a field"; the second says what to fix
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc_t = tuple(first["loc"])
     loc = ".".join(str(x) for x in loc_t) or _("(top level)")
     kind = first["type"]
@@ -287,16 +288,25 @@ def format_validation_error(
         fix = _("use one of: {options}", options=str(ctx.get("expected", "")))
     elif kind in _TYPE_WORDS:
         msg = _(
-            "field {field} must be {kind}, not {value}", field=loc, kind=_(_TYPE_WORDS[kind]), value=_echo(given)
+            "field {field} must be {kind}, not {value}",
+            field=loc,
+            kind=_(_TYPE_WORDS[kind]),
+            value=_echo(given),
         )
         fix = _("see {doc} for the layout of this field", doc=doc)
     elif kind in _BOUNDS:
         key, text = _BOUNDS[kind]
-        msg = _("field {field} must be {bound}, not {value}", field=loc, bound=_(text, v=ctx.get(key)), value=_echo(given))
+        msg = _(
+            "field {field} must be {bound}, not {value}",
+            field=loc,
+            bound=_(text, v=ctx.get(key)),
+            value=_echo(given),
+        )
         fix = _("see {doc} for the accepted range", doc=doc)
     elif kind in ("value_error", "assertion_error"):
-        msg = _("field {field}: {reason}", field=loc, reason=str(first["msg"]).removeprefix("Value error, ")[:400])
-        fix = None
+        reason = str(first["msg"]).removeprefix("Value error, ")[:400]
+        msg = _("field {field}: {reason}", field=loc, reason=reason) if loc_t else reason
+        fix = _("see {doc} for this field", doc=doc)
     else:
         msg = _("field {field} has a value that cannot be used: {value}", field=loc, value=_echo(given))
         fix = _("see {doc} for the layout of this field", doc=doc)

@@ -25,7 +25,7 @@ from cbeclab.i18n import _, use_lang
     "out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for diagnosis.json and diagnosis.html.",
+    help="Folder for diagnosis.json, .xlsx, .html and .docx.",
 )
 @click.option(
     "--lang",
@@ -45,7 +45,7 @@ def diagnose_cmd(spec: Path, out: Path, lang: str | None) -> None:
     with use_lang(s.lang):
         try:
             report = run_diagnosis(s, base)
-            j, h = write_diagnosis(report, out, s.lang)
+            paths = write_diagnosis(report, out, s.lang)
         except CbecError:
             raise
         except (ValueError, KeyError, TypeError, OSError) as exc:  # unexpected input shapes: no traceback
@@ -62,8 +62,8 @@ def diagnose_cmd(spec: Path, out: Path, lang: str | None) -> None:
         click.echo(
             _(
                 "wrote {json} and {html} (top mode: {mode}; {n} recommendations)",
-                json=j,
-                html=h,
+                json=paths["json"],
+                html=", ".join(str(paths[k]) for k in ("xlsx", "html", "docx")),
                 mode=top,
                 n=len(report.recommendations),
             )

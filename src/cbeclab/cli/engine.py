@@ -229,8 +229,10 @@ def run_cmd(
     scheduler: str | None,
 ) -> None:
     """Run a YAML spec; write the run folder OUT (tables/, result.json, result.xlsx, report.html, manifest)."""
+    from cbeclab.io.atomic import ensure_dir
     from cbeclab.spec import load_spec
 
+    ensure_dir(Path(out).resolve().parent)  # a file in the way, no permission: one located error
     sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
     _run_and_write(load_spec(spec_path), Path(out), lang, quiet, sens, scheduler)
 
@@ -273,6 +275,7 @@ _FLAGS = {
     "indicator_col": "--indicator-col",
     "value_col": "--value-col",
     "allow_constant": "leave these indicators out of --subsystem / --benefit",
+    "empty": "fill the columns, or leave them out of --subsystem / --benefit",
 }
 _READ: dict[str, Any] = {}
 
@@ -405,6 +408,11 @@ _COMMON = [
         show_default=True,
         help="years: one column per year.",
     ),
+    click.option(
+        "--indicator-col",
+        default=None,
+        help="With --layout years: the column naming the indicator of each row.",
+    ),
 ]
 
 
@@ -417,7 +425,7 @@ def _common(f: Any) -> Any:
     @functools.wraps(f)
     def wrapper(**kw: Any) -> Any:
         _READ.clear()
-        _READ.update({k: kw.pop(k) for k in ("header_row", "skip_footer", "delimiter", "decimal", "layout")})
+        _READ.update({k: kw.pop(k) for k in ("header_row", "skip_footer", "delimiter", "decimal", "layout", "indicator_col")})
         return f(**kw)
 
     return wrapper

@@ -23,7 +23,7 @@ import click
 import pandas as pd
 
 from cbeclab.cli import main
-from cbeclab.errors import SpecError
+from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
 
 PARAM_KEYS = ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper")
@@ -196,6 +196,13 @@ def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
     is_flag=True,
     help="Also print the fit table with AMOS's names (CMIN, DF, ... HOELTER).",
 )
+@click.option(
+    "--columns",
+    "columns",
+    default=None,
+    help="Map the model's observed variables to columns: first=C (by order, from column C) or "
+    "'match=({item})' (the header containing the variable name), as a survey spec's data.columns.",
+)
 def sem_cmd(
     model: Path,
     data: Path,
@@ -214,6 +221,7 @@ def sem_cmd(
     scheduler: str | None,
     likelihood: str,
     amos_table: bool,
+    columns: str | None,
 ) -> None:
     """Fit the lavaan-syntax MODEL file to DATA (CSV/XLSX/.sav) by maximum likelihood."""
     from cbeclab.io.atomic import atomic_write_text
@@ -222,6 +230,28 @@ def sem_cmd(
 
     syntax = read_text(model)  # UTF-8 (with or without BOM) or GB18030/GBK, as the data readers
     df = _read_data(data)
+    if columns:
+        from cbeclab.io.columns import map_columns, parse_column_option
+        from cbeclab.sem.partable import build_partable
+
+        opt = parse_column_option(columns)
+        observed = [v for v in build_partable(syntax).ov_names]
+        mapping = map_columns(
+            observed,
+            [str(c) for c in df.columns],
+            first=opt.get("first"),
+            match=opt.get("match"),
+            where=f"{data} (--columns)",
+        )
+        clash = [v for v in observed if v in df.columns and mapping[v] != v]
+        if clash:
+            raise DataError(
+                f"the file already has a column named {clash[0]!r}, and --columns maps {clash[0]} to "
+                f"{mapping[clash[0]]!r}",
+                where=f"{data} (--columns)",
+                fix="drop --columns, or rename that column",
+            )
+        df = df.rename(columns={h: v for v, h in mapping.items()})
     if invariance and not group:
         raise SpecError(
             "--invariance needs --group", where="--invariance", fix="add --group COLUMN (e.g. --group size)"

@@ -27,7 +27,9 @@ from cbeclab.cli import main
     show_default=True,
     help="Address to listen on; anything but loopback needs a token.",
 )
-@click.option("--port", default=8321, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port", default=8321, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
 @click.option("--token", default=None, help="Access token (default: the CBECLAB_TOKEN environment variable).")
 @click.option(
     "--scheduler", default=None, help="Dask scheduler address (tcp://host:port) for bootstrap runs."
@@ -35,7 +37,13 @@ from cbeclab.cli import main
 @click.option(
     "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Runs executing at once."
 )
-@click.option("--max-upload-mb", default=100.0, show_default=True, type=click.FloatRange(0.001, 10_000))
+@click.option(
+    "--max-upload-mb",
+    default=100.0,
+    show_default=True,
+    type=click.FloatRange(0.001, 10_000),
+    help="Upload size limit in MB.",
+)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @click.option("--no-demo", is_flag=True, help="Do not load the demo projects into an empty data folder.")
 def serve_cmd(
@@ -52,8 +60,8 @@ def serve_cmd(
     """Start the web workbench: projects, uploads, analyses, runs and reports in the browser."""
     import uvicorn
 
+    from cbeclab.i18n import pgettext
     from cbeclab.web.app import create_app
-    from cbeclab.web.i18n import _
     from cbeclab.web.security import check_host_allowed
 
     token = token or os.environ.get("CBECLAB_TOKEN") or None
@@ -68,7 +76,11 @@ def serve_cmd(
     )
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    click.echo(_("cbeclab workbench: {url}  (data in {data}; Ctrl+C stops it)", url=url, data=data.resolve()))
+    click.echo(
+        pgettext(
+            "web", "cbeclab workbench: {url}  (data in {data}; Ctrl+C stops it)", url=url, data=data.resolve()
+        )
+    )
     if not no_browser:
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
     uvicorn.run(app, host=host, port=port, log_level="warning")

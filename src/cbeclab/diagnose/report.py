@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +44,7 @@ __all__ = [
     "DiagnoseSpec",
     "DiagnosisReport",
     "load_diagnose_spec",
+    "build_diagnosis_document",
     "render_diagnosis_html",
     "run_diagnosis",
     "write_diagnosis",
@@ -92,6 +94,39 @@ class DiagnoseSpec(BaseModel):
     synergy: float | None = Field(default=None, ge=-1, le=1)
 
 
+def sem_inputs(doc: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """``(sem result, mediation, construct labels)`` from any of the documents cbeclab writes.
+
+    * ``cbeclab survey``'s ``survey.json``: ``results.sem`` (params, fit), ``results.mediation`` (one
+      bootstrap mediation analysis per hypothesis, merged here into one table of verdicts and effects),
+      and the constructs' en/zh names from ``spec.constructs``;
+    * ``cbeclab sem --json``: ``params`` (and ``mediation`` when present);
+    * ``SEMResult.to_dict()`` with an optional ``mediation`` (``MediationResult.to_dict()``).
+    """
+    labels: dict[str, Any] = {}
+    if isinstance(doc, dict) and isinstance(doc.get("results"), dict) and "sem" in doc["results"]:
+        r = doc["results"]
+        meds = r.get("mediation") or []
+        if isinstance(meds, dict):
+            meds = [meds]
+        med: Any = None
+        if meds:
+            med = {
+                "verdicts": [v for m in meds for v in (m.get("verdicts") or [])],
+                "effects": [e for m in meds for e in (m.get("effects") or [])],
+            }
+        cons = (doc.get("spec") or {}).get("constructs") or {}
+        for name, c in cons.items():
+            if isinstance(c, dict):
+                lab = {k: c[k] for k in ("en", "zh") if c.get(k)}
+                if lab:
+                    labels[str(name)] = lab
+        return r["sem"], med, labels
+    if isinstance(doc, dict) and isinstance(doc.get("mediation"), dict):
+        return doc, doc["mediation"], labels
+    return doc, None, labels
+
+
 def load_diagnose_spec(path: PathLike) -> tuple[DiagnoseSpec, Path]:
     """Read and validate a diagnose spec; returns (spec, folder the relative paths refer to)."""
     from cbeclab.diagnose.modes import _read_yaml
@@ -101,13 +136,9 @@ def load_diagnose_spec(path: PathLike) -> tuple[DiagnoseSpec, Path]:
     try:
         spec = DiagnoseSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err.get("loc", ()))
-        raise SpecError(
-            f"{err.get('msg', 'invalid value')} (field {loc!r})",
-            where=f"{p}: {loc}",
-            fix="see `cbeclab diagnose --help` and examples/diagnose/spec.yaml",
-        ) from None
+        from cbeclab.spec import format_validation_error
+
+        raise format_validation_error(exc, str(p), doc="docs/diagnose.md", model=DiagnoseSpec) from None
     if not any([spec.city, spec.cluster, spec.panel, spec.sem, spec.synergy is not None]):
         raise SpecError(
             "the spec names nothing to diagnose",
@@ -202,9 +233,9 @@ def run_diagnosis(
         try:
             s = DiagnoseSpec.model_validate(spec)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err.get("loc", ()))
-            raise SpecError(f"{err.get('msg')} (field {loc!r})", where=f"spec: {loc}") from None
+            from cbeclab.spec import format_validation_error
+
+            raise format_validation_error(exc, "spec", doc="docs/diagnose.md", model=DiagnoseSpec) from None
         base = Path(base_dir or ".")
     else:
         s, base = load_diagnose_spec(spec)
@@ -260,9 +291,11 @@ def run_diagnosis(
     if s.sem is not None:
         res = _read_json(base / s.sem.result, "SEM result")
         med = _read_json(base / s.sem.mediation, "mediation") if s.sem.mediation else None
-        if med is None and isinstance(res, dict) and isinstance(res.get("mediation"), dict):
-            med = res["mediation"]
-        fac = summarize_factors(res, med, alpha=s.sem.alpha, roles=s.sem.roles, labels=s.sem.labels or None)
+        res, med_in, labels_in = sem_inputs(res)
+        med = med if med is not None else med_in
+        fac = summarize_factors(
+            res, med, alpha=s.sem.alpha, roles=s.sem.roles, labels=s.sem.labels or labels_in or None
+        )
         notes.extend(fac.notes)
     syn_arg: Any = s.synergy if s.synergy is not None else syn
     diag = build_diagnosis(
@@ -287,261 +320,419 @@ def run_diagnosis(
     )
 
 
-# --------------------------------------------------------------------------- HTML
+# --------------------------------------------------------------------------- the document
 
-_L = {
-    "en": {
-        "summary": "Summary",
-        "modes": "Pilot-zone development mode (seed 003)",
-        "rank": "Ranking of the five modes",
-        "fired": "Rules of the top mode",
-        "unmet": "Unmet preconditions",
-        "profile": "City profile",
-        "sources": "Sources",
-        "emp": "New quality productive forces empowerment (seed 004)",
-        "sub": "Four-subsystem coordination (seed 002)",
-        "pairs": "Pairs (latest period)",
-        "lag": "Lagging subsystem and its top obstacle indicators",
-        "syn": "Synergy stage (seed 001)",
-        "fac": "Influencing factors (seed 000)",
-        "recs": "Recommendations",
-        "notes": "Notes",
-        "city": "city",
-        "top_mode": "best-fitting mode",
-        "cluster": "cluster",
-        "pattern": "empowerment pattern",
-        "weakest": "weakest dimension",
-        "D": "coupling coordination D (focus entity, latest)",
-        "lagging": "lagging subsystem",
-        "synergy": "synergy degree",
-        "stage": "stage",
-        "levers": "Policy levers",
-        "facts": "Facts from the paper",
-        "estimate": "values marked estimate are approximations",
-        "measure": "measure",
-        "why": "why",
-        "citation": "citation",
-        "yes": "yes",
-        "no": "no",
-        "latest": "Latest period per entity",
-        "reasons": "Classification tests",
-        "paths": "Paths",
-        "effects": "Direct and indirect effects",
-        "advantages": "Advantages",
-        "limitations": "Limitations",
-        "preconditions": "Preconditions",
-    },
-    "zh": {
-        "summary": "概览",
-        "modes": "综试区发展模式（种子文献003）",
-        "rank": "五种模式排序",
-        "fired": "首选模式的规则",
-        "unmet": "未满足的前提条件",
-        "profile": "城市画像",
-        "sources": "数据来源",
-        "emp": "新质生产力赋能（种子文献004）",
-        "sub": "四子系统协调（种子文献002）",
-        "pairs": "两两耦合（最新期）",
-        "lag": "滞后子系统及其主要障碍指标",
-        "syn": "协同阶段（种子文献001）",
-        "fac": "影响因素（种子文献000）",
-        "recs": "对策建议",
-        "notes": "说明",
-        "city": "城市",
-        "top_mode": "最适合的模式",
-        "cluster": "产业集群",
-        "pattern": "赋能形态",
-        "weakest": "最弱维度",
-        "D": "耦合协调度 D（关注对象，最新期）",
-        "lagging": "滞后子系统",
-        "synergy": "协同度",
-        "stage": "阶段",
-        "levers": "政策抓手",
-        "facts": "文献中的事实",
-        "estimate": "标注为估计值的数据为近似值",
-        "measure": "举措",
-        "why": "依据",
-        "citation": "出处",
-        "yes": "是",
-        "no": "否",
-        "latest": "各对象最新期",
-        "reasons": "判别检验",
-        "paths": "路径",
-        "effects": "直接与间接效应",
-        "advantages": "优势",
-        "limitations": "局限",
-        "preconditions": "前提条件",
-    },
+#: printed comparison of a rule (rules/modes.yaml ``op``)
+_OP_SIGNS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "ne": "≠"}
+FILES = {
+    "json": "diagnosis.json",
+    "xlsx": "diagnosis.xlsx",
+    "html": "diagnosis.html",
+    "docx": "diagnosis.docx",
 }
 
 
-def _dim_name(key: str, lang: str) -> str:
+def _dim_names(lang: str) -> dict[str, str]:
     from cbeclab.diagnose.empowerment import load_empowerment_rules
 
-    for d in load_empowerment_rules().get("dimensions", []):
-        if str(d["key"]) == key:
-            return str(d.get(lang, key))
-    return key
+    return {str(d["key"]): str(d.get(lang, d["key"])) for d in load_empowerment_rules().get("dimensions", [])}
 
 
-def _ul(items: Any) -> str:
-    from cbeclab.render.html import esc
-
-    return "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in items) + "</ul>"
-
-
-def render_diagnosis_html(report: DiagnosisReport, lang: str | None = None) -> str:
-    """The diagnosis as one self-contained, escaped HTML page (``lang`` "en" or "zh")."""
+def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -> Any:
+    """The diagnosis as a :class:`~cbeclab.render.document.Document` (read from the report, no computing)."""
     from cbeclab.diagnose.modes import load_mode_rules
     from cbeclab.diagnose.recommend import recommendations_frame
-    from cbeclab.render.html import Section, esc, html_page, kv_table_html, table_html
+    from cbeclab.i18n import _, resolve_lang
+    from cbeclab.render import interpret
+    from cbeclab.render.charts.diagnose import empowerment_radar, mode_charts, subsystems4_chart
+    from cbeclab.render.columns import lang_column, map_values, table_from_frame
+    from cbeclab.render.document import Bullets, Document, Figure, Paragraph, Section
+    from cbeclab.render.methods import methods_section
+    from cbeclab.render.numbers import fmt_value
 
-    lg = lang or report.lang
-    if lg not in _L:
-        raise SpecError(f"lang={lg!r} is not supported", where="lang", fix="use en or zh")
-    L = _L[lg]
-    zh = lg == "zh"
-    sections: list[Section] = []
-    summary: list[tuple[str, Any]] = []
-    if report.modes is not None:
-        top = report.modes.top
-        summary += [
-            (L["city"], report.city.name_zh if zh else report.city.name),
-            (L["top_mode"], f"{top.zh if zh else top.en} ({top.score:g}/{top.max_score:g})"),
-        ]
-    if report.empowerment is not None:
-        row = report.empowerment.table.iloc[-1]
-        summary += [
-            (L["cluster"], report.cluster.name_zh if zh else report.cluster.name),
-            (L["pattern"], row["pattern_zh"] if zh else row["pattern_en"]),
-            (L["weakest"], _dim_name(str(row["weakest"]), lg)),
-        ]
+    lg = resolve_lang(lang or report.lang)
+
+    def tab(key: str, caption: str, df: pd.DataFrame, **kw: Any) -> Any:
+        return table_from_frame(key, caption, df, lg, **kw)
+
+    sections: list[Any] = []
+    summary: list[tuple[str, str]] = []
+    interp: list[str] = []
+    methods: list[str] = []
     d = report.diagnosis
+    dims = _dim_names(lg)
+
+    if report.modes is not None:
+        r = report.modes
+        city = report.city.name_zh if lg == "zh" else report.city.name
+        top = r.top
+        top_name = top.zh if lg == "zh" else top.en
+        summary += [
+            (_("City", lang=lg), city),
+            (
+                _("Best-fitting mode", lang=lg),
+                f"{top_name} ({fmt_value(top.score)}/{fmt_value(top.max_score)})",
+            ),
+        ]
+        rank = lang_column(r.to_frame(), "mode", lg)
+        unmet = [h.reason_zh if lg == "zh" else h.reason_en for h in top.unmet_preconditions]
+        ranking = [
+            (str(m), float(sc), float(mx))
+            for m, sc, mx in zip(rank["mode"], rank["score"], rank["max_score"])
+        ]
+        interp += interpret.modes(city, ranking, int(top.n_fired), unmet, lg) if len(ranking) > 1 else []
+        modes_rules, _x = load_mode_rules()
+        mode = next(m for m in modes_rules if m.key == top.key)
+        fired = pd.DataFrame(
+            [
+                {
+                    "rule": h.rule,
+                    "reason": h.reason_zh if lg == "zh" else h.reason_en,
+                    "value": h.value,
+                    "op": _OP_SIGNS.get(str(h.op), str(h.op)),
+                    "threshold": h.threshold,
+                    "points": h.points,
+                    "fired": _("yes", lang=lg) if h.fired else _("no", lang=lg),
+                    "estimate": _("estimate", lang=lg) if h.estimate else "",
+                }
+                for h in top.hits
+            ]
+        )
+        prof = report.city.to_frame()
+        prof = prof.assign(
+            meaning=prof[lg],
+            unit=prof["unit"].map(lambda u: _(str(u), lang=lg) if isinstance(u, str) and u else ""),
+            estimate=prof["estimate"].map({True: _("estimate", lang=lg), False: ""}),
+        )
+        blocks: list[Any] = [
+            tab(
+                "modes_rank",
+                _("Ranking of the development modes", lang=lg),
+                rank.drop(columns=["unmet_preconditions"], errors="ignore"),
+                sheet=_("Modes", lang=lg),
+                drop=("mode_en", "mode_zh"),
+            ),
+            tab(
+                "modes_rules",
+                _("Rules of the best-fitting mode: {mode}", mode=top_name, lang=lg),
+                fired,
+                sheet=_("Mode rules", lang=lg),
+            ),
+        ]
+        blocks += [Paragraph(t, "interpretation") for t in interp[-2:]]
+        blocks += [Figure(c.key, c) for c in mode_charts(r, lg)]
+        if unmet:
+            blocks.append(Bullets(tuple(unmet), _("Unmet preconditions", lang=lg)))
+        pre = mode.preconditions.get(lg, "")
+        if pre:
+            blocks.append(Bullets((str(pre),), _("Preconditions", lang=lg)))
+        blocks.append(Bullets(tuple(str(x) for x in mode.advantages.get(lg, [])), _("Advantages", lang=lg)))
+        blocks.append(Bullets(tuple(str(x) for x in mode.limitations.get(lg, [])), _("Limitations", lang=lg)))
+        blocks.append(
+            tab(
+                "profile",
+                _("City profile", lang=lg),
+                prof[["field", "meaning", "value", "unit", "estimate"]],
+                sheet=_("City profile", lang=lg),
+                notes=(_("Values marked estimate are approximations.", lang=lg),),
+            )
+        )
+        blocks.append(Bullets(tuple(str(x) for x in report.city.sources), _("Sources", lang=lg)))
+        sections.append(
+            Section(
+                "modes", _("Development mode of the pilot zone", lang=lg), tuple(blocks), intro=mode.source
+            )
+        )
+        methods.append("modes")
+
+    if report.empowerment is not None:
+        e = report.empowerment
+        t = lang_column(lang_column(e.table, "grade", lg), "pattern", lg)
+        t = map_values(t, ("weakest", "leading"), dims)
+        ucols = [c for c in t.columns if c.startswith("U_")]
+        labels = {c: dims.get(c[2:], c[2:]) for c in ucols}
+        keep = ["entity", "period", *ucols, "C", "T", "D", "grade", "pattern", "weakest", "leading"]
+        t = t[[c for c in keep if c in t.columns]]
+        row = t.iloc[-1]
+        cluster = report.cluster.name_zh if lg == "zh" else report.cluster.name
+        summary += [
+            (_("Cluster", lang=lg), cluster),
+            (_("Empowerment pattern", lang=lg), str(row["pattern"])),
+            (_("Weakest dimension", lang=lg), str(row["weakest"])),
+        ]
+        sent = interpret.empowerment(
+            cluster,
+            str(row["pattern"]),
+            float(row["D"]),
+            str(row["grade"]),
+            str(row["weakest"]),
+            str(row["leading"]),
+            lg,
+        )
+        interp.append(sent)
+        blocks = [
+            tab(
+                "empowerment",
+                _("Empowerment dimensions and their coordination", lang=lg),
+                t,
+                labels=labels,
+                sheet=_("Empowerment", lang=lg),
+            ),
+            Paragraph(sent, "interpretation"),
+            *([Figure("empowerment-radar", empowerment_radar(e, lg))] if not e.table.empty else []),
+            Bullets(tuple(str(x) for x in e.reasons[-1][lg]), _("Classification tests", lang=lg)),
+            Bullets(tuple(f"{x[lg]} ({x['citation']})" for x in e.levers[-1]), _("Policy levers", lang=lg)),
+        ]
+        if report.cluster is not None and report.cluster.facts:
+            blocks.append(
+                Bullets(
+                    tuple(
+                        f"{f.get(lg, f.get('en', ''))} ({f.get('source', '')})" for f in report.cluster.facts
+                    ),
+                    _("Facts from the literature", lang=lg),
+                )
+            )
+        sections.append(
+            Section("empowerment", _("New quality productive forces empowerment", lang=lg), tuple(blocks))
+        )
+        methods.append("empowerment")
+
+    if report.subsystems is not None:
+        sb = report.subsystems
+        names = {k: str(v.get(lg, k)) for k, v in (getattr(sb, "names", {}) or {}).items()}
+        full = sb.overall.table
+        ucols = [c for c in full.columns if c.startswith("U_")]
+        k = len(ucols)
+        ulabels = {c: _("U {name}", name=names.get(c[2:], c[2:]), lang=lg) for c in ucols}
+        latest = map_values(
+            lang_column(sb.latest(), "grade", lg), ("lagging", "top_dimension", "top_indicator"), names
+        )
+        latest["weakest_pair"] = latest["weakest_pair"].map(
+            lambda v: " – ".join(names.get(x, x) for x in re.split("[-–]", v)) if isinstance(v, str) else v
+        )
+        last = full.groupby("entity", sort=False)["period"].transform("max") == full["period"]
+        lp = sb.pairs.merge(full.loc[last, ["entity", "period"]], on=["entity", "period"])
+        lp = map_values(lang_column(lp, "grade", lg), ("a", "b"), names).drop(columns=["pair"])
+        lag = sb.lagging
+        if report.focus is not None:
+            lag = lag[lag["entity"].astype(str) == report.focus]
+        lag = map_values(lag, ("lagging", "top_dimension", "dimension"), names)
+        ft = map_values(lang_column(full, "grade", lg), ("lagging",), names)
+        rows = interpret.coupling_rows(latest, {})
+        blocks = [
+            tab(
+                "sub_latest",
+                _("Latest period of each entity", lang=lg),
+                latest,
+                sheet=_("Coordination latest", lang=lg),
+                labels={
+                    "weakest_pair": _("Weakest pair", lang=lg),
+                    "weakest_pair_D": _("D of the weakest pair", lang=lg),
+                    "U_lagging": _("U of the lagging subsystem", lang=lg),
+                    "top_indicator": _("Top obstacle indicator", lang=lg),
+                    "top_indicator_obstacle": _("Its obstacle degree", lang=lg),
+                    "top_dimension": _("Top obstacle dimension", lang=lg),
+                    "top_dimension_obstacle": _("Obstacle degree of the dimension", lang=lg),
+                },
+            ),
+        ]
+        if rows:
+            blocks.append(Paragraph(interpret.coupling(rows, lg), "interpretation"))
+        if not full.empty:
+            blocks.append(Figure("subsystems4", subsystems4_chart(sb, lg, focus=report.focus)))
+        blocks += [
+            tab(
+                "sub_pairs",
+                _("Pairwise coupling coordination (latest period)", lang=lg),
+                lp,
+                sheet=_("Pairs", lang=lg),
+                labels={
+                    "a": _("Subsystem A", lang=lg),
+                    "b": _("Subsystem B", lang=lg),
+                    "U_a": _("U of A", lang=lg),
+                    "U_b": _("U of B", lang=lg),
+                },
+            ),
+            tab(
+                "sub_lagging",
+                _(
+                    "Lagging subsystem and its top obstacle indicators ({entity})",
+                    entity=report.focus,
+                    lang=lg,
+                ),
+                lag,
+                sheet=_("Lagging", lang=lg),
+                labels={
+                    "U_lagging": _("U of the lagging subsystem", lang=lg),
+                    "obstacle_lagging": _("Obstacle degree of the lagging subsystem", lang=lg),
+                    "top_dimension": _("Top obstacle dimension", lang=lg),
+                    "top_dimension_obstacle": _("Obstacle degree of the dimension", lang=lg),
+                    "dimension": _("Dimension", lang=lg),
+                },
+            ),
+            tab(
+                "sub_all",
+                _("Coupling coordination of the {k} subsystems, every period", k=k, lang=lg),
+                ft,
+                labels=ulabels,
+                sheet=_("Coordination", lang=lg),
+            ),
+        ]
+        sections.append(
+            Section("subsystems", _("Coordination of the {k} subsystems", k=k, lang=lg), tuple(blocks))
+        )
+        methods.append("coupling")
     if d is not None and d.coupling_D is not None:
-        names = getattr(report.subsystems, "names", {}) or {}
-        lag_name = names.get(str(d.lagging_subsystem), {}).get(lg, d.lagging_subsystem)
-        summary += [(L["D"], f"{d.coupling_D:.3f}"), (L["lagging"], lag_name)]
+        names = {k2: str(v.get(lg, k2)) for k2, v in (getattr(report.subsystems, "names", {}) or {}).items()}
+        summary += [
+            (_("Coupling coordination degree D (focus entity, latest)", lang=lg), fmt_value(d.coupling_D)),
+            (_("Lagging subsystem", lang=lg), names.get(str(d.lagging_subsystem), str(d.lagging_subsystem))),
+        ]
+
+    if report.synergy is not None:
+        st = lang_column(report.synergy, "stage", lg)[["entity", "period", "synergy", "stage"]]
+        series = {
+            str(e): [
+                (p, float(v), str(sg)) for p, v, sg in zip(g["period"], g["synergy"], g["stage"]) if v == v
+            ]
+            for e, g in st.groupby("entity", sort=False)
+        }
+        blocks = [tab("synergy", _("Synergy degree and stage", lang=lg), st, sheet=_("Synergy", lang=lg))]
+        if any(series.values()):
+            blocks.append(Paragraph(interpret.synergy(series, lg), "interpretation"))
+        sections.append(Section("synergy", _("Synergy stage", lang=lg), tuple(blocks)))
+        methods.append("synergy")
     if d is not None and d.synergy is not None:
         stage = d.stage
         if report.synergy is not None and stage is not None:
             hit = report.synergy[report.synergy["stage"] == stage]
             if len(hit):
                 stage = hit[f"stage_{lg}"].iloc[0]
-        summary += [(L["synergy"], f"{d.synergy:.3f}"), (L["stage"], stage)]
-    sections.append(Section(L["summary"], kv_table_html(summary), anchor="summary"))
-
-    if report.modes is not None:
-        r = report.modes
-        modes, _ = load_mode_rules()
-        mode = next(m for m in modes if m.key == r.top.key)
-        rank = r.to_frame()[
-            [
-                "rank",
-                "mode_zh" if zh else "mode_en",
-                "score",
-                "max_score",
-                "normalised",
-                "n_fired",
-                "unmet_preconditions",
-            ]
+        summary += [
+            (_("Synergy degree", lang=lg), fmt_value(d.synergy)),
+            (_("Synergy stage", lang=lg), str(stage)),
         ]
-        fired = pd.DataFrame(
-            [
-                {
-                    "rule": h.rule,
-                    "field": h.field,
-                    "value": h.value,
-                    "op": h.op,
-                    "threshold": h.threshold,
-                    "points": h.points,
-                    "fired": L["yes"] if h.fired else L["no"],
-                    "reason": h.reason_zh if zh else h.reason_en,
-                    "estimate": L["yes"] if h.estimate else "",
-                }
-                for h in r.top.hits
-            ]
-        )
-        prof = report.city.to_frame()
-        prof = prof.assign(
-            meaning=prof["zh" if zh else "en"], estimate=prof["estimate"].map({True: L["yes"], False: ""})
-        )
-        body = table_html(rank, L["rank"]) + table_html(fired, L["fired"])
-        if r.top.unmet_preconditions:
-            body += f"<h3>{esc(L['unmet'])}</h3>" + _ul(
-                h.reason_zh if zh else h.reason_en for h in r.top.unmet_preconditions
-            )
-        body += f"<h3>{esc(L['preconditions'])}</h3><p>{esc(mode.preconditions.get(lg, ''))}</p>"
-        body += f"<h3>{esc(L['advantages'])}</h3>" + _ul(mode.advantages.get(lg, []))
-        body += f"<h3>{esc(L['limitations'])}</h3>" + _ul(mode.limitations.get(lg, []))
-        body += table_html(
-            prof[["field", "value", "unit", "meaning", "estimate"]], f"{L['profile']} ({L['estimate']})"
-        )
-        body += f"<h3>{esc(L['sources'])}</h3>" + _ul(report.city.sources)
-        if r.notes:
-            body += _ul(r.notes)
-        sections.append(Section(L["modes"], body, anchor="modes", intro=mode.source))
-
-    if report.empowerment is not None:
-        e = report.empowerment
-        t = e.table.drop(columns=["entity", "period"], errors="ignore")
-        keep = [c for c in t.columns if c.startswith("U_")] + [
-            "C",
-            "T",
-            "D",
-            "grade_zh" if zh else "grade_en",
-            "pattern_zh" if zh else "pattern_en",
-            "weakest",
-            "leading",
-        ]
-        body = table_html(t[keep])
-        body += f"<h3>{esc(L['reasons'])}</h3>" + _ul(e.reasons[-1][lg])
-        body += f"<h3>{esc(L['levers'])}</h3>" + _ul(f"{x[lg]} ({x['citation']})" for x in e.levers[-1])
-        if report.cluster is not None and report.cluster.facts:
-            body += f"<h3>{esc(L['facts'])}</h3>" + _ul(
-                f"{f.get(lg, f.get('en', ''))} ({f.get('source', '')})" for f in report.cluster.facts
-            )
-        sections.append(Section(L["emp"], body, anchor="empowerment"))
-
-    if report.subsystems is not None:
-        s = report.subsystems
-        latest = s.latest()
-        body = table_html(latest, L["latest"])
-        t = s.overall.table
-        last = t.groupby("entity", sort=False)["period"].transform("max") == t["period"]
-        lp = s.pairs.merge(t.loc[last, ["entity", "period"]], on=["entity", "period"])
-        body += table_html(lp.drop(columns=["grade_en" if zh else "grade_zh"]), L["pairs"])
-        lag = s.lagging
-        if report.focus is not None:
-            lag = lag[lag["entity"].astype(str) == report.focus]
-        body += table_html(lag, f"{L['lag']} ({report.focus})")
-        body += table_html(t.drop(columns=["grade_en" if zh else "grade_zh"]))
-        sections.append(Section(L["sub"], body, anchor="subsystems"))
-
-    if report.synergy is not None:
-        cols = ["entity", "period", "synergy", "stage_zh" if zh else "stage_en"]
-        sections.append(Section(L["syn"], table_html(report.synergy[cols]), anchor="synergy"))
 
     if report.factors is not None:
         f = report.factors
-        body = _ul(f.sentences(lg))
-        body += table_html(f.paths.drop(columns=["text_en", "text_zh"]), L["paths"])
+        paths = f.paths.drop(columns=["text_en", "text_zh"]).rename(columns={"pvalue": "p", "std_all": "std"})
+        paths = paths.assign(
+            significant=paths["significant"].map(lambda v: _("yes", lang=lg) if v else _("no", lang=lg))
+        )
+        blocks = [Paragraph(str(x), "interpretation") for x in f.sentences(lg)]
+        blocks.append(
+            tab(
+                "paths",
+                _("Paths of the influencing factors", lang=lg),
+                paths,
+                sheet=_("Paths", lang=lg),
+                labels={
+                    "predictor": _("Predictor", lang=lg),
+                    "outcome": _("Outcome", lang=lg),
+                    "est": _("Estimate", lang=lg),
+                    "se": _("S.E.", lang=lg),
+                    "z": "z",
+                    "significant": _("Significant", lang=lg),
+                },
+            )
+        )
         if len(f.effects):
-            body += table_html(f.effects.drop(columns=["text_en", "text_zh"]), L["effects"])
-        sections.append(Section(L["fac"], body, anchor="factors"))
+            eff = f.effects.drop(columns=["text_en", "text_zh"])
+            eff = eff.assign(
+                **{
+                    c: eff[c].map(lambda v: _("yes", lang=lg) if v else _("no", lang=lg))
+                    for c in ("indirect_significant", "direct_significant")
+                    if c in eff
+                }
+            )
+            if "verdict" in eff:
+                eff["verdict"] = eff["verdict"].map(lambda v: _(str(v), lang=lg))
+            blocks.append(
+                tab(
+                    "effects",
+                    _("Direct and indirect effects", lang=lg),
+                    eff,
+                    sheet=_("Effects", lang=lg),
+                    labels={
+                        "x": "X",
+                        "y": "Y",
+                        "mediators": _("Mediators", lang=lg),
+                        "direct": _("Direct effect", lang=lg),
+                        "indirect": _("Indirect effect", lang=lg),
+                        "total": _("Total effect", lang=lg),
+                        "indirect_ci_lower": _("CI lower", lang=lg),
+                        "indirect_ci_upper": _("CI upper", lang=lg),
+                        "indirect_significant": _("Indirect significant", lang=lg),
+                        "direct_significant": _("Direct significant", lang=lg),
+                        "source": _("Source", lang=lg),
+                        "indirect_share": _("Indirect share", lang=lg),
+                        "direct_share": _("Direct share", lang=lg),
+                        "verdict": _("Verdict", lang=lg),
+                    },
+                )
+            )
+        sections.append(Section("factors", _("Influencing factors", lang=lg), tuple(blocks)))
+        methods += ["sem", "mediation"]
 
-    recs = recommendations_frame(list(report.recommendations), lg).rename(
-        columns={"measure": L["measure"], "why": L["why"], "citation": L["citation"]}
+    recs = recommendations_frame(list(report.recommendations), lg)
+    if "category" in recs:
+        recs["category"] = recs["category"].map(lambda v: _(str(v), lang=lg))
+    sections.append(
+        Section(
+            "recommendations",
+            _("Recommendations", lang=lg),
+            (
+                tab(
+                    "recommendations",
+                    _("Recommendations and their reasons", lang=lg),
+                    recs.drop(columns=["id"], errors="ignore"),
+                    sheet=_("Recommendations", lang=lg),
+                    labels={"category": _("Category", lang=lg)},
+                ),
+            ),
+        )
     )
-    sections.append(Section(L["recs"], table_html(recs), anchor="recommendations"))
+    summ = pd.DataFrame({"item": [k2 for k2, _v in summary], "value": [v for _k, v in summary]})
+    head = [
+        tab(
+            "summary",
+            _("Summary of the diagnosis", lang=lg),
+            summ,
+            labels={"item": _("Item", lang=lg), "value": _("Result", lang=lg)},
+            formats={"value": "text"},
+            sheet=_("Summary", lang=lg),
+        ),
+        *[Paragraph(t, "interpretation") for t in interp],
+    ]
+    sections.insert(0, Section("summary", _("Summary", lang=lg), tuple(head)))
+    sections.append(methods_section(methods, lg))
     if report.notes:
-        sections.append(Section(L["notes"], _ul(report.notes), anchor="notes"))
-    sub = f"{report.city.name_zh if zh else report.city.name}" if report.city is not None else None
-    return html_page(report.title, sections, lang=lg, subtitle=sub, footer="cbeclab diagnose")
+        sections.append(Section("notes", _("Notes", lang=lg), (Bullets(tuple(report.notes)),)))
+    sub = (report.city.name_zh if lg == "zh" else report.city.name) if report.city is not None else None
+    return Document(
+        title=report.title,
+        lang=lg,
+        sections=tuple(sections),
+        subtitle=sub,
+        footer=_("Generated by cbeclab diagnose", lang=lg),
+        kind="diagnosis",
+        files=FILES,
+    )
 
 
-def write_diagnosis(report: DiagnosisReport, out_dir: PathLike, lang: str | None = None) -> tuple[Path, Path]:
-    """Write ``diagnosis.json`` and ``diagnosis.html`` into ``out_dir`` atomically; returns both paths."""
+def render_diagnosis_html(report: DiagnosisReport, lang: str | None = None) -> str:
+    """The diagnosis as one self-contained, escaped HTML page (``lang`` "en" or "zh")."""
+    from cbeclab.render.html import render_html
+
+    return render_html(build_diagnosis_document(report, lang))
+
+
+def write_diagnosis(report: DiagnosisReport, out_dir: PathLike, lang: str | None = None) -> dict[str, Path]:
+    """Write diagnosis.json, .xlsx, .html and .docx into ``out_dir`` atomically; returns the paths."""
     from cbeclab.io.atomic import atomic_write_text
+    from cbeclab.render.docx import render_docx
+    from cbeclab.render.html import render_html
+    from cbeclab.render.xlsx import render_xlsx
 
     out = Path(out_dir)
     from cbeclab.io.atomic import ensure_dir
@@ -552,10 +743,13 @@ def write_diagnosis(report: DiagnosisReport, out_dir: PathLike, lang: str | None
         text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
     except (TypeError, ValueError) as exc:  # pragma: no cover - json_safe guards this
         raise CbecError(f"diagnosis could not be serialised ({exc})", where="diagnosis.json") from exc
-    html_text = render_diagnosis_html(report, lang)
+    doc = build_diagnosis_document(report, lang)
+    paths = {k: out / v for k, v in FILES.items()}
     try:
-        j = atomic_write_text(out / "diagnosis.json", text)
-        h = atomic_write_text(out / "diagnosis.html", html_text)
+        atomic_write_text(paths["json"], text)
+        render_xlsx(doc, paths["xlsx"])
+        atomic_write_text(paths["html"], render_html(doc))
+        render_docx(doc, paths["docx"])
     except OSError as exc:
         raise SpecError(f"cannot write the outputs ({exc.strerror})", where=str(out)) from None
-    return j, h
+    return paths

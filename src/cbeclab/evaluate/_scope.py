@@ -114,14 +114,17 @@ def check_matrix(
     if not finite.all():
         r, k = np.argwhere(~finite)[0]
         n_bad = int((~finite).sum())
+        key = X.index[r]
+        parts = key if isinstance(key, tuple) else (key,)
+        label = " / ".join(str(p.item() if isinstance(p, np.generic) else p) for p in parts)
         raise DataError(
             _(
                 "{n_bad} missing or infinite value(s); first at row {v1!r}, indicator {v2!r}.",
                 n_bad=n_bad,
-                v1=X.index[r],
+                v1=label,
                 v2=indicators[k],
             ),
-            where=f"X row {X.index[r]!r}, column {indicators[k]!r}",
+            where=f"{label}, {indicators[k]!r}",
             fix=_("impute the gaps when loading the panel (load_panel) or drop those rows."),
         )
     return values, indicators, signs

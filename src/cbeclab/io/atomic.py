@@ -20,7 +20,10 @@ __all__ = ["atomic_write_bytes", "atomic_write_text", "ensure_dir"]
 def _output_error(exc: OSError, path: Path, what: str) -> OutputError:
     code = exc.errno
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        msg, fix = _("no permission to write here"), _("choose a folder you can write to (e.g. under your home folder)")
+        msg, fix = (
+            _("no permission to write here"),
+            _("choose a folder you can write to (e.g. under your home folder)"),
+        )
     elif code in (errno.ENOTDIR, errno.EEXIST) or isinstance(exc, NotADirectoryError | FileExistsError):
         msg, fix = (
             _("a file is in the way: {p} is a file, not a folder", p=exc.filename or path),
@@ -33,7 +36,10 @@ def _output_error(exc: OSError, path: Path, what: str) -> OutputError:
     elif code == errno.ENAMETOOLONG:
         msg, fix = _("the path is too long"), _("choose a shorter output path")
     else:
-        msg, fix = _("cannot write the {what} ({reason})", what=_(what), reason=exc.strerror or exc), _("check the path")
+        msg, fix = (
+            _("cannot write the {what} ({reason})", what=_(what), reason=exc.strerror or exc),
+            _("check the path"),
+        )
     return OutputError(msg, where=str(path), fix=fix)
 
 

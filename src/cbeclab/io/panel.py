@@ -28,7 +28,7 @@ import pandas as pd
 
 from cbeclab.errors import DataError
 from cbeclab.i18n import _
-from cbeclab.io.readers import read_table, show, to_number
+from cbeclab.io.readers import read_table, show, to_number, units_of
 from cbeclab.jsonsafe import json_safe
 
 __all__ = ["Panel", "load_panel", "panel_from_frame", "parse_periods", "impute_linear", "impute_interpolate"]
@@ -55,6 +55,7 @@ _SPEC_OPTIONS = {
     "value_col": "data.value_col",
     "allow_constant": "drop these indicators, or set `allow_constant: true` (Python: allow_constant=True) "
     "if you use fixed weights",
+    "empty": "fill the columns, or leave them out of the subsystems / indicators",
 }
 
 
@@ -226,7 +227,7 @@ def _header_where(df: pd.DataFrame, where: str) -> str:
 
 def _looks_like_year(name: Any) -> bool:
     m = _YEAR_RE.match(str(name))
-    return bool(m) and 1000 <= int(m.group(1)) <= 9999
+    return m is not None and 1000 <= int(m.group(1)) <= 9999
 
 
 def _require_column(df: pd.DataFrame, col: str, role: str, where: str, param: str) -> None:
@@ -255,12 +256,18 @@ def _require_column(df: pd.DataFrame, col: str, role: str, where: str, param: st
 
 
 def _years_to_long(
-    df: pd.DataFrame, entity: str, indicator_col: str | None, value_col: str | None, period: str, where: str
+    df: pd.DataFrame,
+    entity: str,
+    indicator_col: str | None,
+    value_col: str | None,
+    period: str,
+    where: str,
+    opt: Mapping[str, str],
 ) -> tuple[pd.DataFrame, str]:
     """Melt a table with one column per year ("2014", "2014年") into one row per entity-year(-indicator)."""
-    _require_column(df, entity, "entity", where, "entity")
+    _require_column(df, entity, "entity", where, opt["entity"])
     if indicator_col:
-        _require_column(df, indicator_col, "indicator", where, "indicator_col")
+        _require_column(df, indicator_col, "indicator", where, opt["indicator_col"])
     years = [c for c in df.columns if _looks_like_year(c)]
     if len(years) < 2:
         raise DataError(
@@ -351,7 +358,8 @@ def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarra
         bad.append((int(rows[i]), v))
     if bad:
         shown = "; ".join(
-            _("row {row}: {value}", row=r, value=show(v) if not _isna(v) else _("(empty)")) for r, v in bad[:_MAX_LISTED]
+            _("row {row}: {value}", row=r, value=show(v) if not _isna(v) else _("(empty)"))
+            for r, v in bad[:_MAX_LISTED]
         )
         raise DataError(
             _("{n} period value(s) cannot be read as a year: {shown}", n=len(bad), shown=shown),
@@ -478,8 +486,10 @@ def panel_from_frame(
     units = {str(k): str(v) for k, v in df.attrs.get("units", {}).items()}
     if layout == "years":
         if df.shape[0] == 0:
-            raise DataError(_("the table has no data rows"), where=where, fix=_("add data rows below the header"))
-        df, value_col = _years_to_long(df, entity, indicator_col, value_col, period, where)
+            raise DataError(
+                _("the table has no data rows"), where=where, fix=_("add data rows below the header")
+            )
+        df, value_col = _years_to_long(df, entity, indicator_col, value_col, period, where, opt)
         notes.append(_("years read from the column headers (layout: years)"))
         layout = "long" if indicator_col else "wide"
     if df.attrs.get("synthetic_columns"):
@@ -493,7 +503,9 @@ def panel_from_frame(
     df.columns = pd.Index([str(c).strip() for c in df.columns])
     if layout not in ("wide", "long"):
         raise DataError(
-            _("unknown layout {layout}", layout=show(layout)), where=where, fix=_("use layout wide, long or years")
+            _("unknown layout {layout}", layout=show(layout)),
+            where=where,
+            fix=_("use layout wide, long or years"),
         )
     if impute not in (None, "linear", "interpolate"):
         raise DataError(
@@ -698,9 +710,12 @@ def panel_from_frame(
     empty = [c for c, k in zip(wide.columns, n_obs) if k == 0]
     if empty:
         raise DataError(
-            f"indicator(s) with no values at all: {empty}",
+            _(
+                "indicator column(s) present but empty (no values at all): {cols}",
+                cols=", ".join(map(show, empty)),
+            ),
             where=where,
-            fix="fill the columns or leave them out of `indicators`",
+            fix=_(opt["empty"]),
         )
     constant = [c for c, lo, hi in zip(wide.columns, col_min, col_max) if lo == hi]
     if constant and not allow_constant:
@@ -787,7 +802,7 @@ def panel_from_frame(
         source=where,
         notes=tuple(notes),
         missing=missing,
-        units={c: u for c, u in units.items() if c in data.columns},
+        units={**units_of(list(data.columns)), **{c: u for c, u in units.items() if c in data.columns}},
     )
 
 

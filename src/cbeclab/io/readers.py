@@ -25,7 +25,7 @@ import csv
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,20 @@ import pandas as pd
 from cbeclab.errors import DataError
 from cbeclab.i18n import _
 
-__all__ = ["read_table", "read_text", "DEFAULT_MAX_MB", "MISSING_MARKERS", "MAX_ECHO", "clip", "column_letter", "show", "to_number", "units_of"]
+__all__ = [
+    "read_table",
+    "read_text",
+    "DEFAULT_MAX_MB",
+    "MISSING_MARKERS",
+    "MAX_ECHO",
+    "apply_value_labels",
+    "clip",
+    "column_letter",
+    "py_value",
+    "show",
+    "to_number",
+    "units_of",
+]
 
 #: Default size limit for files read by :func:`read_table`, in megabytes.
 DEFAULT_MAX_MB = 200.0
@@ -94,12 +107,19 @@ _UNIT_WORDS = re.compile(
 def show(value: Any, limit: int = MAX_ECHO) -> str:
     """A cell as a message shows it: Python repr of plain values (never ``np.int64(...)``), at most
     ``limit`` characters."""
+    if isinstance(value, tuple):  # a row key (entity, period): "A / 2018"
+        return " / ".join(show(v, limit) if not isinstance(v, str) else clip(v, limit) for v in value)
     if isinstance(value, np.generic):
         value = value.item()
     text = repr(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…" + _(" ({n} characters)", n=len(str(value)))
     return text
+
+
+def py_value(value: Any) -> Any:
+    """A numpy scalar as the plain Python value (so a message never shows ``np.int64(2018)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def clip(text: str, limit: int = MAX_ECHO) -> str:
@@ -205,7 +225,9 @@ def _decimal_comma_columns(df: pd.DataFrame, delimiter: str, decimal: str | None
                 )
         if use != ",":
             continue
-        fixed = text.str.replace(".", "", regex=False).where(dot_th.reindex(text.index, fill_value=False), text)
+        fixed = text.str.replace(".", "", regex=False).where(
+            dot_th.reindex(text.index, fill_value=False), text
+        )
         fixed = fixed.str.replace(",", ".", regex=False)
         df[col] = fixed.where(has_comma, s).astype(object)
     return df
@@ -266,6 +288,39 @@ def _clean_headers(raw: Sequence[Any], where: str, row: int = 1) -> list[str]:
     return names
 
 
+def apply_value_labels(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Turn coded columns into labelled categories using ``df.attrs["value_labels"]`` (SPSS).
+
+    ``columns`` limits which columns are converted (default: every labelled column). A code without a
+    label stays visible as its number (as text), so nothing is dropped. Likert items should keep their
+    codes: pass only the categorical columns (gender, region, firm size...).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"gender": [1, 2, 1, 3]})
+    >>> d.attrs["value_labels"] = {"gender": {1: "男", 2: "女"}}
+    >>> apply_value_labels(d)["gender"].tolist()
+    ['男', '女', '男', '3']
+    """
+    labels = df.attrs.get("value_labels") or {}
+    out = df.copy()
+    for col in columns if columns is not None else list(labels):
+        if col not in out.columns or col not in labels:
+            continue
+        mapping = labels[col]
+
+        def name(v: Any, mapping: Mapping[Any, str] = mapping) -> Any:
+            if _blank(v):
+                return None
+            key = int(v) if isinstance(v, float) and float(v).is_integer() else v
+            return mapping.get(key, str(key))
+
+        values = out[col].map(name)
+        cats = list(dict.fromkeys([*mapping.values(), *[v for v in values if v is not None]]))
+        out[col] = pd.Categorical(values, categories=cats)
+    return out
+
+
 def units_of(headers: Sequence[str]) -> dict[str, str]:
     """Units written in parentheses at the end of headers: ``{"出口额（亿元）": "亿元"}``.
 
@@ -304,13 +359,17 @@ def _grid_to_frame(
     nonempty = [sum(1 for v in r if not _blank(v)) for r in cells]
     filled = [i for i, k in enumerate(nonempty) if k]
     if not filled:
-        raise DataError(_("the file is empty"), where=where, fix=_("export the table again with its header row"))
+        raise DataError(
+            _("the file is empty"), where=where, fix=_("export the table again with its header row")
+        )
     if header_row is not None:
         if header_row not in rownums or nonempty[rownums.index(header_row)] == 0:
             raise DataError(
                 _("header_row {n} is not a filled row of the file", n=header_row),
                 where=where,
-                fix=_("give the row number (as the spreadsheet shows it) of the row holding the column names"),
+                fix=_(
+                    "give the row number (as the spreadsheet shows it) of the row holding the column names"
+                ),
             )
         h = rownums.index(header_row)
     else:
@@ -369,7 +428,9 @@ def _grid_to_frame(
             )
         for i in body[-skip_footer:]:
             first = next((v for v in cells[i] if not _blank(v)), "")
-            skipped.append(_("row {row} below the data skipped: {text}", row=rownums[i], text=show(first, 60)))
+            skipped.append(
+                _("row {row} below the data skipped: {text}", row=rownums[i], text=show(first, 60))
+            )
         body = body[:-skip_footer]
     elif len(names) >= 2:
         while body:
@@ -599,10 +660,19 @@ def _read_csv(
     delimiter: str | None = None,
     decimal: str | None = None,
 ) -> pd.DataFrame:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(
+            _("cannot read the file ({reason})", reason=exc.strerror or str(exc)),
+            where=where,
+            fix=_("check that the file exists and that you may read it"),
+        ) from None
     text, enc = _decode(data, encoding, where)
     if not text.strip():
-        raise DataError(_("the file is empty"), where=where, fix=_("export the table again with its header row"))
+        raise DataError(
+            _("the file is empty"), where=where, fix=_("export the table again with its header row")
+        )
     # CR-only (old Mac Excel) and CRLF line endings read like LF
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
@@ -638,7 +708,11 @@ def _read_csv(
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise DataError(
-                _("the CSV cannot be parsed near row {row} ({reason})", row=reader.line_num, reason=clip(str(exc), 120)),
+                _(
+                    "the CSV cannot be parsed near row {row} ({reason})",
+                    row=reader.line_num,
+                    reason=clip(str(exc), 120),
+                ),
                 where=where,
                 fix=_("check that quotes are closed and every row has the same number of fields"),
             ) from None
@@ -697,7 +771,11 @@ def _read_xlsx(
     finally:
         wb.close()
     if not names:
-        raise DataError(_("the workbook has no sheets"), where=where, fix=_("open and re-save the file in Excel/WPS as .xlsx"))
+        raise DataError(
+            _("the workbook has no readable sheet (a sheet part is missing or damaged)"),
+            where=where,
+            fix=_("open and re-save the file in Excel/WPS as .xlsx"),
+        )
     if sheet is None:
         chosen = names[0]
     elif isinstance(sheet, int) and not isinstance(sheet, bool):
@@ -735,12 +813,19 @@ def _read_xlsx(
         ) from None
     if raw.shape[0] == 0 or raw.shape[1] == 0:
         raise DataError(
-            _("sheet {s} is empty", s=show(chosen)), where=where, fix=_("put the header in row 1 and data below it")
+            _("sheet {s} is empty", s=show(chosen)),
+            where=where,
+            fix=_("put the header in row 1 and data below it"),
         )
     cells = [list(r) for r in raw.itertuples(index=False, name=None)]
     where_s = _("{where} sheet {s}", where=where, s=show(chosen))
     df = _grid_to_frame(
-        cells, list(range(1, len(cells) + 1)), where_s, header_row=header_row, skip_footer=skip_footer, letters=True
+        cells,
+        list(range(1, len(cells) + 1)),
+        where_s,
+        header_row=header_row,
+        skip_footer=skip_footer,
+        letters=True,
     )
     attrs = dict(df.attrs)
     df = df.infer_objects()
@@ -767,7 +852,8 @@ def _read_sav(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
     df.columns = pd.Index(_clean_headers(list(df.columns), where))
     value_labels = {
         str(k).strip(): {
-            (int(c) if isinstance(c, int | float) and float(c).is_integer() else c): str(lab) for c, lab in v.items()
+            (int(c) if isinstance(c, int | float) and float(c).is_integer() else c): str(lab)
+            for c, lab in v.items()
         }
         for k, v in meta.variable_value_labels.items()
     }
@@ -776,6 +862,10 @@ def _read_sav(path: Path, encoding: str | None, where: str) -> pd.DataFrame:
         for n, lab in zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names))
     }
     df.attrs.update({"value_labels": value_labels, "column_labels": column_labels, "format": "sav"})
+    label_units = units_of(list(column_labels.values()))  # "出口额（万美元）" as a variable label
+    units = {c: label_units[lab] for c, lab in column_labels.items() if lab in label_units}
+    if units:
+        df.attrs["units"] = units
     df.attrs["rows"] = list(range(1, len(df) + 1))  # SPSS cases are numbered from 1
     return df
 
@@ -872,7 +962,9 @@ def read_table(
             fix="keep only the needed columns/rows, or raise the limit (max_mb=...)",
         )
     for name, val in (("header_row", header_row), ("skip_footer", skip_footer)):
-        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < (1 if name == "header_row" else 0)):
+        if val is not None and (
+            isinstance(val, bool) or not isinstance(val, int) or val < (1 if name == "header_row" else 0)
+        ):
             raise DataError(
                 _("{name} must be a whole number of rows, got {v}", name=name, v=show(val)),
                 where=where,

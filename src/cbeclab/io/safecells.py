@@ -30,7 +30,11 @@ def guard_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
+        if (
+            s.dtype == object
+            or pd.api.types.is_string_dtype(s.dtype)
+            or isinstance(s.dtype, pd.CategoricalDtype)
+        ):
             out[col] = s.astype(object).map(guard_cell)
     out.columns = pd.Index([guard_cell(str(c)) if isinstance(c, str) else c for c in out.columns])
     if out.index.dtype == object:

@@ -108,7 +108,12 @@ def loads_yaml(text: str) -> Any:
     """Parse YAML text with the strict rules of this module (raises ``yaml.YAMLError``)."""
     loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise _Refused(
+                _("the file is nested too deeply"), None, _("write the values with fewer levels of nesting")
+            ) from None
         if node is None:
             return None
         if _expanded_size(node, {}) > MAX_NODES:
@@ -151,7 +156,9 @@ def read_yaml_mapping(
         ) from None
     except OSError as exc:
         raise SpecError(
-            _("cannot read the {what} ({reason})", what=_(what), reason=exc.strerror), where=str(p), fix=_("check the path")
+            _("cannot read the {what} ({reason})", what=_(what), reason=exc.strerror),
+            where=str(p),
+            fix=_("check the path"),
         ) from None
     try:
         data = loads_yaml(text)

@@ -16,6 +16,7 @@ import pandas as pd
 from cbeclab.directions import parse_direction
 from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
+from cbeclab.io.readers import py_value, show
 from cbeclab.jsonsafe import json_safe, records
 
 Progress = Callable[[float, str], None]
@@ -120,8 +121,8 @@ def check_panel(X: Any, columns: list[str], *, where: str = "X") -> PanelArrays:
     if X.index.has_duplicates:
         dup = X.index[X.index.duplicated()][0]
         raise DataError(
-            _("entity {v1!r} has period {v2!r} more than once", v1=dup[0], v2=dup[1]),
-            where=f"{where} row ({dup[0]!r}, {dup[1]!r})",
+            _("entity {v1!r} has period {v2!r} more than once", v1=py_value(dup[0]), v2=py_value(dup[1])),
+            where=f"{where} row ({show(dup)})",
             fix=_("keep one row per entity and period"),
         )
     if not X.index.is_monotonic_increasing:
@@ -141,8 +142,8 @@ def check_panel(X: Any, columns: list[str], *, where: str = "X") -> PanelArrays:
         r, c = np.argwhere(~finite)[0]
         key = X.index[r]
         raise DataError(
-            _("cell is missing or not finite ({v1!r})", v1=values[r, c]),
-            where=f"{where} row ({key[0]!r}, {key[1]!r}) column {columns[c]!r}",
+            _("cell is missing or not finite ({v1!r})", v1=float(values[r, c])),
+            where=f"{where} row ({show(key)}) column {columns[c]!r}",
             fix=_(
                 "impute or drop the missing cells before running the model (cbeclab.io.load_panel can impute)"
             ),

@@ -20,6 +20,7 @@ import yaml
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
+from cbeclab.io.readers import show
 from cbeclab.models._common import (
     SubsystemWeights,
     check_panel,
@@ -349,14 +350,14 @@ def coupling_from_scores(
         r, c = np.argwhere(~np.isfinite(M))[0]
         raise DataError(
             _("subsystem score is missing or not finite"),
-            where=f"U row {U.index[r]!r} column {U.columns[c]!r}",
+            where=f"subsystem scores, row {show(U.index[r])} column {show(U.columns[c])}",
             fix=_("compute the score for every row, or drop the row"),
         )
     if compat is None and ((M < -1e-12).any() or (M > 1 + 1e-12).any()):
         r, c = np.argwhere((M < -1e-12) | (M > 1 + 1e-12))[0]
         raise DataError(
-            _("subsystem score {v1!r} is outside [0, 1]", v1=M[r, c]),
-            where=f"U row {U.index[r]!r} column {U.columns[c]!r}",
+            _("subsystem score {v1!r} is outside [0, 1]", v1=float(M[r, c])),
+            where=f"subsystem scores, row {show(U.index[r])} column {show(U.columns[c])}",
             fix=_(
                 "normalise the scores to [0, 1] (or use coupling_coordination on the raw indicators, or compat='spssau' to rescale each column to [0.01, 0.99])"
             ),
@@ -440,7 +441,7 @@ def coupling_coordination(
         r, c = np.argwhere(~np.isfinite(Z))[0]
         raise DataError(
             _("normalisation produced a missing value"),
-            where=f"row {panel.index[r]!r} column {cols[c]!r}",
+            where=f"row {show(panel.index[r])} column {show(cols[c])}",
             fix=_("check for constant indicators in the scope group"),
         )
     Wr = W[panel.entity_code]

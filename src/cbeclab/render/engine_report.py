@@ -1,151 +1,332 @@
-"""Outputs of an engine run: ``result.json``, ``result.xlsx`` and ``report.html`` (presentation only)."""
+"""The engine report: a :class:`~cbeclab.pipeline.RunResult` as a Document, and its files.
+
+:func:`build_engine_document` reads the run's result tables (nothing is computed here) into numbered
+tables, figures, interpretation paragraphs and a methods section; :func:`write_outputs` writes
+``result.json``, ``result.xlsx``, ``report.html`` and ``report.docx`` (each atomically).
+"""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import yaml
 
 from cbeclab import __version__
-from cbeclab.render.charts import bar_chart_svg, line_chart_svg
-from cbeclab.render.html import Section, esc, html_page, table_html
+from cbeclab.i18n import _, resolve_lang
+from cbeclab.render import interpret
+from cbeclab.render.columns import lang_column, map_values, table_from_frame
+from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Section, Table
+from cbeclab.render.methods import methods_section
+from cbeclab.render.numbers import is_missing
 
-__all__ = ["labels", "render_html", "write_outputs"]
+__all__ = ["PRETTY_JSON_CELLS", "build_engine_document", "display_names", "render_html", "write_outputs"]
 
-
-@cache
-def _labels() -> dict[str, dict[str, str]]:
-    text = resources.files("cbeclab.render").joinpath("labels.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
-
-
-def labels(lang: str) -> dict[str, str]:
-    """The report labels in ``lang`` (``en`` or ``zh``)."""
-    return {k: v.get(lang, v["en"]) for k, v in _labels().items()}
-
-
-def _num(x: Any) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return float("nan")
+#: panels up to this many cells get indented result.json; larger ones are written compact (smaller, faster)
+PRETTY_JSON_CELLS = 50_000
+#: per-cluster weights are printed side by side up to this many entities (long form beyond)
+MAX_ENTITY_CHARTS = 12
+FILES = {"json": "result.json", "xlsx": "result.xlsx", "html": "report.html", "docx": "report.docx"}
 
 
-def _entity_charts(result: Any, L: dict[str, str]) -> str:
-    syn = result.synergy
-    figs: list[str] = []
-    if syn is not None:
-        so = syn.subsystem_order
-        sy = syn.synergy
-        for ent, grp in so.groupby("entity", sort=False):
-            series: dict[str, list[tuple[float, float]]] = {}
-            xs = [_num(p) for p in grp["period"]]
-            for s in result.subsystems:
-                series[s] = list(zip(xs, grp[s].astype(float)))
-            sg = sy[sy["entity"] == ent]
-            series[L["synergy_line"]] = list(
-                zip([_num(p) for p in sg["period"]], sg["synergy"].astype(float))
-            )
-            svg = line_chart_svg(series, title=str(ent), dashed=[L["synergy_line"]], hline=0.0)
-            figs.append(f"<figure>{svg}</figure>")
-    if result.coupling is not None:
-        ct = result.coupling.table
-        dser = {
-            str(e): list(zip([_num(p) for p in g["period"]], g["D"].astype(float)))
-            for e, g in ct.groupby("entity", sort=False)
-        }
-        if len(dser) <= 8:
-            figs.append(
-                f"<figure>{line_chart_svg(dser, title=L['coupling_chart'], y_range=(0.0, 1.0), width=560)}</figure>"
-            )
-    return f'<div class="charts">{"".join(figs)}</div>'
+def display_names(
+    spec: Any, subsystems: dict[str, dict[str, int]], lang: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names and units of subsystems and indicators: the framework's, else the key itself.
+
+    A subsystem key without a framework name is shown with underscores as spaces, through the
+    catalogue (``digital_trade`` -> "digital trade" -> "数字贸易").
+    """
+    names: dict[str, str] = {}
+    units: dict[str, str] = {}
+    if getattr(spec, "framework", None):
+        from cbeclab.errors import CbecError
+        from cbeclab.frameworks import load_framework
+
+        try:
+            cand = spec.resolve(spec.framework)
+            fw = load_framework(str(cand) if cand.is_file() else spec.framework)
+        except CbecError:
+            fw = None
+        if fw is not None:
+            names.update(fw.names(lang))
+            for ind in fw.indicators():
+                if ind.unit:
+                    units[ind.id] = _(str(ind.unit), lang=lang)
+    for s in subsystems:
+        names.setdefault(s, _(s.replace("_", " "), lang=lang))
+    return names, units
 
 
-def _panel_head(panel: Any, n: int) -> pd.DataFrame:
-    """The first ``n`` rows of ``panel.to_frame()`` without building the whole long table."""
-    k = max(1, panel.data.shape[1])
-    rows = -(-n // k)
-    data, imputed = panel.data.iloc[:rows], panel.imputed.iloc[:rows]
-    idx = data.index
-    return pd.DataFrame(
-        {
-            "entity": np.repeat(idx.get_level_values(0).to_numpy(), k),
-            "period": np.repeat(idx.get_level_values(1).to_numpy(), k),
-            "indicator": np.tile(np.asarray(panel.indicators, dtype=object), len(idx)),
-            "value": data.to_numpy(dtype=float).ravel(),
-            "imputed": imputed.to_numpy(dtype=bool).ravel(),
-        }
-    ).head(n)
+def _rel_source(spec: Any, source: str) -> str:
+    base = getattr(spec, "base_dir", None)
+    if base and os.path.isabs(source):
+        try:
+            return os.path.relpath(source, base)
+        except ValueError:
+            return source
+    return source
 
 
-def _sensitivity_body(sens: Any, lang: str, rows: int) -> str:
-    """The sensitivity chart (cbeclab.render.charts.sensitivity, static SVG) and the table."""
-    from cbeclab.render.charts.sensitivity import sensitivity_chart
+def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
+    from cbeclab.render.charts.engine import engine_charts
 
-    table = sens.to_frame()
-    svg = sensitivity_chart(table, lang).to_svg()
-    return f"<figure>{svg}</figure>" + table_html(table, max_rows=rows)
+    return list(engine_charts(result, lang, names))
 
 
-def render_html(result: Any, lang: str = "en") -> str:
-    """The HTML report of a :class:`~cbeclab.pipeline.RunResult` (tables + inline SVG charts)."""
-    L = labels(lang)
-    p = result.panel
-    # long tables are cut harder for many entities (every row is in the run's store and result.xlsx)
-    rows = 2000 if len(p.entities) <= 40 else 100
+def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
+    df = lang_column(stages, "stage", lang)
+    series = {
+        str(e): list(zip(g["period"], g["synergy"].astype(float), g["stage"].astype(str)))
+        for e, g in df.groupby("entity", sort=False)
+    }
+    series = {e: [r for r in rows if r[1] == r[1]] for e, rows in series.items()}
+    if not any(series.values()):
+        return None
+    return Paragraph(interpret.synergy(series, lang), "interpretation")
+
+
+def _latest_coupling(ct: pd.DataFrame, names: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    return interpret.coupling_rows(
+        lang_column(ct.groupby("entity", sort=False).tail(1), "grade", lang), names
+    )
+
+
+def build_engine_document(result: Any, lang: str | None = None) -> Document:
+    """The engine report of a :class:`~cbeclab.pipeline.RunResult` as a :class:`Document`."""
+    lg = resolve_lang(lang or result.spec.lang)
+    spec, p = result.spec, result.panel
+    names, units = display_names(spec, result.subsystems, lg)
     sections: list[Section] = []
+    xlsx_only = ("xlsx",)
+
+    from cbeclab.i18n.names import display_name
+
+    # entity names of a bundled dataset in the output language (a user's own names stay as they are)
+    ents = {str(e): display_name("entity", str(e), lg) for e in p.entities}
+
+    def tab(key: str, caption: str, df: pd.DataFrame, **kw: Any) -> Table:
+        df = map_values(df, ("entity", "group", str(p.entity)), ents)
+        return table_from_frame(
+            key, caption, df, lg, names=names, units=units, sheet=kw.pop("sheet", None), **kw
+        )
+
     summ = result.summary()
     if not summ.empty:
-        other = "_zh" if lang == "en" else "_en"
-        drop = [
-            c for c in summ.columns if c.endswith(other) or c in ("stage", "grade") and f"{c}_{lang}" in summ
+        s = map_values(lang_column(lang_column(summ, "stage", lg), "grade", lg), ("lagging",), names)
+        blocks: list[Any] = [
+            tab("summary", _("Latest period of each entity", lang=lg), s, sheet=_("Summary", lang=lg))
         ]
+        if (
+            result.stages is not None
+            and (par := _interp_synergy(map_values(result.stages, ("entity",), ents), lg)) is not None
+        ):
+            blocks.append(par)
+        if result.coupling is not None:
+            blocks.append(
+                Paragraph(
+                    interpret.coupling(
+                        _latest_coupling(map_values(result.coupling.table, ("entity",), ents), names, lg), lg
+                    ),
+                    "interpretation",
+                )
+            )
+        sections.append(Section("summary", _("Summary", lang=lg), tuple(blocks)))
+
+    charts = _charts(result, names, lg)
+    if charts:
+        sections.append(Section("charts", _("Charts", lang=lg), tuple(Figure(c.key, c) for c in charts)))
+
+    if result.synergy is not None:
+        syn = result.synergy
+        w = map_values(syn.weights.to_frame(), ("subsystem", "indicator"), names)
+        if "group" in w and 1 < w["group"].nunique() <= MAX_ENTITY_CHARTS:
+            # one column per entity, as papers print per-cluster weights side by side
+            w = map_values(w, ("group",), ents).pivot_table(
+                index=["subsystem", "indicator"], columns="group", values="weight", sort=False
+            )
+            w = w.reset_index()
+            w.columns = [str(c) for c in w.columns]
+        b = map_values(syn.bounds, ("indicator",), names)
         sections.append(
             Section(
-                L["summary"],
-                table_html(summ.drop(columns=drop), max_rows=rows),
-                "summary",
-                L["summary_intro"],
+                "weights",
+                _("Indicator weights and order-parameter bounds", lang=lg),
+                (
+                    tab(
+                        "weights",
+                        _("Indicator weights ({method})", method=spec.weights.method, lang=lg),
+                        w,
+                        sheet=_("Weights", lang=lg),
+                    ),
+                    tab("bounds", _("Order-parameter bounds", lang=lg), b, sheet=_("Bounds", lang=lg)),
+                ),
             )
         )
-    if result.synergy is not None and len(p.entities) <= 40:
-        sections.append(Section(L["charts"], _entity_charts(result, L), "charts", L["charts_intro"]))
-    if result.synergy is not None:
-        w = result.synergy.weights.to_frame()
-        body = table_html(w, max_rows=rows)
-        if "group" in w and w["group"].nunique() == 1:
-            body = (
-                bar_chart_svg(dict(zip(w["indicator"].astype(str), w["weight"])), title=L["weights"]) + body
+        so = syn.subsystem_order.rename(columns={s: names.get(s, s) for s in result.subsystems})
+        blocks = [
+            tab("order", _("Order degree of each subsystem", lang=lg), so, sheet=_("Order degree", lang=lg))
+        ]
+        if result.stages is not None:
+            st = lang_column(result.stages, "stage", lg)
+            blocks.append(
+                tab("stages", _("Synergy degree and stage", lang=lg), st, sheet=_("Synergy", lang=lg))
             )
-        sections.append(Section(L["weights"], body, "weights"))
-        sections.append(Section(L["bounds"], table_html(result.synergy.bounds, max_rows=rows), "bounds"))
-    if result.stages is not None:
-        sections.append(Section(L["synergy"], table_html(result.stages, max_rows=rows), "synergy"))
+        raw = syn.synergy.rename(
+            columns={
+                f"delta_{s}": _("Δ order {name}", name=names.get(s, s), lang=lg) for s in result.subsystems
+            }
+        )
+        blocks.append(
+            Table(
+                "synergy_raw",
+                _("Synergy computation", lang=lg),
+                raw,
+                sheet=_("Synergy detail", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+        blocks.append(
+            Table(
+                "order_wide",
+                _("Order degree of each indicator", lang=lg),
+                syn.order_wide.reset_index(),
+                sheet=_("Indicator order", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+        sections.append(Section("synergy", _("Subsystem order and synergy", lang=lg), tuple(blocks)))
+
     if result.coupling is not None:
-        sections.append(Section(L["coupling"], table_html(result.coupling.table, max_rows=rows), "coupling"))
-    if result.obstacles is not None:
-        body = table_html(result.obstacles.top, max_rows=rows) + "<h3>" + esc(L["obstacles_sub"]) + "</h3>"
-        body += table_html(result.obstacles.subsystem, max_rows=rows)
-        sections.append(Section(L["obstacles"], body, "obstacles"))
-    if result.forecasts:
-        parts = []
-        for name, fc in result.forecasts.items():
-            # the fit of each series (grade, shift, residual and ratio-deviation tests), then its values
-            parts.append(
-                f"<h3>{esc(name)}</h3>"
-                + table_html(fc.params, max_rows=rows)
-                + table_html(fc.to_frame(), max_rows=rows)
+        cp = result.coupling
+        ct = map_values(lang_column(cp.table, "grade", lg), ("lagging",), names)
+        ct = ct.rename(
+            columns={f"U_{s}": _("U {name}", name=names.get(s, s), lang=lg) for s in result.subsystems}
+        )
+        k = len(result.subsystems)
+        blocks = [
+            tab(
+                "coupling",
+                _("Coupling coordination of the {k} subsystems", k=k, lang=lg),
+                ct,
+                sheet=_("Coupling", lang=lg),
             )
-        sections.append(Section(L["forecasts"], "".join(parts), "forecasts"))
+        ]
+        if cp.weights is not None:
+            cw = map_values(cp.weights.to_frame(), ("subsystem", "indicator"), names)
+            blocks.append(
+                tab(
+                    "weights_coupling",
+                    _("Indicator weights of the coupling model", lang=lg),
+                    cw,
+                    sheet=_("Coupling weights", lang=lg),
+                )
+            )
+        sections.append(Section("coupling", _("Coupling coordination", lang=lg), tuple(blocks)))
+
+    if result.obstacles is not None:
+        ob = result.obstacles
+        top = map_values(ob.top, ("indicator", "subsystem"), names)
+        sub = ob.subsystem.rename(columns={s: names.get(s, s) for s in result.subsystems})
+        blocks = [
+            tab("obstacles_top", _("Top obstacle indicators", lang=lg), top, sheet=_("Obstacles", lang=lg)),
+            tab(
+                "obstacles_sub",
+                _("Obstacle degree of each subsystem", lang=lg),
+                sub,
+                sheet=_("Subsystem obstacles", lang=lg),
+            ),
+        ]
+        if len(ob.top):
+            first = ob.top["entity"].iloc[0]
+            rows = ob.top[ob.top["entity"] == first]
+            per = rows["period"].max()
+            rows = rows[rows["period"] == per]
+            srow = ob.subsystem[(ob.subsystem["entity"] == first) & (ob.subsystem["period"] == per)]
+            if len(srow):
+                vals = {s: float(srow[s].iloc[0]) for s in result.subsystems if s in srow}
+                smax = max(vals, key=lambda s: vals[s])
+                blocks.append(
+                    Paragraph(
+                        interpret.obstacles(
+                            ents.get(str(first), str(first)),
+                            per,
+                            [
+                                (names.get(str(i), str(i)), float(v))
+                                for i, v in zip(rows["indicator"], rows["obstacle"])
+                            ],
+                            (names.get(smax, smax), vals[smax]),
+                            lg,
+                        ),
+                        "interpretation",
+                    )
+                )
+        blocks.append(
+            Table(
+                "obstacles_wide",
+                _("Obstacle degree of each indicator", lang=lg),
+                ob.obstacle_wide.reset_index(),
+                sheet=_("Indicator obstacles", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+        sections.append(Section("obstacles", _("Obstacle factors", lang=lg), tuple(blocks)))
+
+    if result.forecasts:
+        blocks = []
+        for name, fc in result.forecasts.items():
+            label = names.get(name, _(name.replace("_", " "), lang=lg))
+            params = fc.params.copy()
+            params["variable"] = params["variable"].map(lambda v: names.get(str(v), str(v)))
+            params["status"] = params["status"].map(lambda v: _(str(v), lang=lg))
+            params["grade_label"] = params["grade_label"].map(
+                lambda v: v if is_missing(v) else _(str(v), lang=lg)
+            )
+            blocks.append(
+                tab(
+                    f"gm_{name}",
+                    _("GM(1,1) model of {series}: parameters and accuracy", series=label, lang=lg),
+                    params.drop(columns=["grade"], errors="ignore"),
+                    labels={"C": _("Posterior-error ratio C", lang=lg)},
+                    sheet=_("GM {series}", series=label, lang=lg)[:31],
+                )
+            )
+            recs = [dict(r) for r in fc.params.to_dict("records")]
+            for text in interpret.gm11(recs, lg):
+                blocks.append(Paragraph(text, "interpretation"))
+            if len(fc.values):
+                v = fc.values.copy()
+                v["variable"] = v["variable"].map(lambda x: names.get(str(x), str(x)))
+                v["kind"] = v["kind"].map(lambda x: _(str(x), lang=lg))
+                blocks.append(
+                    tab(
+                        f"gmv_{name}",
+                        _("GM(1,1) fitted values and forecast of {series}", series=label, lang=lg),
+                        v,
+                        sheet=_("GM values {series}", series=label, lang=lg)[:31],
+                    )
+                )
+            else:
+                blocks.append(
+                    Banner(
+                        _(
+                            "No series of {series} could be forecast; the reasons are in the table above.",
+                            series=label,
+                            lang=lg,
+                        )
+                    )
+                )
+        sections.append(Section("forecasts", _("GM(1,1) forecasts", lang=lg), tuple(blocks)))
+
     sens = getattr(result, "sensitivity", None)
     if sens is not None:
-        from cbeclab.i18n import _
+        from cbeclab.render.charts.sensitivity import sensitivity_chart
 
+        st = sens.to_frame()
         intro = _(
             "{n} perturbed runs (weights drawn around the estimate, bound margin {lo:.3g}-{hi:.3g}): how often each "
             "entity keeps the synergy stage and coordination grade of the main run, and the 5th/50th/95th "
@@ -153,29 +334,100 @@ def render_html(result: Any, lang: str = "en") -> str:
             n=sens.n_draws,
             lo=sens.options["bound_margin_range"][0],
             hi=sens.options["bound_margin_range"][1],
-            lang=lang,
+            lang=lg,
         )
-        body = _sensitivity_body(sens, lang, rows)
-        sections.append(Section(_("Sensitivity analysis", lang=lang), body, "sensitivity", intro))
-    panel_long = _panel_head(p, 600)
-    mask = {"value": list(panel_long["imputed"].astype(bool))} if "imputed" in panel_long else None
-    sections.append(Section(L["panel"], table_html(panel_long, highlight=mask, max_rows=600), "panel"))
-    warnings = list(p.notes) + list(result.notes)
+        chart = sensitivity_chart(st, lg)
+        sections.append(
+            Section(
+                "sensitivity",
+                _("Sensitivity analysis", lang=lg),
+                (Figure(chart.key, chart), tab("sensitivity", _("Sensitivity analysis", lang=lg), st)),
+                intro=intro,
+            )
+        )
+
+    panel_long = p.data.reset_index()
+    mask = None
+    if bool(p.imputed.to_numpy().any()):
+        imp = p.imputed.reset_index(drop=True)
+        mask = {str(c): list(imp[c].astype(bool)) for c in imp.columns}
+    sections.append(
+        Section(
+            "panel",
+            _("Input data", lang=lg),
+            (
+                tab(
+                    "panel",
+                    _("Input panel (highlighted cells were imputed)", lang=lg)
+                    if mask
+                    else _("Input panel", lang=lg),
+                    panel_long,
+                    sheet=_("Input data", lang=lg),
+                    highlight=mask,
+                    labels={p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)},
+                ),
+            ),
+        )
+    )
+    keys = []
+    if spec.weights.method == "entropy":
+        keys.append("entropy")
+    if result.synergy is not None:
+        keys.append("synergy")
+    if result.coupling is not None:
+        keys.append("coupling")
+    if result.obstacles is not None:
+        keys.append("obstacles")
+    if result.forecasts:
+        keys.append("gm11")
+    sections.append(methods_section(keys, lg))
+    notes: list[Any] = [Bullets(tuple(dict.fromkeys(list(p.notes) + list(result.notes))))]
+    if len(p.missing):
+        notes.append(
+            Table(
+                "missing",
+                _("Missing cells", lang=lg),
+                p.missing,
+                sheet=_("Missing cells", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+            )
+        )
+    if notes[0].items or len(notes) > 1:
+        sections.append(Section("notes", _("Data notes", lang=lg), tuple(notes)))
+    banners = []
     if "synthetic" in str(p.source).lower() or any("synthetic" in n.lower() for n in p.notes):
-        warnings.insert(0, L["synthetic_warning"])
-    title = result.spec.title or L["title"]
-    return html_page(
-        title,
-        sections,
-        lang,
-        subtitle=f"{L['data_source']}: {p.source}",
-        warnings=warnings,
-        footer=L["generated"].format(version=__version__),
+        banners.append(
+            Banner(
+                _(
+                    "Part of this data is SYNTHETIC (generated, not observed): read the numbers as a demonstration of the method, not as findings.",
+                    lang=lg,
+                )
+            )
+        )
+    return Document(
+        title=spec.title
+        or (display_name("dataset", spec.data.dataset, lg) if spec.data.dataset else None)
+        or _("cbeclab report: synergy and coordination", lang=lg),
+        lang=lg,
+        sections=tuple(sections),
+        subtitle=_("Data source: {source}", source=_rel_source(spec, str(p.source)), lang=lg),
+        banners=tuple(banners),
+        footer=_("Generated by cbeclab {version}", version=__version__, lang=lg),
+        kind="engine",
+        files=FILES,
     )
 
 
+def render_html(result: Any, lang: str = "en") -> str:
+    """The HTML report of a run (the HTML view of :func:`build_engine_document`)."""
+    from cbeclab.render.html import render_html as html_view
+
+    return html_view(build_engine_document(result, lang))
+
+
 def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
-    """Write the run folder ``out`` (store, result.json, result.xlsx, report.html, manifest).
+    """Write the run folder ``out`` (store, result.json, result.xlsx, report.html, report.docx, manifest).
 
     Kept for callers of the first releases; see :func:`cbeclab.store.write_run`.
     """

@@ -31,7 +31,9 @@ from cbeclab.i18n import _
 __all__ = ["RunFolderError", "run_folder", "lock_path", "KNOWN_OUTPUTS"]
 
 #: files a cbeclab run folder may hold (earlier releases wrote the first three without a manifest)
-KNOWN_OUTPUTS = frozenset({"result.json", "result.xlsx", "report.html", "manifest.json", "tables"})
+KNOWN_OUTPUTS = frozenset(
+    {"result.json", "result.xlsx", "report.html", "report.docx", "manifest.json", "tables"}
+)
 
 _STAGING = ".staging-"
 _OLD = ".previous-"

@@ -206,10 +206,12 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
     """Write every output of ``result`` into the run folder ``out``, replacing the previous run whole.
 
     Order: every table as Parquet under ``tables/``, then ``result.json``, ``result.xlsx``,
-    ``report.html``, and ``manifest.json`` last, all in a staging folder swapped in at the end.
+    ``report.html``, ``report.docx``, and ``manifest.json`` last, all in a staging folder swapped in at the end.
     Returns the final paths (``json``, ``xlsx``, ``html``, ``manifest``, ``tables``).
     """
-    from cbeclab.render.engine_report import render_html
+    from cbeclab.render.docx import docx_bytes
+    from cbeclab.render.engine_report import build_engine_document
+    from cbeclab.render.html import render_html
     from cbeclab.render.xlsx import write_xlsx
 
     lang = lang or result.spec.lang
@@ -232,12 +234,15 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
         _hook("result.xlsx")
         write_xlsx(stage / "result.xlsx", xlsx_sheets(store, lang=lang))
         writer.files["result.xlsx"] = _file_entry(stage / "result.xlsx")
-        writer.add_file("report.html", render_html(result, lang).encode("utf-8"))
+        report = build_engine_document(result, lang)  # one document, two views (HTML page, Word file)
+        writer.add_file("report.html", render_html(report).encode("utf-8"))
+        writer.add_file("report.docx", docx_bytes(report))
         writer.finish(json_safe(result.spec.model_dump(exclude={"base_dir"})))
     return {
         "json": target / "result.json",
         "xlsx": target / "result.xlsx",
         "html": target / "report.html",
+        "docx": target / "report.docx",
         "manifest": target / MANIFEST,
         "tables": target / "tables",
     }

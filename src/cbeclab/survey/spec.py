@@ -41,6 +41,7 @@ from cbeclab.spec import format_validation_error
 
 __all__ = [
     "BootstrapSpec",
+    "ColumnMapSpec",
     "ConstructSpec",
     "EFASpec",
     "ItemSpec",
@@ -112,12 +113,33 @@ class ConstructSpec(_Strict):
         return (self.zh if lang == "zh" else self.en) or self.en or self.zh or name
 
 
+class ColumnMapSpec(_Strict):
+    """Items -> columns without one line per item: by order (``first``) or by label (``match``).
+
+    See :mod:`cbeclab.io.columns`; an item's own ``column:`` still wins.
+    """
+
+    first: str | int | None = None
+    match: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ColumnMapSpec:
+        if (self.first is None) == (self.match is None):
+            raise ValueError("give exactly one of columns.first (by order) or columns.match (by label)")
+        if self.match is not None and "{item}" not in self.match and "{label}" not in self.match:
+            raise ValueError("columns.match must contain {item} or {label}, e.g. '({item})'")
+        return self
+
+
 class SurveyDataSpec(_Strict):
     """The response file: CSV (UTF-8 or GBK), XLSX or SPSS .sav, one respondent a row."""
 
     path: str
     sheet: str | int | None = None
     encoding: str | None = None
+    header_row: int | None = Field(None, ge=1)
+    skip_footer: int | None = Field(None, ge=0)
+    columns: ColumnMapSpec | None = None
 
 
 class EFASpec(_Strict):
@@ -309,6 +331,42 @@ class SurveySpec(_Strict):
     def item_columns(self) -> dict[str, str]:
         """``item id -> column header in the data file`` (the id itself unless ``column:`` is given)."""
         return {i: s.column or i for c in self.constructs.values() for i, s in c.items.items()}
+
+    def columns_for(self, headers: list[str]) -> dict[str, str]:
+        """``item -> column`` for a file with these ``headers``: ``data.columns`` (by order or label),
+        then each item's own ``column:``, else the item id."""
+        from cbeclab.io.columns import map_columns
+
+        own = {i: s.column for c in self.constructs.values() for i, s in c.items.items() if s.column}
+        if self.data.columns is None:
+            return self.item_columns
+        texts = {i: s.zh or s.en or "" for c in self.constructs.values() for i, s in c.items.items()}
+        mapped = map_columns(
+            self.items,
+            headers,
+            first=self.data.columns.first,
+            match=self.data.columns.match,
+            texts=texts,
+            where=f"{self.source}: field data.columns",
+        )
+        return {**mapped, **own}
+
+    def with_item_texts(self, texts: dict[str, str]) -> SurveySpec:
+        """A copy in which items without ``zh``/``en`` text take ``texts[item]`` (e.g. an SPSS variable
+        label): Chinese text becomes ``zh``, other text ``en``."""
+        cons = {}
+        changed = False
+        for c, cs in self.constructs.items():
+            items = {}
+            for i, its in cs.items.items():
+                t = (texts.get(i) or "").strip()
+                if t and not (its.zh or its.en):
+                    key = "zh" if re.search(r"[\u4e00-\u9fff]", t) else "en"
+                    its = its.model_copy(update={key: t})
+                    changed = True
+                items[i] = its
+            cons[c] = cs.model_copy(update={"items": items})
+        return self.model_copy(update={"constructs": cons}) if changed else self
 
     @property
     def reversed_items(self) -> list[str]:

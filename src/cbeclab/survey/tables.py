@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cbeclab.render.numbers import p_clause
+
 if TYPE_CHECKING:
     from cbeclab.survey.workflow import SurveyResult
 
@@ -99,6 +101,7 @@ def _finish(
 ) -> pd.DataFrame:
     cols = L["columns"]
     out = df.rename(columns={c: cols.get(c, c) for c in df.columns})
+    out.attrs["keys"] = [str(c) for c in df.columns]
     out.attrs["key"] = key
     out.attrs["title"] = L["titles"][key]
     out.attrs["sheet"] = L["sheets"][key]
@@ -157,7 +160,7 @@ def table1(res: SurveyResult, lang: str) -> pd.DataFrame:
         kmo=f"{res.kmo.overall:.3f}",
         chisq=f"{res.bartlett.chisq:.3f}",
         df=res.bartlett.df,
-        p=f"{res.bartlett.p_value:.3g}",
+        p=p_clause(res.bartlett.p_value),
         efa=efa_txt,
     )
     return _finish(df, "table1", L, note)
@@ -201,7 +204,7 @@ def table3(res: SurveyResult, lang: str) -> pd.DataFrame:
     df = pd.DataFrame([value, thr, ok, src])
     note = L["notes"]["table3"].format(n=res.checked.n_used)
     note += (
-        f" χ² = {_f(fit.get('chisq')):.3f}, df = {int(_f(fit.get('df')))}, p = {_f(fit.get('pvalue')):.3g}, "
+        f" χ² = {_f(fit.get('chisq')):.3f}, df = {int(_f(fit.get('df')))}, p {p_clause(_f(fit.get('pvalue')))}, "
         f"RMSEA 90% CI [{_f(fit.get('rmsea_ci_lower')):.3f}, {_f(fit.get('rmsea_ci_upper')):.3f}]."
     )
     return _finish(df, "table3", L, note)

@@ -359,7 +359,13 @@ def run_survey(
     t = time.perf_counter()
     if data is None:
         path = spec.resolve(spec.data.path)
-        raw = read_table(path, sheet=spec.data.sheet, encoding=spec.data.encoding)
+        raw = read_table(
+            path,
+            sheet=spec.data.sheet,
+            encoding=spec.data.encoding,
+            header_row=spec.data.header_row,
+            skip_footer=spec.data.skip_footer,
+        )
         source = str(spec.data.path)
     else:
         raw = read_table(data)
@@ -367,6 +373,10 @@ def run_survey(
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
         notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
     fiml = spec.missing in ("ml", "ml.x")
+    item_cols = spec.columns_for([str(c) for c in raw.columns])
+    var_labels = raw.attrs.get("column_labels") or {}
+    if var_labels:  # SPSS variable labels are the item texts the spec does not give
+        spec = spec.with_item_texts({i: str(var_labels.get(col, "")) for i, col in item_cols.items()})
     checked = check_items(
         raw,
         spec.items,
@@ -374,7 +384,7 @@ def run_survey(
         missing="listwise" if fiml else spec.missing,
         reverse=spec.reversed_items,
         source=source,
-        columns=spec.item_columns,
+        columns=item_cols,
     )
     notes.extend(checked.notes)
     X = checked.data
@@ -387,7 +397,7 @@ def run_survey(
             missing="keep",
             reverse=spec.reversed_items,
             source=source,
-            columns=spec.item_columns,
+            columns=item_cols,
         ).data
         notes.append(
             _("CFA and SEM: full-information ML (missing = {m}) on {n} rows", m=spec.missing, n=len(X_sem))
@@ -456,8 +466,8 @@ def run_survey(
         meds: tuple[MediationResult, ...] = ()
         if not sem.converged:
             notes.append(_("the structural model did not converge; treat its estimates with caution"))
+        _check_mediation_paths(spec, sem.params)  # mediation links and hypotheses name paths the model has
         if spec.mediation:
-            _check_mediation_paths(spec, sem.params)
             if fiml or spec.estimator != "ML":
                 notes.append(
                     _(
@@ -555,4 +565,22 @@ def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:
                 ),
                 where=f"{spec.source}: field mediation.{i}",
                 fix=_("add the path(s) to `model` or correct the mediation entry"),
+            )
+    chains = {(med.x, *med.m, med.y) for med in spec.mediation}
+    for h, text in spec.hypotheses.items():
+        parts = tuple(p.strip() for p in text.replace("→", "->").split("->"))
+        if len(parts) == 2 and (parts[0], parts[1]) not in edges:
+            raise SpecError(
+                f"hypothesis {h} names the path {parts[0]} -> {parts[1]}, which the structural model does "
+                "not contain (it would be missing from the path table)",
+                where=f"{spec.source}: field hypotheses.{h}",
+                fix="add the path to `model`, or correct or remove the hypothesis",
+            )
+        if len(parts) > 2 and parts not in chains:
+            raise SpecError(
+                f"hypothesis {h} names the chain {' -> '.join(parts)}, which is not a `mediation` entry "
+                "(it would be missing from the mediation table)",
+                where=f"{spec.source}: field hypotheses.{h}",
+                fix=f"add a mediation entry {{x: {parts[0]}, m: {list(parts[1:-1])}, y: {parts[-1]}}}, or "
+                "remove the hypothesis",
             )

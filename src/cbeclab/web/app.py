@@ -32,7 +32,6 @@ from cbeclab import __version__
 from cbeclab.errors import CbecError, SpecError
 from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.web.forms import FormField, form_fields, parse_form
-from cbeclab.web.i18n import _
 from cbeclab.web.jobs import JobManager
 from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, guard, new_csrf
 from cbeclab.web.services import KINDS, OneOffSpec, Workbench, bundled_profile_text, iter_file
@@ -124,7 +123,11 @@ async def receive_upload(request: Request, pid: str, filename: str, name: str | 
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > wb.max_upload + 64 * 1024:
         raise CbecError(
-            _("the file is larger than the upload limit of {mb} MB", mb=f"{wb.max_upload / 1024 / 1024:g}"),
+            pgettext(
+                "web",
+                "the file is larger than the upload limit of {mb} MB",
+                mb=f"{wb.max_upload / 1024 / 1024:g}",
+            ),
             where=filename,
         )
     ctype = request.headers.get("content-type", "")
@@ -132,9 +135,11 @@ async def receive_upload(request: Request, pid: str, filename: str, name: str | 
         form = await request.form(max_part_size=wb.max_upload + 1)
         up = form.get("file")
         if up is None or isinstance(up, str):
-            raise SpecError(_("no file in the form"), where="file", fix=_("choose a file"))
+            raise SpecError(
+                pgettext("web", "no file in the form"), where="file", fix=pgettext("web", "choose a file")
+            )
         if not csrf_ok(request, str(form.get(CSRF_FIELD, ""))) and not request.url.path.startswith("/api/"):
-            raise SpecError(_("the form expired; reload the page and try again"), where="csrf")
+            raise SpecError(pgettext("web", "the form expired; reload the page and try again"), where="csrf")
         fname = up.filename or filename
         return await _run_sync(
             wb.save_upload, pid, fname, iter_file(up.file), (str(form.get("name") or "") or None)
@@ -193,9 +198,10 @@ def load_demo_projects(wb: Workbench) -> None:
     from cbeclab.datasets import guangzhou_demo_with_synthetic
 
     gz = wb.create_project(
-        _("Guangzhou clusters (demo)"),
-        _(
-            "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators."
+        pgettext("web", "Guangzhou clusters (demo)"),
+        pgettext(
+            "web",
+            "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators.",
         ),
     )
     csv = guangzhou_demo_with_synthetic(0).to_csv(index=False).encode("utf-8")
@@ -203,23 +209,23 @@ def load_demo_projects(wb: Workbench) -> None:
     spec_text = resources.files("cbeclab.examples").joinpath("guangzhou.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(spec_text)
     raw["data"] = {k: v for k, v in raw["data"].items() if k != "dataset"}
-    wb.create_analysis(gz["id"], "engine", raw, ds["id"], _("Synergy and coupling (demo)"))
+    wb.create_analysis(gz["id"], "engine", raw, ds["id"], pgettext("web", "Synergy and coupling (demo)"))
     wb.create_analysis(
         gz["id"],
         "diagnosis",
         {
-            "title": _("Guangzhou pilot zone diagnosis (demo)"),
+            "title": pgettext("web", "Guangzhou pilot zone diagnosis (demo)"),
             "city": "guangzhou",
             "cluster": "guangzhou_leather",
         },
         None,
-        _("Diagnosis (demo)"),
+        pgettext("web", "Diagnosis (demo)"),
     )
     folder = _examples_dir() / "yongkang"
     if (folder / "survey.yaml").is_file():
         yk = wb.create_project(
-            _("Yongkang hardware survey (demo)"),
-            _("Seed 000 model on a SYNTHETIC survey of 233 respondents."),
+            pgettext("web", "Yongkang hardware survey (demo)"),
+            pgettext("web", "Seed 000 model on a SYNTHETIC survey of 233 respondents."),
         )
         dsy = wb.save_upload(
             yk["id"],
@@ -232,7 +238,9 @@ def load_demo_projects(wb: Workbench) -> None:
             sraw["model"] = {"syntax": (folder / model["file"]).read_text(encoding="utf-8")}
         sraw["bootstrap"] = {**dict(sraw.get("bootstrap") or {}), "draws": 1000}
         sraw.pop("data", None)
-        wb.create_analysis(yk["id"], "survey", sraw, dsy["id"], _("Survey, SEM and mediation (demo)"))
+        wb.create_analysis(
+            yk["id"], "survey", sraw, dsy["id"], pgettext("web", "Survey, SEM and mediation (demo)")
+        )
 
 
 def _examples_dir() -> Path:
@@ -250,7 +258,9 @@ def create_app(
     demo: bool = True,
 ) -> FastAPI:
     wb = Workbench(data_dir, max_upload_mb=max_upload_mb)
-    failed = wb.store.fail_interrupted(_("the server stopped while this run was in progress (interrupted)"))
+    failed = wb.store.fail_interrupted(
+        pgettext("web", "the server stopped while this run was in progress (interrupted)")
+    )
     if failed:
         log.warning("%d interrupted run(s) marked failed", failed)
     if demo and not wb.store.projects() and wb.store.meta("demo_loaded") is None:
@@ -298,7 +308,8 @@ def create_app(
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error")
-        msg = _(
+        msg = pgettext(
+            "web",
             "Unexpected error ({kind}); the details are in the server log.",
             kind=type(exc).__name__,
             lang=_lang(request),
@@ -352,7 +363,8 @@ async def _form(request: Request) -> dict[str, Any]:
     form = await request.form()
     if not csrf_ok(request, str(form.get(CSRF_FIELD, ""))):
         raise SpecError(
-            _("the form expired; reload the page and try again", lang=_lang(request)), where="csrf"
+            pgettext("web", "the form expired; reload the page and try again", lang=_lang(request)),
+            where="csrf",
         )
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
@@ -518,7 +530,7 @@ def _pages(app: FastAPI) -> None:
         await _form(request)
         wb: Workbench = request.app.state.workbench
         wb.run(rid)
-        request.app.state.jobs.cancel(rid, _("cancelled by the user", lang=_lang(request)))
+        request.app.state.jobs.cancel(rid, pgettext("web", "cancelled by the user", lang=_lang(request)))
         return RedirectResponse(f"/runs/{rid}", status_code=303)
 
     @app.get("/runs/{rid}/files/{name}", include_in_schema=False)

@@ -17,8 +17,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from cbeclab.i18n import pgettext
 from cbeclab.web.db import Store
-from cbeclab.web.i18n import _
 
 __all__ = ["JobManager", "execute"]
 
@@ -49,7 +49,9 @@ def execute(db_path: str, run_id: str, job: dict[str, Any]) -> None:
     except Exception as exc:  # any other failure: the user sees its type and message, the log the traceback
         traceback.print_exc()
         with use_lang(job.get("lang")):
-            msg = _("The run failed unexpectedly: {kind}: {msg}", kind=type(exc).__name__, msg=str(exc))
+            msg = pgettext(
+                "web", "The run failed unexpectedly: {kind}: {msg}", kind=type(exc).__name__, msg=str(exc)
+            )
         store.finish_run(run_id, "failed", msg)
 
 
@@ -114,7 +116,8 @@ class JobManager:
             self.store.finish_run(
                 rid,
                 "failed",
-                _(
+                pgettext(
+                    "web",
                     "the worker process ended unexpectedly (exit code {code})",
                     code=proc.exitcode,
                     lang=run.get("lang"),
@@ -137,7 +140,9 @@ class JobManager:
                 proc.terminate()
                 proc.join(5)
             run = self.store.run(rid) or {}
-            msg = reason or _("the server stopped while this run was in progress", lang=run.get("lang"))
+            msg = reason or pgettext(
+                "web", "the server stopped while this run was in progress", lang=run.get("lang")
+            )
             self.store.finish_run(rid, "failed", msg)
         with self._lock:
             self._procs.clear()

@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from cbeclab.errors import SpecError
-from cbeclab.web.i18n import _
+from cbeclab.i18n import pgettext
 
 __all__ = ["CSRF_COOKIE", "TOKEN_COOKIE", "check_host_allowed", "csrf_ok", "guard", "is_loopback"]
 
@@ -37,9 +37,13 @@ def check_host_allowed(host: str, token: str | None) -> None:
     """Refuse to listen beyond loopback without a token (the server's start-up check)."""
     if not is_loopback(host) and not token:
         raise SpecError(
-            _("listening on {host} would expose the workbench to the network without a token", host=host),
+            pgettext(
+                "web",
+                "listening on {host} would expose the workbench to the network without a token",
+                host=host,
+            ),
             where="--host",
-            fix=_("give --token T (or set CBECLAB_TOKEN), or listen on 127.0.0.1"),
+            fix=pgettext("web", "give --token T (or set CBECLAB_TOKEN), or listen on 127.0.0.1"),
         )
 
 
@@ -78,13 +82,13 @@ def guard(
         )
         if not token and host not in _LOOPBACK_NAMES and not is_loopback(host):
             # no token means loopback only: a foreign Host header is a DNS-rebinding attempt
-            return PlainTextResponse(_("This host name is not allowed."), status_code=421)
+            return PlainTextResponse(pgettext("web", "This host name is not allowed."), status_code=421)
         header_tok = _header_token(request)
         if token:
             given = request.query_params.get("token")
             if given is not None and request.method == "GET" and not is_api:
                 if not _same(given, token):
-                    return PlainTextResponse(_("Wrong token."), status_code=401)
+                    return PlainTextResponse(pgettext("web", "Wrong token."), status_code=401)
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
                 resp = RedirectResponse(path + ("?" + urlencode(rest) if rest else ""), status_code=303)
                 resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
@@ -92,11 +96,13 @@ def guard(
             if not (_same(header_tok, token) or _same(request.cookies.get(TOKEN_COOKIE), token)):
                 if is_api:
                     return JSONResponse(
-                        {"error": _("A token is required (header Authorization: Bearer T).")}, status_code=401
+                        {"error": pgettext("web", "A token is required (header Authorization: Bearer T).")},
+                        status_code=401,
                     )
                 return PlainTextResponse(
-                    _(
-                        "A token is required: open the address printed by cbeclab serve (it ends in ?token=...)."
+                    pgettext(
+                        "web",
+                        "A token is required: open the address printed by cbeclab serve (it ends in ?token=...).",
                     ),
                     status_code=401,
                 )
@@ -105,8 +111,9 @@ def guard(
             if not authed_by_header and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
                 return JSONResponse(
                     {
-                        "error": _(
-                            "Missing or wrong CSRF token: send header X-CSRF-Token with the value of GET /api/csrf."
+                        "error": pgettext(
+                            "web",
+                            "Missing or wrong CSRF token: send header X-CSRF-Token with the value of GET /api/csrf.",
                         )
                     },
                     status_code=403,

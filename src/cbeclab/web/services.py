@@ -25,9 +25,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cbeclab.errors import CbecError, DataError, ModelSyntaxError, SpecError
+from cbeclab.i18n import pgettext
 from cbeclab.io.atomic import atomic_write_bytes, atomic_write_text
 from cbeclab.web.db import Store, new_id
-from cbeclab.web.i18n import _
 
 __all__ = [
     "KINDS",
@@ -63,9 +63,11 @@ def sniff_kind(head: bytes, filename: str = "upload") -> str:
     sample = head[:65536]
     if b"\x00" in sample or not sample.strip():
         raise DataError(
-            _("the file is neither a CSV text table, an XLSX workbook nor an SPSS .sav file"),
+            pgettext("web", "the file is neither a CSV text table, an XLSX workbook nor an SPSS .sav file"),
             where=filename,
-            fix=_("upload a .csv, .xlsx or .sav file (the type is read from the content, not the name)"),
+            fix=pgettext(
+                "web", "upload a .csv, .xlsx or .sav file (the type is read from the content, not the name)"
+            ),
         )
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -79,9 +81,9 @@ def sniff_kind(head: bytes, filename: str = "upload") -> str:
         except LookupError:  # pragma: no cover - both codecs ship with Python
             continue
     raise DataError(
-        _("the file is not text in a known encoding (UTF-8 or GBK)"),
+        pgettext("web", "the file is not text in a known encoding (UTF-8 or GBK)"),
         where=filename,
-        fix=_("save the table as CSV UTF-8 or as .xlsx"),
+        fix=pgettext("web", "save the table as CSV UTF-8 or as .xlsx"),
     )
 
 
@@ -90,12 +92,14 @@ def _check_xlsx(path: Path, filename: str) -> None:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
     except zipfile.BadZipFile:
-        raise DataError(_("the workbook is damaged (not a valid ZIP)"), where=filename) from None
+        raise DataError(
+            pgettext("web", "the workbook is damaged (not a valid ZIP)"), where=filename
+        ) from None
     if "xl/workbook.xml" not in names:
         raise DataError(
-            _("the ZIP file is not an Excel workbook (no xl/workbook.xml)"),
+            pgettext("web", "the ZIP file is not an Excel workbook (no xl/workbook.xml)"),
             where=filename,
-            fix=_("upload an .xlsx saved by Excel, WPS or LibreOffice"),
+            fix=pgettext("web", "upload an .xlsx saved by Excel, WPS or LibreOffice"),
         )
 
 
@@ -200,34 +204,36 @@ class Workbench:
     def project(self, pid: str) -> dict[str, Any]:
         p = self.store.project(self.check_id(pid, "project"))
         if p is None:
-            raise SpecError(_("no project with id {id}", id=pid))
+            raise SpecError(pgettext("web", "no project with id {id}", id=pid))
         return p
 
     def dataset(self, did: str) -> dict[str, Any]:
         d = self.store.dataset(self.check_id(did, "dataset"))
         if d is None:
-            raise SpecError(_("no dataset with id {id}", id=did))
+            raise SpecError(pgettext("web", "no dataset with id {id}", id=did))
         return d
 
     def analysis(self, aid: str) -> dict[str, Any]:
         a = self.store.analysis(self.check_id(aid, "analysis"))
         if a is None:
-            raise SpecError(_("no analysis with id {id}", id=aid))
+            raise SpecError(pgettext("web", "no analysis with id {id}", id=aid))
         return a
 
     def run(self, rid: str) -> dict[str, Any]:
         r = self.store.run(self.check_id(rid, "run"))
         if r is None:
-            raise SpecError(_("no run with id {id}", id=rid))
+            raise SpecError(pgettext("web", "no run with id {id}", id=rid))
         return r
 
     # -- projects ----------------------------------------------------------------------------------
     def create_project(self, name: str, description: str = "") -> dict[str, Any]:
         name = (name or "").strip()
         if not name:
-            raise SpecError(_("a project needs a name"), where="name", fix=_("type a name"))
+            raise SpecError(
+                pgettext("web", "a project needs a name"), where="name", fix=pgettext("web", "type a name")
+            )
         if len(name) > 200:
-            raise SpecError(_("the name is longer than 200 characters"), where="name")
+            raise SpecError(pgettext("web", "the name is longer than 200 characters"), where="name")
         return self.store.add_project(name, description.strip())
 
     # -- datasets ----------------------------------------------------------------------------------
@@ -255,12 +261,15 @@ class Workbench:
                     size += len(chunk)
                     if size > self.max_upload:
                         raise DataError(
-                            _(
+                            pgettext(
+                                "web",
                                 "the file is larger than the upload limit of {mb} MB",
                                 mb=f"{self.max_upload / 1024 / 1024:g}",
                             ),
                             where=filename,
-                            fix=_("upload fewer rows or columns, or start the server with a larger limit"),
+                            fix=pgettext(
+                                "web", "upload fewer rows or columns, or start the server with a larger limit"
+                            ),
                         )
                     if len(head) < 65536:
                         head += chunk[: 65536 - len(head)]
@@ -269,7 +278,7 @@ class Workbench:
                 fh.flush()
                 os.fsync(fh.fileno())
             if size == 0:
-                raise DataError(_("the file is empty (0 bytes)"), where=filename)
+                raise DataError(pgettext("web", "the file is empty (0 bytes)"), where=filename)
             kind = sniff_kind(head, filename)
             if kind == "xlsx":
                 _check_xlsx(tmp, filename)
@@ -344,14 +353,14 @@ class Workbench:
         if kind not in KINDS:
             raise SpecError(f"unknown analysis kind {kind!r}", where="kind", fix=", ".join(KINDS))
         if not isinstance(options, dict):
-            raise SpecError(_("the options must be a mapping"), where="options")
+            raise SpecError(pgettext("web", "the options must be a mapping"), where="options")
         ds = self.dataset(dataset_id) if dataset_id else None
         path = str(self.dataset_path(ds)) if ds else None
         if kind == "engine":
             from cbeclab.spec import spec_from_dict
 
             if ds is None:
-                raise SpecError(_("choose a dataset for this analysis"), where="dataset_id")
+                raise SpecError(pgettext("web", "choose a dataset for this analysis"), where="dataset_id")
             raw = dict(options)
             data = {k: v for k, v in dict(raw.get("data") or {}).items() if k not in ("path", "dataset")}
             raw["data"] = {**data, "path": path}
@@ -364,19 +373,19 @@ class Workbench:
             return raw
         if kind in ("weights", "synergy", "coupling"):
             if ds is None:
-                raise SpecError(_("choose a dataset for this analysis"), where="dataset_id")
+                raise SpecError(pgettext("web", "choose a dataset for this analysis"), where="dataset_id")
             try:
                 one = OneOffSpec.model_validate(options)
             except ValidationError as exc:
                 raise _validation(exc, "analysis options") from None
             if kind != "weights" and len(one.subsystems) < 2:
                 raise SpecError(
-                    _("give at least two subsystems"),
+                    pgettext("web", "give at least two subsystems"),
                     where="subsystems",
-                    fix=_("assign columns to two subsystems"),
+                    fix=pgettext("web", "assign columns to two subsystems"),
                 )
             if not one.subsystems:
-                raise SpecError(_("pick at least one indicator column"), where="subsystems")
+                raise SpecError(pgettext("web", "pick at least one indicator column"), where="subsystems")
             self._check_columns(
                 ds, [one.entity, one.period] + [i for s in one.subsystems.values() for i in s]
             )
@@ -385,7 +394,7 @@ class Workbench:
             from cbeclab.survey.spec import survey_spec_from_dict
 
             if ds is None:
-                raise SpecError(_("choose a dataset for this analysis"), where="dataset_id")
+                raise SpecError(pgettext("web", "choose a dataset for this analysis"), where="dataset_id")
             raw = dict(options)
             raw["data"] = {**dict(raw.get("data") or {}), "path": path}
             model = raw.get("model") or {}
@@ -401,7 +410,7 @@ class Workbench:
         raw = dict(options)
         if raw.get("panel"):
             if ds is None:
-                raise SpecError(_("choose a dataset for the panel part"), where="dataset_id")
+                raise SpecError(pgettext("web", "choose a dataset for the panel part"), where="dataset_id")
             raw["panel"] = {**dict(raw["panel"]), "path": path}
         for k in ("city", "cluster"):
             if isinstance(raw.get(k), dict):  # an edited profile: validated when the run reads it
@@ -413,7 +422,8 @@ class Workbench:
             raise _validation(exc, "analysis options") from None
         if not any(raw.get(k) for k in ("city", "cluster", "panel", "sem", "synergy")):
             raise SpecError(
-                _("the diagnosis names nothing to diagnose"), fix=_("give a city or a cluster profile")
+                pgettext("web", "the diagnosis names nothing to diagnose"),
+                fix=pgettext("web", "give a city or a cluster profile"),
             )
         return raw
 
@@ -422,13 +432,14 @@ class Workbench:
         missing = [c for c in needed if c not in cols]
         if missing:
             raise DataError(
-                _(
+                pgettext(
+                    "web",
                     "{n} indicator(s) are not columns of the data: {names}",
                     n=len(missing),
                     names=", ".join(missing),
                 ),
                 where=ds["filename"],
-                fix=_("use column names of the data"),
+                fix=pgettext("web", "use column names of the data"),
             )
 
     def create_analysis(
@@ -477,7 +488,7 @@ class Workbench:
         run = self.run(rid)
         names = {r["name"] for r in self.store.results(run["id"])}
         if name not in names:
-            raise SpecError(_("this run has no file named {name}", name=name))
+            raise SpecError(pgettext("web", "this run has no file named {name}", name=name))
         return self.run_dir(rid) / name
 
 
@@ -549,14 +560,25 @@ def _engine_fallback_charts(result: Any, lang: str) -> list[Any]:
             "data": {"values": values},
             "mark": {"type": "line", "point": True},
             "encoding": {
-                "x": {"field": "period", "type": "ordinal", "title": _("Period", lang=lang)},
-                "y": {"field": "synergy", "type": "quantitative", "title": _("Synergy degree", lang=lang)},
-                "color": {"field": "entity", "type": "nominal", "title": _("Entity", lang=lang)},
+                "x": {"field": "period", "type": "ordinal", "title": pgettext("web", "Period", lang=lang)},
+                "y": {
+                    "field": "synergy",
+                    "type": "quantitative",
+                    "title": pgettext("web", "Synergy degree", lang=lang),
+                },
+                "color": {
+                    "field": "entity",
+                    "type": "nominal",
+                    "title": pgettext("web", "Entity", lang=lang),
+                },
             },
         }
         out.append(
             Chart(
-                "engine.synergy_all", _("Synergy degree of every entity", lang=lang), "vega-lite", spec=spec
+                "engine.synergy_all",
+                pgettext("web", "Synergy degree of every entity", lang=lang),
+                "vega-lite",
+                spec=spec,
             )
         )
     return out

@@ -1,0 +1,110 @@
+"""Display names, units and number formats of result columns (``columns.yaml`` + the catalogue).
+
+Builders turn a result DataFrame into a :class:`~cbeclab.render.document.Table` with
+:func:`table_from_frame`; a column listed in ``columns.yaml`` gets its translated label and format,
+any other column (an indicator or subsystem of the user's data) gets the display name the builder
+passes in ``names`` (framework names), and its unit from ``units``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from cbeclab.i18n import _
+from cbeclab.render.document import Column, Table
+from cbeclab.render.numbers import DEFAULT_DIGITS, Format, frame_formats
+
+__all__ = ["column", "lang_column", "map_values", "table_from_frame"]
+
+
+@cache
+def _catalogue() -> dict[str, dict[str, Any]]:
+    text = resources.files("cbeclab.render").joinpath("columns.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
+
+
+def column(
+    key: str,
+    lang: str | None = None,
+    *,
+    label: str | None = None,
+    unit: str | None = None,
+    fmt: Format | None = None,
+) -> Column:
+    """The printed column of ``key`` (label and format from ``columns.yaml`` unless given)."""
+    spec = _catalogue().get(key, {})
+    text = label if label is not None else (_(spec["label"], lang=lang) if "label" in spec else key)
+    return Column(key, text, unit, fmt or spec.get("fmt", "auto"), spec.get("digits"))
+
+
+def table_from_frame(
+    key: str,
+    caption: str,
+    df: pd.DataFrame,
+    lang: str | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    formats: Mapping[str, Format] | None = None,
+    drop: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    sheet: str | None = None,
+    significance: bool = False,
+    digits: int = DEFAULT_DIGITS,
+    highlight: Mapping[str, Sequence[bool]] | None = None,
+    max_rows: int | None = None,
+) -> Table:
+    """A Table of ``df`` with catalogue labels, data display ``names``, units and formats.
+
+    ``labels`` overrides the label of a column key; ``names`` gives display names of data columns
+    (indicators, subsystems); ``formats`` overrides formats.
+    """
+    data = df.drop(columns=[c for c in drop if c in df.columns])
+    data.columns = [str(c) for c in data.columns]
+    auto = frame_formats(data)
+    cols = []
+    for c in data.columns:
+        if labels and c in labels:
+            col = column(c, lang, label=labels[c])
+        elif c in _catalogue():
+            col = column(c, lang)
+        else:
+            col = Column(c, (names or {}).get(c, c), fmt=auto.get(c, "auto"))
+        if units and c in units:
+            col = Column(col.key, col.label, units[c], col.fmt, col.digits)
+        if formats and c in formats:
+            col = Column(col.key, col.label, col.unit, formats[c], col.digits)
+        cols.append(col)
+    kw: dict[str, Any] = {} if max_rows is None else {"max_rows": max_rows}
+    return Table(
+        key, caption, data, tuple(cols), tuple(notes), significance, digits, sheet, highlight=highlight, **kw
+    )
+
+
+def lang_column(df: pd.DataFrame, base: str, lang: str) -> pd.DataFrame:
+    """Keep the ``base_<lang>`` text column of a result under the name ``base``; drop the others."""
+    col = f"{base}_{lang}"
+    if col not in df.columns:
+        return df
+    out = df.drop(
+        columns=[c for c in df.columns if c.startswith(base + "_") and c[len(base) + 1 :] in ("en", "zh")]
+    )
+    out = out.drop(columns=[base], errors="ignore")
+    out.insert(min(list(df.columns).index(col), len(out.columns)), base, df[col].to_numpy())
+    return out
+
+
+def map_values(df: pd.DataFrame, cols: tuple[str, ...], names: dict[str, str]) -> pd.DataFrame:
+    """``df`` with the values of ``cols`` replaced by their display ``names`` (others unchanged)."""
+    out = df.copy()
+    for c in cols:
+        if c in out.columns:
+            out[c] = out[c].map(lambda v: names.get(str(v), v))
+    return out

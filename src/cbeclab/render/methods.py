@@ -1,0 +1,33 @@
+"""The methods section: each formula a report used, with its literature source (``methods.yaml``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from cbeclab.i18n import _, resolve_lang
+from cbeclab.render.document import Paragraph, Section
+
+__all__ = ["methods_section"]
+
+
+@cache
+def _methods() -> dict[str, dict[str, Any]]:
+    text = resources.files("cbeclab.render").joinpath("methods.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
+
+
+def methods_section(keys: Sequence[str], lang: str | None = None) -> Section:
+    """A "Methods" section with one paragraph per method key (in the order given)."""
+    lg = resolve_lang(lang)
+    table = _methods()
+    blocks = []
+    for k in dict.fromkeys(keys):
+        m = table[k]
+        src = _("Source: {source}", source=m["source"], lang=lg)
+        blocks.append(Paragraph(f"{m[lg]} {src}", kind="method"))
+    return Section("methods", _("Methods", lang=lg), tuple(blocks))
