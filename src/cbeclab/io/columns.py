@@ -122,7 +122,7 @@ def map_columns(
                     k=len(hits),
                     needle=show(needle),
                     item=it,
-                    hits=", ".join(show(h, 60) for h in hits[:5]) or _("none"),
+                    hits=", ".join(show(h, 60) for h in hits[:5]) or _("none found"),
                 ),
                 where=where,
                 fix=_("make columns.match specific enough that exactly one header matches each item"),
