@@ -535,6 +535,18 @@ def _records(df: pd.DataFrame, limit: int = 500) -> dict[str, Any]:
     return {"columns": [str(c) for c in df.columns], "rows": records(df.head(limit)), "n_rows": int(len(df))}
 
 
+def _document_tables(doc: Any, lang: str, limit: int = 500) -> dict[str, Any]:
+    """The numbered tables of a report Document, as printed (display headers, formatted cells)."""
+    out: dict[str, Any] = {}
+    for t in doc.tables("html"):
+        cols = t.resolved_cols()
+        frame = pd.DataFrame(t.text_rows(limit), columns=[c.header(lang) for c in cols])
+        entry = _records(frame, limit)
+        entry["n_rows"] = int(len(t.data))
+        out[doc.caption(t)] = entry
+    return out
+
+
 def _charts_json(charts: list[Any]) -> list[dict[str, Any]]:
     return [
         {"key": c.key, "title": c.title, "kind": c.kind, "spec": c.spec, "svg": c.svg, "note": c.note}
@@ -754,7 +766,7 @@ def _oneoff(job: dict[str, Any], progress: Progress) -> None:
 
 
 def _survey(job: dict[str, Any], progress: Progress) -> None:
-    from cbeclab.survey.report import write_survey_outputs
+    from cbeclab.survey.report import build_survey_document, write_survey_outputs
     from cbeclab.survey.spec import survey_spec_from_dict
     from cbeclab.survey.workflow import run_survey
 
@@ -775,13 +787,7 @@ def _survey(job: dict[str, Any], progress: Progress) -> None:
         charts = survey_charts(result, job["lang"])
     except ImportError:
         charts = []
-    tables: dict[str, Any] = {}
-    try:
-        from cbeclab.survey.report import xlsx_sheets  # type: ignore[attr-defined]
-
-        tables = {k: _records(v) for k, v in xlsx_sheets(result, job["lang"]).items()}
-    except ImportError:
-        tables = {}
+    tables = _document_tables(build_survey_document(result, job["lang"]), job["lang"])
     _write_view(
         out,
         {
