@@ -169,6 +169,13 @@ def fmt_value(value: Any, fmt: Format = "auto", digits: int = DEFAULT_DIGITS) ->
 
 def column_format(values: Iterable[Any]) -> Format:
     """The format a column of values wants under "auto": ``int`` if every number is whole, else ``float``."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        # numeric arrays in one vectorised pass (same rule as the cell loop below: finite values only)
+        arr = values.astype(float, copy=False)
+        finite_arr = arr[np.isfinite(arr)]
+        if finite_arr.size == 0:
+            return "text"
+        return "int" if bool(np.all(finite_arr == np.floor(finite_arr))) else "float"
     nums = [_as_float(v) for v in values]
     finite = [v for v in nums if v is not None]
     if not finite:
