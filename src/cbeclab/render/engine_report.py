@@ -300,6 +300,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         blocks = []
         for name, fc in result.forecasts.items():
             label = _series_label(name, names, lg)
+            short = names.get(name, _(name.replace("_", " "), lang=lg))  # sheet names hold 31 characters
             params = fc.params.copy()
             params["variable"] = params["variable"].map(lambda v: _series_label(str(v), names, lg))
             params["status"] = params["status"].map(lambda v: _(str(v), lang=lg))
@@ -310,7 +311,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     _("GM(1,1) model of {series}: parameters and accuracy", series=label, lang=lg),
                     params.drop(columns=["grade"], errors="ignore"),
                     labels={"C": _("Posterior-error ratio C", lang=lg)},
-                    sheet=_("GM {series}", series=label, lang=lg)[:31],
+                    sheet=_("GM {series}", series=short, lang=lg)[:31],
                 )
             )
             recs = [dict(r) for r in fc.params.to_dict("records")]
@@ -326,7 +327,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                         f"gmv_{name}",
                         _("GM(1,1) fitted values and forecast of {series}", series=label, lang=lg),
                         v,
-                        sheet=_("GM values {series}", series=label, lang=lg)[:31],
+                        sheet=_("GM values {series}", series=short, lang=lg)[:31],
                     )
                 )
             else:
