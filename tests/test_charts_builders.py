@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cbeclab.i18n import _
 from cbeclab.render.charts import Chart
 from cbeclab.render.charts.diagnose import diagnose_charts
 from cbeclab.render.charts.engine import engine_charts
@@ -91,7 +92,13 @@ def test_engine_charts_few_entities(run_result, lang: str) -> None:
         assert "Coordination grade" in text and "协调等级" not in text
     # the GM(1,1) refusals are reported, not dropped silently
     fc = next(c for c in charts if c.key == "engine.forecast_D")
-    assert fc.note and "3" in fc.note and "forecast_D" in fc.note
+    # ... and point to the report table that lists the reasons, by its caption (not a data key)
+    gm_table = _(
+        "GM(1,1) model of {series}: parameters and accuracy",
+        series=_("Coupling coordination degree D", lang=lang),
+        lang=lang,
+    )
+    assert fc.note and "3" in fc.note and gm_table in fc.note and "forecast_D" not in fc.note
     for c in charts:
         assert c.kind == "vega-lite" and c.spec and c.spec["config"]["font"] == "Noto Sans CJK SC"
         assert c.title and len(_spec_text(c)) < 150_000

@@ -243,7 +243,7 @@ def _refusal(x: np.ndarray, check_ratio: bool, shift: bool = False) -> str | Non
         bad = np.flatnonzero((sigma <= lo) | (sigma >= hi))
         if len(bad):
             return _(
-                "class ratio test failed: sigma(k) = x(k-1)/x(k) = {sigma:.4g} at k = {k} is outside ({lo:.4f}, {hi:.4f})",
+                "class ratio test failed: σ(k) = x(k-1)/x(k) = {sigma:.4g} at k = {k} is outside ({lo:.4f}, {hi:.4f})",
                 sigma=sigma[bad[0]],
                 k=bad[0] + 2,
                 lo=lo,

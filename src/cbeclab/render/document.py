@@ -171,6 +171,17 @@ class Paragraph:
 
     text: str
     kind: Literal["text", "interpretation", "method"] = "text"
+    #: a literature reference printed after the text, kept in its own language (HTML: ``<cite lang="en">``)
+    cite: str = ""
+    #: the translated frame around ``cite``, with ``{source}`` where the reference goes
+    cite_frame: str = "{source}"
+
+    @property
+    def full_text(self) -> str:
+        """The text with its reference, as plain text (DOCX and other text outputs)."""
+        if not self.cite:
+            return self.text
+        return f"{self.text} {self.cite_frame.replace('{source}', self.cite)}"
 
 
 @dataclass(frozen=True)

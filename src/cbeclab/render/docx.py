@@ -186,7 +186,7 @@ def docx_bytes(doc: Document) -> bytes:
             elif isinstance(b, Figure):
                 _figure(d, doc, b)
             elif isinstance(b, Paragraph):
-                _para(d, b.text, indent=b.kind == "interpretation")
+                _para(d, b.full_text, indent=b.kind == "interpretation")
             elif isinstance(b, Bullets):
                 if b.heading:
                     d.add_heading(b.heading, level=2)

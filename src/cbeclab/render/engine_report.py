@@ -15,8 +15,9 @@ import pandas as pd
 
 from cbeclab import __version__
 from cbeclab.i18n import _, resolve_lang
+from cbeclab.i18n.names import display_name
 from cbeclab.render import interpret
-from cbeclab.render.columns import lang_column, map_values, table_from_frame
+from cbeclab.render.columns import column, lang_column, map_values, table_from_frame
 from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Section, Table
 from cbeclab.render.methods import methods_section
 from cbeclab.render.numbers import is_missing
@@ -73,6 +74,23 @@ def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
     from cbeclab.render.charts.engine import engine_charts
 
     return list(engine_charts(result, lang, names))
+
+
+def _series_label(name: str, names: dict[str, str], lang: str) -> str:
+    """Display name of a forecast series: a data name, else a result column's label (synergy, D)."""
+    if name in names:
+        return names[name]
+    col = column(name, lang)
+    return col.label if col.label != name else _(name.replace("_", " "), lang=lang)
+
+
+def _gm_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """GM(1,1) value labels (accuracy grade, residual and ratio test verdicts) in ``lang``."""
+    out = df.copy()
+    for c in ("grade_label", "residual_test", "ratio_test"):
+        if c in out.columns:
+            out[c] = out[c].map(lambda v: v if is_missing(v) else display_name("gm11", v, lang))
+    return out
 
 
 def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
@@ -141,6 +159,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
     if result.synergy is not None:
         syn = result.synergy
         w = map_values(syn.weights.to_frame(), ("subsystem", "indicator"), names)
+        w = map_values(w, ("group",), {"pooled": _("all entities (pooled)", lang=lg)})
         if "group" in w and 1 < w["group"].nunique() <= MAX_ENTITY_CHARTS:
             # one column per entity, as papers print per-cluster weights side by side
             w = map_values(w, ("group",), ents).pivot_table(
@@ -217,6 +236,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         ]
         if cp.weights is not None:
             cw = map_values(cp.weights.to_frame(), ("subsystem", "indicator"), names)
+            cw = map_values(cw, ("group",), {"pooled": _("all entities (pooled)", lang=lg)})
             blocks.append(
                 tab(
                     "weights_coupling",
@@ -279,20 +299,19 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
     if result.forecasts:
         blocks = []
         for name, fc in result.forecasts.items():
-            label = names.get(name, _(name.replace("_", " "), lang=lg))
+            label = _series_label(name, names, lg)
+            short = names.get(name, _(name.replace("_", " "), lang=lg))  # sheet names hold 31 characters
             params = fc.params.copy()
-            params["variable"] = params["variable"].map(lambda v: names.get(str(v), str(v)))
+            params["variable"] = params["variable"].map(lambda v: _series_label(str(v), names, lg))
             params["status"] = params["status"].map(lambda v: _(str(v), lang=lg))
-            params["grade_label"] = params["grade_label"].map(
-                lambda v: v if is_missing(v) else _(str(v), lang=lg)
-            )
+            params = _gm_labels(params, lg)
             blocks.append(
                 tab(
                     f"gm_{name}",
                     _("GM(1,1) model of {series}: parameters and accuracy", series=label, lang=lg),
                     params.drop(columns=["grade"], errors="ignore"),
                     labels={"C": _("Posterior-error ratio C", lang=lg)},
-                    sheet=_("GM {series}", series=label, lang=lg)[:31],
+                    sheet=_("GM {series}", series=short, lang=lg)[:31],
                 )
             )
             recs = [dict(r) for r in fc.params.to_dict("records")]
@@ -300,14 +319,15 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 blocks.append(Paragraph(text, "interpretation"))
             if len(fc.values):
                 v = fc.values.copy()
-                v["variable"] = v["variable"].map(lambda x: names.get(str(x), str(x)))
+                v["variable"] = v["variable"].map(lambda x: _series_label(str(x), names, lg))
                 v["kind"] = v["kind"].map(lambda x: _(str(x), lang=lg))
+                v = _gm_labels(v, lg).drop(columns=["grade"], errors="ignore")
                 blocks.append(
                     tab(
                         f"gmv_{name}",
                         _("GM(1,1) fitted values and forecast of {series}", series=label, lang=lg),
                         v,
-                        sheet=_("GM values {series}", series=label, lang=lg)[:31],
+                        sheet=_("GM values {series}", series=short, lang=lg)[:31],
                     )
                 )
             else:

@@ -96,7 +96,11 @@ def _block(doc: Document, b: Any) -> str:
         return _figure(doc, b)
     if isinstance(b, Paragraph):
         cls = {"interpretation": "interp", "method": "method"}.get(b.kind, "text")
-        return f'<p class="{cls}">{esc(b.text)}</p>'
+        ref = ""
+        if b.cite:
+            before, _sep, after = b.cite_frame.partition("{source}")
+            ref = f' {esc(before)}<cite lang="en">{esc(b.cite)}</cite>{esc(after)}'
+        return f'<p class="{cls}">{esc(b.text)}{ref}</p>'
     if isinstance(b, Bullets):
         head = f"<h3>{esc(b.heading)}</h3>" if b.heading else ""
         return head + "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in b.items) + "</ul>"

@@ -28,6 +28,13 @@ def methods_section(keys: Sequence[str], lang: str | None = None) -> Section:
     blocks = []
     for k in dict.fromkeys(keys):
         m = table[k]
-        src = _("Source: {source}", source=m["source"], lang=lg)
-        blocks.append(Paragraph(f"{m[lg]} {src}", kind="method"))
+        note = _(m["note"], lang=lg) if m.get("note") else ""
+        if not m.get("source"):  # our own rules: nothing to cite, the remark is the whole source line
+            blocks.append(Paragraph(f"{m[lg]} {_('Source: {source}', source=note, lang=lg)}", kind="method"))
+            continue
+        if note:
+            frame = _("Source: {source}; {note}", source="{source}", note=note, lang=lg)
+        else:
+            frame = _("Source: {source}", source="{source}", lang=lg)
+        blocks.append(Paragraph(m[lg], kind="method", cite=m["source"], cite_frame=frame))
     return Section("methods", _("Methods", lang=lg), tuple(blocks))

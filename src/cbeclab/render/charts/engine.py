@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cbeclab.i18n import pgettext, resolve_lang
+from cbeclab.i18n import _, pgettext, resolve_lang
 from cbeclab.render.charts.base import Chart
 from cbeclab.render.charts.common import (
     FACET_MAX,
@@ -37,9 +37,28 @@ from cbeclab.render.charts.common import (
 __all__ = ["engine_charts"]
 
 
+#: the report's caption of each result table a chart note points to (the same catalogue entries)
+_TABLE_TITLES = {
+    "summary": "Latest period of each entity",
+    "synergy": "Synergy degree and stage",
+    "coupling": "Coupling coordination",
+    "obstacles_subsystem": "Obstacle degree of each subsystem",
+    "obstacles_indicator": "Obstacle degree of each indicator",
+}
+
+
+def _table_title(table: str, lang: str) -> str:
+    """The display name (report caption) of result table ``table``; the key itself if it has none."""
+    title = _TABLE_TITLES.get(table)
+    return table if title is None else _(title, lang=lang)
+
+
 def _full_table_note(table: str, lang: str) -> str:
     return pgettext(
-        "charts", "Full values for every entity: table “{table}” of the results.", table=table, lang=lang
+        "charts",
+        "Full values for every entity: table “{table}” of the results.",
+        table=_table_title(table, lang),
+        lang=lang,
     )
 
 
@@ -587,7 +606,7 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
             note=pgettext(
                 "charts",
                 "The ten indicators with the highest mean obstacle degree; all indicators: table “{t}”.",
-                t="obstacles_indicator",
+                t=_table_title("obstacles_indicator", lang),
                 lang=lang,
             ),
         )
@@ -653,13 +672,14 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         params = fc.params
         ok = params[params["status"] == "ok"] if "status" in params.columns else params
         n_refused = int(len(params) - len(ok))
-        fc_table = f"forecast_{name}"
         vals = fc.values
-        what = (
-            display(name, names, lang)
-            if name not in ("D", "synergy")
-            else ("D" if name == "D" else pgettext("charts", "synergy degree", lang=lang))
-        )
+        if name == "synergy":
+            what = pgettext("charts", "synergy degree", lang=lang)
+        elif name == "D":
+            what = _("Coupling coordination degree D", lang=lang)
+        else:
+            what = display(name, names, lang)
+            what = _(name.replace("_", " "), lang=lang) if what == name else what
         notes: list[str] = []
         if n_refused:
             notes.append(
@@ -668,7 +688,7 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
                     "{k} of {n} series were refused by GM(1,1) and are not drawn; the reasons are in table “{t}”.",
                     k=n_refused,
                     n=len(params),
-                    t=fc_table,
+                    t=_("GM(1,1) model of {series}: parameters and accuracy", series=what, lang=lang),
                     lang=lang,
                 )
             )
