@@ -101,14 +101,36 @@ def _xlsx_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+def _english_run(run: Any) -> bool:
+    """A run marked as English (``<w:lang w:val="en-...">``): a literature reference, kept as is."""
+    from docx.oxml.ns import qn
+
+    rpr = run.element.rPr
+    lang = rpr.find(qn("w:lang")) if rpr is not None else None
+    return lang is not None and str(lang.get(qn("w:val")) or "").lower().startswith("en")
+
+
+def _docx_paragraphs(paragraphs: Any) -> list[str]:
+    return ["".join(r.text for r in p.runs if not _english_run(r)) for p in paragraphs]
+
+
 def _docx_text(path: Path) -> str:
+    """Text of a Word file: paragraphs (headings, captions, notes), table cells, headers and footers.
+
+    Runs marked English (``w:lang="en-..."``) are left out, as ``lang="en"`` parts of a page are.
+    """
     import docx
 
     d = docx.Document(str(path))
-    parts = [p.text for p in d.paragraphs]
+    parts = _docx_paragraphs(d.paragraphs)
     for t in d.tables:
         for row in t.rows:
-            parts.extend(c.text for c in row.cells)
+            for c in row.cells:
+                parts.extend(_docx_paragraphs(c.paragraphs))
+    for sec in d.sections:
+        parts.extend(_docx_paragraphs(sec.header.paragraphs))
+        parts.extend(_docx_paragraphs(sec.footer.paragraphs))
+    parts.append(str(d.core_properties.title or ""))
     return "\n".join(parts)
 
 
