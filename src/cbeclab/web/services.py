@@ -792,7 +792,7 @@ def _survey(job: dict[str, Any], progress: Progress) -> None:
         out,
         {
             "kind": "survey",
-            "title": spec.title,
+            "title": spec.title_in(job["lang"]),
             "summary": None,
             "tables": tables,
             "charts": _charts_json(charts),
