@@ -489,7 +489,10 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         blocks.append(Bullets(tuple(str(x) for x in report.city.sources_in(lg)), _("Sources", lang=lg)))
         sections.append(
             Section(
-                "modes", _("Development mode of the pilot zone", lang=lg), tuple(blocks), intro=mode.source
+                "modes",
+                _("Development mode of the pilot zone", lang=lg),
+                tuple(blocks),
+                intro=re.sub(r"\bseed (\d{3})\b", lambda m: _("seed paper {n}", n=m.group(1), lang=lg), mode.source),
             )
         )
         methods.append("modes")
