@@ -374,14 +374,13 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
     from cbeclab.diagnose.modes import load_mode_rules
     from cbeclab.diagnose.recommend import recommendations_frame
     from cbeclab.i18n import _, resolve_lang
+    from cbeclab.i18n.names import display_name
     from cbeclab.render import interpret
     from cbeclab.render.charts.diagnose import empowerment_radar, mode_charts, subsystems4_chart
     from cbeclab.render.columns import lang_column, map_values, table_from_frame
     from cbeclab.render.document import Bullets, Document, Figure, Paragraph, Section
     from cbeclab.render.methods import methods_section
     from cbeclab.render.numbers import fmt_value
-
-    from cbeclab.i18n.names import display_name
 
     lg = resolve_lang(lang or report.lang)
     # entities by their display names: the panel's (spec panel.names), the cluster profile's
@@ -492,7 +491,9 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
                 "modes",
                 _("Development mode of the pilot zone", lang=lg),
                 tuple(blocks),
-                intro=re.sub(r"\bseed (\d{3})\b", lambda m: _("seed paper {n}", n=m.group(1), lang=lg), mode.source),
+                intro=re.sub(
+                    r"\bseed (\d{3})\b", lambda m: _("seed paper {n}", n=m.group(1), lang=lg), mode.source
+                ),
             )
         )
         methods.append("modes")
@@ -534,10 +535,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             *([Figure("empowerment-radar", empowerment_radar(e, lg, ents))] if not e.table.empty else []),
             Bullets(tuple(str(x) for x in e.reasons[-1][lg]), _("Classification tests", lang=lg)),
             Bullets(
-                tuple(
-                    f"{x[lg]} ({x.get(f'citation_{lg}') or x['citation']})"
-                    for x in e.levers[-1]
-                ),
+                tuple(f"{x[lg]} ({x.get(f'citation_{lg}') or x['citation']})" for x in e.levers[-1]),
                 _("Policy levers", lang=lg),
             ),
         ]
@@ -701,11 +699,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         if len(f.effects):
             eff = f.effects.drop(columns=["text_en", "text_zh"])
             eff = eff.assign(
-                **{
-                    c: eff[c].map(yes_no)
-                    for c in ("indirect_significant", "direct_significant")
-                    if c in eff
-                }
+                **{c: eff[c].map(yes_no) for c in ("indirect_significant", "direct_significant") if c in eff}
             )
             for c in ("verdict", "source"):  # verdicts and where the effects come from, in words
                 if c in eff:

@@ -251,7 +251,6 @@ class SurveySpec(_Strict):
     base_dir: str = "."
     source: str = "spec"
 
-
     def title_in(self, lang: str | None = None) -> str | None:
         """The title in ``lang``: the one title, or that language's (else the other one's)."""
         if not isinstance(self.title, dict):
