@@ -165,14 +165,23 @@ def ordinal_codes(values: pd.Series, name: str) -> tuple[Array, tuple[float, ...
         raise DataError(
             _("ordered column {c!r} has a non-integer value {v}", c=name, v=v[i]),
             where=_("column {c}, row {r}", c=name, r=values.index[i]),
-            fix=_("ordered items must be integer category codes; drop the column from --ordered to treat it as continuous"),
+            fix=_(
+                "ordered items must be integer category codes; drop the column from --ordered to treat it as continuous"
+            ),
         )
     levels = np.unique(v[fin])
     if len(levels) > MAX_CATEGORIES:
         raise DataError(
-            _("ordered column {c!r} has {k} distinct values (at most {m} allowed)", c=name, k=len(levels), m=MAX_CATEGORIES),
+            _(
+                "ordered column {c!r} has {k} distinct values (at most {m} allowed)",
+                c=name,
+                k=len(levels),
+                m=MAX_CATEGORIES,
+            ),
             where=_("column {c}", c=name),
-            fix=_("treat the column as continuous (leave it out of --ordered) or recode it into fewer categories"),
+            fix=_(
+                "treat the column as continuous (leave it out of --ordered) or recode it into fewer categories"
+            ),
         )
     if len(levels) < 2:
         raise DataError(
@@ -382,8 +391,7 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
                 k0 = int(np.flatnonzero(cnt == 0)[0])
                 raise DataError(
                     _(
-                        "category {v} of ordered item {c!r} is empty in the rows used "
-                        "(frequencies {f})",
+                        "category {v} of ordered item {c!r} is empty in the rows used (frequencies {f})",
                         v=levels[names[j]][k0],
                         c=names[j],
                         f=" ".join(str(int(x)) for x in cnt),
@@ -445,9 +453,7 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
             empty.append((names[int(jj[q])], names[int(ii[q])]))
         t1 = np.stack([th_list[int(j)] for j in jj])
         t2 = np.stack([th_list[int(i)] for i in ii])
-        start = np.array(
-            [np.corrcoef(X[:, int(a)], X[:, int(b)])[0, 1] for a, b in zip(jj, ii, strict=True)]
-        )
+        start = np.array([np.corrcoef(X[:, int(a)], X[:, int(b)])[0, 1] for a, b in zip(jj, ii, strict=True)])
         start = np.where(np.isfinite(start), start, 0.0)
         rho, _ll = polychoric(tabs, t1, t2, start)
         COR[ii, jj] = COR[jj, ii] = rho
@@ -460,10 +466,12 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
         r3 = rho[:, None, None]
         # y1: for each row-boundary value e1[a] and column cell b: phi(e1a)[Phi((e2[b]-r e1a)/R) - Phi((e2[b-1]-r e1a)/R)]
         g1 = _phi(e1)[:, :, None] * (
-            _Phi((e2[:, None, 1:] - r3 * e1[:, :, None]) / R) - _Phi((e2[:, None, :-1] - r3 * e1[:, :, None]) / R)
+            _Phi((e2[:, None, 1:] - r3 * e1[:, :, None]) / R)
+            - _Phi((e2[:, None, :-1] - r3 * e1[:, :, None]) / R)
         )  # P x (K1+1) x K2
         g2 = _phi(e2)[:, :, None] * (
-            _Phi((e1[:, None, 1:] - r3 * e2[:, :, None]) / R) - _Phi((e1[:, None, :-1] - r3 * e2[:, :, None]) / R)
+            _Phi((e1[:, None, 1:] - r3 * e2[:, :, None]) / R)
+            - _Phi((e1[:, None, :-1] - r3 * e2[:, :, None]) / R)
         )  # P x (K2+1) x K1
         for q in range(P):
             k, i, j = int(ks[q]), int(ii[q]), int(jj[q])
@@ -510,16 +518,16 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
             H21[k, var_col[j]] = math.sqrt(var[i]) * r / (2 * math.sqrt(var[j]))
             H22[k, k] = math.sqrt(var[i] * var[j])
             continue
-        c, o = (i, j) if not is_ord[i] else (j, i)
-        sd = math.sqrt(var[c])
-        z = (X[:, c] - mean[c]) / sd
-        r, d_rho, d_mu, d_var, d_th = _polyserial(z, X[:, o], th_list[o], sd)
+        cv, ov_ = (i, j) if not is_ord[i] else (j, i)
+        sd = math.sqrt(var[cv])
+        z = (X[:, cv] - mean[cv]) / sd
+        r, d_rho, d_mu, d_var, d_th = _polyserial(z, X[:, ov_], th_list[ov_], sd)
         COR[i, j] = COR[j, i] = r
         SC_COR[:, k] = d_rho
-        A21[k, th_start[c]] = d_rho @ d_mu
-        A21[k, th_start[o] : th_end[o]] = d_rho @ d_th
-        A21[k, var_col[c]] = d_rho @ d_var
-        H21[k, var_col[c]] = r / (2 * sd)
+        A21[k, th_start[cv]] = d_rho @ d_mu
+        A21[k, th_start[ov_] : th_end[ov_]] = d_rho @ d_th
+        A21[k, var_col[cv]] = d_rho @ d_var
+        H21[k, var_col[cv]] = r / (2 * sd)
         H22[k, k] = sd
     SC = np.concatenate([SC_TH, SC_VAR, SC_COR], axis=1)
     INNER = SC.T @ SC

@@ -1,0 +1,134 @@
+"""Ordinal SEM (thresholds, polychoric / polyserial correlations, NACOV, WLSMV, ULSMV) against
+lavaan 0.6-14.  Fixtures: tests/fixtures/sem_ord_*.json, made by tests/fixtures/r/sem_ordinal.R."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import multivariate_normal
+
+from cbeclab.errors import DataError, SpecError
+from cbeclab.sem import Model
+from cbeclab.sem.polychoric import bvn_cdf, ordinal_stats
+
+ROOT = Path(__file__).parent.parent
+FIX = ROOT / "tests" / "fixtures"
+CASES = [f"{d}_{e}" for d in ("yk", "lk", "hs") for e in ("wlsmv", "ulsmv")]
+
+
+def _ref(name: str) -> dict:
+    return json.loads((FIX / f"sem_ord_{name}.json").read_text())
+
+
+def _data(ref: dict) -> pd.DataFrame:
+    return pd.read_csv(ROOT / ref["data"])
+
+
+@pytest.fixture(scope="module", params=CASES)
+def case(request: pytest.FixtureRequest) -> tuple[str, dict, object]:
+    ref = _ref(request.param)
+    est = request.param.split("_")[1].upper()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = Model(ref["model"]).fit(_data(ref), ordered=ref["cor_names"], estimator=est)
+    return request.param, ref, res
+
+
+def test_bvn_cdf_matches_scipy() -> None:
+    rng = np.random.default_rng(3)
+    for r in (-0.995, -0.95, -0.6, -0.2, 0.0, 0.4, 0.9, 0.93, 0.999):
+        h, k = rng.normal(size=2) * 1.5
+        ref = multivariate_normal(cov=[[1, r], [r, 1]]).cdf([h, k])
+        assert abs(bvn_cdf(h, k, r)[0] - ref) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["hs_wlsmv", "lk_wlsmv"])
+def test_thresholds_polychoric_nacov(name: str) -> None:
+    ref = _ref(name)
+    st = ordinal_stats(_data(ref), ref["cor_names"], ref["cor_names"])
+    assert st.n == ref["nobs"]
+    assert list(st.th_names) == list(ref["th_names"])
+    assert np.abs(st.wls_obs - np.array(ref["wls_obs"])).max() < 1e-6  # thresholds + polychorics
+    assert np.abs(st.cor - np.array(ref["cor"])).max() < 1e-6
+    assert np.abs(st.nacov - np.array(ref["nacov"])).max() < 1e-6
+
+
+def test_polyserial_and_pearson_pairs_as_lavcor() -> None:
+    ref = _ref("mixed_cor")
+    ordered = ["x2", "x3", "x5", "x6", "x8", "x9"]
+    st = ordinal_stats(_data(ref), ref["cor_names"], ordered)
+    assert np.abs(st.wls_obs - np.array(ref["wls_obs"])).max() < 1e-6  # -mean, th, var, cov
+    assert np.abs(st.cor - np.array(ref["cor"])).max() < 1e-6
+    assert np.abs(st.nacov - np.array(ref["nacov"])).max() < 1e-6
+
+
+def test_nacov_diagonal_large_model() -> None:
+    ref = _ref("yk_wlsmv")
+    st = ordinal_stats(_data(ref), ref["cor_names"], ref["cor_names"])
+    assert np.abs(np.diag(st.nacov) - np.array(ref["nacov_diag"])).max() < 1e-6
+
+
+def test_parameters_match_lavaan(case: tuple[str, dict, object]) -> None:
+    name, ref, res = case
+    mine = res.params.set_index(["lhs", "op", "rhs"])  # type: ignore[attr-defined]
+    theirs = pd.DataFrame(ref["params"]).set_index(["lhs", "op", "rhs"])
+    assert sorted(mine.index) == sorted(theirs.index), name
+    j = theirs.merge(mine, left_index=True, right_index=True, suffixes=("", "_m"))
+    for a, b in (("est", "est_m"), ("se", "se_m"), ("std.all", "std_all"), ("std.lv", "std_lv")):
+        diff = float((j[a] - j[b]).abs().max())
+        assert diff < 1e-4, (name, a, diff)
+
+
+def test_fit_measures_match_lavaan(case: tuple[str, dict, object]) -> None:
+    name, ref, res = case
+    fm = res.fit_measures()  # type: ignore[attr-defined]
+    for key, val in ref["fit"].items():
+        k = key.replace(".", "_")
+        assert k in fm, (name, k)
+        if val is None:
+            assert not math.isfinite(fm[k]), (name, k, fm[k])
+        else:
+            assert abs(fm[k] - val) < 1e-4 * max(1.0, abs(val)), (name, k, fm[k], val)
+    assert fm["npar"] == ref["fit"]["npar"]
+
+
+def test_ordered_defaults_to_wlsmv_and_json_keys() -> None:
+    ref = _ref("hs_wlsmv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = Model(ref["model"], ordered=True).fit(_data(ref))
+    assert res.estimator == "WLSMV"
+    d = res.to_dict()
+    assert abs(d["fit"]["chisq_scaled"] - ref["fit"]["chisq.scaled"]) < 1e-4
+    assert "cfi_robust" in d["fit"] and "rmsea_robust" in d["fit"]
+    assert "WLSMV" in res.summary()
+
+
+def test_errors_non_integer_too_many_categories_empty_category_fiml() -> None:
+    ref = _ref("hs_wlsmv")
+    df = _data(ref)
+    m = Model(ref["model"])
+    bad = df.astype(float)
+    bad.loc[3, "x1"] = 2.5
+    with pytest.raises(DataError, match="non-integer"):
+        m.fit(bad, ordered=True)
+    many = df.copy()
+    many["x2"] = np.arange(len(df)) % 25
+    with pytest.raises(DataError, match="distinct values"):
+        m.fit(many, ordered=True)
+    empty = df.astype(float)
+    empty.loc[empty["x3"] == 1, "x4"] = np.nan  # category 1 of x3 only in rows dropped listwise
+    with pytest.raises(DataError, match="empty"):
+        m.fit(empty, ordered=True)
+    with pytest.raises(SpecError, match="FIML"):
+        m.fit(df, ordered=True, missing="ml")
+    with pytest.raises(SpecError, match="ordered"):
+        m.fit(df, estimator="WLSMV")
+    with pytest.raises(SpecError, match="cannot fit ordered"):
+        m.fit(df, ordered=True, estimator="MLR")
