@@ -132,3 +132,40 @@ def test_errors_non_integer_too_many_categories_empty_category_fiml() -> None:
         m.fit(df, estimator="WLSMV")
     with pytest.raises(SpecError, match="cannot fit ordered"):
         m.fit(df, ordered=True, estimator="MLR")
+
+
+def test_r2_matches_lavaan(case: tuple[str, dict, object]) -> None:
+    name, ref, res = case
+    for k, v in ref["r2"].items():
+        assert abs(float(res.r2[k]) - v) < 1e-4, (name, k)  # type: ignore[attr-defined]
+
+
+def test_cli_ordered_json(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cbeclab.cli import main
+
+    ref = _ref("lk_ulsmv")
+    model = tmp_path / "m.lav"
+    model.write_text(ref["model"])
+    out = tmp_path / "o.json"
+    items = ",".join(ref["cor_names"])
+    data = str(ROOT / ref["data"])
+    r = CliRunner().invoke(
+        main, ["sem", str(model), data, "--ordered", items, "--estimator", "ulsmv", "--json", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "Thresholds:" in r.output and "Shift parameter" in r.output
+    doc = json.loads(out.read_text())
+    assert doc["estimator"] == "ULSMV" and doc["ordered"] == ref["cor_names"] and doc["se"] == "robust.sem"
+    for key in ("chisq", "chisq.scaled", "cfi.robust", "rmsea.scaled", "srmr", "wrmr"):
+        assert abs(doc["fit"][key.replace(".", "_")] - ref["fit"][key]) < 1e-4 * max(1, ref["fit"][key])
+    assert doc["fit"]["pvalue"] is None  # ULS: no reference distribution for the unscaled test
+    # --ordered alone means WLSMV (lavaan's default)
+    r = CliRunner().invoke(main, ["sem", str(model), data, "--ordered", items, "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["estimator"] == "WLSMV"
+    bad = CliRunner().invoke(main, ["sem", str(model), data, "--ordered", "a1,zz"])
+    assert bad.exit_code != 0 and "zz" in bad.output and "Traceback" not in bad.output
+    fiml = CliRunner().invoke(main, ["sem", str(model), data, "--ordered", items, "--missing", "ml"])
+    assert fiml.exit_code != 0 and "FIML" in fiml.output and "Traceback" not in fiml.output

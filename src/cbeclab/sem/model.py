@@ -212,6 +212,8 @@ class SEMResult:
                 f"  {'Scaling correction factor':<40}{fm['chisq_scaling_factor']:>18.3f}",
                 f"  {'P-value (scaled)':<40}{_fmt(fm['pvalue_scaled']):>18}",
             ]
+            if "chisq_shift_parameter" in fm:  # WLSMV / ULSMV: lavaan's scaled-shifted test
+                lines.insert(-1, f"  {'Shift parameter':<40}{fm['chisq_shift_parameter']:>18.3f}")
         lines += [
             "",
             "Model Test Baseline Model:",
@@ -263,6 +265,8 @@ class SEMResult:
             ("~~cov", "Covariances:"),
             ("~~var", "Variances:"),
             ("~1", "Intercepts:"),
+            ("|", "Thresholds:"),
+            ("~*~", "Scales y*:"),
             (":=", "Defined Parameters:"),
         )
         P = self.params
@@ -282,6 +286,8 @@ class SEMResult:
                     lines.append(f"  {r['lhs']} {r['op']}")
                     last = r["lhs"]
                 name = r["rhs"] if op in ("=~", "~", "~~cov") else r["lhs"]
+                if op == "|":
+                    name = f"{r['lhs']}|{r['rhs']}"
                 if op == "~~var" and r["lhs"] in self.r2.index:  # residual variance: endogenous
                     name = "." + str(name)
                 if r["label"]:
