@@ -169,3 +169,43 @@ def test_cli_ordered_json(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "zz" in bad.output and "Traceback" not in bad.output
     fiml = CliRunner().invoke(main, ["sem", str(model), data, "--ordered", items, "--missing", "ml"])
     assert fiml.exit_code != 0 and "FIML" in fiml.output and "Traceback" not in fiml.output
+
+
+def _yk_spec(**over: object):  # type: ignore[no-untyped-def]
+    import yaml
+
+    from cbeclab.survey.spec import survey_spec_from_dict
+
+    ex = ROOT / "examples" / "yongkang" / "survey.yaml"
+    raw = yaml.safe_load(ex.read_text(encoding="utf-8"))
+    raw.update(over)
+    return survey_spec_from_dict(raw, base_dir=str(ex.parent), source=str(ex))
+
+
+def test_survey_spec_ordinal_defaults_and_refusals() -> None:
+    assert _yk_spec(ordinal=True).estimator == "WLSMV"
+    assert _yk_spec(ordinal=True, estimator="ULSMV").estimator == "ULSMV"
+    for bad in (
+        {"ordinal": True, "estimator": "MLR"},
+        {"ordinal": True, "missing": "ml"},
+        {"estimator": "WLSMV"},
+    ):
+        with pytest.raises(SpecError):
+            _yk_spec(**bad)
+
+
+def test_survey_ordinal_run_uses_wlsmv_like_lavaan() -> None:
+    from cbeclab.survey.report import render_html
+    from cbeclab.survey.workflow import run_survey
+
+    ref = _ref("yk_wlsmv")
+    res = run_survey(_yk_spec(ordinal=True, bootstrap={"draws": 20}))
+    assert res.sem.estimator == "WLSMV"
+    assert abs(res.fit["chisq_scaled"] - ref["fit"]["chisq.scaled"]) < 1e-4 * ref["fit"]["chisq.scaled"]
+    theirs = pd.DataFrame(ref["params"])
+    reg = theirs[theirs["op"] == "~"].set_index(["lhs", "rhs"])["est"]
+    mine = res.sem.params[res.sem.params["op"] == "~"].set_index(["lhs", "rhs"])["est"]
+    assert np.abs(mine.loc[reg.index] - reg).max() < 1e-5
+    assert any("polychoric" in w for w in res.warnings)
+    assert "WLSMV (ordered items: thresholds and polychoric correlations)" in render_html(res, "en")
+    assert "WLSMV（有序题项：阈值与多分格相关）" in render_html(res, "zh")

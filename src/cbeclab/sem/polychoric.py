@@ -373,7 +373,7 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
     n = X.shape[0]
     if n < 2:
         raise DataError(
-            _("only {n} complete rows remain", n=n),
+            _("only {n} usable rows remain", n=n),
             where="data",
             fix=_("check the columns used by the model for missing values"),
         )
@@ -397,7 +397,9 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
                         f=" ".join(str(int(x)) for x in cnt),
                     ),
                     where=_("column {c}", c=names[j]),
-                    fix=_("merge the empty category with its neighbour (recode) or drop the rows' filter"),
+                    fix=_(
+                        "merge the empty category with a neighbouring one (recode the item), or check why those rows were dropped"
+                    ),
                 )
             tau = thresholds(X[:, j], K)
             th_list.append(tau)

@@ -403,6 +403,16 @@ def run_survey(
             _("CFA and SEM: full-information ML (missing = {m}) on {n} rows", m=spec.missing, n=len(X_sem))
         )
     sem_opts: dict[str, Any] = {"estimator": spec.estimator, "missing": spec.missing if fiml else "listwise"}
+    if spec.ordinal:  # every item ordered: WLSMV / ULSMV on thresholds and polychoric correlations
+        sem_opts["ordered"] = True
+        notes.append(
+            _(
+                "CFA and SEM: the items are ordered; estimator {e} on thresholds and polychoric "
+                "correlations ({n} complete rows)",
+                e=spec.estimator,
+                n=len(X),
+            )
+        )
     t = _timed(timings, "load_check", t)
 
     desc = describe_items(X)

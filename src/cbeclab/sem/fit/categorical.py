@@ -163,6 +163,7 @@ def categorical_fit_measures(fit: OrdinalFit, mm: Any, theta: Any, *, estimator:
         "chisq_scaled": Ts,
         "df_scaled": float(df),
         "pvalue_scaled": float(stats.chi2.sf(Ts, df)) if df > 0 else _NAN,
+        "chisq_df": T / df if df > 0 else _NAN,  # cbeclab's extra, as for the other estimators
         "chisq_scaling_factor": c,
         "chisq_shift_parameter": sh,
         "baseline_chisq": Tb,
