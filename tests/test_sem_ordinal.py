@@ -19,7 +19,9 @@ from cbeclab.sem.polychoric import bvn_cdf, ordinal_stats
 
 ROOT = Path(__file__).parent.parent
 FIX = ROOT / "tests" / "fixtures"
-CASES = [f"{d}_{e}" for d in ("yk", "lk", "hs") for e in ("wlsmv", "ulsmv")]
+CASES = [f"{d}_{e}" for d in ("yk", "lk", "hs") for e in ("wlsmv", "ulsmv")] + ["mixed_wlsmv"]
+#: the mixed case keeps x1, x4, x7 continuous (polyserial / Pearson pairs, free intercepts and variances)
+MIXED = ["x2", "x3", "x5", "x6", "x8", "x9"]
 
 
 def _ref(name: str) -> dict:
@@ -36,7 +38,8 @@ def case(request: pytest.FixtureRequest) -> tuple[str, dict, object]:
     est = request.param.split("_")[1].upper()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = Model(ref["model"]).fit(_data(ref), ordered=ref["cor_names"], estimator=est)
+        ordered = MIXED if request.param.startswith("mixed") else ref["cor_names"]
+        res = Model(ref["model"]).fit(_data(ref), ordered=ordered, estimator=est)
     return request.param, ref, res
 
 

@@ -19,7 +19,8 @@ version (:mod:`cbeclab.sem.ordinal`) and ``T_B``, ``T_Bs`` those of the baseline
   only for models whose variables are all ordered (lavaan returns NA otherwise);
 * ``srmr`` (= ``srmr_bentler_nomean``): root mean square of the correlation residuals over the
   p(p+1)/2 elements of the lower triangle (diagonal residuals are 0); ``crmr`` over the p(p-1)/2
-  off-diagonal ones; the versions "with mean" add the threshold residuals to the count;
+  off-diagonal ones; ``rmr`` the same on the covariance scale; the versions "with mean" add the
+  residuals of the ordered items' thresholds (sum and count; continuous means are left out);
 * ``gfi = 1 - e' W e / s' W s`` over all sample statistics ``s`` (``e = s - m``), ``agfi, pgfi`` with
   ``p* = len(s)``; ``wrmr = sqrt(T / len(s))``; ``cn_05, cn_01 = chi2_{1-a}(df) / (T / N) + 1``;
   ``mfi = exp(-(T - df) / (2 N))``.
@@ -51,9 +52,15 @@ def _chat(c: float | None) -> float:
     return 1.0 if c is None else c
 
 
+def _any_nan(*xs: float | None) -> bool:
+    return any(x is not None and not math.isfinite(x) for x in xs)
+
+
 def _cfi(
     x2: float, df: float, xb: float, dfb: float, c: float | None = None, cb: float | None = None
 ) -> float:
+    if _any_nan(x2, df, xb, dfb, c, cb):
+        return _NAN
     if c is not None and cb is not None and df > 0 and c != 1 and cb != 1:
         t1, t2 = max(x2 - c * df, 0.0), max(x2 - c * df, xb - cb * dfb, 0.0)
     else:
@@ -66,6 +73,8 @@ def _cfi(
 def _tli(
     x2: float, df: float, xb: float, dfb: float, c: float | None = None, cb: float | None = None
 ) -> float:
+    if _any_nan(x2, df, xb, dfb, c, cb):
+        return _NAN
     if c is not None and cb is not None and df > 0 and c != 1 and cb != 1:
         t1, t2 = (x2 - c * df) * dfb, (xb - cb * dfb) * df
     else:
@@ -76,6 +85,8 @@ def _tli(
 def _rni(
     x2: float, df: float, xb: float, dfb: float, c: float | None = None, cb: float | None = None
 ) -> float:
+    if _any_nan(x2, df, xb, dfb, c, cb):
+        return _NAN
     if c is not None and cb is not None and df > 0 and c != 1 and cb != 1:
         t1, t2 = x2 - c * df, xb - cb * dfb
     else:
@@ -219,33 +230,31 @@ def categorical_fit_measures(fit: OrdinalFit, mm: Any, theta: Any, *, estimator:
         for k in ("rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust", "rmsea_pvalue_robust",
                   "rmsea_notclose_pvalue_robust"):  # fmt: skip
             out[k] = _NAN
-    # residual-based indices (correlation residuals; thresholds count as "means")
+    # residual-based indices: correlation residuals (srmr, crmr) or covariance residuals (rmr);
+    # the versions "with mean" add the thresholds of the ordered items (lavaan leaves continuous means out)
     p = len(st.names)
     k_th = st.n_th
     e = st.wls_obs - fit.m
-    e_cor = e[k_th + (len(st.wls_obs) - k_th - p * (p - 1) // 2) :]
-    if not all(st.ordered):  # residuals on the correlation scale
-        R = st.cor
-        sd = np.sqrt(np.diag(Sigma))
-        Rm = Sigma / np.outer(sd, sd)
-        il = [(i, j) for j in range(p - 1) for i in range(j + 1, p)]
-        e_cor = np.array([R[i, j] - Rm[i, j] for i, j in il])
+    sd = np.sqrt(np.diag(Sigma))
+    Rm = Sigma / np.outer(sd, sd)
+    il = [(i, j) for j in range(p - 1) for i in range(j + 1, p)]
+    e_cor = np.array([st.cor[i, j] - Rm[i, j] for i, j in il])
     ss = float(np.sum(e_cor**2))
-    e_th = e[:k_th]
+    ss_cov = float(np.sum(e[k_th:] ** 2))  # variances of continuous items, then (co)variances
+    th_ord = np.asarray(st.ordered)[st.th_var]
+    ss_th = float(np.sum(e[:k_th][th_ord] ** 2))
+    k_ord = int(th_ord.sum())
     tot = p * (p + 1) // 2
     off = p * (p - 1) // 2
     srmr_nomean = math.sqrt(ss / tot)
-    srmr_mean = math.sqrt((ss + float(np.sum(e_th**2))) / (tot + k_th))
-    crmr_nomean = math.sqrt(ss / off) if off else 0.0
-    crmr_mean = math.sqrt((ss + float(np.sum(e_th**2))) / (off + k_th))
     out.update(
-        rmr=srmr_mean,
-        rmr_nomean=srmr_nomean,
+        rmr=math.sqrt((ss_cov + ss_th) / (tot + k_ord)),
+        rmr_nomean=math.sqrt(ss_cov / tot),
         srmr=srmr_nomean,
-        srmr_bentler=srmr_mean,
+        srmr_bentler=math.sqrt((ss + ss_th) / (tot + k_ord)),
         srmr_bentler_nomean=srmr_nomean,
-        crmr=crmr_mean,
-        crmr_nomean=crmr_nomean,
+        crmr=math.sqrt((ss + ss_th) / (off + k_ord)),
+        crmr_nomean=math.sqrt(ss / off) if off else 0.0,
         srmr_mplus=_NAN,
         srmr_mplus_nomean=_NAN,
     )
