@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from _common import best_of  # type: ignore[import-not-found]
+from _common import best_of
 
 
 def make_survey(n: int, n_f: int = 6, k: int = 5, seed: int = 0) -> tuple[pd.DataFrame, str]:
