@@ -19,7 +19,7 @@ from cbeclab.sem.polychoric import bvn_cdf, ordinal_stats
 
 ROOT = Path(__file__).parent.parent
 FIX = ROOT / "tests" / "fixtures"
-CASES = [f"{d}_{e}" for d in ("yk", "lk", "hs") for e in ("wlsmv", "ulsmv")] + ["mixed_wlsmv"]
+CASES = [f"{d}_{e}" for d in ("yk", "lk", "hs") for e in ("wlsmv", "ulsmv")] + ["mixed_wlsmv", "lk_pw_wlsmv"]
 #: the mixed case keeps x1, x4, x7 continuous (polyserial / Pearson pairs, free intercepts and variances)
 MIXED = ["x2", "x3", "x5", "x6", "x8", "x9"]
 
@@ -35,11 +35,12 @@ def _data(ref: dict) -> pd.DataFrame:
 @pytest.fixture(scope="module", params=CASES)
 def case(request: pytest.FixtureRequest) -> tuple[str, dict, object]:
     ref = _ref(request.param)
-    est = request.param.split("_")[1].upper()
+    est = request.param.split("_")[-1].upper()
+    missing = "pairwise" if "_pw_" in request.param else "listwise"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ordered = MIXED if request.param.startswith("mixed") else ref["cor_names"]
-        res = Model(ref["model"]).fit(_data(ref), ordered=ordered, estimator=est)
+        res = Model(ref["model"]).fit(_data(ref), ordered=ordered, estimator=est, missing=missing)
     return request.param, ref, res
 
 
@@ -51,10 +52,11 @@ def test_bvn_cdf_matches_scipy() -> None:
         assert abs(bvn_cdf(h, k, r)[0] - ref) < 1e-12
 
 
-@pytest.mark.parametrize("name", ["hs_wlsmv", "lk_wlsmv"])
+@pytest.mark.parametrize("name", ["hs_wlsmv", "lk_wlsmv", "lk_pw_wlsmv"])
 def test_thresholds_polychoric_nacov(name: str) -> None:
     ref = _ref(name)
-    st = ordinal_stats(_data(ref), ref["cor_names"], ref["cor_names"])
+    missing = "pairwise" if "_pw_" in name else "listwise"
+    st = ordinal_stats(_data(ref), ref["cor_names"], ref["cor_names"], missing=missing)
     assert st.n == ref["nobs"]
     assert list(st.th_names) == list(ref["th_names"])
     assert np.abs(st.wls_obs - np.array(ref["wls_obs"])).max() < 1e-6  # thresholds + polychorics
@@ -212,3 +214,25 @@ def test_survey_ordinal_run_uses_wlsmv_like_lavaan() -> None:
     assert any("polychoric" in w for w in res.warnings)
     assert "WLSMV (ordered items: thresholds and polychoric correlations)" in render_html(res, "en")
     assert "WLSMV（有序题项：阈值与多分格相关）" in render_html(res, "zh")
+
+
+def test_survey_pairwise_ordinal_matches_lavaan() -> None:
+    from cbeclab.survey.spec import survey_spec_from_dict
+    from cbeclab.survey.workflow import run_survey
+
+    ref = _ref("lk_pw_wlsmv")
+    raw = {
+        "data": {"path": "sem_likert_missing.csv"},
+        "ordinal": True,
+        "missing": "pairwise",
+        "constructs": {c: {"items": [f"{c.lower()}{k}" for k in range(1, 5)]} for c in "ABC"},
+        "model": {"paths": ["A -> B", "A -> C", "B -> C"]},
+        "bootstrap": {"draws": 10},
+        "cmb": False,
+    }
+    res = run_survey(survey_spec_from_dict(raw, base_dir=str(FIX)))
+    assert res.sem.nobs == ref["nobs"] == 600
+    for key in ("chisq", "chisq.scaled", "cfi.scaled", "rmsea.robust"):
+        assert abs(res.fit[key.replace(".", "_")] - ref["fit"][key]) < 1e-4 * max(1.0, ref["fit"][key])
+    with pytest.raises(SpecError):
+        survey_spec_from_dict(raw | {"ordinal": False, "estimator": "ML"}, base_dir=str(FIX))

@@ -164,7 +164,7 @@ def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
 )
 @click.option(
     "--missing",
-    type=click.Choice(["listwise", "ml", "ml.x"], case_sensitive=False),
+    type=click.Choice(["listwise", "ml", "ml.x", "pairwise"], case_sensitive=False),
     default="listwise",
     show_default=True,
     help="Missing data: listwise deletion, or full-information ML (ml; ml.x keeps rows with missing covariates).",

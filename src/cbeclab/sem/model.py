@@ -584,7 +584,8 @@ class Model:
                     where="fit(ordered=...)",
                     fix=_("pass the data frame, and drop group= / likelihood= for the ordinal fit"),
                 )
-            _e, mis_o = check_options("ML", missing)
+            pw = str(missing).lower() == "pairwise"  # lavaan's option for categorical data
+            mis_o = "pairwise" if pw else check_options("ML", missing)[1]
             return fit_ordinal(self, data, estimator=est_o, ordered=ord_vars, missing=mis_o, start=start)
         est, mis = check_options("ML" if estimator is None else estimator, missing)
         lik = str(likelihood).lower()

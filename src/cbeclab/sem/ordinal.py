@@ -162,7 +162,7 @@ def fit_ordinal(
             where="estimator",
             fix=_("use estimator='WLSMV' (lavaan's default for ordered data) or 'ULSMV'"),
         )
-    if missing != "listwise":
+    if missing not in ("listwise", "pairwise"):
         raise SpecError(
             _("ordered items cannot be combined with FIML (missing = {m!r})", m=missing),
             where="missing",
@@ -200,7 +200,7 @@ def fit_ordinal(
             fix=_("list the ordered items by their column names, e.g. --ordered a1,a2,a3"),
         )
     n_rows = len(data)
-    st = ordinal_stats(data, ov, ordered)
+    st = ordinal_stats(data, ov, ordered, missing=missing)
     n = st.n
     ord_idx = [ov.index(v) for v in ordered]
     is_ord = np.array(st.ordered)

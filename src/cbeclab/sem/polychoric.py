@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from cbeclab.errors import DataError
+from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
 from cbeclab.sem.ml import Array
 
@@ -349,14 +349,27 @@ class OrdinalStats:
         return np.asarray(self.cor * np.outer(sd, sd))
 
 
-def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[str]) -> OrdinalStats:
-    """Thresholds, correlations and NACOV of the complete rows of ``data[names]``.
+def ordinal_stats(
+    data: pd.DataFrame, names: Sequence[str], ordered: Sequence[str], missing: str = "listwise"
+) -> OrdinalStats:
+    """Thresholds, correlations and NACOV of ``data[names]``.
 
     ``ordered`` lists the ordered variables; the others are continuous.  Levels are taken from the
-    column before listwise deletion; a category that no complete row uses is an error (as lavaan).
+    column before listwise deletion; a category that no used row has is an error (as lavaan).
+    ``missing="listwise"`` (lavaan's default for categorical data) uses the complete rows;
+    ``"pairwise"`` (ordered variables only) every row with an answer: thresholds from each item's
+    answers, each polychoric from the rows answering both items, and the scores of a missing answer
+    set to 0 in the NACOV sums (lavaan ``missing = "pairwise"``).
     """
+    pairwise = missing == "pairwise"
     names = list(names)
     is_ord = [v in set(ordered) for v in names]
+    if pairwise and not all(is_ord):
+        raise SpecError(
+            _("missing='pairwise' is built for models whose variables are all ordered"),
+            where="missing",
+            fix=_("use missing='listwise' (the default), or list every model variable in ordered"),
+        )
     p = len(names)
     cols: list[Array] = []
     levels: dict[str, tuple[float, ...]] = {}
@@ -368,8 +381,9 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
         else:
             cols.append(pd.to_numeric(data[v], errors="coerce").to_numpy(dtype=float))
     X = np.column_stack(cols)
-    keep = np.isfinite(X).all(axis=1)
+    keep = np.isfinite(X).any(axis=1) if pairwise else np.isfinite(X).all(axis=1)
     X = X[keep]
+    OBS = np.isfinite(X)
     n = X.shape[0]
     if n < 2:
         raise DataError(
@@ -386,7 +400,9 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
     for j in range(p):
         if is_ord[j]:
             K = len(levels[names[j]])
-            cnt = np.bincount(X[:, j].astype(int) - 1, minlength=K)
+            oj = OBS[:, j]
+            xj = X[oj, j]
+            cnt = np.bincount(xj.astype(int) - 1, minlength=K)
             if (cnt == 0).any():
                 k0 = int(np.flatnonzero(cnt == 0)[0])
                 raise DataError(
@@ -401,15 +417,17 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
                         "merge the empty category with a neighbouring one (recode the item), or check why those rows were dropped"
                     ),
                 )
-            tau = thresholds(X[:, j], K)
+            tau = thresholds(xj, K)
             th_list.append(tau)
             nK.append(K)
             e = _ext(tau)
-            ci = X[:, j].astype(int)
+            ci = xj.astype(int)
             pr = _Phi(e[ci]) - _Phi(e[ci - 1])
             Y1 = ci[:, None] == np.arange(1, K)[None, :]
             Y2 = ci[:, None] - 1 == np.arange(1, K)[None, :]
-            sc_th.append((Y1 * _phi(e[ci])[:, None] - Y2 * _phi(e[ci - 1])[:, None]) / pr[:, None])
+            sc = np.zeros((n, K - 1))  # a missing answer scores 0 (lavaan's NA-skipping sums)
+            sc[oj] = (Y1 * _phi(e[ci])[:, None] - Y2 * _phi(e[ci - 1])[:, None]) / pr[:, None]
+            sc_th.append(sc)
         else:
             m = X[:, j].mean()
             v = X[:, j].var()
@@ -445,17 +463,23 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
         ks = np.array([m[0] for m in members])
         ii = np.array([m[1] for m in members])
         jj = np.array([m[2] for m in members])
-        c1 = X[:, jj].astype(int) - 1  # y1 = variable j (lavaan passes fit.y1 = UNI[[j]])
-        c2 = X[:, ii].astype(int) - 1
+        both = OBS[:, jj] & OBS[:, ii]
+        c1 = np.where(both, X[:, jj], 1.0).astype(int) - 1  # y1 = variable j (lavaan: fit.y1 = UNI[[j]])
+        c2 = np.where(both, X[:, ii], 1.0).astype(int) - 1
         P = len(members)
         tabs = np.zeros((P, K1, K2))
         for q in range(P):
-            np.add.at(tabs[q], (c1[:, q], c2[:, q]), 1.0)
+            np.add.at(tabs[q], (c1[both[:, q], q], c2[both[:, q], q]), 1.0)
         for q in np.flatnonzero((tabs == 0).any(axis=(1, 2))).tolist():
             empty.append((names[int(jj[q])], names[int(ii[q])]))
         t1 = np.stack([th_list[int(j)] for j in jj])
         t2 = np.stack([th_list[int(i)] for i in ii])
-        start = np.array([np.corrcoef(X[:, int(a)], X[:, int(b)])[0, 1] for a, b in zip(jj, ii, strict=True)])
+        start = np.array(
+            [
+                np.corrcoef(X[both[:, q], int(a)], X[both[:, q], int(b)])[0, 1]
+                for q, (a, b) in enumerate(zip(jj, ii, strict=True))
+            ]
+        )
         start = np.where(np.isfinite(start), start, 0.0)
         rho, _ll = polychoric(tabs, t1, t2, start)
         COR[ii, jj] = COR[jj, ii] = rho
@@ -477,12 +501,13 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
         )  # P x (K2+1) x K1
         for q in range(P):
             k, i, j = int(ks[q]), int(ii[q]), int(jj[q])
-            a_, b_ = c1[:, q], c2[:, q]
+            rows = np.flatnonzero(both[:, q])
+            a_, b_ = c1[rows, q], c2[rows, q]
             lik = pi[q, a_, b_]
-            SC_COR[:, k] = sc_cell[q, a_, b_]
+            SC_COR[rows, k] = sc_cell[q, a_, b_]
             # d log pi / d tau1_t: +g1[upper]/lik if t == a (upper boundary index a+1), -g1[lower] if t == a-1
-            d1 = np.zeros((n, K1 - 1))
-            d2 = np.zeros((n, K2 - 1))
+            d1 = np.zeros((len(rows), K1 - 1))
+            d2 = np.zeros((len(rows), K2 - 1))
             up1, lo1 = a_, a_ - 1  # threshold indices (0-based) of the upper / lower boundary
             m_up = up1 < K1 - 1
             d1[np.flatnonzero(m_up), up1[m_up]] += g1[q, a_[m_up] + 1, b_[m_up]] / lik[m_up]
@@ -493,7 +518,7 @@ def ordinal_stats(data: pd.DataFrame, names: Sequence[str], ordered: Sequence[st
             d2[np.flatnonzero(m_up), up2[m_up]] += g2[q, b_[m_up] + 1, a_[m_up]] / lik[m_up]
             m_lo = lo2 >= 0
             d2[np.flatnonzero(m_lo), lo2[m_lo]] -= g2[q, b_[m_lo], a_[m_lo]] / lik[m_lo]
-            s = SC_COR[:, k]
+            s = SC_COR[rows, k]
             A21[k, th_start[j] : th_end[j]] = s @ d1
             A21[k, th_start[i] : th_end[i]] = s @ d2
     # mixed and continuous pairs

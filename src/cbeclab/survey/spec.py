@@ -5,7 +5,8 @@ Example (see ``examples/yongkang/survey.yaml``)::
     title: Yongkang hardware cluster survey (SYNTHETIC data)
     data: {path: yongkang_survey_SYNTHETIC.csv}
     likert: [1, 5]
-    missing: listwise          # or error, or ml / ml.x (FIML for the CFA and SEM, as lavaan)
+    missing: listwise          # or error, or ml / ml.x (FIML for the CFA and SEM, as lavaan), or
+                               # pairwise (with ordinal: true, lavaan's pairwise polychorics)
     estimator: ML              # or MLR / MLM (robust, as lavaan); WLSMV / ULSMV with ordinal: true
     ordinal: false             # true: every item is ordered (thresholds, polychorics, WLSMV)
     constructs:
@@ -232,7 +233,7 @@ class SurveySpec(_Strict):
     title: str | None = None
     data: SurveyDataSpec
     likert: tuple[float, float] = (1.0, 5.0)
-    missing: Literal["listwise", "error", "ml", "ml.x"] = "listwise"
+    missing: Literal["listwise", "error", "ml", "ml.x", "pairwise"] = "listwise"
     estimator: Literal["ML", "MLR", "MLM", "WLSMV", "ULSMV"] = "ML"
     #: treat every item as ordered (thresholds + polychoric correlations; WLSMV unless estimator says ULSMV)
     ordinal: bool = False
@@ -300,6 +301,11 @@ class SurveySpec(_Strict):
                 )
         elif self.estimator in ordinal_est:
             raise ValueError(f"estimator: {self.estimator} is for ordered items; add ordinal: true")
+        if self.missing == "pairwise" and not self.ordinal:
+            raise ValueError(
+                "missing: pairwise is for ordered items (lavaan's option for WLSMV); add ordinal: true, "
+                "or use missing: ml for FIML with continuous items"
+            )
         return self
 
     @model_validator(mode="after")
