@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -253,9 +253,12 @@ def fit_general(
     x_free = [ov.index(v) for v in pt.ov_x_free]
     mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo + x_free)
     llb = pats.loglik(mu_b, Sig_b)
+    ll1_reported = None
     if exo:  # lavaan reports the likelihood conditional on the fixed covariates (fixed.x)
-        px = Patterns(X[:, exo], tuple(ov[i] for i in exo))
-        ll_x = px.loglik(mean1[exo], cov1[np.ix_(exo, exo)])
+        ll_x = covariate_loglik(cov1, exo, n)
+        if missing == "ml.x":
+            xs = pd.DataFrame(pats.X[:, exo]).cov().to_numpy() * (n - 1) / n
+            ll1_reported = ll1 - covariate_loglik(xs, list(range(len(exo))), n)
         ll0, ll1, llb = ll0 - ll_x, ll1 - ll_x, llb - ll_x
     npar_hidden = 0 if meanstructure else pats.p - len(exo)
     df = pt.n_moments - q
@@ -275,6 +278,9 @@ def fit_general(
 
     from cbeclab.sem.fit.general import general_fit_measures
 
+    corrected = None
+    if not complete:
+        corrected = _corrected(pats, mean1, cov1, mu, Sigma, dmu, dS, mu_b, Sig_b, exo, df, estimator)
     fm = general_fit_measures(
         n=n,
         p=pats.p,
@@ -292,11 +298,61 @@ def fit_general(
         meanstructure=meanstructure,
         robust=robust,
         fiml=not complete,
+        corrected=corrected,
+        ll1_reported=ll1_reported,
+        patterns=pats,
     )
     return _assemble(
         model, pt, mm, theta, V, se_theta, mean1, cov1, mu, Sigma, n, n_dropped, pats, notes,
         converged, n_iter, estimator, missing, meanstructure, fm,
     )  # fmt: skip
+
+
+def covariate_loglik(cov1: Array, exo: list[int], n: int) -> float:
+    """The covariates' saturated log-likelihood lavaan subtracts under ``fixed.x``:
+    ``-n/2 [q log(2 pi) + log|S_xx| + q]`` with S_xx the (EM) covariance of the q covariates and n
+    all rows used -- also under ``missing = "ml.x"``, where some covariate cells are missing
+    (lavaan ``lav_mvnorm_missing_loglik_samplestats``; checked against its ``logl``)."""
+    q = len(exo)
+    _s, ld = np.linalg.slogdet(cov1[np.ix_(exo, exo)])
+    return -0.5 * n * (q * math.log(2.0 * math.pi) + ld + q)
+
+
+def _baseline_delta(p: int, exo: list[int]) -> Array:
+    """Jacobian of the independence model (means and variances of the non-covariates) in
+    saturated coordinates (mu, vech Sigma)."""
+    dmu_b, dS_b = _baseline_jacobian(p, exo)
+    dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
+    dS_b = np.concatenate([dS_b, np.zeros((p, p, p - len(exo)))], axis=2)
+    return _delta_sat(dmu_b, dS_b)
+
+
+def _corrected(
+    pats: Patterns,
+    mean1: Array,
+    cov1: Array,
+    mu: Array,
+    Sigma: Array,
+    dmu: Array,
+    dS: Array,
+    mu_b: Array,
+    Sig_b: Array,
+    exo: list[int],
+    df: int,
+    estimator: str,
+) -> Any:
+    """FIML-corrected statistics for lavaan's ``.robust`` indices (None when they cannot be had)."""
+    from cbeclab.sem.fit.fiml_corrected import GroupMoments, fiml_corrected
+
+    p = pats.p
+    delta_b = _baseline_delta(p, exo)
+    g = GroupMoments(pats, mean1, cov1, mu, Sigma, _delta_sat(dmu, dS), mu_b, Sig_b, delta_b)
+    dfb = p * (p + 1) // 2 + p - len(exo) * (len(exo) + 1) // 2 - len(exo) - delta_b.shape[1]
+    try:
+        keep = _vech_keep(p, exo, True) if exo else None
+        return fiml_corrected([g], df, dfb, scaled=estimator == "MLR", keep=keep)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _h1_expected(Sigma: Array, p: int) -> Array:

@@ -227,7 +227,7 @@ def fit_multigroup(
     missing: str = "listwise",
 ) -> MultiGroupResult:
     """Fit ``model`` in every group of the column ``group`` (groups in order of appearance, as lavaan)."""
-    from cbeclab.sem.general import _baseline_moments, _matrix, _std_rows, _yb_scaled
+    from cbeclab.sem.general import _baseline_moments, _matrix, _std_rows, _yb_scaled, covariate_loglik
 
     if group not in data.columns:
         raise DataError(
@@ -324,8 +324,7 @@ def fit_multigroup(
         mb, Sb = _baseline_moments(ps, m1, c1, exo)
         c_ = ps.loglik(mb, Sb)
         if exo:
-            px = Patterns(ps.X[:, exo], tuple(ov[i] for i in exo))
-            lx = px.loglik(m1[exo], c1[np.ix_(exo, exo)])
+            lx = covariate_loglik(c1, exo, ps.n)
             a, b, c_ = a - lx, b - lx, c_ - lx
         ll0, ll1, llb = ll0 + a, ll1 + b, llb + c_
         st = FitState(S=c1, Sigma=Sig, n=ps.n, npar=0, n_moments=0, exo=tuple(exo), mean_S=m1, mean_Sigma=mu)
