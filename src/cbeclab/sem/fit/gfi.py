@@ -29,6 +29,19 @@ from cbeclab.sem.fit.state import FitState
 
 def gfi(state: FitState) -> dict[str, float]:
     """``gfi, agfi, pgfi``."""
+    value, nel = gfi_value(state)
+    return gfi_family(value, nel, state.df)
+
+
+def gfi_family(value: float, nel: float, df: float) -> dict[str, float]:
+    """``gfi, agfi, pgfi`` from the GFI and the number of sample statistics (lavaan's ``nel``);
+    with several groups GFI is the n-weighted mean of the groups' and nel their sum (lavaan)."""
+    agfi = 1.0 - (nel / df) * (1.0 - value) if df > 0 else math.nan
+    return {"gfi": value, "agfi": agfi, "pgfi": (df / nel) * value}
+
+
+def gfi_value(state: FitState) -> tuple[float, float]:
+    """GFI of one group and its number of sample statistics."""
     if state.fiml_gfi is not None:
         return _gfi_fiml(state)
     p = state.p
@@ -59,13 +72,10 @@ def gfi(state: FitState) -> dict[str, float]:
         num += 2.0 * float(em @ Sm @ em)
         den += 2.0 * float(sm @ Sm @ sm)
         nel += p
-    value = 1.0 - num / den
-    df = state.df
-    agfi = 1.0 - (nel / df) * (1.0 - value) if df > 0 else math.nan
-    return {"gfi": value, "agfi": agfi, "pgfi": (df / nel) * value}
+    return 1.0 - num / den, nel
 
 
-def _gfi_fiml(state: FitState) -> dict[str, float]:
+def _gfi_fiml(state: FitState) -> tuple[float, float]:
     from cbeclab.sem.estimate import expected_information, saturated_jacobian
 
     assert state.fiml_gfi is not None
@@ -85,8 +95,4 @@ def _gfi_fiml(state: FitState) -> dict[str, float]:
         V[:, drop] = 0.0
     s = np.concatenate([mean_obs, S_obs[iu, ju]])
     e = s - np.concatenate([mu, state.Sigma[iu, ju]])
-    value = 1.0 - float(e @ V @ e) / float(s @ V @ s)
-    nel = len(s)
-    df = state.df
-    agfi = 1.0 - (nel / df) * (1.0 - value) if df > 0 else math.nan
-    return {"gfi": value, "agfi": agfi, "pgfi": (df / nel) * value}
+    return 1.0 - float(e @ V @ e) / float(s @ V @ s), float(len(s))
