@@ -418,7 +418,7 @@ def fit_multigroup(
         G_all = block_diag(*[Gm / fg for fg, _W, _D, Gm in mlm_parts])
         U_all = U_all - D_all @ Ai @ D_all.T
         trb = 0.0
-        for (_fg, _W, _D, Gm), ps, (m1, c1) in zip(mlm_parts, pss, h1s, strict=True):
+        for ps, (m1, c1) in zip(pss, h1s, strict=True):
             mb, Sb = _baseline_moments(ps, m1, c1, exo)
             dmu_b, dS_b = _baseline_jacobian(p, exo)
             dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
