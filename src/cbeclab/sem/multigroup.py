@@ -411,7 +411,15 @@ def fit_multigroup(
             (tr1 - tr0) / df if df > 0 else math.nan,
             (tr1 - trb) / state.baseline_df,
         )
-        state = replace(state, scaling=robust[0], baseline_scaling=robust[1], test="yuan.bentler.mplus")
+        state = replace(
+            state,
+            scaling=robust[0],
+            baseline_scaling=robust[1],
+            test="yuan.bentler.mplus",
+            factor_h1=tr1 / (G * _n_sat(p, exo)),
+            # lavaan divides by the free parameters before the equality constraints
+            factor_h0=tr0 / sum(int((mm.row_free > 0).sum()) for mm in mms),
+        )
     if estimator == "MLM":
         U_all = block_diag(*[fg * W for fg, W, _D, _G in mlm_parts])
         D_all = np.concatenate([fg * W @ D for fg, W, D, _G in mlm_parts], axis=0)
