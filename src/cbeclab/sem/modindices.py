@@ -24,8 +24,8 @@ with ``group.equal`` and under FIML: ``sem_matrix.json`` made by ``tests/fixture
 
 from __future__ import annotations
 
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -160,7 +160,9 @@ def _score_tests(
         tab = pt.table
         par = tab[tab["op"] != ":="].copy()
         for j, (lhs, op, rhs) in enumerate(fixed):  # free the marker in place, at its fixed value
-            row = np.flatnonzero(((par["lhs"] == lhs) & (par["op"] == op) & (par["rhs"] == rhs)).to_numpy())[0]
+            row = np.flatnonzero(((par["lhs"] == lhs) & (par["op"] == op) & (par["rhs"] == rhs)).to_numpy())[
+                0
+            ]
             theta_aug[q + gi * k + j] = float(par["ustart"].iloc[row])
             par.iloc[row, par.columns.get_loc("free")] = q + gi * k + j + 1
         new = cands[nf:]
