@@ -6,7 +6,11 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -25,7 +29,6 @@ from fastapi.responses import (
     Response,
 )
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from cbeclab import __version__
@@ -33,21 +36,48 @@ from cbeclab.errors import CbecError, SpecError
 from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.web.forms import FormField, form_fields, parse_form
 from cbeclab.web.jobs import JobManager
-from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, guard, new_csrf
+from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, Guard, csrf_ok, new_csrf
 from cbeclab.web.services import KINDS, OneOffSpec, Workbench, bundled_profile_text, iter_file
+from cbeclab.web.views import env, fragment_path, render_results
 
 __all__ = ["create_app", "fields_for", "start"]
 
 log = logging.getLogger("cbeclab.web")
 LANG_COOKIE = "cbeclab_lang"
-_RESULTS_CACHE: dict[tuple[str, str, int], Markup] = {}
+class BodyCache:
+    """Bodies of finished runs (immutable once done), keyed by run and language: the bytes, their gzip
+    and an ETag, made once; the least recently used entry goes when ``size`` are held."""
 
-_env = Environment(
-    loader=PackageLoader("cbeclab.web", "templates"),
-    autoescape=select_autoescape(["html"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._d: OrderedDict[tuple[str, ...], tuple[bytes, bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> tuple[bytes, bytes, str] | None:
+        with self._lock:
+            hit = self._d.get(key)
+            if hit is not None:
+                self._d.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, ...], body: bytes) -> tuple[bytes, bytes, str]:
+        entry = (body, gzip.compress(body, 6, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        with self._lock:
+            self._d[key] = entry
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+        return entry
+
+
+def cached_response(request: Request, entry: tuple[bytes, bytes, str], media_type: str) -> Response:
+    """``entry`` as a response: 304 when the client holds it, gzip when the client accepts it."""
+    body, gz, etag = entry
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gz, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, media_type=media_type, headers=headers)
 
 
 # ---- forms of each kind ---------------------------------------------------------------------------
@@ -284,7 +314,9 @@ def create_app(
     app.state.jobs = JobManager(wb.store, max_workers=max_workers)
     app.state.scheduler = scheduler
     app.state.token = token
-    app.middleware("http")(guard(token))
+    app.state.fragments = {}
+    app.state.bodies = BodyCache()
+    app.add_middleware(Guard, token=token)
     app.mount("/static", StaticFiles(packages=[("cbeclab.web", "static")]), name="static")
 
     from cbeclab.web.api import router
@@ -350,7 +382,7 @@ def _page(
         items = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", to)]
         return request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in items)
 
-    html = _env.get_template(name).render(
+    html = env.get_template(name).render(
         _=t, lang=lang, csrf=_csrf(request), switch=switch, version=__version__, request=request, **ctx
     )
     resp = HTMLResponse(html, status_code=status)
@@ -367,18 +399,6 @@ async def _form(request: Request) -> dict[str, Any]:
             where="csrf",
         )
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
-
-
-def _chart_html(charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from cbeclab.render.charts import Chart
-
-    out = []
-    for i, c in enumerate(charts):
-        chart = Chart(
-            c["key"], c["title"], c["kind"], spec=c.get("spec"), svg=c.get("svg"), note=c.get("note")
-        )
-        out.append({"title": c["title"], "note": c.get("note"), "html": Markup(chart.html(f"chart-{i}"))})
-    return out
 
 
 def _pages(app: FastAPI) -> None:
@@ -497,31 +517,16 @@ def _pages(app: FastAPI) -> None:
     @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, rid: str) -> HTMLResponse:
         wb: Workbench = request.app.state.workbench
-        v = wb.run_view(rid)
-        a = wb.analysis(v["run"]["analysis_id"])
         lang = _lang(request)
-        body = None
-        if v["view"]:
-            # a finished run never changes: its rendered results are cached per language
-            key = (v["run"]["id"], lang, len(v["files"]))
-            body = _RESULTS_CACHE.get(key)
-            if body is None:
-                charts = _chart_html(v["view"]["charts"])
-
-                def t(m: str, **f: Any) -> str:
-                    return pgettext("web", m, lang=lang, **f)
-
-                body = Markup(_env.get_template("results.html").render(_=t, charts=charts, **v))
-                if len(_RESULTS_CACHE) > 64:
-                    _RESULTS_CACHE.clear()
-                _RESULTS_CACHE[key] = body
-        scripts = bool(v["view"] and v["view"]["charts"])
+        v = wb.run_view(rid, lang)
+        a = wb.analysis(v["run"]["analysis_id"])
+        body = results_fragment(request.app, v, lang) if v["view"] else None
         ctx = {
             **v,
             "analysis": a,
             "project": wb.project(a["project_id"]),
             "results": body,
-            "scripts": scripts,
+            "scripts": bool(v["view"] and v["view"]["charts"]),
         }
         return _page(request, "run.html", ctx, lang)
 
@@ -543,6 +548,26 @@ def _pages(app: FastAPI) -> None:
 
         js = "\n".join(text for _n, text in vendored_scripts())
         return Response(js, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+def results_fragment(app: FastAPI, v: dict[str, Any], lang: str) -> Markup:
+    """The results fragment of a finished run: written by the worker at run end, read once, kept."""
+    rid = v["run"]["id"]
+    cache: dict[tuple[str, str], Markup] = app.state.fragments
+    body = cache.get((rid, lang))
+    if body is None:
+        wb: Workbench = app.state.workbench
+        path = fragment_path(wb.run_dir(rid), lang)
+        text = (
+            path.read_text(encoding="utf-8")
+            if path.is_file()
+            else render_results(v["run"], v["files"], v["view"], lang)  # a run older than the fragments
+        )
+        body = Markup(text)  # rendered by the autoescaping results template
+        if len(cache) >= 256:
+            cache.clear()
+        cache[(rid, lang)] = body
+    return body
 
 
 def _analysis_ctx(wb: Workbench, kind: str, dataset_id: str | None) -> dict[str, Any]:

@@ -476,12 +476,19 @@ class Workbench:
         }
         return run, job
 
-    def run_view(self, rid: str) -> dict[str, Any]:
+    def run_view(self, rid: str, lang: str | None = None) -> dict[str, Any]:
+        """The run, its registered files and, once done, its results view in ``lang`` (default: the
+        run's language; one-off analyses have one language-free view)."""
         run = self.run(rid)
         view = None
         if run["status"] == "done":
-            view = _read_view(str(self.run_dir(rid) / "view.json"))
+            view = _read_view(self.view_path(rid, lang or run["lang"]))
         return {"run": run, "files": self.store.results(rid), "view": view}
+
+    def view_path(self, rid: str, lang: str) -> str:
+        folder = self.run_dir(rid)
+        p = folder / f"view.{lang if lang in VIEW_LANGS else 'en'}.json"
+        return str(p if p.exists() else folder / "view.json")
 
     def result_file(self, rid: str, name: str) -> Path:
         """A file of a finished run, by its registered name only (never a path from the request)."""
@@ -535,109 +542,67 @@ def _records(df: pd.DataFrame, limit: int = 500) -> dict[str, Any]:
     return {"columns": [str(c) for c in df.columns], "rows": records(df.head(limit)), "n_rows": int(len(df))}
 
 
-def _document_tables(doc: Any, lang: str, limit: int = 500) -> dict[str, Any]:
-    """The numbered tables of a report Document, as printed (display headers, formatted cells)."""
-    out: dict[str, Any] = {}
+#: the languages every finished run is viewed in (its tables and charts are written in each at run end)
+VIEW_LANGS = ("en", "zh")
+
+
+def _document_view(doc: Any, lang: str, limit: int = 500) -> dict[str, Any]:
+    """The numbered tables and figures of a report Document, as printed: captions, display headers
+    (``render/columns.yaml``), formatted cells, the notes under each table, the figures' charts."""
+    tables: dict[str, Any] = {}
     for t in doc.tables("html"):
         cols = t.resolved_cols()
         frame = pd.DataFrame(t.text_rows(limit), columns=[c.header(lang) for c in cols])
         entry = _records(frame, limit)
         entry["n_rows"] = int(len(t.data))
-        out[doc.caption(t)] = entry
-    return out
-
-
-def _charts_json(charts: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {"key": c.key, "title": c.title, "kind": c.kind, "spec": c.spec, "svg": c.svg, "note": c.note}
-        for c in charts
-    ]
-
-
-def _engine_fallback_charts(result: Any, lang: str) -> list[Any]:
-    """Synergy of every entity on one axis (used until the charts package's engine builder is merged)."""
-    from cbeclab.render.charts import Chart
-
-    out = []
-    if result.synergy is not None:
-        sy = result.synergy.synergy.dropna(subset=["synergy"])
-        values = [
-            {"entity": str(e), "period": str(p), "synergy": float(v)}
-            for e, p, v in sy[["entity", "period", "synergy"]].itertuples(index=False)
-        ]
-        spec = {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "width": 560,
-            "height": 300,
-            "data": {"values": values},
-            "mark": {"type": "line", "point": True},
-            "encoding": {
-                "x": {"field": "period", "type": "ordinal", "title": pgettext("web", "Period", lang=lang)},
-                "y": {
-                    "field": "synergy",
-                    "type": "quantitative",
-                    "title": pgettext("web", "Synergy degree", lang=lang),
-                },
-                "color": {
-                    "field": "entity",
-                    "type": "nominal",
-                    "title": pgettext("web", "Entity", lang=lang),
-                },
-            },
-        }
-        out.append(
-            Chart(
-                "engine.synergy_all",
-                pgettext("web", "Synergy degree of every entity", lang=lang),
-                "vega-lite",
-                spec=spec,
-            )
+        entry["notes"] = list(doc.table_notes(t))
+        tables[doc.caption(t)] = entry
+    charts = []
+    for f in doc.figures():
+        c = f.chart
+        charts.append(
+            {
+                "key": c.key,
+                "label": doc.label(f) or "",
+                "title": f.title,
+                "kind": c.kind,
+                "spec": c.spec,
+                "svg": c.svg,
+                "note": c.note,
+            }
         )
-    return out
+    return {"tables": tables, "charts": charts}
+
+
+def _views(out: Path, common: dict[str, Any], build: Callable[[str], Any]) -> None:
+    """Write ``view.<lang>.json`` for every language: ``common`` plus the tables and figures of the
+    report Document ``build(lang)`` (the same document the HTML and Word reports print)."""
+    for lg in VIEW_LANGS:
+        _write_view(out, {**common, "lang": lg, **_document_view(build(lg), lg)}, lg)
 
 
 def _engine(job: dict[str, Any], progress: Progress) -> None:
+    """An engine run as ``cbeclab run`` does it; with a scheduler, partitioned by entity on Dask."""
     from cbeclab.pipeline import run_spec
-    from cbeclab.render.engine_report import write_outputs
+    from cbeclab.render.engine_report import build_engine_document
+    from cbeclab.spec import spec_from_dict
+    from cbeclab.store import write_run
 
     out = Path(job["out"])
     raw = {**job["options"], "lang": job["lang"]}
-    from cbeclab.spec import spec_from_dict
-
     spec = spec_from_dict(raw, source="analysis options")
-    result = run_spec(spec, progress=lambda f, s: progress(0.7 * f, s))
-    progress(0.75, "write outputs")
-    write_outputs(result, out)  # the CLI's writer: the run folder is swapped in whole
-    _write_spec(out, raw, "run")
-    progress(0.9, "charts")
-    try:
-        from cbeclab.render.charts.engine import engine_charts
-
-        charts = engine_charts(result, job["lang"])
-    except ImportError:  # pragma: no cover - the charts package is part of cbeclab
-        charts = _engine_fallback_charts(result, job["lang"])
-    _write_view(
-        out,
-        {
-            "kind": "engine",
-            "title": spec.title,
-            "summary": _records(result.summary()),
-            "tables": _run_tables(out, result),
-            "charts": _charts_json(charts),
-            "notes": list(result.notes),
-        },
+    result = run_spec(
+        spec, progress=lambda f, s: progress(0.6 * f, s), scheduler=job.get("scheduler") or None
     )
-
-
-def _run_tables(out: Path, result: Any) -> dict[str, Any]:
-    """The run's tables as the result store holds them (falls back to the result object's tables)."""
-    try:
-        from cbeclab.store import open_run
-
-        store = open_run(out)
-        return {name: _records(store.table(name)) for name in store.tables}
-    except ImportError:  # pragma: no cover - before the store existed
-        return {k: _records(v) for k, v in result.tables().items() if isinstance(v, pd.DataFrame)}
+    progress(0.65, "write outputs")
+    write_run(result, out)  # the CLI's writer: the run folder is swapped in whole
+    _write_spec(out, raw, "run")
+    progress(0.85, "results view")
+    _views(
+        out,
+        {"kind": "engine", "title": spec.title, "summary": None, "notes": list(result.notes)},
+        lambda lg: build_engine_document(result, lg),
+    )
 
 
 def _oneoff(job: dict[str, Any], progress: Progress) -> None:
@@ -780,29 +745,15 @@ def _survey(job: dict[str, Any], progress: Progress) -> None:
     result = run_survey(spec, progress=lambda d, t: progress(0.1 + 0.8 * d / max(t, 1), f"bootstrap {d}/{t}"))
     progress(0.92, "write outputs")
     write_survey_outputs(result, out, job["lang"])
-    charts: list[Any] = []
-    try:
-        from cbeclab.render.charts.survey import survey_charts  # type: ignore[import-not-found]
-
-        charts = survey_charts(result, job["lang"])
-    except ImportError:
-        charts = []
-    tables = _document_tables(build_survey_document(result, job["lang"]), job["lang"])
-    _write_view(
+    _views(
         out,
-        {
-            "kind": "survey",
-            "title": spec.title,
-            "summary": None,
-            "tables": tables,
-            "charts": _charts_json(charts),
-            "notes": list(result.warnings),
-        },
+        {"kind": "survey", "title": spec.title, "summary": None, "notes": list(result.warnings)},
+        lambda lg: build_survey_document(result, lg),
     )
 
 
 def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
-    from cbeclab.diagnose.report import run_diagnosis, write_diagnosis
+    from cbeclab.diagnose.report import build_diagnosis_document, run_diagnosis, write_diagnosis
 
     out = Path(job["out"])
     raw = {**job["options"], "lang": job["lang"]}
@@ -818,37 +769,21 @@ def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
     report = run_diagnosis(raw, out)
     progress(0.8, "write outputs")
     write_diagnosis(report, out, job["lang"])
-    charts: list[Any] = []
-    try:
-        from cbeclab.render.charts.diagnose import diagnose_charts  # type: ignore[import-not-found]
-
-        charts = diagnose_charts(report, job["lang"])
-    except ImportError:
-        charts = []
     d = report.to_dict()
-    tables: dict[str, Any] = {}
-    if report.modes is not None:
-        tables["modes"] = _records(pd.DataFrame(d["modes"].get("scores") or d["modes"].get("ranking") or []))
-    lang = job["lang"]
-    recs = [
-        {
-            "text": str(r.get(lang) or r.get("en") or r.get("id", "")),
-            "why": str(r.get(f"why_{lang}") or r.get("why_en") or ""),
-        }
-        for r in d["recommendations"]
-    ]
-    _write_view(
-        out,
-        {
-            "kind": "diagnosis",
-            "title": report.title,
-            "summary": None,
-            "tables": tables,
-            "charts": _charts_json(charts),
-            "notes": list(report.notes),
-            "recommendations": recs,
-        },
-    )
+
+    def recs(lg: str) -> list[dict[str, str]]:
+        return [
+            {
+                "text": str(r.get(lg) or r.get("en") or r.get("id", "")),
+                "why": str(r.get(f"why_{lg}") or r.get("why_en") or ""),
+            }
+            for r in d["recommendations"]
+        ]
+
+    common = {"kind": "diagnosis", "title": report.title, "summary": None, "notes": list(report.notes)}
+    for lg in VIEW_LANGS:
+        view = _document_view(build_diagnosis_document(report, lg), lg)
+        _write_view(out, {**common, "lang": lg, **view, "recommendations": recs(lg)}, lg)
 
 
 def _write_spec(out: Path, raw: dict[str, Any], command: str) -> None:
@@ -863,10 +798,12 @@ def _write_spec(out: Path, raw: dict[str, Any], command: str) -> None:
     atomic_write_text(out / "spec.yaml", header + text)
 
 
-def _write_view(out: Path, view: dict[str, Any]) -> None:
+def _write_view(out: Path, view: dict[str, Any], lang: str | None = None) -> None:
+    """The run's results view (``view.<lang>.json``; one-off analyses: ``view.json``), written once."""
     from cbeclab.jsonsafe import json_safe  # type: ignore[attr-defined]
 
-    atomic_write_text(out / "view.json", json.dumps(json_safe(view), ensure_ascii=False, allow_nan=False))
+    name = f"view.{lang}.json" if lang else "view.json"
+    atomic_write_text(out / name, json.dumps(json_safe(view), ensure_ascii=False, allow_nan=False))
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], Progress], None]] = {
@@ -898,7 +835,7 @@ FILE_KINDS = {
 def register_outputs(store: Store, run_id: str, out: Path) -> None:
     """Neutralise formulas in workbooks, then record every output file with its size and SHA-256."""
     for p in sorted(out.iterdir()):
-        if p.name.startswith(".") or not p.is_file() or p.name == "view.json":
+        if p.name.startswith((".", "view.")) or not p.is_file():
             continue
         if p.suffix == ".xlsx":
             neutralise_xlsx(p)
