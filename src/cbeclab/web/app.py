@@ -35,6 +35,7 @@ from cbeclab import __version__
 from cbeclab.errors import CbecError, SpecError
 from cbeclab.i18n import pgettext, resolve_lang
 from cbeclab.web.forms import FormField, form_fields, parse_form
+from cbeclab.web.db import display
 from cbeclab.web.jobs import JobManager
 from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, Guard, csrf_ok, new_csrf
 from cbeclab.web.services import KINDS, OneOffSpec, Workbench, bundled_profile_text, iter_file
@@ -221,42 +222,55 @@ async def _run_sync(fn: Any, *args: Any) -> Any:
 
 
 # ---- demo projects -------------------------------------------------------------------------------------
+#: the demo projects' and analyses' names and descriptions (msgids; stored in every language)
+DEMO_TEXTS = {
+    "gz": (
+        "Guangzhou clusters (demo)",
+        "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators.",
+    ),
+    "gz_engine": ("Synergy and coupling (demo)", ""),
+    "gz_diagnosis": ("Diagnosis (demo)", ""),
+    "yk": ("Yongkang hardware survey (demo)", "Seed 000 model on a SYNTHETIC survey of 233 respondents."),
+    "yk_survey": ("Survey, SEM and mediation (demo)", ""),
+}
+
+
+def demo_names(key: str) -> dict[str, dict[str, str]]:
+    """A demo text in every language of the catalogue: ``{lang: {"name", "description"}}``."""
+    name, desc = DEMO_TEXTS[key]
+    return {
+        lg: {"name": pgettext("web", name, lang=lg), "description": pgettext("web", desc, lang=lg) if desc else ""}
+        for lg in ("en", "zh")
+    }
+
+
 def load_demo_projects(wb: Workbench) -> None:
-    """Guangzhou engine demo (bundled data) and Yongkang survey demo, on an empty data folder."""
+    """Guangzhou engine demo (bundled data) and Yongkang survey demo, on an empty data folder; their
+    names are stored in English and Chinese and shown in the page language."""
     import yaml
 
     from cbeclab.datasets import guangzhou_demo_with_synthetic
 
-    gz = wb.create_project(
-        pgettext("web", "Guangzhou clusters (demo)"),
-        pgettext(
-            "web",
-            "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators.",
-        ),
-    )
+    def project(key: str) -> dict[str, Any]:
+        n = demo_names(key)
+        return wb.create_project(n["en"]["name"], n["en"]["description"], n)
+
+    def analysis(key: str, pid: str, kind: str, options: dict[str, Any], did: str | None) -> None:
+        n = demo_names(key)
+        wb.create_analysis(pid, kind, options, did, n["en"]["name"], n)
+
+    gz = project("gz")
     csv = guangzhou_demo_with_synthetic(0).to_csv(index=False).encode("utf-8")
     ds = wb.save_upload(gz["id"], "guangzhou_demo.csv", [csv])
     spec_text = resources.files("cbeclab.examples").joinpath("guangzhou.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(spec_text)
     raw["data"] = {k: v for k, v in raw["data"].items() if k != "dataset"}
-    wb.create_analysis(gz["id"], "engine", raw, ds["id"], pgettext("web", "Synergy and coupling (demo)"))
-    wb.create_analysis(
-        gz["id"],
-        "diagnosis",
-        {
-            "title": pgettext("web", "Guangzhou pilot zone diagnosis (demo)"),
-            "city": "guangzhou",
-            "cluster": "guangzhou_leather",
-        },
-        None,
-        pgettext("web", "Diagnosis (demo)"),
-    )
+    analysis("gz_engine", gz["id"], "engine", raw, ds["id"])
+    # no title: the report takes its title in the language of each run
+    analysis("gz_diagnosis", gz["id"], "diagnosis", {"city": "guangzhou", "cluster": "guangzhou_leather"}, None)
     folder = _examples_dir() / "yongkang"
     if (folder / "survey.yaml").is_file():
-        yk = wb.create_project(
-            pgettext("web", "Yongkang hardware survey (demo)"),
-            pgettext("web", "Seed 000 model on a SYNTHETIC survey of 233 respondents."),
-        )
+        yk = project("yk")
         dsy = wb.save_upload(
             yk["id"],
             "yongkang_survey_SYNTHETIC.csv",
@@ -268,9 +282,27 @@ def load_demo_projects(wb: Workbench) -> None:
             sraw["model"] = {"syntax": (folder / model["file"]).read_text(encoding="utf-8")}
         sraw["bootstrap"] = {**dict(sraw.get("bootstrap") or {}), "draws": 1000}
         sraw.pop("data", None)
-        wb.create_analysis(
-            yk["id"], "survey", sraw, dsy["id"], pgettext("web", "Survey, SEM and mediation (demo)")
-        )
+        analysis("yk_survey", yk["id"], "survey", sraw, dsy["id"])
+
+
+def name_old_demos(wb: Workbench) -> int:
+    """Give demo projects loaded before names were stored per language their names (matched by the
+    text they were created with, in either language); returns how many rows were named."""
+    texts = {}
+    for key in DEMO_TEXTS:
+        n = demo_names(key)
+        for lg in n:
+            texts[n[lg]["name"]] = n
+    done = 0
+    for p in wb.store.projects():
+        if not p["names"] and p["name"] in texts:
+            wb.store.set_names("projects", p["id"], texts[p["name"]])
+            done += 1
+        for a in wb.store.analyses(p["id"]):
+            if not a["names"] and a["name"] in texts:
+                wb.store.set_names("analyses", a["id"], texts[a["name"]])
+                done += 1
+    return done
 
 
 def _examples_dir() -> Path:
@@ -296,6 +328,10 @@ def create_app(
     if demo and not wb.store.projects() and wb.store.meta("demo_loaded") is None:
         load_demo_projects(wb)
         wb.store.set_meta("demo_loaded", "1")
+        wb.store.set_meta("demo_names", "1")
+    elif wb.store.meta("demo_loaded") is not None and wb.store.meta("demo_names") is None:
+        name_old_demos(wb)
+        wb.store.set_meta("demo_names", "1")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -382,8 +418,11 @@ def _page(
         items = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", to)]
         return request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in items)
 
+    def tr(row: dict[str, Any], field: str = "name") -> str:
+        return display(row, field, lang)
+
     html = env.get_template(name).render(
-        _=t, lang=lang, csrf=_csrf(request), switch=switch, version=__version__, request=request, **ctx
+        _=t, tr=tr, lang=lang, csrf=_csrf(request), switch=switch, version=__version__, request=request, **ctx
     )
     resp = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in ("en", "zh"):

@@ -193,6 +193,7 @@ class Workbench:
         (self.data_dir / "runs").mkdir(exist_ok=True)
         self.store = Store(self.data_dir / "cbeclab.sqlite")
         self.max_upload = int(max_upload_mb * 1024 * 1024)
+        self._done: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
 
     # -- ids ---------------------------------------------------------------------------------------
     @staticmethod
@@ -226,7 +227,9 @@ class Workbench:
         return r
 
     # -- projects ----------------------------------------------------------------------------------
-    def create_project(self, name: str, description: str = "") -> dict[str, Any]:
+    def create_project(
+        self, name: str, description: str = "", names: dict[str, dict[str, str]] | None = None
+    ) -> dict[str, Any]:
         name = (name or "").strip()
         if not name:
             raise SpecError(
@@ -234,7 +237,7 @@ class Workbench:
             )
         if len(name) > 200:
             raise SpecError(pgettext("web", "the name is longer than 200 characters"), where="name")
-        return self.store.add_project(name, description.strip())
+        return self.store.add_project(name, description.strip(), names)
 
     # -- datasets ----------------------------------------------------------------------------------
     def dataset_path(self, ds: dict[str, Any]) -> Path:
@@ -449,11 +452,12 @@ class Workbench:
         options: dict[str, Any],
         dataset_id: str | None = None,
         name: str = "",
+        names: dict[str, dict[str, str]] | None = None,
     ) -> dict[str, Any]:
         self.project(project_id)
         checked = self.validate_options(kind, dataset_id, options)
         title = str(name or checked.get("title") or kind).strip()[:200] or kind
-        return self.store.add_analysis(project_id, dataset_id, kind, title, checked)
+        return self.store.add_analysis(project_id, dataset_id, kind, title, checked, names)
 
     # -- runs --------------------------------------------------------------------------------------
     def run_dir(self, rid: str) -> Path:
@@ -479,11 +483,18 @@ class Workbench:
     def run_view(self, rid: str, lang: str | None = None) -> dict[str, Any]:
         """The run, its registered files and, once done, its results view in ``lang`` (default: the
         run's language; one-off analyses have one language-free view)."""
-        run = self.run(rid)
-        view = None
-        if run["status"] == "done":
-            view = _read_view(self.view_path(rid, lang or run["lang"]))
-        return {"run": run, "files": self.store.results(rid), "view": view}
+        done = self._done.get(rid)
+        if done is None:
+            run = self.run(rid)
+            files = self.store.results(rid)
+            if run["status"] == "done":  # a finished run never changes: keep its record and files
+                if len(self._done) >= 1024:
+                    self._done.clear()
+                self._done[rid] = done = (run, files)
+            else:
+                return {"run": run, "files": files, "view": None}
+        run, files = done
+        return {"run": run, "files": files, "view": _read_view(self.view_path(rid, lang or run["lang"]))}
 
     def view_path(self, rid: str, lang: str) -> str:
         folder = self.run_dir(rid)
