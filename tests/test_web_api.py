@@ -127,7 +127,9 @@ def test_demo_names_follow_the_page_language(tmp_path: Path) -> None:
     app = create_app(tmp_path / "d")
     with TestClient(app) as c:
         zh, en = c.get("/?lang=zh").text, c.get("/?lang=en").text
-        assert "广州产业集群（示例）" in zh and "永康五金问卷（示例）" in zh and "Guangzhou clusters" not in zh
+        assert (
+            "广州产业集群（示例）" in zh and "永康五金问卷（示例）" in zh and "Guangzhou clusters" not in zh
+        )
         assert "Guangzhou clusters (demo)" in en and "广州产业集群" not in en
         gz = app.state.workbench.store.projects()[0]
         page = c.get(f"/projects/{gz['id']}?lang=zh").text

@@ -34,8 +34,8 @@ from markupsafe import Markup
 from cbeclab import __version__
 from cbeclab.errors import CbecError, SpecError
 from cbeclab.i18n import pgettext, resolve_lang
-from cbeclab.web.forms import FormField, form_fields, parse_form
 from cbeclab.web.db import display
+from cbeclab.web.forms import FormField, form_fields, parse_form
 from cbeclab.web.jobs import JobManager
 from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, Guard, csrf_ok, new_csrf
 from cbeclab.web.services import KINDS, OneOffSpec, Workbench, bundled_profile_text, iter_file
@@ -45,6 +45,8 @@ __all__ = ["create_app", "fields_for", "start"]
 
 log = logging.getLogger("cbeclab.web")
 LANG_COOKIE = "cbeclab_lang"
+
+
 class BodyCache:
     """Bodies of finished runs (immutable once done), keyed by run and language: the bytes, their gzip
     and an ETag, made once; the least recently used entry goes when ``size`` are held."""
@@ -239,7 +241,10 @@ def demo_names(key: str) -> dict[str, dict[str, str]]:
     """A demo text in every language of the catalogue: ``{lang: {"name", "description"}}``."""
     name, desc = DEMO_TEXTS[key]
     return {
-        lg: {"name": pgettext("web", name, lang=lg), "description": pgettext("web", desc, lang=lg) if desc else ""}
+        lg: {
+            "name": pgettext("web", name, lang=lg),
+            "description": pgettext("web", desc, lang=lg) if desc else "",
+        }
         for lg in ("en", "zh")
     }
 
@@ -267,7 +272,9 @@ def load_demo_projects(wb: Workbench) -> None:
     raw["data"] = {k: v for k, v in raw["data"].items() if k != "dataset"}
     analysis("gz_engine", gz["id"], "engine", raw, ds["id"])
     # no title: the report takes its title in the language of each run
-    analysis("gz_diagnosis", gz["id"], "diagnosis", {"city": "guangzhou", "cluster": "guangzhou_leather"}, None)
+    analysis(
+        "gz_diagnosis", gz["id"], "diagnosis", {"city": "guangzhou", "cluster": "guangzhou_leather"}, None
+    )
     folder = _examples_dir() / "yongkang"
     if (folder / "survey.yaml").is_file():
         yk = project("yk")
