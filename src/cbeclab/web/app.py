@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import re
 import threading
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -113,6 +114,7 @@ def fields_for(kind: str) -> list[FormField]:
                 "model.syntax",
                 "model.file",
                 "model.paths",
+                "constructs",
             },
         )
     if kind == "diagnosis":
@@ -444,7 +446,16 @@ async def _form(request: Request) -> dict[str, Any]:
             pgettext("web", "the form expired; reload the page and try again", lang=_lang(request)),
             where="csrf",
         )
-    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    out: dict[str, Any] = {}
+    for k, v in form.multi_items():
+        if not isinstance(v, str):
+            continue
+        if k in out:  # a multiple select sends its key once per chosen option
+            prev = out[k]
+            out[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
+        else:
+            out[k] = v
+    return out
 
 
 def _pages(app: FastAPI) -> None:
@@ -525,6 +536,8 @@ def _pages(app: FastAPI) -> None:
         wb: Workbench = request.app.state.workbench
         p = wb.project(pid)
         ctx = _analysis_ctx(wb, kind, dataset)
+        if kind == "survey":
+            ctx["construct_rows"] = ctx["construct_guess"]
         values: dict[str, str] = {}
         if dataset:
             from cbeclab.web.services import guess_keys
@@ -548,6 +561,8 @@ def _pages(app: FastAPI) -> None:
             a = wb.create_analysis(pid, kind, options, dataset_id, form.get("_name", ""))
         except CbecError as exc:
             ctx = _analysis_ctx(wb, kind, dataset_id)
+            if kind == "survey":
+                ctx["construct_rows"] = construct_rows(form)
             return _page(
                 request, "analysis.html", {"project": p, **ctx, "values": form, "error": str(exc)}, status=400
             )
@@ -634,8 +649,82 @@ def _analysis_ctx(wb: Workbench, kind: str, dataset_id: str | None) -> dict[str,
         ctx["cities"] = _profiles("cities")
         ctx["clusters"] = _profiles("clusters")
     if kind == "survey":
-        ctx["example_model"] = "Y ~ F1 + F2 + F3 + M\nM ~ F1 + F2 + F3\n"
+        ctx.update(construct_form(columns))
     return ctx
+
+
+_CONSTRUCT_RE = re.compile(r"^c(\d+)\.name$")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def construct_form(columns: list[dict[str, str]]) -> dict[str, Any]:
+    """The constructs editor of the survey form: one row a construct (its name, the text fields of
+    ``ConstructSpec`` and an item picker over the dataset's columns, with ``ItemSpec.reverse`` as a
+    second picker), walked from the spec models; ``guess`` groups columns by name (T11..T15 -> T1)."""
+    from cbeclab.survey.spec import ConstructSpec, ItemSpec
+
+    fields = form_fields(ConstructSpec, {"items"})
+    item_fields = {f.name: f for f in form_fields(ItemSpec)}
+    groups: dict[str, list[str]] = {}
+    for c in columns:
+        if c["type"] == "number":
+            m = re.match(r"^([A-Za-z_]+\d*?)\d$", c["name"])
+            if m:
+                groups.setdefault(m.group(1), []).append(c["name"])
+    guess = [{"name": k, "items": v, "reverse": []} for k, v in groups.items() if len(v) >= 2]
+    names = [g["name"] for g in guess]
+    example = (
+        f"{names[-1]} ~ {' + '.join(names[:-1])}\n"
+        if len(names) >= 2
+        else "Y ~ F1 + F2 + F3 + M\nM ~ F1 + F2 + F3\n"
+    )
+    return {
+        "construct_fields": fields,
+        "construct_reverse": "reverse" in item_fields and item_fields["reverse"].kind == "checkbox",
+        "construct_guess": guess,
+        "example_model": example,
+    }
+
+
+def construct_rows(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a submitted constructs editor, in row order (rows without a name are dropped)."""
+    rows = []
+    for key in sorted((k for k in form if _CONSTRUCT_RE.match(k)), key=lambda k: int(k[1:].split(".")[0])):
+        i = key[: key.index(".")]
+        name = str(form.get(key) or "").strip()
+        if not name:
+            continue
+        rows.append(
+            {
+                "name": name,
+                "items": _as_list(form.get(f"{i}.items")),
+                "reverse": _as_list(form.get(f"{i}.reverse")),
+                **{k: str(form.get(f"{i}.{k}") or "").strip() for k in ("en", "zh")},
+            }
+        )
+    return rows
+
+
+def constructs_from_rows(rows: list[dict[str, Any]], fields: list[FormField]) -> dict[str, Any]:
+    """``SurveySpec.constructs`` from the editor's rows (the mapping the YAML spec would hold)."""
+    out: dict[str, Any] = {}
+    for r in rows:
+        if r["name"] in out:
+            raise SpecError(
+                f"construct {r['name']!r} is given twice",
+                where="constructs",
+                fix="give each construct one row",
+            )
+        entry: dict[str, Any] = {f.name: r[f.name] for f in fields if r.get(f.name)}
+        rev = set(r["reverse"])
+        entry["items"] = {item: ({"reverse": True} if item in rev else {}) for item in r["items"]}
+        out[r["name"]] = entry
+    return out
 
 
 def _options_from_form(
@@ -657,6 +746,11 @@ def _options_from_form(
             options["subsystems"] = subs
     if kind == "survey":
         options["model"] = {"syntax": form.get("model_syntax", "")}
+        from cbeclab.survey.spec import ConstructSpec
+
+        options["constructs"] = constructs_from_rows(
+            construct_rows(form), form_fields(ConstructSpec, {"items"})
+        )
     if kind == "diagnosis":
         for part in ("city", "cluster"):
             edited = (form.get(f"{part}_yaml") or "").strip()

@@ -405,7 +405,13 @@ class Workbench:
                 err = check_sem_syntax(model["syntax"])
                 if err is not None:
                     raise SpecError(err["message"], where="model.syntax")
-            survey_spec_from_dict(raw, source="analysis options")
+            sspec = survey_spec_from_dict(raw, source="analysis options")
+            if not sspec.data.columns:  # items are columns by name (no column mapping given)
+                self._check_columns(
+                    ds,
+                    [it.column or n for c in sspec.constructs.values() for n, it in c.items.items()],
+                    items=True,
+                )
             return raw
         # diagnosis
         from cbeclab.diagnose.report import DiagnoseSpec
@@ -430,17 +436,27 @@ class Workbench:
             )
         return raw
 
-    def _check_columns(self, ds: dict[str, Any], needed: list[str]) -> None:
+    def _check_columns(self, ds: dict[str, Any], needed: list[str], items: bool = False) -> None:
         cols = [str(c) for c in self.read_dataset(ds["id"]).columns]
         missing = [c for c in needed if c not in cols]
         if missing:
-            raise DataError(
+            msg = (
                 pgettext(
+                    "web",
+                    "{n} item(s) are not columns of the data: {names}",
+                    n=len(missing),
+                    names=", ".join(missing),
+                )
+                if items
+                else pgettext(
                     "web",
                     "{n} indicator(s) are not columns of the data: {names}",
                     n=len(missing),
                     names=", ".join(missing),
-                ),
+                )
+            )
+            raise DataError(
+                msg,
                 where=ds["filename"],
                 fix=pgettext("web", "use column names of the data"),
             )
