@@ -676,8 +676,10 @@ def construct_form(columns: list[dict[str, str]]) -> dict[str, Any]:
             m = re.match(r"^([A-Za-z_]+\d*?)\d$", c["name"])
             if m:
                 groups.setdefault(m.group(1), []).append(c["name"])
-    guess = [{"name": k, "items": v, "reverse": []} for k, v in groups.items() if len(v) >= 2]
-    names = [g["name"] for g in guess]
+    guess: list[dict[str, Any]] = [
+        {"name": k, "items": v, "reverse": []} for k, v in groups.items() if len(v) >= 2
+    ]
+    names = [str(g["name"]) for g in guess]
     example = (
         f"{names[-1]} ~ {' + '.join(names[:-1])}\n"
         if len(names) >= 2
