@@ -60,6 +60,24 @@ def test_results_use_the_reports_display_names_in_both_languages(client: TestCli
     assert XSS not in page_zh and "&lt;script&gt;alert(1)&lt;/script&gt;" in page_zh
 
 
+def test_oneoff_coupling_table_uses_display_names(client: TestClient) -> None:
+    pid = _project(client)
+    ds = _upload(client, pid, _panel_csv()).json()
+    opts = {"subsystems": {"trade": {"b": "+", "d": "+"}, "cluster": {"c": "-"}}}
+    a = client.post(
+        f"/api/projects/{pid}/analyses", json={"kind": "coupling", "dataset_id": ds["id"], "options": opts}
+    ).json()
+    run = _wait(client, client.post(f"/api/analyses/{a['id']}/runs", json={}).json()["id"])
+    assert run["status"] == "done", run
+    en = client.get(f"/api/runs/{run['id']}/result?lang=en").json()["view"]["tables"]
+    zh = client.get(f"/api/runs/{run['id']}/result?lang=zh").json()["view"]["tables"]
+    (cap_en, t_en), (cap_zh, t_zh) = next(iter(en.items())), next(iter(zh.items()))
+    assert cap_en == "Table 1  Coupling coordination" and cap_zh == "表1  耦合协调"
+    assert {"Coupling degree C", "Coordination index T"} <= set(t_en["columns"])
+    assert {"耦合度 C", "综合协调指数 T"} <= set(t_zh["columns"])
+    assert t_en["n_rows"] == 18  # 3 entities x 6 periods
+
+
 def test_finished_results_are_prerendered_cached_compressed(client: TestClient) -> None:
     rid = _engine_run(client)
     wb = client.app.state.workbench  # type: ignore[attr-defined]

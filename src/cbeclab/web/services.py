@@ -751,10 +751,22 @@ def _oneoff(job: dict[str, Any], progress: Progress) -> None:
         out / "command.sh",
         "# reproduces this run with the CLI\n" + shlex.join(cmd + ["--out", "result.csv"]) + "\n",
     )
-    _write_view(
-        out,
-        {"kind": kind, "title": kind, "summary": _records(table), "tables": {}, "charts": [], "notes": []},
-    )
+    from cbeclab.render.columns import lang_column, table_from_frame
+    from cbeclab.render.document import Document, Section
+
+    captions = {
+        "weights": "Indicator weights",
+        "synergy": "Synergy degree and stage",
+        "coupling": "Coupling coordination",
+    }
+    for lg in VIEW_LANGS:  # the table with the reports' column labels (render/columns.yaml)
+        shown = table
+        for base in ("stage", "grade"):
+            shown = lang_column(shown, base, lg)
+        cap = pgettext("web", captions[kind], lang=lg)
+        doc = Document(cap, lg, (Section(kind, cap, (table_from_frame(kind, cap, shown, lg),)),))
+        view = {"kind": kind, "title": cap, "summary": None, "notes": [], **_document_view(doc, lg)}
+        _write_view(out, view, lg)
 
 
 def _survey(job: dict[str, Any], progress: Progress) -> None:
