@@ -216,3 +216,16 @@ def test_constructs_editor_builds_the_spec_constructs(client: TestClient) -> Non
 def test_construct_rows_single_and_multiple_values() -> None:
     rows = construct_rows({"c0.name": " A ", "c0.items": "x", "c1.name": "B", "c1.items": ["y", "z"]})
     assert [(r["name"], r["items"]) for r in rows] == [("A", ["x"]), ("B", ["y", "z"])]
+
+
+def test_preview_detects_title_rows_and_numbers_rows_as_the_file(client: TestClient) -> None:
+    pid = _project(client)
+    data = "广州市跨境电商面板数据,,,,,\n".encode() + _panel_csv(bad_cell=True)
+    ds = _upload(client, pid, data).json()
+    pv = client.get(f"/api/datasets/{ds['id']}/preview").json()
+    assert pv["header_row"] == 2 and pv["entity"] == "entity"
+    assert len(pv["read_notes"]) == 1 and "广州市跨境电商面板数据" in pv["read_notes"][0]
+    assert pv["row_numbers"][:3] == [3, 4, 5]  # data starts on file row 3
+    assert [(c["row"], c["column"]) for c in pv["cell_issues"]] == [(7, "b")]  # "twelve" is on file row 7
+    page = client.get(f"/datasets/{ds['id']}?lang=zh").text
+    assert "表头取自文件第 2 行" in page and 'id="read-notes"' in page

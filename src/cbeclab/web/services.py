@@ -338,8 +338,15 @@ class Workbench:
                     for c, v in zip(df.columns, r.tolist())
                 ]
             )
-        cell_issues = [{"row": i + 2, "column": c, "message": m} for (i, c), m in sorted(cells.items())]
+        # the row numbers the user sees in the file (title rows above the header are skipped)
+        file_rows = list(df.attrs.get("rows") or range(2, len(df) + 2))
+        cell_issues = [
+            {"row": int(file_rows[i]), "column": c, "message": m} for (i, c), m in sorted(cells.items())
+        ]
         return {
+            "header_row": int(df.attrs.get("header_row") or 1),
+            "read_notes": [str(n) for n in df.attrs.get("skipped_rows") or []],
+            "row_numbers": [int(r) for r in file_rows[:rows]],
             "dataset": ds,
             "entity": entity,
             "period": period,
