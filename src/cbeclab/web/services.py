@@ -634,7 +634,13 @@ def _engine(job: dict[str, Any], progress: Progress) -> None:
     progress(0.85, "results view")
     _views(
         out,
-        {"kind": "engine", "title": spec.title, "summary": None, "notes": list(result.notes)},
+        {
+            "kind": "engine",
+            "title": spec.title,
+            "summary": None,
+            "notes": list(result.notes),
+            "notes_lang": job["lang"],
+        },
         lambda lg: build_engine_document(result, lg),
     )
 
@@ -793,7 +799,13 @@ def _survey(job: dict[str, Any], progress: Progress) -> None:
     write_survey_outputs(result, out, job["lang"])
     _views(
         out,
-        {"kind": "survey", "title": spec.title, "summary": None, "notes": list(result.warnings)},
+        {
+            "kind": "survey",
+            "title": spec.title,
+            "summary": None,
+            "notes": list(result.warnings),
+            "notes_lang": job["lang"],
+        },
         lambda lg: build_survey_document(result, lg),
     )
 
@@ -826,7 +838,13 @@ def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
             for r in d["recommendations"]
         ]
 
-    common = {"kind": "diagnosis", "title": report.title, "summary": None, "notes": list(report.notes)}
+    common = {
+        "kind": "diagnosis",
+        "title": report.title,
+        "summary": None,
+        "notes": list(report.notes),
+        "notes_lang": job["lang"],  # the notes are written once, in the run's language
+    }
     for lg in VIEW_LANGS:
         view = _document_view(build_diagnosis_document(report, lg), lg)
         _write_view(out, {**common, "lang": lg, **view, "recommendations": recs(lg)}, lg)
