@@ -32,7 +32,9 @@ from cbeclab.cli import main
 )
 @click.option("--token", default=None, help="Access token (default: the CBECLAB_TOKEN environment variable).")
 @click.option(
-    "--scheduler", default=None, help="Dask scheduler address (tcp://host:port) for bootstrap runs."
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://host:port) for engine runs and bootstrap draws.",
 )
 @click.option(
     "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Runs executing at once."
