@@ -87,6 +87,16 @@ def _data_table(result: SurveyResult, lang: str) -> Table:
         (_("Respondents used", lang=lang), c.n_used),
         (_("Dropped listwise (missing answers)", lang=lang), c.n_dropped),
         (_("Likert range", lang=lang), f"{result.spec.likert[0]:g}–{result.spec.likert[1]:g}"),
+        (
+            _("SEM estimator", lang=lang),
+            _(
+                "{e} (ordered items: thresholds and polychoric correlations)",
+                e=result.sem.estimator,
+                lang=lang,
+            )
+            if result.spec.ordinal
+            else result.sem.estimator,
+        ),
         (_("Items", lang=lang), len(result.spec.items)),
         (_("Constructs", lang=lang), len(result.spec.constructs)),
         (
