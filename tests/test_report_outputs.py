@@ -155,6 +155,8 @@ def test_section_titles_follow_the_number_of_subsystems(results: dict[str, Any])
     assert not any("四子系统" in s.title or "4 个子系统" in s.title for s in gz.sections)
     dg = build_diagnosis_document(results["diagnose"], "zh")
     assert any(s.title == "4 个子系统的协调" for s in dg.sections)
+    # the chart title counts the subsystems too, and names the focus entity by its display name
+    assert any("合成集群A的4个子系统" in f.title for f in dg.figures())
 
 
 def test_modes_rules_have_no_raw_dicts() -> None:
