@@ -305,7 +305,9 @@ def sem_cmd(
             )
     estimator = estimator.upper() if estimator else ("WLSMV" if ordered_arg else "ML")
     if group:
-        _group_cmd(syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out, n_boot)
+        _group_cmd(
+            syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out, n_boot, modind
+        )  # fmt: skip
         return
     res = Model(syntax, std_lv=std_lv).fit(
         df,
@@ -381,6 +383,7 @@ def _group_cmd(
     invariance: bool,
     json_out: Path | None,
     n_boot: int,
+    modind: bool = False,
 ) -> None:
     """Multi-group fit (and the invariance sequence) for ``cbeclab sem --group``."""
     from cbeclab.io.atomic import atomic_write_text
@@ -412,6 +415,14 @@ def _group_cmd(
         click.echo("\nMeasurement invariance:")
         click.echo(tab.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         doc["invariance"] = [{k: _clean(v) for k, v in r.items()} for r in tab.to_dict(orient="records")]
+    if modind:
+        from cbeclab.sem.modindices import modindices
+
+        mi = modindices(model, df, missing=missing.lower(), minimum_value=3.84, group=group, group_equal=eq)
+        mi = mi[["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"]]
+        click.echo(_("Modification indices (MI >= 3.84):"))
+        click.echo(mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  (none)")
+        doc["modindices"] = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         click.echo(f"wrote {json_out}", err=True)

@@ -230,7 +230,8 @@ class BootstrapSpec(_Strict):
 class SurveySpec(_Strict):
     """A whole survey study: data, constructs, model, mediation and bootstrap settings."""
 
-    title: str | None = None
+    #: one title, or one a language: ``{en: ..., zh: ...}``
+    title: str | dict[str, str] | None = None
     data: SurveyDataSpec
     likert: tuple[float, float] = (1.0, 5.0)
     missing: Literal["listwise", "error", "ml", "ml.x", "pairwise"] = "listwise"
@@ -253,6 +254,15 @@ class SurveySpec(_Strict):
     lang: Literal["en", "zh"] = "en"
     base_dir: str = "."
     source: str = "spec"
+
+
+    def title_in(self, lang: str | None = None) -> str | None:
+        """The title in ``lang``: the one title, or that language's (else the other one's)."""
+        if not isinstance(self.title, dict):
+            return self.title
+        from cbeclab.i18n import resolve_lang
+
+        return self.title.get(resolve_lang(lang)) or next(iter(self.title.values()), None)
 
     @field_validator("bootstrap", mode="before")
     @classmethod
