@@ -17,6 +17,11 @@ Example (see ``examples/yongkang/survey.yaml``)::
     mediation:
       - {x: F1, m: M, y: Y}
     bootstrap: {draws: 5000, ci: bc}
+    profile: [firm_size]                            # sample-profile table (coded columns + value_labels)
+    value_labels: {firm_size: {1: SME, 2: large}}   # as SPSS value labels (a .sav file brings its own)
+    sem:
+      modindices: {min: 10}                         # modification indices of the CFA, MI >= 10
+      invariance: {group: firm_size}                # configural → metric → scalar → strict
     seed: 0
 
 The measurement part of every model (``construct =~ items``) is written from ``constructs``; ``model``
@@ -45,8 +50,11 @@ __all__ = [
     "ConstructSpec",
     "EFASpec",
     "ItemSpec",
+    "InvarianceSpec",
     "MediationSpec",
+    "ModIndicesSpec",
     "ModelSpec",
+    "SemExtrasSpec",
     "SurveyDataSpec",
     "SurveySpec",
     "load_survey_spec",
@@ -225,6 +233,36 @@ class BootstrapSpec(_Strict):
     n_jobs: int | None = Field(None, ge=1)
 
 
+class ModIndicesSpec(_Strict):
+    """Modification indices of the measurement model in the report (lavaan ``modindices``)."""
+
+    min: float = Field(10.0, ge=0.0)
+    top: int = Field(20, ge=1, le=1000)
+
+
+class InvarianceSpec(_Strict):
+    """Measurement invariance (configural → metric → scalar → strict) across the groups of a column."""
+
+    group: str
+
+
+class SemExtrasSpec(_Strict):
+    """Further SEM checks for the report: ``modindices: {min: 10}``, ``invariance: {group: 企业规模}``."""
+
+    modindices: ModIndicesSpec | None = None
+    invariance: InvarianceSpec | None = None
+
+    @field_validator("modindices", mode="before")
+    @classmethod
+    def _mi_shorthand(cls, v: Any) -> Any:
+        return {} if v is True else None if v is False else v
+
+    @field_validator("invariance", mode="before")
+    @classmethod
+    def _inv_shorthand(cls, v: Any) -> Any:
+        return {"group": v} if isinstance(v, str) else v
+
+
 class SurveySpec(_Strict):
     """A whole survey study: data, constructs, model, mediation and bootstrap settings."""
 
@@ -240,8 +278,12 @@ class SurveySpec(_Strict):
     hypotheses: dict[str, str] = {}
     #: background questions (data columns) for the sample-profile table, e.g. [性别, 企业规模]
     profile: list[str] = []
+    #: value labels of coded background columns in CSV/XLSX data, as SPSS keeps them in a .sav file
+    value_labels: dict[str, dict[int | str, str]] = {}
     #: common-method-bias checks (Harman's test, one-factor CFA comparison)
     cmb: bool = True
+    #: modification indices and measurement invariance of the measurement model
+    sem: SemExtrasSpec = SemExtrasSpec()
     bootstrap: BootstrapSpec = BootstrapSpec()
     seed: int = Field(0, ge=0)
     scheduler: str | None = None
