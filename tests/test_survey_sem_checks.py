@@ -24,6 +24,7 @@ from cbeclab.sem.modindices import modindices
 from cbeclab.sem.multigroup import invariance
 from cbeclab.survey.report import write_survey_outputs
 from cbeclab.survey.spec import load_survey_spec, survey_spec_from_dict
+from cbeclab.survey.tables import invariance_group_names
 from cbeclab.survey.workflow import run_survey
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,9 @@ def test_invariance_table_is_the_public_function(res) -> None:  # type: ignore[n
     cols = ["chisq", "df", "cfi", "tli", "rmsea", "srmr", "chisq_diff", "pvalue_diff", "delta_cfi"]
     assert np.allclose(res.invariance[cols].to_numpy(float), ref[cols].to_numpy(float), equal_nan=True)
     assert list(res.invariance["step"]) == ["configural", "metric", "scalar", "strict"]
-    assert dict(res.invariance_groups) == {"SME 中小企业": 133, "Large 大型企业": 100}
+    assert dict(res.invariance_groups) == {"1": 133, "2": 100}  # codes; named by value_labels when printed
+    assert invariance_group_names(res, "zh") == ["中小企业", "大型企业"]
+    assert invariance_group_names(res, "en") == ["SME", "Large firm"]
 
 
 def test_modindices_table_is_the_public_function(res) -> None:  # type: ignore[no-untyped-def]
@@ -82,9 +85,7 @@ def test_tables_in_every_output(res, tmp_path: Path, lang: str) -> None:  # type
         escape(tabs["profile"].attrs["title"])
     )
     inv_sentence = interpret.invariance(
-        res.invariance.to_dict("records"),
-        "SME 中小企业" + ("，" if lang == "zh" else ", ") + "Large 大型企业",
-        lang,
+        res.invariance.to_dict("records"), ("中小企业，大型企业" if lang == "zh" else "SME, Large firm"), lang
     )
     assert escape(inv_sentence) in html
     d = json.loads(paths["json"].read_text(encoding="utf-8"))
@@ -96,10 +97,14 @@ def test_tables_in_every_output(res, tmp_path: Path, lang: str) -> None:  # type
 
 
 def test_profile_uses_spec_value_labels(res) -> None:  # type: ignore[no-untyped-def]
-    p = res.profile.set_index(["variable", "category"])
-    assert p.loc[("firm_size", "SME 中小企业"), "n"] == 133
-    assert p.loc[("cbec_years", "> 5 years 5年以上"), "n"] == 51
+    zh = res.tables("zh")["profile"].set_axis(["variable", "category", "n", "percent"], axis=1)
+    p = zh.set_index(["variable", "category"])
+    assert p.loc[("企业规模", "中小企业"), "n"] == 133
+    assert p.loc[("跨境电商经营年限", "5年以上"), "n"] == 51
     assert p.groupby(level=0)["percent"].sum().round(9).eq(100).all()
+    en = res.tables("en")["profile"]
+    assert set(en.iloc[:, 0]) == {"Firm size", "Years in cross-border e-commerce"}
+    assert "over 5 years" in set(en.iloc[:, 1])
 
 
 def test_sav_value_labels_name_groups_and_profile(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from cbeclab.render.document import Banner, Column, Document, Figure, Paragraph,
 from cbeclab.render.jsonout import write_json
 from cbeclab.render.methods import methods_section
 from cbeclab.render.numbers import MISSING, Format, fmt_p
-from cbeclab.survey.tables import FIT_INDICES, labels
+from cbeclab.survey.tables import FIT_INDICES, invariance_group_names, labels
 
 if TYPE_CHECKING:
     from cbeclab.survey.workflow import SurveyResult
@@ -205,7 +205,7 @@ def _checks_section(result: SurveyResult, tables: dict[str, pd.DataFrame], lang:
         blocks.append(Paragraph(text, "interpretation"))
     if "invariance" in tables and result.invariance is not None:
         blocks.append(_table(tables["invariance"], "invariance"))
-        groups = _(", ", lang=lang).join(g for g, _n in result.invariance_groups)
+        groups = _(", ", lang=lang).join(invariance_group_names(result, lang))
         rows = result.invariance.to_dict("records")
         blocks.append(Paragraph(interpret.invariance(rows, groups, lang), "interpretation"))
     if "modindices" in tables and result.modindices is not None:

@@ -20,7 +20,8 @@ Example (see ``examples/yongkang/survey.yaml``)::
       - {x: F1, m: M, y: Y}
     bootstrap: {draws: 5000, ci: bc}
     profile: [firm_size]                            # sample-profile table (coded columns + value_labels)
-    value_labels: {firm_size: {1: SME, 2: large}}   # as SPSS value labels (a .sav file brings its own)
+    value_labels: {firm_size: {1: {en: SME, zh: 中小企业}, 2: {en: Large, zh: 大型企业}}}
+    column_names: {firm_size: {en: Firm size, zh: 企业规模}}
     sem:
       modindices: {min: 10}                         # modification indices of the CFA, MI >= 10
       invariance: {group: firm_size}                # configural → metric → scalar → strict
@@ -283,8 +284,11 @@ class SurveySpec(_Strict):
     hypotheses: dict[str, str] = {}
     #: background questions (data columns) for the sample-profile table, e.g. [性别, 企业规模]
     profile: list[str] = []
-    #: value labels of coded background columns in CSV/XLSX data, as SPSS keeps them in a .sav file
-    value_labels: dict[str, dict[int | str, str]] = {}
+    #: value labels of coded background columns in CSV/XLSX data, as SPSS keeps them in a .sav file;
+    #: one text, or one a language ({1: {en: SME, zh: 中小企业}})
+    value_labels: dict[str, dict[int | str, str | dict[str, str]]] = {}
+    #: display names of background columns ({firm_size: {en: Firm size, zh: 企业规模}})
+    column_names: dict[str, str | dict[str, str]] = {}
     #: common-method-bias checks (Harman's test, one-factor CFA comparison)
     cmb: bool = True
     #: modification indices and measurement invariance of the measurement model
@@ -296,7 +300,6 @@ class SurveySpec(_Strict):
     lang: Literal["en", "zh"] = "en"
     base_dir: str = "."
     source: str = "spec"
-
 
     def title_in(self, lang: str | None = None) -> str | None:
         """The title in ``lang``: the one title, or that language's (else the other one's)."""
@@ -394,6 +397,22 @@ class SurveySpec(_Strict):
         return self
 
     # ------------------------------------------------------------------ helpers
+    def column_label(self, column: str, lang: str) -> str:
+        """Display name of a background column in ``lang`` (``column_names``; else the column)."""
+        return _in_lang(self.column_names.get(column), lang) or column
+
+    def value_label(self, column: str, value: Any, lang: str) -> str:
+        """Display text of a code of a background column in ``lang`` (``value_labels``; 1, 1.0 and
+        "1" are one code); the value as text when no label is given."""
+        labels = self.value_labels.get(column) or {}
+        key = int(value) if isinstance(value, float) and value.is_integer() else value
+        for k in (key, str(key)):
+            if k in labels:
+                return _in_lang(labels[k], lang) or str(value)
+        if isinstance(key, str) and key.lstrip("-").isdigit() and int(key) in labels:
+            return _in_lang(labels[int(key)], lang) or str(value)
+        return str(value)
+
     def resolve(self, path: str) -> Path:
         """Resolve a path written in the spec relative to the spec file's folder."""
         p = Path(os.path.expanduser(path))
@@ -481,6 +500,15 @@ class SurveySpec(_Strict):
         if "=~" in struct:
             return struct
         return self.measurement_syntax() + "\n" + struct
+
+
+def _in_lang(text: str | dict[str, str] | None, lang: str) -> str:
+    """One text, or the ``lang`` entry of ``{en: ..., zh: ...}`` (falling back to the other)."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(lang) or text.get("en") or text.get("zh") or next(iter(text.values()), "")
 
 
 def _threshold_keys() -> list[str]:

@@ -155,7 +155,13 @@ def table1(res: SurveyResult, lang: str) -> pd.DataFrame:
     if efa is None:
         df = df.drop(columns="efa_loading")
     efa_txt = (
-        _("{method}, {rotation}, {n} factors", method=spec.efa.method, rotation=spec.efa.rotation, n=res.n_factors, lang=lang)
+        _(
+            "{method}, {rotation}, {n} factors",
+            method=spec.efa.method,
+            rotation=spec.efa.rotation,
+            n=res.n_factors,
+            lang=lang,
+        )
         if res.efa is not None
         else L["words"]["na"]
     )
@@ -478,7 +484,23 @@ def profile(res: SurveyResult, lang: str) -> pd.DataFrame:
     L = labels(lang)
     if res.profile is None:
         return _finish(pd.DataFrame(columns=["variable", "category", "count", "percent"]), "profile", L)
-    return _finish(res.profile.rename(columns={"n": "count"}), "profile", L)
+    p = res.profile.rename(columns={"n": "count"})
+    spec = res.spec
+    missing = {_("missing", lang="en"), _("missing", lang="zh")}  # sample_profile's row of missing answers
+    p["category"] = [
+        _("missing", lang=lang) if c in missing else spec.value_label(str(v), c, lang)
+        for v, c in zip(p["variable"], p["category"], strict=True)
+    ]
+    p["variable"] = [spec.column_label(str(v), lang) for v in p["variable"]]
+    return _finish(p, "profile", L)
+
+
+def invariance_group_names(res: SurveyResult, lang: str) -> list[str]:
+    """The invariance groups by their value labels in ``lang`` (spec ``value_labels``)."""
+    if res.spec.sem.invariance is None:
+        return []
+    col = res.spec.sem.invariance.group
+    return [res.spec.value_label(col, g, lang) for g, _n in res.invariance_groups]
 
 
 def _finish_i18n(
@@ -532,15 +554,16 @@ def invariance(res: SurveyResult, lang: str) -> pd.DataFrame:
     t["step"] = [_step_label(str(v), lang) for v in t["step"]]
     spec = res.spec
     assert spec.sem.invariance is not None
-    groups = _(", ", lang=lang).join(f"{g} (n = {n})" for g, n in res.invariance_groups)
+    names = invariance_group_names(res, lang)
+    groups = _(", ", lang=lang).join(f"{g} (n = {n})" for g, (_g, n) in zip(names, res.invariance_groups))
     scaled = spec.estimator == "MLR"
     note = _(
-        "Measurement model (CFA) fitted in each group of {col}: {groups}; {est}, missing = {mis}. "
+        "Measurement model (CFA) fitted in each group of {col}: {groups}; estimator {est}, {mis}. "
         "Each step adds equality constraints across groups; Δ against the previous step.",
-        col=spec.sem.invariance.group,
+        col=spec.column_label(spec.sem.invariance.group, lang),
         groups=groups,
         est=spec.estimator,
-        mis=spec.missing,
+        mis=_missing_name(spec.missing, lang),
         lang=lang,
     )
     if scaled:
@@ -555,6 +578,15 @@ def invariance(res: SurveyResult, lang: str) -> pd.DataFrame:
         lang=lang,
     )
     return _finish_i18n(t[cols], "invariance", title, sheet, heads, note)
+
+
+def _missing_name(missing: str, lang: str) -> str:
+    return {
+        "listwise": _("listwise deletion", lang=lang),
+        "error": _("listwise deletion", lang=lang),
+        "ml": _("full-information ML (FIML)", lang=lang),
+        "ml.x": _("full-information ML with the covariates (FIML, ml.x)", lang=lang),
+    }.get(missing, missing)
 
 
 def modindices(res: SurveyResult, lang: str) -> pd.DataFrame:
@@ -575,7 +607,7 @@ def modindices(res: SurveyResult, lang: str) -> pd.DataFrame:
     mi_spec = res.spec.sem.modindices
     assert mi_spec is not None
     note = _(
-        "Score tests (lavaan modindices) of each loading and residual covariance the model leaves out, "
+        "Score tests (as lavaan's modindices) of each loading and residual covariance the model leaves out, "
         "MI ≥ {m:g}, at most {top} rows, largest first. MI: the drop of χ² (1 df) if the parameter "
         "were freed; EPC: its expected value; standardized EPC: completely standardized. "
         "=~ is a cross-loading, ~~ a residual covariance.",

@@ -562,7 +562,7 @@ def run_survey(
         harman=harman,
         single_factor=one_vs,
         msv_asv=mv,
-        profile=_profile(raw, X, spec.profile, spec.value_labels),
+        profile=_profile(raw, X, spec.profile),
         invariance=inv_tab,
         invariance_groups=inv_groups,
         modindices=mi_tab,
@@ -591,7 +591,7 @@ def _sem_extras(
                 fix=_("name a data column; close matches: {v}", v=", ".join(close) or "-"),
             )
         g = raw.loc[X_sem.index, col]
-        labels = spec.value_labels.get(col) or (raw.attrs.get("value_labels") or {}).get(col) or {}
+        labels = (raw.attrs.get("value_labels") or {}).get(col) or {}  # .sav labels; the spec's at print time
         g = g.map(lambda v: _label(v, labels))
         data = X_sem.assign(**{"__group__": g})
         inv_tab = invariance(cfa_model, data, "__group__", **sem_opts)
@@ -625,16 +625,13 @@ def _label(v: Any, labels: dict[Any, str]) -> Any:
     return str(key)
 
 
-def _profile(
-    raw: pd.DataFrame, used: pd.DataFrame, columns: list[str], spec_labels: dict[str, dict[Any, str]]
-) -> pd.DataFrame | None:
-    """Sample profile of the respondents used (the rows kept by the item checks); value labels from
-    the .sav file, else from the spec's ``value_labels``."""
+def _profile(raw: pd.DataFrame, used: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
+    """Sample profile of the respondents used (the rows kept by the item checks), codes shown with
+    the .sav value labels; the spec's ``value_labels`` are applied when printing, in its language."""
     if not columns:
         return None
     rows = raw.loc[raw.index.intersection(used.index)] if len(used) < len(raw) else raw
-    labels = {**spec_labels, **(raw.attrs.get("value_labels") or {})}
-    return sample_profile(rows, columns, value_labels=labels)
+    return sample_profile(rows, columns, value_labels=raw.attrs.get("value_labels") or {})
 
 
 def _check_mediation_paths(spec: SurveySpec, params: pd.DataFrame) -> None:
