@@ -378,6 +378,7 @@ def run_survey(
         source = "data"
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
         notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
+    _check_group_column(spec, raw)  # before any model is fitted
     fiml = spec.missing in ("ml", "ml.x")
     pairwise = spec.missing == "pairwise"  # ordered items: polychorics on the available answers
     item_cols = spec.columns_for([str(c) for c in raw.columns])
@@ -583,13 +584,7 @@ def _sem_extras(
     groups: tuple[tuple[str, int], ...] = ()
     if spec.sem.invariance is not None:
         col = spec.sem.invariance.group
-        if col not in raw.columns:
-            close = difflib.get_close_matches(col, [str(c) for c in raw.columns], n=3)
-            raise SpecError(
-                _("the invariance group column {col!r} is not in the data", col=col),
-                where=f"{spec.source}: field sem.invariance.group",
-                fix=_("name a data column; close matches: {v}", v=", ".join(close) or "-"),
-            )
+        _check_group_column(spec, raw)
         g = raw.loc[X_sem.index, col]
         labels = (raw.attrs.get("value_labels") or {}).get(col) or {}  # .sav labels; the spec's at print time
         g = g.map(lambda v: _label(v, labels))
@@ -612,6 +607,20 @@ def _sem_extras(
                 )
             )
     return inv_tab, groups, mi_tab
+
+
+def _check_group_column(spec: SurveySpec, raw: pd.DataFrame) -> None:
+    """The invariance group column must be in the data (checked before any model is fitted)."""
+    if spec.sem.invariance is None:
+        return
+    col = spec.sem.invariance.group
+    if col not in raw.columns:
+        close = difflib.get_close_matches(col, [str(c) for c in raw.columns], n=3)
+        raise SpecError(
+            _("the invariance group column {col!r} is not in the data", col=col),
+            where=f"{spec.source}: field sem.invariance.group",
+            fix=_("name a data column; close matches: {v}", v=", ".join(close) or "-"),
+        )
 
 
 def _label(v: Any, labels: dict[Any, str]) -> Any:
