@@ -586,6 +586,7 @@ def _missing_name(missing: str, lang: str) -> str:
         "error": _("listwise deletion", lang=lang),
         "ml": _("full-information ML (FIML)", lang=lang),
         "ml.x": _("full-information ML with the covariates (FIML, ml.x)", lang=lang),
+        "pairwise": _("pairwise (available answers)", lang=lang),
     }.get(missing, missing)
 
 

@@ -610,7 +610,15 @@ def _sem_extras(
 
 
 def _check_group_column(spec: SurveySpec, raw: pd.DataFrame) -> None:
-    """The invariance group column must be in the data (checked before any model is fitted)."""
+    """The invariance group column must be in the data (checked before any model is fitted), and
+    invariance / modification indices are ML-family only (not built for ordered items)."""
+    asked = [k for k in ("invariance", "modindices") if getattr(spec.sem, k) is not None]
+    if asked and getattr(spec, "ordinal", False):
+        raise SpecError(
+            _("sem.{k} is not available for ordered items (WLSMV/ULSMV) yet", k=asked[0]),
+            where=f"{spec.source}: field sem.{asked[0]}",
+            fix=_("drop sem.{k}, or treat the items as continuous (ordinal: false)", k=asked[0]),
+        )
     if spec.sem.invariance is None:
         return
     col = spec.sem.invariance.group
