@@ -166,3 +166,14 @@ def test_interpretation_sentences() -> None:
     assert interpret.msv_asv({"A": 0.2, "B": 0.6}, {"A": 0.5, "B": 0.5}, "en").startswith(
         "MSV is not below AVE for B"
     )
+
+
+def test_ordered_items_refuse_invariance(tmp_path: Path) -> None:
+    import yaml
+
+    raw = yaml.safe_load((YK / "survey.yaml").read_text(encoding="utf-8"))
+    raw["ordinal"] = True
+    spec = survey_spec_from_dict(raw, base_dir=YK, source="s.yaml")
+    with pytest.raises(SpecError) as e:
+        run_survey(spec)
+    assert e.value.where == "s.yaml: field sem.invariance"
