@@ -286,4 +286,6 @@ if __name__ == "__main__":
         cells = ["" if pd.isna(v) else f"{v:.1e}" for v in r]
         print(f"| {feature} | {data} | " + " | ".join(cells) + " |")
     absent = t[t["absent"].fillna("") != ""]
-    print("\nlavaan measures not printed:", "none" if absent.empty else absent[["case", "absent"]].to_string())
+    print(
+        "\nlavaan measures not printed:", "none" if absent.empty else absent[["case", "absent"]].to_string()
+    )
