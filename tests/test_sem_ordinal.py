@@ -196,6 +196,8 @@ def _yk_spec(**over: object):  # type: ignore[no-untyped-def]
 
     ex = ROOT / "examples" / "yongkang" / "survey.yaml"
     raw = yaml.safe_load(ex.read_text(encoding="utf-8"))
+    for key in ("sem", "profile"):  # background columns the generated frames do not have
+        raw.pop(key, None)
     raw.update(over)
     return survey_spec_from_dict(raw, base_dir=str(ex.parent), source=str(ex))
 
