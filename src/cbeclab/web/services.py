@@ -801,7 +801,7 @@ def _survey(job: dict[str, Any], progress: Progress) -> None:
         out,
         {
             "kind": "survey",
-            "title": spec.title,
+            "title": spec.title_in(job["lang"]),
             "summary": None,
             "notes": list(result.warnings),
             "notes_lang": job["lang"],
