@@ -94,13 +94,14 @@ def main() -> None:
         ):
             load(base + path, 2, 3, cookies, hdr)  # warm the cache
             ts = load(base + path, args.clients, args.requests, cookies, hdr)
-            size = len(c.get(path, headers=hdr or {}).content)
+            sent = c.get(path, headers=hdr or {})
+            size = int(sent.headers.get("content-length") or len(sent.content))  # bytes on the wire
             rows.append((name, ts, load1(), size))
         print(
             f"{args.clients} concurrent clients x {args.requests} requests, loopback, {os.cpu_count()} cores"
         )
         print(
-            f"{'request':<19} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/peer':>9} {'body kB':>8} {'load 1m':>8}"
+            f"{'request':<19} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/peer':>9} {'wire kB':>8} {'load 1m':>8}"
         )
         for name, ts, ld, size in rows:
             print(
