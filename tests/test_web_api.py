@@ -255,7 +255,8 @@ def test_forms_are_walked_from_the_spec_models() -> None:
     with pytest.raises(SpecError, match="line 1, column"):
         parse_form(list(fields.values()), {"stages.thresholds": "{a: [1"})
     survey = {f.name for f in fields_for("survey")}
-    assert {"bootstrap.draws", "bootstrap.ci", "efa.rotation", "constructs", "mediation"} <= survey
+    assert {"bootstrap.draws", "bootstrap.ci", "efa.rotation", "mediation"} <= survey
+    assert "constructs" not in survey  # edited as rows (construct_form, tested in test_web_results.py)
 
 
 def test_api_rejects_options_the_cli_rejects(client: TestClient) -> None:
