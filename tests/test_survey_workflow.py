@@ -41,7 +41,7 @@ def _mini(**over: object) -> dict:
 
 def test_example_spec_loads_and_writes_syntax() -> None:
     s = load_survey_spec(EXAMPLE)
-    assert "SYNTHETIC" in (s.title or "")
+    assert "SYNTHETIC" in (s.title_in("en") or "") and "合成" in (s.title_in("zh") or "")
     assert list(s.constructs) == ["F1", "F2", "F3", "M", "Y"]
     assert len(s.items) == 24
     assert s.bootstrap.draws == 5000 and s.bootstrap.ci == "bc"

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from docx import Document as new_docx
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -26,6 +27,8 @@ from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph
 
 __all__ = ["CJK_SANS", "CJK_SERIF", "docx_bytes", "render_docx"]
 
+#: tables with more columns than this go on landscape pages (a portrait page squeezes them to strips)
+WIDE_COLUMNS = 9
 CJK_SERIF = "Noto Serif CJK SC"
 CJK_SANS = "Noto Sans CJK SC"
 LATIN = "Times New Roman"
@@ -96,6 +99,8 @@ def _para(
     colour: RGBColor | None = None,
 ) -> Any:
     p = d.add_paragraph()
+    p.paragraph_format.space_after = Pt(6)
+    p.paragraph_format.line_spacing = 1.25
     run = p.add_run(text)
     run.bold = bold
     run.italic = italic
@@ -154,8 +159,31 @@ def _table(d: Any, doc: Document, t: Table) -> None:
             if c.fmt != "text":
                 par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _three_line(table)
+    if len(cols) > WIDE_COLUMNS:  # a wide table spans the (landscape) text width
+        tbl_w = table._tbl.tblPr.find(qn("w:tblW"))
+        if tbl_w is None:
+            tbl_w = OxmlElement("w:tblW")
+            table._tbl.tblPr.append(tbl_w)
+        tbl_w.set(qn("w:type"), "pct")
+        tbl_w.set(qn("w:w"), "5000")
     for n in doc.table_notes(t):
         _para(d, n, size=9, colour=RGBColor(0x44, 0x4B, 0x58))
+
+
+def _orient(d: Any, landscape: bool) -> None:
+    """Start a new section in landscape (or back in portrait) unless the current one already is."""
+    cur = d.sections[-1]
+    if (cur.orientation == WD_ORIENT.LANDSCAPE) == landscape:
+        return
+    sec = d.add_section(WD_SECTION.NEW_PAGE)
+    sec.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    w, h = sec.page_width, sec.page_height
+    if w is not None and h is not None and (w < h) == landscape:
+        sec.page_width, sec.page_height = h, w
+
+
+def _wide(block: Any) -> bool:
+    return isinstance(block, Table) and len(block.cols()) > WIDE_COLUMNS
 
 
 def _figure(d: Any, doc: Document, f: Figure) -> None:
@@ -171,6 +199,9 @@ def _figure(d: Any, doc: Document, f: Figure) -> None:
 
 def _styles(d: Any) -> None:
     _set_fonts(d.styles["Normal"], LATIN, CJK_SERIF, 10.5)
+    # single-spaced, no space after: table cells stay one line high; running text gets its spacing in _para
+    d.styles["Normal"].paragraph_format.space_after = Pt(0)
+    d.styles["Normal"].paragraph_format.line_spacing = 1.0
     for name in ("Title", "Heading 1", "Heading 2", "Caption"):
         st = d.styles[name]
         _set_fonts(st, LATIN, CJK_SANS)
@@ -193,15 +224,21 @@ def docx_bytes(doc: Document) -> bytes:
     for banner in doc.banners:
         _para(d, banner.text, size=10, bold=banner.level == "warning")
     for s in doc.sections:
-        if not any(not isinstance(b, Table) or "docx" in b.views for b in s.blocks):
+        blocks = [b for b in s.blocks if not isinstance(b, Table) or "docx" in b.views]
+        if not blocks:
             continue
+        # the page turns for a wide table and back for the next narrow table or figure; the text
+        # between stays on the page it follows (a section opening with a wide table starts landscape)
+        first = next((b for b in blocks if isinstance(b, Table | Figure)), None)
+        _orient(d, _wide(first))
         d.add_heading(s.title, level=1)
         if s.intro:
             _para(d, s.intro, size=10, colour=RGBColor(0x44, 0x4B, 0x58))
-        for b in s.blocks:
+        for b in blocks:
+            if isinstance(b, Table | Figure):
+                _orient(d, _wide(b))
             if isinstance(b, Table):
-                if "docx" in b.views:
-                    _table(d, doc, b)
+                _table(d, doc, b)
             elif isinstance(b, Figure):
                 _figure(d, doc, b)
             elif isinstance(b, Paragraph):

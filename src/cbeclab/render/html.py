@@ -133,7 +133,7 @@ def render_html(doc: Document) -> str:
     script_src = " script-src 'unsafe-inline' 'unsafe-eval';" if scripts else ""
     parts = [(s, _section(doc, s)) for s in doc.sections]
     shown = [(s, text) for s, text in parts if text]
-    nav = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s, _t in shown)
+    nav = " ".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s, _t in shown)  # spaces: the line wraps
     banners = "".join(_block(doc, b) for b in doc.banners)
     sub = f"<p>{esc(doc.subtitle)}</p>" if doc.subtitle else ""
     foot = f"<footer>{esc(doc.footer)}</footer>" if doc.footer else ""

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from cbeclab.i18n import _
 from cbeclab.jsonsafe import json_safe, records
 from cbeclab.store.folder import run_folder
 from cbeclab.store.runstore import MANIFEST, SCHEMA_VERSION, RunStore, StoreWriter
@@ -29,6 +28,7 @@ INLINE_ROWS = 2_000
 XLSX_MAX_CELLS = 50_000
 #: result.json is indented up to this size of the inline content (rows of all inline tables)
 PRETTY_JSON_ROWS = 20_000
+
 
 def _ref(store: RunStore, name: str, frame: pd.DataFrame | None = None) -> Any:
     """Rows of table ``name`` when short (``INLINE_ROWS``), else ``{"file", "rows", "columns"}``."""

@@ -44,6 +44,10 @@ _FORMATS: dict[str, Format] = {
 _MERGED = {"table1": ("alpha", "cr", "ave"), "table5": ("share_pct",)}
 
 
+#: the note cbeclab.survey.workflow adds for synthetic responses (the banner already says it)
+_SYNTHETIC_NOTE = "the responses are SYNTHETIC (generated), not real questionnaires"
+
+
 def _is_synthetic(result: SurveyResult) -> bool:
     text = f"{result.spec.title_in('en') or ''} {result.spec.data.path}".lower()
     return "synthetic" in text or any("SYNTHETIC" in w for w in result.warnings)
@@ -281,8 +285,10 @@ def build_survey_document(result: SurveyResult, lang: str | None = None) -> Docu
     title = result.spec.title_in(lg) or L["words"]["report_title"]
     banners = [Banner(w) for w in result.warnings]
     if _is_synthetic(result):
-        banners.insert(0, Banner(L["words"]["synthetic"]))
-        if "synthetic" not in title.lower():
+        # one banner says it (the run's own note on synthetic responses is the same statement)
+        same = {_(_SYNTHETIC_NOTE, lang=x) for x in ("en", "zh")}
+        banners = [Banner(L["words"]["synthetic"])] + [b for b in banners if b.text not in same]
+        if _("synthetic", lang=lg).lower() not in title.lower():
             title += f" ({L['words']['synthetic']})"
     return Document(
         title=title,

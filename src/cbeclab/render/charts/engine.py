@@ -581,7 +581,7 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
     out: list[Chart] = []
     top = ob.mean_by_indicator().head(10).copy()
     top["subsystem_label"] = display_all(top["subsystem"], names, lang)
-    top["indicator"] = top["indicator"].astype(str)
+    top["indicator"] = display_all(top["indicator"].astype(str), names, lang)
     out.append(
         chart(
             "engine.obstacle_top",
