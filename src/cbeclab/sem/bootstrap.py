@@ -742,20 +742,23 @@ REFIT_TOL = 1e-6
 class SemRefitter:
     """The SEM core's :class:`cbeclab.sem.ml.CompiledModel` seen through :class:`CompiledModel`."""
 
-    def __init__(self, cm: Any, tol: float) -> None:
+    def __init__(self, cm: Any, tol: float, batched: bool = True) -> None:
         self.cm = cm
         self.tol = tol
         self.n_par_rows = int(cm.n_par_rows)
+        if batched:  # run_chunk fits a whole block per call when ``fit_many`` exists
+            self.fit_many = self._fit_many
 
     def fit_cov(self, S: np.ndarray, n: int, start: np.ndarray | None = None) -> tuple[np.ndarray, bool, int]:
         return self.cm.fit_cov(S, n, start=start, tol=self.tol)  # type: ignore[no-any-return]
 
-    def __getattr__(self, name: str) -> Any:
-        # a batched ``fit_many(covs, n, start)`` of the core model is used when it exists
-        if name == "fit_many" and hasattr(self.__dict__.get("cm"), "fit_many"):
-            cm, tol = self.__dict__["cm"], self.__dict__["tol"]
-            return lambda covs, n, start: cm.fit_many(covs, n, start, tol=tol)
-        raise AttributeError(name)
+    def _fit_many(
+        self, covs: np.ndarray, n: int, start: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All draws of a block at once (:func:`cbeclab.sem.batchfit.fit_many`)."""
+        from cbeclab.sem.batchfit import fit_many
+
+        return fit_many(self.cm, covs, n, start, tol=self.tol)
 
     def standardized(self, theta: np.ndarray) -> np.ndarray:
         """std.all of every table row, then the ``:=`` parameters on that scale."""
@@ -836,6 +839,7 @@ class SemCompiler:
     ov_names: tuple[str, ...]
     std_lv: bool = False
     tol: float = REFIT_TOL
+    batched: bool = True
 
     def compiled(self) -> Any:
         from cbeclab.sem.ml import CompiledModel as _CM
@@ -844,7 +848,7 @@ class SemCompiler:
         return _CM(build_partable(self.syntax, std_lv=self.std_lv), list(self.ov_names))
 
     def __call__(self) -> SemRefitter:
-        return SemRefitter(self.compiled(), self.tol)
+        return SemRefitter(self.compiled(), self.tol, self.batched)
 
 
 def _syntax_of(model: Any) -> tuple[str, bool]:
@@ -940,6 +944,7 @@ def bootstrap(
     chunk: int | None = None,
     progress: ProgressFn | None = None,
     tol: float = REFIT_TOL,
+    batched: bool = True,
 ) -> BootstrapResult:
     """Nonparametric (ordinary) bootstrap of an SEM, lavaan ``se = "bootstrap"`` style.
 
@@ -962,6 +967,10 @@ def bootstrap(
         See :func:`run_draws` (local processes by default, a Dask cluster given its address).
     tol
         Refit tolerance (:data:`REFIT_TOL`).
+    batched
+        Refit each block of :data:`~cbeclab.sem.resample.BLOCK` draws together
+        (:func:`cbeclab.sem.batchfit.fit_many`, the default) or one draw at a time (``fit_cov``).
+        Both find the same minimiser from the same start; the draws agree to the refit tolerance.
 
     Returns
     -------
@@ -980,7 +989,7 @@ def bootstrap(
 
     t0 = time.perf_counter()
     ff = full_fit(model, data, std_lv=std_lv)
-    comp = SemCompiler(ff.compiler.syntax, ff.compiler.ov_names, ff.compiler.std_lv, tol)
+    comp = SemCompiler(ff.compiler.syntax, ff.compiler.ov_names, ff.compiler.std_lv, tol, batched)
     spec = RefitSpec(factory=comp, X=ff.X, theta0=ff.theta, seed=int(seed)).with_key()
     d = run_draws(spec, n_boot, scheduler=scheduler, n_jobs=n_jobs, chunk=chunk, progress=progress)
     cm = ff.compiled
