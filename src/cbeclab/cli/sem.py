@@ -106,7 +106,7 @@ def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
     ``se_delta``, ``z_delta``, ``pvalue_delta``, ``ci_lower_delta``, ``ci_upper_delta``.  The
     document-level keys ``se`` and ``ci`` name what the main columns hold.
     """
-    from scipy import stats
+    from cbeclab.sem import dist as stats
 
     by_key = {(r["lhs"], r["op"], r["rhs"]): r for r in boot.to_dict(orient="records")}
     by_def = {r["lhs"]: r for r in boot.to_dict(orient="records") if r["op"] == ":="}
@@ -302,7 +302,9 @@ def sem_cmd(
         import sys
 
         from cbeclab.sem.bootstrap import bootstrap, tqdm_progress
+        from cbeclab.sem.resample import keep_freed_memory
 
+        keep_freed_memory()  # this process may refit in-process (one core)
         progress = tqdm_progress(n_boot, file=sys.stderr, leave=False) if sys.stderr.isatty() else None
         boot = bootstrap(
             syntax,
@@ -314,11 +316,11 @@ def sem_cmd(
             scheduler=scheduler,
             progress=progress,
         )
-        doc["bootstrap"] = boot.to_dict()
-        use_bootstrap_se(doc, boot.to_frame())
-        if hasattr(boot, "to_frame"):
-            click.echo(_("Bootstrap ({n} draws, seed {seed}, {ci} CI):", n=n_boot, seed=seed, ci=ci))
-            click.echo(boot.to_frame().to_string(index=False))
+        frame = boot.to_frame()
+        doc["bootstrap"] = boot.to_dict(frame=frame)
+        use_bootstrap_se(doc, frame)
+        click.echo(_("Bootstrap ({n} draws, seed {seed}, {ci} CI):", n=n_boot, seed=seed, ci=ci))
+        click.echo(frame.to_string(index=False))
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         click.echo(_("wrote {path}", path=json_out), err=True)

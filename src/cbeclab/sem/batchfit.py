@@ -56,6 +56,18 @@ class BatchKernel:
         self.s_scale = np.where(cm.s_r == cm.s_c, 1.0, 2.0)  # 2 c, c = 1/2 on the diagonal
         used = (np.abs(cm.A0).sum(axis=0) > 0) | np.isin(np.arange(cm.m), cm.a_c)
         self.cols = np.flatnonzero(used)
+        # Woodbury form of Σ⁻¹ when Σ = D + U M U' (see _woodbury)
+        obs = np.arange(cm.m) < cm.p
+        s_obs_offdiag = np.any((cm.s_r != cm.s_c) & (obs[cm.s_r] | obs[cm.s_c]))
+        fixed_s = np.argwhere(cm.S0 != 0)
+        s0_offdiag = np.any((fixed_s[:, 0] != fixed_s[:, 1]) & (obs[fixed_s[:, 0]] | obs[fixed_s[:, 1]]))
+        self.woodbury = bool(
+            self.cols.size > 0
+            and not np.any(self.cols < cm.p)
+            and len(cm.exo_r) == 0
+            and not s_obs_offdiag
+            and not s0_offdiag
+        )
         # flat gather indices into Z'Σ⁻¹Z (2m x 2m) for the blocks u'u, v'v, v'u of the Hessian
         w = 2 * cm.m
         u, v, vs = cm.u_idx, cm.v_idx, cm.v_scale
@@ -101,6 +113,46 @@ class BatchKernel:
         B[:, :, C] += Ac @ Bcc
         return B
 
+    def _woodbury(self, T: Array, S: Array, covs: Array, ld_s: Array, F: Array, Si: Array) -> Array:
+        """Σ⁻¹ and F through the Woodbury identity; returns the draws left to the dense path.
+
+        For models whose observed variables have no outgoing paths and only (residual) variances
+        (``Σ = D + U M U'``, ``D`` diagonal, ``U = T[:, C]``, ``M = S[C, C]``):
+        ``Σ⁻¹ = D⁻¹ − D⁻¹U M (I + K M)⁻¹ U'D⁻¹`` with ``K = U'D⁻¹U``, and, writing ``K = R R'``,
+        ``log|Σ| = Σ log d + log|I + R'M R|``; Σ is positive definite exactly when ``I + R'MR`` is
+        (for ``D > 0`` and ``U`` of full column rank; other draws go to the dense path).
+        """
+        cm = self.cm
+        p, C = cm.p, self.cols
+        D = np.diagonal(S[:, :p, :p], axis1=1, axis2=2)
+        ok = np.all(D > 0, axis=1)
+        idx = np.flatnonzero(ok)
+        if idx.size == 0:
+            return ~ok
+        Di = 1.0 / D[idx]
+        U = T[idx][:, :, C]
+        M = S[idx][:, C][:, :, C]
+        DU = Di[:, :, None] * U
+        K = U.transpose(0, 2, 1) @ DU
+        R, r_ok = _chol_stack(K)
+        Ic = np.eye(C.size)
+        N = Ic + R.transpose(0, 2, 1) @ M @ R
+        Ln, n_ok = _chol_stack(N)
+        good = r_ok & n_ok
+        j = idx[good]
+        if j.size:
+            DUg = DU[good]
+            Q = np.linalg.solve(Ic + K[good] @ M[good], DUg.transpose(0, 2, 1))  # (I + KM)⁻¹ U'D⁻¹
+            inv = -(DUg @ (M[good] @ Q))
+            dd = np.arange(p)
+            inv[:, dd, dd] += Di[good]
+            Si[j] = inv
+            logdet = np.log(D[j]).sum(axis=1) + 2.0 * np.log(np.diagonal(Ln[good], axis1=1, axis2=2)).sum(axis=1)
+            F[j] = logdet + np.einsum("bij,bij->b", covs[j], inv) - ld_s[j] - p
+        rest = np.ones(F.size, dtype=bool)
+        rest[j] = False
+        return rest
+
     def state(self, th: Array, covs: Array, ld_s: Array) -> dict[str, Array]:
         """F, Σ⁻¹, T, G for every draw; ``F = inf`` where ``I − A`` is singular or Σ is not PD."""
         cm = self.cm
@@ -110,13 +162,19 @@ class BatchKernel:
         T = B[:, : cm.p]
         TS = T @ S
         Sigma = TS @ T.transpose(0, 2, 1)
-        L, good = _chol_stack(Sigma)
         F = np.full(k, math.inf)
         Si = np.zeros_like(Sigma)
-        if good.any():
-            Si[good] = _inv_stack(Sigma[good])
-            logdet = 2.0 * np.log(np.diagonal(L[good], axis1=1, axis2=2)).sum(axis=1)
-            F[good] = logdet + np.einsum("bij,bij->b", covs[good], Si[good]) - ld_s[good] - cm.p
+        dense = np.ones(k, dtype=bool)
+        if self.woodbury:
+            dense = self._woodbury(T, S, covs, ld_s, F, Si)
+        if dense.any():
+            d = np.flatnonzero(dense)
+            L, good = _chol_stack(Sigma[d])
+            g = d[good]
+            if g.size:
+                Si[g] = _inv_stack(Sigma[g])
+                logdet = 2.0 * np.log(np.diagonal(L[good], axis1=1, axis2=2)).sum(axis=1)
+                F[g] = logdet + np.einsum("bij,bij->b", covs[g], Si[g]) - ld_s[g] - cm.p
         G = B @ TS.transpose(0, 2, 1)  # B S T'
         return {"F": F, "Si": Si, "T": T, "G": G}
 

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from cbeclab.errors import CbecWarning, SpecError
-from cbeclab.sem.resample import BLOCK, _one_blas_thread, block_covariances
+from cbeclab.sem.resample import BLOCK, _one_blas_thread, block_covariances, keep_freed_memory
 
 CIMethod = Literal["bc", "perc"]
 ProgressFn = Callable[[int, int], None]
@@ -397,6 +397,7 @@ def _default_chunk(n_boot: int, workers: int) -> int:
 
 def _pool_init() -> None:
     _limit_blas_threads()
+    keep_freed_memory()
 
 
 def _iter_local(spec: RefitSpec, ranges: list[tuple[int, int]], n_jobs: int) -> Iterable[ChunkOut]:
@@ -682,9 +683,10 @@ class BootstrapResult:
         out.attrs["ci"] = ci or self.ci_method
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary (no draw matrix): settings, failures and the parameter table."""
-        frame = self.to_frame()
+    def to_dict(self, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+        """JSON-safe summary (no draw matrix): settings, failures and the parameter table
+        (``frame``: a :meth:`to_frame` table already computed)."""
+        frame = self.to_frame() if frame is None else frame
         recs = [
             {k: _nan_to_none(v.item() if hasattr(v, "item") else v) for k, v in r.items()}
             for r in frame.to_dict("records")
