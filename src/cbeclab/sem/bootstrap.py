@@ -247,6 +247,10 @@ class RefitSpec:
     defined_std
         Optional picklable callable mapping the standardized vector to standardized defined
         parameters; ``None`` when the compiled model offers ``defined_std`` itself or there are none.
+    groups
+        Raw rows (missing values as NaN) of each group for a row-resampling refit
+        (:mod:`cbeclab.sem.rowboot`: FIML, mean structures, multi-group); ``None`` for the
+        covariance refits of complete-data ML.
     """
 
     factory: Callable[[], Any]
@@ -256,11 +260,19 @@ class RefitSpec:
     cov_ddof: int = 0
     defined_std: Callable[[np.ndarray], np.ndarray] | None = None
     key: str = ""
+    groups: tuple[np.ndarray, ...] | None = None
 
     def with_key(self) -> RefitSpec:
         h = hashlib.sha1(pickle.dumps((self.factory, self.cov_ddof)))
         return RefitSpec(
-            self.factory, self.X, self.theta0, self.seed, self.cov_ddof, self.defined_std, h.hexdigest()
+            self.factory,
+            self.X,
+            self.theta0,
+            self.seed,
+            self.cov_ddof,
+            self.defined_std,
+            h.hexdigest(),
+            self.groups,
         )
 
 
@@ -307,6 +319,10 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     Every refit starts from ``spec.theta0`` (never from the previous draw), so the result of a draw
     does not depend on the chunking.
     """
+    if spec.groups is not None:
+        from cbeclab.sem.rowboot import run_rows_chunk
+
+        return run_rows_chunk(spec, start, stop)
     cm = _compiled(spec)
     X = spec.X
     n = X.shape[0]
@@ -667,7 +683,8 @@ class BootstrapResult:
                 continue
             s = self.summary(blk, ci=ci, level=level)
             z = self.summary(std_blk, ci=ci, level=level)
-            f = tab[["lhs", "op", "rhs", "label"]].reset_index(drop=True).copy()
+            cols = ["lhs", "op", "rhs", "group", "label"] if "group" in tab else ["lhs", "op", "rhs", "label"]
+            f = tab[cols].reset_index(drop=True).copy()
             f["est"] = s.estimate
             f["se"] = s.se
             f["ci_lower"] = s.ci_lower

@@ -30,7 +30,7 @@ def _check_range(n: int, start: int, stop: int) -> None:
         )
 
 
-def draw_indices(seed: int, n: int, start: int, stop: int) -> np.ndarray:
+def draw_indices(seed: int, n: int, start: int, stop: int, *, stream: int | None = None) -> np.ndarray:
     """Row indices of bootstrap draws ``start .. stop-1``.
 
     Parameters
@@ -41,6 +41,10 @@ def draw_indices(seed: int, n: int, start: int, stop: int) -> np.ndarray:
         Number of observations (rows) in the data.
     start, stop
         Half-open range of draw numbers.
+    stream
+        ``None`` (one sample) or the group number of a stratified (multi-group) bootstrap: group
+        ``g`` draws from block streams ``spawn_key=(j, g + 1)``, independent of the others and of
+        the one-sample streams ``spawn_key=(j,)``.
 
     Returns
     -------
@@ -62,7 +66,8 @@ def draw_indices(seed: int, n: int, start: int, stop: int) -> np.ndarray:
         return np.empty((0, n), dtype=np.int64)
     parts = []
     for blk in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(blk,)))
+        key = (blk,) if stream is None else (blk, int(stream) + 1)
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=key))
         idx = rng.integers(0, n, size=(BLOCK, n), dtype=np.int64)
         lo = max(start, blk * BLOCK) - blk * BLOCK
         hi = min(stop, (blk + 1) * BLOCK) - blk * BLOCK
