@@ -45,7 +45,7 @@ from cbeclab.sem.bootstrap import (
 )
 from cbeclab.sem.ml import Array
 
-__all__ = ["RowsRefitter", "bootstrap_rows", "run_rows_chunk"]
+__all__ = ["RowsRefitter", "StackedPatterns", "bootstrap_rows", "multigroup_bootstrap", "run_rows_chunk"]
 
 
 @dataclass(frozen=True)
@@ -412,14 +412,10 @@ def bootstrap_rows(
         if est == "MLM":
             est = "ML"  # same point estimates; multi-group fits offer ML and MLR
         res = fit_multigroup(mdl, data, group, group_equal=tuple(group_equal), estimator=est, missing=missing)
-        mms, Xs, _defs_mg = res._boot
-        views = [mm.pt for mm in mms]
-        theta = np.asarray(res.theta, dtype=np.float64)
-        vcov = res.vcov
-        labels: tuple[str, ...] = tuple(res.groups)
-        n_dropped = int(res.n_dropped)
-        show = [np.ones(mm.n_par_rows, dtype=bool) for mm in mms]
-        Xs = [np.asarray(x, dtype=np.float64) for x in Xs]
+        return multigroup_bootstrap(
+            res, n_boot, seed, ci=ci, level=level, scheduler=scheduler, n_jobs=n_jobs, chunk=chunk,
+            progress=progress, tol=tol,
+        )  # fmt: skip
     else:
         from cbeclab.sem.fiml import Patterns, em_h1
         from cbeclab.sem.general import check_options, fit_general, prepare_rows
@@ -446,9 +442,63 @@ def bootstrap_rows(
                 fix=_("report this model: the two parameter tables disagree"),
             )
         vcov = fitted.vcov
-        mms, views, labels, Xs = [mm], [pt], (), [X]
+        mms, views, Xs = [mm], [pt], [X]
         ops = pt.table["op"].iloc[: mm.n_par_rows].to_numpy()
         show = [np.ones(mm.n_par_rows, dtype=bool) if ms else ops != "~1"]
+    return _boot_fitted(
+        mms, views, (), Xs, theta, vcov, n_dropped, show, n_boot, seed,
+        ci=ci, level=level, scheduler=scheduler, n_jobs=n_jobs, chunk=chunk, progress=progress, tol=tol, t0=t0,
+    )  # fmt: skip
+
+
+def multigroup_bootstrap(
+    res: Any,
+    n_boot: int = 1000,
+    seed: int = 0,
+    *,
+    ci: CIMethod = "bc",
+    level: float = 0.95,
+    scheduler: Any = None,
+    n_jobs: int | None = None,
+    chunk: int | None = None,
+    progress: ProgressFn | None = None,
+    tol: float = REFIT_TOL,
+) -> BootstrapResult:
+    """Bootstrap of a fitted :class:`~cbeclab.sem.multigroup.MultiGroupResult` (rows resampled
+    within each group, refits from its estimate); see :func:`bootstrap_rows`."""
+    t0 = time.perf_counter()
+    if res._boot is None:
+        raise SpecError(_("this result has no data to resample"), where="bootstrap", fix=_("refit the model"))
+    mms, Xs, _defs_mg = res._boot
+    return _boot_fitted(
+        list(mms), [mm.pt for mm in mms], tuple(res.groups), [np.asarray(x, dtype=np.float64) for x in Xs],
+        np.asarray(res.theta, dtype=np.float64), res.vcov, int(res.n_dropped),
+        [np.ones(mm.n_par_rows, dtype=bool) for mm in mms], n_boot, seed,
+        ci=ci, level=level, scheduler=scheduler, n_jobs=n_jobs, chunk=chunk, progress=progress, tol=tol, t0=t0,
+    )  # fmt: skip
+
+
+def _boot_fitted(
+    mms: Sequence[Any],
+    views: Sequence[Any],
+    labels: tuple[str, ...],
+    Xs: Sequence[Array],
+    theta: Array,
+    vcov: Array | None,
+    n_dropped: int,
+    show: Sequence[Array],
+    n_boot: int,
+    seed: int,
+    *,
+    ci: CIMethod,
+    level: float,
+    scheduler: Any,
+    n_jobs: int | None,
+    chunk: int | None,
+    progress: ProgressFn | None,
+    tol: float,
+    t0: float,
+) -> BootstrapResult:
     defs = _defs_of(views)
     comp = RowsCompiler(tuple(mms), defs, tol)
     spec = RefitSpec(
