@@ -7,13 +7,20 @@ Times, as whole commands (start-up included):
   ``parallel = "no"`` and with ``parallel = "multicore", ncpus = 2``;
 * semopy, which has no bootstrap: a plain loop of semopy fits on resamples, measured on a subset and
   extrapolated to B (labelled as such);
+* a FIML row: ``cbeclab sem ... --missing ml --bootstrap B_FIML`` against lavaan ``missing = "ml"``,
+  ``se = "bootstrap"`` (serial) on ``tests/fixtures/sem_likert_missing.csv`` (600 rows, ~5 % cells
+  missing, a 3-factor mediation model);
 
-then prints the ratios and compares the indirect effects (point estimates, bias-corrected CI endpoints)
-of our in-process bootstrap with lavaan's, in units of the Monte-Carlo SE of a CI endpoint.
+then prints each peer's time over ours (the speed-up, from the same run) and compares the indirect
+effects (point estimates, bias-corrected CI endpoints) of our in-process bootstrap with lavaan's, in
+units of the Monte-Carlo SE of a CI endpoint, and the FIML percentile endpoints likewise.  The
+machine load (``os.getloadavg``) is printed before and after: on a shared machine the ratio is only
+meaningful when the load stayed low.
 
 Usage::
 
-    python benchmarks/bench_bootstrap.py [--boot 5000] [--semopy-subset 50] [--skip-r] [--skip-semopy]
+    python benchmarks/bench_bootstrap.py [--boot 5000] [--boot-fiml 1000] [--semopy-subset 50]
+        [--skip-r] [--skip-semopy] [--skip-multicore] [--skip-fiml]
 
 Data: ``cbeclab.datasets.survey.synthetic_yongkang_survey(n=233, seed=0)`` (SYNTHETIC), written to a
 temporary CSV; model: ``yongkang_model_syntax()``.
@@ -47,10 +54,16 @@ def run_timed(
     return time.perf_counter() - t0, proc
 
 
-def ours_cli(model: Path, data: Path, out: Path, B: int) -> float | None:
+FIML_MODEL = (
+    "A =~ a1 + a2 + a3 + a4\nB =~ b1 + b2 + b3 + b4\nC =~ c1 + c2 + c3 + c4\n"
+    "B ~ a*A\nC ~ b*B + c*A\nind := a*b\ntotal := c + a*b\n"
+)
+
+
+def ours_cli(model: Path, data: Path, out: Path, B: int, *extra: str) -> float | None:
     exe = shutil.which("cbeclab")
-    cmd = [exe] if exe else [sys.executable, "-m", "cbeclab.cli"]
-    cmd += ["sem", str(model), str(data), "--bootstrap", str(B), "--seed", "1", "--json", str(out)]
+    cmd = [exe] if exe else [sys.executable, "-c", "from cbeclab.cli import main; main()"]
+    cmd += ["sem", str(model), str(data), "--bootstrap", str(B), "--seed", "1", "--json", str(out), *extra]
     secs, proc = run_timed(cmd)
     if proc.returncode != 0:
         print(f"  cbeclab sem failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
@@ -58,9 +71,11 @@ def ours_cli(model: Path, data: Path, out: Path, B: int) -> float | None:
     return secs
 
 
-def lavaan(model: Path, data: Path, out: Path, B: int, parallel: str, ncpus: int) -> float | None:
+def lavaan(
+    model: Path, data: Path, out: Path, B: int, parallel: str, ncpus: int, missing: str = "listwise"
+) -> float | None:
     script = HERE / "r" / "boot_lavaan.R"
-    cmd = ["Rscript", str(script), str(data), str(model), str(out), str(B), parallel, str(ncpus), "1"]
+    cmd = ["Rscript", str(script), str(data), str(model), str(out), str(B), parallel, str(ncpus), "1", missing]
     secs, proc = run_timed(cmd)
     if proc.returncode != 0:
         print(f"  lavaan failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
@@ -128,7 +143,10 @@ def main() -> None:
     ap.add_argument("--skip-r", action="store_true")
     ap.add_argument("--skip-semopy", action="store_true")
     ap.add_argument("--skip-multicore", action="store_true")
+    ap.add_argument("--skip-fiml", action="store_true")
+    ap.add_argument("--boot-fiml", type=int, default=1000)
     args = ap.parse_args()
+    print(f"load average at start (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     B = args.boot
 
     from cbeclab.datasets.survey import synthetic_yongkang_survey, yongkang_model_syntax
@@ -187,10 +205,44 @@ def main() -> None:
             times[f"semopy loop (extrapolated from {args.semopy_subset})"] = total
             print(f"  {per * 1e3:8.1f} ms per fit -> {total:8.1f} s for {B}")
 
-    print("\nwall time and ratio to the cbeclab CLI")
+    fiml: dict[str, float] = {}
+    if not args.skip_fiml:
+        lk = ROOT / "tests" / "fixtures" / "sem_likert_missing.csv"
+        fm = tmp / "fiml.lav"
+        fm.write_text(FIML_MODEL, encoding="utf-8")
+        Bf = args.boot_fiml
+        print(f"\n[FIML] {lk.name} (n=600, ~5 % cells missing), 3 factors, B={Bf}")
+        t = ours_cli(fm, lk, tmp / "ours_fiml.json", Bf, "--missing", "ml", "--ci", "perc")
+        if t is not None:
+            fiml["cbeclab CLI --missing ml"] = t
+            print(f"  cbeclab sem --missing ml --bootstrap {Bf}: {t:8.2f} s")
+        if not args.skip_r and shutil.which("Rscript"):
+            t = lavaan(fm, lk, tmp / "lav_fiml.json", Bf, "no", 1, "ml")
+            if t is not None:
+                fiml["lavaan serial missing=ml"] = t
+                print(f"  lavaan missing='ml' serial:          {t:8.2f} s")
+        if len(fiml) == 2:
+            ours_f = json.loads((tmp / "ours_fiml.json").read_text())["bootstrap"]["params"]
+            lav_f = json.loads((tmp / "lav_fiml.json").read_text())["perc"]
+            ob = {(r["lhs"], r["op"], r["rhs"]): r for r in ours_f}
+            worst = 0.0
+            for i, lhs in enumerate(lav_f["lhs"]):
+                o = ob.get((lhs, lav_f["op"][i], lav_f["rhs"][i]))
+                if o is None or not lav_f["se"][i]:
+                    continue
+                # MC-SE of a 2.5 % endpoint difference, two independent runs of Bf draws (normal approx.)
+                mc = lav_f["se"][i] * math.sqrt(0.025 * 0.975 * 2 / Bf) / 0.05844
+                for a, b in (("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")):
+                    worst = max(worst, abs(o[a] - lav_f[b][i]) / mc)
+            print(f"  FIML percentile endpoints ('~' and ':=' rows): max |ours - lavaan| / MCSE = {worst:.2f}")
+
+    print("\nwall time and speed-up of the cbeclab CLI (peer time / ours, same run)")
     base = times.get("cbeclab CLI", times["cbeclab in-process"])
     for k, v in times.items():
         print(f"  {k:45s} {v:9.2f} s   x{v / base:7.1f}")
+    for k, v in fiml.items():
+        print(f"  {k:45s} {v:9.2f} s   x{v / fiml.get('cbeclab CLI --missing ml', math.nan):7.1f}")
+    print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     if lav_runs:
         lav = lav_runs.get("lavaan serial") or next(iter(lav_runs.values()))

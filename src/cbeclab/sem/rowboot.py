@@ -160,7 +160,7 @@ class StackedPatterns:
             return -math.inf
         P, logdet = inv
         _d, C = self._centred(mu)
-        tr = np.einsum("kij,kji->k", P, C)
+        tr = (P * C).sum(axis=(1, 2))  # P, C symmetric
         return float(-0.5 * np.sum(self.n_k * (self.p_k * LOG2PI + logdet + tr)))
 
     def gradient_information(
@@ -175,14 +175,15 @@ class StackedPatterns:
         P, _ = inv
         d, C = self._centred(mu)
         n = self.n_k
-        gmu = np.einsum("k,kij,kj->i", n, P, d)
+        gmu = n @ (P @ d[:, :, None])[:, :, 0]
         PCP = P @ C @ P
         GS = -0.5 * np.einsum("k,kij->ij", n, P - PCP)
         g = chain_gradient(gmu, GS, dmu, dS)
         p = self.p
         q = dmu.shape[1]
         # Σ_k n_k tr(P_k dΣ_s P_k dΣ_t) = vec(dΣ_t)' [Σ_k n_k P_k ⊗ P_k] vec(dΣ_s): one p² x p² matrix
-        Wk = np.einsum("k,kab,kcd->acbd", n, P, P).reshape(p * p, p * p)
+        Pf = P.reshape(-1, p * p)
+        Wk = ((Pf * n[:, None]).T @ Pf).reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
         D = dS.reshape(p * p, q)
         info = dmu.T @ np.einsum("k,kij->ij", n, P) @ dmu + 0.5 * (D.T @ (Wk @ D))
         return g, 0.5 * (info + info.T)
