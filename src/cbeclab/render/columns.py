@@ -60,11 +60,15 @@ def table_from_frame(
     digits: int = DEFAULT_DIGITS,
     highlight: Mapping[str, Sequence[bool]] | None = None,
     max_rows: int | None = None,
+    numbered: bool = True,
+    views: tuple[str, ...] = ("html", "xlsx", "docx"),
+    source: str | None = None,
 ) -> Table:
     """A Table of ``df`` with catalogue labels, data display ``names``, units and formats.
 
     ``labels`` overrides the label of a column key; ``names`` gives display names of data columns
-    (indicators, subsystems); ``formats`` overrides formats.
+    (indicators, subsystems); ``formats`` overrides formats. ``numbered``, ``views`` and ``source``
+    are passed to the :class:`Table`.
     """
     data = df.drop(columns=[c for c in drop if c in df.columns])
     data.columns = [str(c) for c in data.columns]
@@ -84,7 +88,19 @@ def table_from_frame(
         cols.append(col)
     kw: dict[str, Any] = {} if max_rows is None else {"max_rows": max_rows}
     return Table(
-        key, caption, data, tuple(cols), tuple(notes), significance, digits, sheet, highlight=highlight, **kw
+        key,
+        caption,
+        data,
+        tuple(cols),
+        tuple(notes),
+        significance,
+        digits,
+        sheet,
+        highlight=highlight,
+        numbered=numbered,
+        views=views,
+        source=source,
+        **kw,
     )
 
 

@@ -94,7 +94,9 @@ class Table:
     ``data`` is the full table; HTML and DOCX show the first ``max_rows`` rows and say where the rest is
     (the XLSX sheet ``sheet``). ``views`` limits where a table appears (appendix tables that only the
     workbook carries: ``("xlsx",)``). ``highlight`` maps a column key to a boolean mask of flagged cells
-    (imputed values, failed thresholds).
+    (imputed values, failed thresholds). ``source`` names the stored result table the rows come from
+    (``synergy`` -> ``tables/synergy.parquet`` of a run folder), for a workbook that leaves a long
+    table out and says where it is.
     """
 
     key: str
@@ -109,6 +111,7 @@ class Table:
     highlight: Mapping[str, Sequence[bool]] | None = None
     numbered: bool = True
     views: tuple[str, ...] = ("html", "xlsx", "docx")
+    source: str | None = None
 
     def cols(self) -> tuple[Column, ...]:
         """The printed columns: the declared ones present in the data, else one per data column."""

@@ -55,6 +55,12 @@ def display_names(
             for ind in fw.indicators():
                 if ind.unit:
                     units[ind.id] = _(str(ind.unit), lang=lang)
+    dataset = getattr(getattr(spec, "data", None), "dataset", None)
+    if dataset:  # columns of a bundled dataset (exports -> 出口额)
+        from cbeclab.i18n.names import names_of
+
+        for key in names_of("variable", dataset):
+            names.setdefault(key, display_name("variable", key, lang, source=dataset))
     for s in subsystems:
         names.setdefault(s, _(s.replace("_", " "), lang=lang))
     return names, units
@@ -68,6 +74,14 @@ def _rel_source(spec: Any, source: str) -> str:
         except ValueError:
             return source
     return source
+
+
+def _source_text(spec: Any, source: str, lang: str) -> str:
+    """Where the data came from: a bundled dataset by its title, a file relative to the spec."""
+    dataset = getattr(getattr(spec, "data", None), "dataset", None)
+    if dataset and source.startswith("dataset:"):
+        return _("bundled dataset “{title}”", title=display_name("dataset", dataset, lang), lang=lang)
+    return _rel_source(spec, source)
 
 
 def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
@@ -124,6 +138,9 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
     # entity names of a bundled dataset in the output language (a user's own names stay as they are)
     ents = {str(e): display_name("entity", str(e), lg) for e in p.entities}
 
+    # the data's own entity and period columns (cluster, year) print as Entity / Period
+    key_labels = {p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)}
+
     def tab(key: str, caption: str, df: pd.DataFrame, **kw: Any) -> Table:
         df = map_values(df, ("entity", "group", str(p.entity)), ents)
         return table_from_frame(
@@ -134,7 +151,13 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
     if not summ.empty:
         s = map_values(lang_column(lang_column(summ, "stage", lg), "grade", lg), ("lagging",), names)
         blocks: list[Any] = [
-            tab("summary", _("Latest period of each entity", lang=lg), s, sheet=_("Summary", lang=lg))
+            tab(
+                "summary",
+                _("Latest period of each entity", lang=lg),
+                s,
+                sheet=_("Summary", lang=lg),
+                source="summary",
+            )
         ]
         if (
             result.stages is not None
@@ -168,6 +191,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             w = w.reset_index()
             w.columns = [str(c) for c in w.columns]
         b = map_values(syn.bounds, ("indicator",), names)
+        b = map_values(b, ("group",), {"pooled": _("all entities (pooled)", lang=lg)})
         sections.append(
             Section(
                 "weights",
@@ -178,19 +202,38 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                         _("Indicator weights ({method})", method=spec.weights.method, lang=lg),
                         w,
                         sheet=_("Weights", lang=lg),
+                        source="weights_synergy",
                     ),
-                    tab("bounds", _("Order-parameter bounds", lang=lg), b, sheet=_("Bounds", lang=lg)),
+                    tab(
+                        "bounds",
+                        _("Order-parameter bounds", lang=lg),
+                        b,
+                        sheet=_("Bounds", lang=lg),
+                        source="bounds",
+                    ),
                 ),
             )
         )
         so = syn.subsystem_order.rename(columns={s: names.get(s, s) for s in result.subsystems})
         blocks = [
-            tab("order", _("Order degree of each subsystem", lang=lg), so, sheet=_("Order degree", lang=lg))
+            tab(
+                "order",
+                _("Order degree of each subsystem", lang=lg),
+                so,
+                sheet=_("Order degree", lang=lg),
+                source="subsystem_order",
+            )
         ]
         if result.stages is not None:
             st = lang_column(result.stages, "stage", lg)
             blocks.append(
-                tab("stages", _("Synergy degree and stage", lang=lg), st, sheet=_("Synergy", lang=lg))
+                tab(
+                    "stages",
+                    _("Synergy degree and stage", lang=lg),
+                    st,
+                    sheet=_("Synergy", lang=lg),
+                    source="stages",
+                )
             )
         raw = syn.synergy.rename(
             columns={
@@ -198,23 +241,26 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             }
         )
         blocks.append(
-            Table(
+            tab(
                 "synergy_raw",
                 _("Synergy computation", lang=lg),
                 raw,
                 sheet=_("Synergy detail", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                source="synergy",
             )
         )
         blocks.append(
-            Table(
+            tab(
                 "order_wide",
                 _("Order degree of each indicator", lang=lg),
                 syn.order_wide.reset_index(),
                 sheet=_("Indicator order", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                labels=key_labels,
+                source="order_degree",
             )
         )
         sections.append(Section("synergy", _("Subsystem order and synergy", lang=lg), tuple(blocks)))
@@ -232,6 +278,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 _("Coupling coordination of the {k} subsystems", k=k, lang=lg),
                 ct,
                 sheet=_("Coupling", lang=lg),
+                source="coupling",
             )
         ]
         if cp.weights is not None:
@@ -243,6 +290,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     _("Indicator weights of the coupling model", lang=lg),
                     cw,
                     sheet=_("Coupling weights", lang=lg),
+                    source="weights_coupling",
                 )
             )
         sections.append(Section("coupling", _("Coupling coordination", lang=lg), tuple(blocks)))
@@ -252,12 +300,19 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         top = map_values(ob.top, ("indicator", "subsystem"), names)
         sub = ob.subsystem.rename(columns={s: names.get(s, s) for s in result.subsystems})
         blocks = [
-            tab("obstacles_top", _("Top obstacle indicators", lang=lg), top, sheet=_("Obstacles", lang=lg)),
+            tab(
+                "obstacles_top",
+                _("Top obstacle indicators", lang=lg),
+                top,
+                sheet=_("Obstacles", lang=lg),
+                source="obstacles_top",
+            ),
             tab(
                 "obstacles_sub",
                 _("Obstacle degree of each subsystem", lang=lg),
                 sub,
                 sheet=_("Subsystem obstacles", lang=lg),
+                source="obstacles_subsystem",
             ),
         ]
         if len(ob.top):
@@ -285,13 +340,15 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     )
                 )
         blocks.append(
-            Table(
+            tab(
                 "obstacles_wide",
                 _("Obstacle degree of each indicator", lang=lg),
                 ob.obstacle_wide.reset_index(),
                 sheet=_("Indicator obstacles", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                labels=key_labels,
+                source="obstacles_indicator",
             )
         )
         sections.append(Section("obstacles", _("Obstacle factors", lang=lg), tuple(blocks)))
@@ -312,6 +369,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     params.drop(columns=["grade"], errors="ignore"),
                     labels={"C": _("Posterior-error ratio C", lang=lg)},
                     sheet=_("GM {series}", series=short, lang=lg)[:31],
+                    source=f"forecast_{name}_params",
                 )
             )
             recs = [dict(r) for r in fc.params.to_dict("records")]
@@ -328,6 +386,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                         _("GM(1,1) fitted values and forecast of {series}", series=label, lang=lg),
                         v,
                         sheet=_("GM values {series}", series=short, lang=lg)[:31],
+                        source=f"forecast_{name}",
                     )
                 )
             else:
@@ -361,7 +420,19 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             Section(
                 "sensitivity",
                 _("Sensitivity analysis", lang=lg),
-                (Figure(chart.key, chart), tab("sensitivity", _("Sensitivity analysis", lang=lg), st)),
+                (
+                    Figure(chart.key, chart),
+                    tab("sensitivity", _("Sensitivity analysis", lang=lg), st, source="sensitivity"),
+                    tab(
+                        "sensitivity_draws",
+                        _("Sensitivity analysis: every perturbed run", lang=lg),
+                        lang_column(lang_column(sens.draws, "stage", lg), "grade", lg),
+                        sheet=_("Sensitivity draws", lang=lg),
+                        numbered=False,
+                        views=xlsx_only,
+                        source="sensitivity_draws",
+                    ),
+                ),
                 intro=intro,
             )
         )
@@ -384,7 +455,8 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     panel_long,
                     sheet=_("Input data", lang=lg),
                     highlight=mask,
-                    labels={p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)},
+                    labels=key_labels,
+                    source="panel",
                 ),
             ),
         )
@@ -404,19 +476,35 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
     notes: list[Any] = [Bullets(tuple(dict.fromkeys(list(p.notes) + list(result.notes))))]
     if len(p.missing):
         notes.append(
-            Table(
+            tab(
                 "missing",
                 _("Missing cells", lang=lg),
-                p.missing,
+                map_values(p.missing, ("indicator",), names),
                 sheet=_("Missing cells", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                source="missing_cells",
+            )
+        )
+    from cbeclab.pipeline import imputed_cells
+
+    imputed = imputed_cells(p)
+    if len(imputed):
+        notes.append(
+            tab(
+                "imputed",
+                _("Imputed cells", lang=lg),
+                map_values(imputed, ("indicator",), names),
+                sheet=_("Imputed cells", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+                source="imputed_cells",
             )
         )
     if notes[0].items or len(notes) > 1:
         sections.append(Section("notes", _("Data notes", lang=lg), tuple(notes)))
     banners = []
-    if "synthetic" in str(p.source).lower() or any("synthetic" in n.lower() for n in p.notes):
+    if p.synthetic or "synthetic" in str(p.source).lower():
         banners.append(
             Banner(
                 _(
@@ -431,7 +519,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         or _("cbeclab report: synergy and coordination", lang=lg),
         lang=lg,
         sections=tuple(sections),
-        subtitle=_("Data source: {source}", source=_rel_source(spec, str(p.source)), lang=lg),
+        subtitle=_("Data source: {source}", source=_source_text(spec, str(p.source), lg), lang=lg),
         banners=tuple(banners),
         footer=_("Generated by cbeclab {version}", version=__version__, lang=lg),
         kind="engine",
