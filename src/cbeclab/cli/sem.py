@@ -455,22 +455,16 @@ def _run_boot(
 
     keep_freed_memory()  # this process may refit in-process (one core)
     progress = tqdm_progress(n_boot, file=sys.stderr, leave=False) if sys.stderr.isatty() else None
+    method: Any = ci  # "bc" | "perc" (click.Choice)
     if kind == "cov":
         return bootstrap(
-            syntax,
-            df,
-            n_boot,
-            seed,
-            ci=ci,
-            std_lv=kw["std_lv"],
-            scheduler=scheduler,
-            progress=progress,  # type: ignore[arg-type]
+            syntax, df, n_boot, seed, ci=method, std_lv=kw["std_lv"], scheduler=scheduler, progress=progress
         )
     from cbeclab.sem import Model
     from cbeclab.sem.rowboot import bootstrap_rows
 
     model = Model(syntax, std_lv=kw.pop("std_lv"))
-    return bootstrap_rows(model, df, n_boot, seed, ci=ci, scheduler=scheduler, progress=progress, **kw)  # type: ignore[arg-type]
+    return bootstrap_rows(model, df, n_boot, seed, ci=method, scheduler=scheduler, progress=progress, **kw)
 
 
 def _attach_boot(doc: dict[str, Any], boot: Any, n_boot: int, seed: int, ci: str, model_se: str) -> None:
