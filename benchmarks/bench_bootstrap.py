@@ -19,7 +19,7 @@ meaningful when the load stayed low.
 
 Usage::
 
-    python benchmarks/bench_bootstrap.py [--boot 5000] [--boot-fiml 1000] [--semopy-subset 50]
+    python benchmarks/bench_bootstrap.py [--boot 5000] [--boot-fiml 500] [--semopy-subset 50]
         [--skip-r] [--skip-semopy] [--skip-multicore] [--skip-fiml]
 
 Data: ``cbeclab.datasets.survey.synthetic_yongkang_survey(n=233, seed=0)`` (SYNTHETIC), written to a
@@ -32,6 +32,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,12 +47,22 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
+#: CPU seconds (user + system, the command and its children) of the last run_timed call
+CPU: dict[str, float] = {}
+
+
 def run_timed(
     cmd: list[str], *, env: dict[str, str] | None = None
 ) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall time of a whole command; its CPU time goes to ``CPU["last"]`` (less sensitive to the
+    load of other processes on a shared machine than the wall time)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    return time.perf_counter() - t0, proc
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return wall, proc
 
 
 FIML_MODEL = (
@@ -75,7 +86,18 @@ def lavaan(
     model: Path, data: Path, out: Path, B: int, parallel: str, ncpus: int, missing: str = "listwise"
 ) -> float | None:
     script = HERE / "r" / "boot_lavaan.R"
-    cmd = ["Rscript", str(script), str(data), str(model), str(out), str(B), parallel, str(ncpus), "1", missing]
+    cmd = [
+        "Rscript",
+        str(script),
+        str(data),
+        str(model),
+        str(out),
+        str(B),
+        parallel,
+        str(ncpus),
+        "1",
+        missing,
+    ]
     secs, proc = run_timed(cmd)
     if proc.returncode != 0:
         print(f"  lavaan failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
@@ -144,7 +166,7 @@ def main() -> None:
     ap.add_argument("--skip-semopy", action="store_true")
     ap.add_argument("--skip-multicore", action="store_true")
     ap.add_argument("--skip-fiml", action="store_true")
-    ap.add_argument("--boot-fiml", type=int, default=1000)
+    ap.add_argument("--boot-fiml", type=int, default=500)
     args = ap.parse_args()
     print(f"load average at start (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     B = args.boot
@@ -163,11 +185,13 @@ def main() -> None:
     )
 
     times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     print("\n[ours] cbeclab sem ... --bootstrap (whole command)")
     t = ours_cli(model_file, data_csv, tmp / "ours.json", B)
     if t is not None:
         times["cbeclab CLI"] = t
-        print(f"  {t:8.2f} s")
+        cpu["cbeclab CLI"] = CPU["last"]
+        print(f"  {t:8.2f} s   (CPU {CPU['last']:.2f} s)")
 
     print("[ours] in-process bootstrap() (for the comparison; excludes interpreter start-up)")
     t0 = time.perf_counter()
@@ -194,6 +218,7 @@ def main() -> None:
             t = lavaan(model_file, data_csv, out, B, par, nc)
             if t is not None:
                 times[label] = t
+                cpu[label] = CPU["last"]
                 lav_runs[label] = json.loads(out.read_text())
                 print(f"  {t:8.2f} s   (bootstrap inside R: {lav_runs[label]['seconds_fit']:.2f} s)")
 
@@ -215,11 +240,13 @@ def main() -> None:
         t = ours_cli(fm, lk, tmp / "ours_fiml.json", Bf, "--missing", "ml", "--ci", "perc")
         if t is not None:
             fiml["cbeclab CLI --missing ml"] = t
+            cpu["cbeclab CLI --missing ml"] = CPU["last"]
             print(f"  cbeclab sem --missing ml --bootstrap {Bf}: {t:8.2f} s")
         if not args.skip_r and shutil.which("Rscript"):
             t = lavaan(fm, lk, tmp / "lav_fiml.json", Bf, "no", 1, "ml")
             if t is not None:
                 fiml["lavaan serial missing=ml"] = t
+                cpu["lavaan serial missing=ml"] = CPU["last"]
                 print(f"  lavaan missing='ml' serial:          {t:8.2f} s")
         if len(fiml) == 2:
             ours_f = json.loads((tmp / "ours_fiml.json").read_text())["bootstrap"]["params"]
@@ -234,12 +261,18 @@ def main() -> None:
                 mc = lav_f["se"][i] * math.sqrt(0.025 * 0.975 * 2 / Bf) / 0.05844
                 for a, b in (("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")):
                     worst = max(worst, abs(o[a] - lav_f[b][i]) / mc)
-            print(f"  FIML percentile endpoints ('~' and ':=' rows): max |ours - lavaan| / MCSE = {worst:.2f}")
+            print(
+                f"  FIML percentile endpoints ('~' and ':=' rows): max |ours - lavaan| / MCSE = {worst:.2f}"
+            )
 
     print("\nwall time and speed-up of the cbeclab CLI (peer time / ours, same run)")
     base = times.get("cbeclab CLI", times["cbeclab in-process"])
     for k, v in times.items():
         print(f"  {k:45s} {v:9.2f} s   x{v / base:7.1f}")
+    if "cbeclab CLI" in cpu:
+        print("CPU time (user + system of each whole command) and ratio to the cbeclab CLI's")
+        for k, v in cpu.items():
+            print(f"  {k:45s} {v:9.2f} s   x{v / cpu['cbeclab CLI']:7.1f}")
     for k, v in fiml.items():
         print(f"  {k:45s} {v:9.2f} s   x{v / fiml.get('cbeclab CLI --missing ml', math.nan):7.1f}")
     print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")

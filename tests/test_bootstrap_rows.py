@@ -1,14 +1,15 @@
 """Row-resampling bootstrap (cbeclab.sem.rowboot): FIML, MLR and multi-group, against lavaan 0.6-14.
 
 Fixture: tests/fixtures/boot_fiml_mg.json (``Rscript tests/fixtures/r/boot_fiml_mg.R``): lavaan
-``se = "bootstrap"``, ``bootstrap = 1000``, percentile CIs, on tests/fixtures/sem_likert_missing.csv
-(600 Likert answers, ~5 % cells missing): a FIML mediation model, the same with
-``estimator = "MLR"``, and a two-group mediation with ``c(a1, a2)`` labels and
-``diff := ind_small - ind_large``, listwise and FIML.  Our resamples differ from R's, so:
+``se = "bootstrap"`` (500, 500 and 300 draws), percentile CIs, on tests/fixtures/sem_likert_missing.csv
+(600 Likert answers, ~5 % cells missing): a FIML mediation model and a two-group mediation with
+``c(a1, a2)`` labels and ``diff := ind_small - ind_large``, listwise and FIML.  lavaan refuses
+``se = "bootstrap"`` with ``estimator = "MLR"``; MLR has the ML estimates, so our MLR bootstrap is
+compared with lavaan's ML (FIML) one.  Our resamples differ from R's, so:
 
 * point estimates: 1e-3 (same fit);
-* bootstrap SEs: within 15 % (the Monte-Carlo SD of a ratio of two SEs from 1000 and B draws is
-  about 3-4 %);
+* bootstrap SEs: within 20 % (the Monte-Carlo SD of the ratio of two SEs from 300-500 draws each
+  is about 5 %; 20 % is four of them);
 * percentile endpoints: within 4 Monte-Carlo SEs of the difference of two independent bootstrap
   quantiles, ``se · √(p(1−p)) · √(1/B₁ + 1/B₂) / φ(z_p)`` at ``p = 0.025``.
 
@@ -123,15 +124,16 @@ def _compare(ours: pd.DataFrame, lav: dict, B_lav: int, keys: list[str]) -> None
     np.testing.assert_allclose(m["est"], m["est_l"], atol=1e-3)
     free = m["se_l"] > 0
     ratio = m.loc[free, "se"] / m.loc[free, "se_l"]
-    assert ratio.between(0.85, 1.15).all(), m.loc[free].assign(ratio=ratio)[keys + ["se", "se_l", "ratio"]]
+    assert ratio.between(0.8, 1.2).all(), m.loc[free].assign(ratio=ratio)[keys + ["se", "se_l", "ratio"]]
     tol = _mc_tol(m.loc[free, "se_l"].to_numpy(), B_lav, OURS_B)
     for end in ("ci_lower", "ci_upper"):
         diff = (m.loc[free, end] - m.loc[free, end + "_l"]).abs().to_numpy()
         assert np.all(diff < tol), m.loc[free, keys + [end, end + "_l"]]
 
 
-@pytest.mark.parametrize("case, estimator", [("fiml", "ML"), ("mlr_fiml", "MLR")])
-def test_fiml_bootstrap_matches_lavaan(ref: dict, case: str, estimator: str) -> None:
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_fiml_bootstrap_matches_lavaan(ref: dict, estimator: str) -> None:
+    case = "fiml"
     res = bootstrap_rows(ref["single"], _lk(), n_boot=OURS_B, seed=11, missing="ml", estimator=estimator, n_jobs=2)
     assert res.n_failed == 0
     _compare(res.to_frame(ci="perc"), ref[case]["perc"], ref[case]["B_ok"], ["lhs", "op", "rhs"])
@@ -139,6 +141,7 @@ def test_fiml_bootstrap_matches_lavaan(ref: dict, case: str, estimator: str) -> 
 
 @pytest.mark.parametrize("case, missing", [("mg", "listwise"), ("mg_fiml", "ml")])
 def test_multigroup_bootstrap_matches_lavaan(ref: dict, case: str, missing: str) -> None:
+    assert case in ref, f"{case} missing from the fixture: rerun tests/fixtures/r/boot_fiml_mg.R"
     res = bootstrap_rows(ref["multigroup"], _lk(), n_boot=OURS_B, seed=12, group="size", missing=missing, n_jobs=2)
     assert res.n_failed == 0
     ours = res.to_frame(ci="perc")
