@@ -269,12 +269,12 @@ def main() -> None:
     base = times.get("cbeclab CLI", times["cbeclab in-process"])
     for k, v in times.items():
         print(f"  {k:45s} {v:9.2f} s   x{v / base:7.1f}")
-    if "cbeclab CLI" in cpu:
-        print("CPU time (user + system of each whole command) and ratio to the cbeclab CLI's")
-        for k, v in cpu.items():
-            print(f"  {k:45s} {v:9.2f} s   x{v / cpu['cbeclab CLI']:7.1f}")
     for k, v in fiml.items():
         print(f"  {k:45s} {v:9.2f} s   x{v / fiml.get('cbeclab CLI --missing ml', math.nan):7.1f}")
+    print("CPU time (user + system of each whole command, children included) and the same ratios")
+    for k, v in cpu.items():
+        ref = cpu.get("cbeclab CLI --missing ml" if "missing" in k else "cbeclab CLI", math.nan)
+        print(f"  {k:45s} {v:9.2f} s   x{v / ref:7.1f}")
     print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     if lav_runs:
