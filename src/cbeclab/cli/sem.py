@@ -310,7 +310,8 @@ def sem_cmd(
             (n_boot, seed, ci, scheduler, likelihood), modind,
         )  # fmt: skip
         return
-    res = Model(syntax, std_lv=std_lv).fit(
+    sem_model = Model(syntax, std_lv=std_lv)
+    res = sem_model.fit(
         df,
         estimator=estimator,
         missing=missing.lower(),
@@ -337,7 +338,7 @@ def sem_cmd(
         est, mis = estimator.upper(), missing.lower()
         if mis == "listwise" and not meanstructure:
             # complete-data ML (MLR/MLM have the same estimates): batched covariance refits
-            run = _run_boot("cov", syntax, df, n_boot, seed, ci, scheduler, std_lv=std_lv)
+            run = _run_boot("cov", syntax, df, n_boot, seed, ci, scheduler, std_lv=std_lv, model=sem_model)
         else:
             run = _run_boot(
                 "rows", syntax, df, n_boot, seed, ci, scheduler, std_lv=std_lv, estimator=est,
@@ -457,12 +458,14 @@ def _run_boot(
     progress = tqdm_progress(n_boot, file=sys.stderr, leave=False) if sys.stderr.isatty() else None
     method: Any = ci  # "bc" | "perc" (click.Choice)
     if kind == "cov":
+        model = kw.get("model") or syntax  # the fitted Model: its parameter table is reused
         return bootstrap(
-            syntax, df, n_boot, seed, ci=method, std_lv=kw["std_lv"], scheduler=scheduler, progress=progress
+            model, df, n_boot, seed, ci=method, std_lv=kw["std_lv"], scheduler=scheduler, progress=progress
         )
     from cbeclab.sem import Model
     from cbeclab.sem.rowboot import bootstrap_rows
 
+    kw.pop("model", None)
     model = Model(syntax, std_lv=kw.pop("std_lv"))
     return bootstrap_rows(model, df, n_boot, seed, ci=method, scheduler=scheduler, progress=progress, **kw)
 

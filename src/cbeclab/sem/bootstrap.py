@@ -929,15 +929,20 @@ def full_fit(model: Any, data: pd.DataFrame, *, std_lv: bool | None = None) -> F
 
     syntax, lv = _syntax_of(model)
     lv = lv if std_lv is None else std_lv
-    ov = tuple(build_partable(syntax, std_lv=lv).ov_names)
+    pt = getattr(model, "partable", None)  # a Model's table: build (and check) it only once
+    if pt is None or bool(getattr(model, "std_lv", False)) != lv or not getattr(model, "fixed_x", True):
+        pt = build_partable(syntax, std_lv=lv)
+    ov = tuple(pt.ov_names)
     X, dropped = complete_data(data, ov)
     n = X.shape[0]
     if n < len(ov) + 1:
         raise DataError(
             f"{n} complete rows for {len(ov)} observed variables", where="data", fix="use more observations"
         )
+    from cbeclab.sem.ml import CompiledModel as _CM
+
     comp = SemCompiler(syntax, ov, lv)
-    cm = comp.compiled()
+    cm = _CM(pt, list(ov))
     S = np.cov(X.T, ddof=0)
     theta, ok, it = cm.fit_cov(S, n)
     if not ok:
@@ -1010,6 +1015,12 @@ def bootstrap(
     ff = full_fit(model, data, std_lv=std_lv)
     comp = SemCompiler(ff.compiler.syntax, ff.compiler.ov_names, ff.compiler.std_lv, tol, batched)
     spec = RefitSpec(factory=comp, X=ff.X, theta0=ff.theta, seed=int(seed)).with_key()
+    # the workers (forked, or this process) reuse a copy of the compiled model instead of parsing
+    # and checking the syntax again; a Dask worker still calls the factory
+    import copy
+
+    _WORKER_CACHE.clear()
+    _WORKER_CACHE[spec.key] = SemRefitter(copy.deepcopy(ff.compiled), tol, batched)
     d = run_draws(spec, n_boot, scheduler=scheduler, n_jobs=n_jobs, chunk=chunk, progress=progress)
     cm = ff.compiled
     pt = cm.pt.table
