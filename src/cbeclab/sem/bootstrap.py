@@ -349,12 +349,8 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
                 th, ok, it = fits[0][i], bool(fits[1][i]), int(fits[2][i])
             else:
                 th, ok, it = cm.fit_cov(covs[i], n, start=spec.theta0)
-            nit[i] = int(it)
-            if not ok:
-                continue
-            th = np.asarray(th, dtype=np.float64)
-            if not np.all(np.isfinite(th)):
-                errors.append((start + i, "non-finite estimate"))
+            th = accepted(th, ok, it, i, start, nit, errors)
+            if th is None:
                 continue
             theta[i] = th
             conv[i] = True
@@ -378,6 +374,20 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
         if dstd.shape[1]:
             dstd[ok_idx] = s_all[:, s_all.shape[1] - dstd.shape[1] :]
     return ChunkOut(start, stop, theta, std, dfn, dstd, conv, nit, tuple(errors))
+
+
+def accepted(
+    th: Any, ok: bool, it: int, i: int, start: int, nit: np.ndarray, errors: list[tuple[int, str]]
+) -> np.ndarray | None:
+    """Record draw ``start + i``'s iteration count; its estimate if converged and finite, else None."""
+    nit[i] = int(it)
+    if not ok:
+        return None
+    arr = np.asarray(th, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        errors.append((start + i, "non-finite estimate"))
+        return None
+    return arr
 
 
 def _fit_block_batched(

@@ -40,6 +40,7 @@ from cbeclab.sem.bootstrap import (
     ProgressFn,
     RefitSpec,
     _compiled,
+    accepted,
     failure_warnings,
     run_draws,
 )
@@ -163,15 +164,13 @@ class StackedPatterns:
         tr = (P * C).sum(axis=(1, 2))  # P, C symmetric
         return float(-0.5 * np.sum(self.n_k * (self.p_k * LOG2PI + logdet + tr)))
 
-    def gradient_information(
-        self, mu: Array, Sigma: Array, dmu: Array, dS: Array
-    ) -> tuple[Array, Array] | None:
+    def gradient_information(self, mu: Array, Sigma: Array, dmu: Array, dS: Array) -> tuple[Array, Array]:
         """``∂l/∂θ`` and the expected information (not divided by n) at ``(μ, Σ)``."""
         from cbeclab.sem.estimate import chain_gradient
 
         inv = self._inverse(Sigma)
         if inv is None:
-            return None
+            raise np.linalg.LinAlgError("a pattern's model-implied covariance is not positive definite")
         P, _ = inv
         d, C = self._centred(mu)
         n = self.n_k
@@ -187,66 +186,6 @@ class StackedPatterns:
         D = dS.reshape(p * p, q)
         info = dmu.T @ np.einsum("k,kij->ij", n, P) @ dmu + 0.5 * (D.T @ (Wk @ D))
         return g, 0.5 * (info + info.T)
-
-
-def fit_stacked(
-    mms: Sequence[Any], pss: Sequence[StackedPatterns], start: Array, *, tol: float, max_iter: int = 500
-) -> tuple[Array, bool, int]:
-    """Fisher scoring with step halving on stacked patterns: :func:`cbeclab.sem.estimate.fit_ml`'s
-    iteration and stopping rule (step below ``tol^(1/2) (1 + max|θ|)`` after a full step, or the
-    log-likelihood changing by less than ``tol²`` relative)."""
-
-    def loglik(th: Array) -> float:
-        total = 0.0
-        for m_, p_ in zip(mms, pss, strict=True):
-            mu_, S_ = m_.implied(th)
-            total += p_.loglik(mu_, S_)
-        return total
-
-    theta = np.array(start, dtype=np.float64)
-    ll = loglik(theta)
-    if not math.isfinite(ll):
-        return theta, False, 0
-    q = theta.size
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
-        g = np.zeros(q)
-        info = np.zeros((q, q))
-        for m_, p_ in zip(mms, pss, strict=True):
-            mu_, S_ = m_.implied(theta)
-            dmu, dS = m_.jacobian(theta)
-            gi = p_.gradient_information(mu_, S_, dmu, dS)
-            if gi is None:
-                return theta, False, it
-            g += gi[0]
-            info += gi[1]
-        try:
-            step = np.linalg.solve(info, g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(info, g, rcond=None)[0]
-        alpha = 1.0
-        new = None
-        for _h in range(30):
-            cand = theta + alpha * step
-            ll2 = loglik(cand)
-            if math.isfinite(ll2) and ll2 >= ll - 1e-12 * (1.0 + abs(ll)):
-                new = (cand, ll2)
-                break
-            alpha *= 0.5
-        if new is None:
-            converged = bool(np.max(np.abs(step)) < 1e-6 * (1.0 + np.max(np.abs(theta))))
-            break
-        size = float(np.max(np.abs(alpha * step))) if q else 0.0
-        theta, ll_new = new
-        dll = ll_new - ll
-        ll = ll_new
-        if alpha == 1.0 and (
-            size < math.sqrt(tol) * (1.0 + np.max(np.abs(theta))) or abs(dll) < tol * tol * (1.0 + abs(ll))
-        ):
-            converged = True
-            break
-    return theta, converged, it
 
 
 class RowsRefitter:
@@ -281,8 +220,10 @@ class RowsRefitter:
                 m1, c1, _it = em_h1(Patterns(X[rows], mm.ov_names))
                 mm.set_exo(m1, c1)
             pss.append(StackedPatterns.of(X, w, codes, inv))
-        # fit_ml's rule stops on steps below tol^(1/2) (1 + max|theta|): square the step tolerance
-        return fit_stacked(self.mms, pss, start, tol=self.tol * self.tol)
+        from cbeclab.sem.estimate import fit_ml
+
+        # fit_ml stops on steps below tol^(1/2) (1 + max|theta|): square the step tolerance
+        return fit_ml(self.mms, pss, start, tol=self.tol * self.tol)  # type: ignore[no-any-return]
 
     def rows(self, theta: Array) -> tuple[list[Array], list[Array]]:
         """Row values and std.all per group at ``theta`` (lavaan ``standardizedSolution``)."""
@@ -336,12 +277,8 @@ def run_rows_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     for i in range(m):
         try:
             th, ok, it = cm.fit_counts(groups, [c[i] for c in counts], spec.theta0)
-            nit[i] = int(it)
-            if not ok:
-                continue
-            th = np.asarray(th, dtype=np.float64)
-            if not np.all(np.isfinite(th)):
-                errors.append((start + i, "non-finite estimate"))
+            th = accepted(th, ok, it, i, start, nit, errors)
+            if th is None:
                 continue
             vals, sa = cm.rows(th)
             theta[i] = th
