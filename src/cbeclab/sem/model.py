@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError, SpecError
 from cbeclab.i18n import _
+from cbeclab.sem import dist as stats
 from cbeclab.sem.fit import FitState, fit_measures
 from cbeclab.sem.fit.loglik import loglik
 from cbeclab.sem.ml import Array, CompiledModel

@@ -42,10 +42,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cbeclab.errors import CbecWarning, SpecError
 from cbeclab.i18n import _
+from cbeclab.sem import dist as stats
 from cbeclab.sem.ml import Array
 from cbeclab.sem.moments import MomentModel
 from cbeclab.sem.partable import ParTable, build_partable

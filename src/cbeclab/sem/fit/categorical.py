@@ -36,8 +36,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
 
+from cbeclab.sem import dist as stats
 from cbeclab.sem.fit.rmsea import _lambda_for
 
 if TYPE_CHECKING:
