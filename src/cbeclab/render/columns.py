@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -60,13 +61,17 @@ def table_from_frame(
     digits: int = DEFAULT_DIGITS,
     highlight: Mapping[str, Sequence[bool]] | None = None,
     max_rows: int | None = None,
+    rows: Sequence[int] | None = None,
+    shown_note: str | None = None,
 ) -> Table:
     """A Table of ``df`` with catalogue labels, data display ``names``, units and formats.
 
     ``labels`` overrides the label of a column key; ``names`` gives display names of data columns
-    (indicators, subsystems); ``formats`` overrides formats.
+    (indicators, subsystems); ``formats`` overrides formats. ``rows`` and ``shown_note``: the rows
+    HTML and DOCX show and what the note under the table says about the rest (see :class:`Table`).
     """
-    data = df.drop(columns=[c for c in drop if c in df.columns])
+    gone = [c for c in drop if c in df.columns]
+    data = df.drop(columns=gone) if gone else df.copy(deep=False)  # no copy of a long table's values
     data.columns = [str(c) for c in data.columns]
     auto = frame_formats(data)
     cols = []
@@ -84,7 +89,18 @@ def table_from_frame(
         cols.append(col)
     kw: dict[str, Any] = {} if max_rows is None else {"max_rows": max_rows}
     return Table(
-        key, caption, data, tuple(cols), tuple(notes), significance, digits, sheet, highlight=highlight, **kw
+        key,
+        caption,
+        data,
+        tuple(cols),
+        tuple(notes),
+        significance,
+        digits,
+        sheet,
+        highlight=highlight,
+        rows=rows,
+        shown_note=shown_note,
+        **kw,
     )
 
 
@@ -101,10 +117,27 @@ def lang_column(df: pd.DataFrame, base: str, lang: str) -> pd.DataFrame:
     return out
 
 
-def map_values(df: pd.DataFrame, cols: tuple[str, ...], names: dict[str, str]) -> pd.DataFrame:
-    """``df`` with the values of ``cols`` replaced by their display ``names`` (others unchanged)."""
-    out = df.copy()
+def map_values(df: pd.DataFrame, cols: tuple[str, ...], names: Mapping[str, str]) -> pd.DataFrame:
+    """``df`` with the values of ``cols`` replaced by their display ``names`` (others unchanged).
+
+    Each distinct value is looked up once (a 60,000-row column of 3,000 entities: 3,000 lookups);
+    ``df`` itself is returned, not a copy, when no value of ``cols`` has a different name.
+    """
+    out = df
     for c in cols:
-        if c in out.columns:
-            out[c] = out[c].map(lambda v: names.get(str(v), v))
+        if c not in df.columns or not names:
+            continue
+        codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
+        shown = [names.get(str(v), v) for v in uniques]
+        if all(a is b or a == b for a, b in zip(shown, uniques)):
+            continue
+        values = np.empty(len(shown) + 1, dtype=object)
+        values[:-1] = shown
+        values[-1] = None
+        mapped = values[codes]
+        if (codes < 0).any():  # missing values stay as they were
+            mapped[codes < 0] = df[c].to_numpy(dtype=object)[codes < 0]
+        if out is df:
+            out = df.copy(deep=False)
+        out[c] = mapped
     return out

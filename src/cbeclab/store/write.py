@@ -214,9 +214,15 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
     from cbeclab.render.html import render_html
     from cbeclab.render.xlsx import write_xlsx
 
+    from cbeclab.render.pngjobs import PngJobs
+
     lang = lang or result.spec.lang
     target = Path(out).absolute()
-    with run_folder(target) as stage:
+    with run_folder(target) as stage, PngJobs() as pngs:
+        # the report first: its figures are drawn in a second process while the store, result.json,
+        # result.xlsx and report.html are written here (render/pngjobs.py)
+        report = build_engine_document(result, lang)  # one document, two views (HTML page, Word file)
+        pngs.submit(report.figures())
         writer = StoreWriter(stage)
         frames = result.tables()
         for name, frame in frames.items():
@@ -234,9 +240,8 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
         _hook("result.xlsx")
         write_xlsx(stage / "result.xlsx", xlsx_sheets(store, lang=lang))
         writer.files["result.xlsx"] = _file_entry(stage / "result.xlsx")
-        report = build_engine_document(result, lang)  # one document, two views (HTML page, Word file)
         writer.add_file("report.html", render_html(report).encode("utf-8"))
-        writer.add_file("report.docx", docx_bytes(report))
+        writer.add_file("report.docx", docx_bytes(report, pngs.results()))
         writer.finish(json_safe(result.spec.model_dump(exclude={"base_dir"})))
     return {
         "json": target / "result.json",
