@@ -111,8 +111,10 @@ def entity_rows(
     if column not in df.columns:
         return np.arange(min(len(df), limit))
     order = {str(e): i for i, e in enumerate(entities)}
-    rank = df[column].astype(str).map(order).to_numpy(dtype=float)
-    pos = np.flatnonzero(~np.isnan(rank))
+    codes, uniques = pd.factorize(df[column], sort=False)
+    by_code = np.array([order.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    rank = by_code[codes]  # code -1 (missing) takes the last entry: not chosen
+    pos = np.flatnonzero(rank >= 0)
     if period is not None and period in df.columns and len(pos):
         sub = df.iloc[pos]
         keys = [column] + [c for c in ("variable", "series") if c in df.columns]
