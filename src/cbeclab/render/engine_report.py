@@ -8,6 +8,7 @@ tables, figures, interpretation paragraphs and a methods section; :func:`write_o
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,18 +129,32 @@ def _latest_coupling(ct: pd.DataFrame, names: dict[str, str], lang: str) -> list
     )
 
 
-def build_engine_document(result: Any, lang: str | None = None) -> Document:
-    """The engine report of a :class:`~cbeclab.pipeline.RunResult` as a :class:`Document`."""
+def build_engine_document(
+    result: Any, lang: str | None = None, *, on_figures: Callable[[list[Figure]], None] | None = None
+) -> Document:
+    """The engine report of a :class:`~cbeclab.pipeline.RunResult` as a :class:`Document`.
+
+    ``on_figures`` is called with the report's figures as soon as they exist, before the tables are
+    built (:func:`cbeclab.store.write_run` hands them to a process that draws the Word report's PNGs).
+    """
     lg = resolve_lang(lang or result.spec.lang)
     spec, p = result.spec, result.panel
     names, units = display_names(spec, result.subsystems, lg)
+    figures = [Figure(c.key, c) for c in _charts(result, names, lg)]
+    sens = getattr(result, "sensitivity", None)
+    sens_figure = None
+    if sens is not None:
+        from cbeclab.render.charts.sensitivity import sensitivity_chart
+
+        chart = sensitivity_chart(sens.to_frame(), lg)
+        sens_figure = Figure(chart.key, chart)
+    if on_figures is not None:
+        on_figures(figures + ([sens_figure] if sens_figure is not None else []))
     sections: list[Section] = []
     xlsx_only = ("xlsx",)
 
-    from cbeclab.i18n.names import display_name
-
     # entity names of a bundled dataset in the output language (a user's own names stay as they are)
-    from cbeclab.i18n.names import names_of
+    from cbeclab.i18n.names import display_name, names_of
 
     known = names_of("entity")
     ents = {
@@ -185,13 +200,13 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         Many entities: the rows of the ranked entities (``ends``: only the first and the last of the
         ranking, for tables of many rows per entity such as weights and bounds).
         """
-        rows = note = None
+        rows: list[int] | None = None
+        note = None
         if source is not None:
             chosen = [picked[0], picked[-1]] if ends and picked else picked
             if chosen and by in df.columns:
-                rows = sizing.entity_rows(df, chosen, column=by, period=period)
-                if len(rows) == 0:  # pooled weights: no entity rows to pick
-                    rows = None
+                found = sizing.entity_rows(df, chosen, column=by, period=period).tolist()
+                rows = found or None  # pooled weights: no entity rows to pick
             if rows is not None:
                 measure = column(str(key_col), lg).label
                 which = (
@@ -248,7 +263,11 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             blocks.append(
                 tab(
                     "summary_counts",
-                    _("Entities per synergy stage and coordination grade (latest period, {n} entities)", n=len(s), lang=lg),
+                    _(
+                        "Entities per synergy stage and coordination grade (latest period, {n} entities)",
+                        n=len(s),
+                        lang=lg,
+                    ),
                     counts.assign(share=100 * counts["share"]),
                     labels={"measure": _("Classification", lang=lg), "class": _("Class", lang=lg)},
                     formats={"share": "pct"},
@@ -293,9 +312,8 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             )
         sections.append(Section("summary", _("Summary", lang=lg), tuple(blocks)))
 
-    charts = _charts(result, names, lg)
-    if charts:
-        sections.append(Section("charts", _("Charts", lang=lg), tuple(Figure(c.key, c) for c in charts)))
+    if figures:
+        sections.append(Section("charts", _("Charts", lang=lg), tuple(figures)))
 
     if result.synergy is not None:
         syn = result.synergy
@@ -517,10 +535,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 )
         sections.append(Section("forecasts", _("GM(1,1) forecasts", lang=lg), tuple(blocks)))
 
-    sens = getattr(result, "sensitivity", None)
-    if sens is not None:
-        from cbeclab.render.charts.sensitivity import sensitivity_chart
-
+    if sens is not None and sens_figure is not None:
         st = sens.to_frame()
         intro = _(
             "{n} perturbed runs (weights drawn around the estimate, bound margin {lo:.3g}-{hi:.3g}): how often each "
@@ -531,13 +546,12 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             hi=sens.options["bound_margin_range"][1],
             lang=lg,
         )
-        chart = sensitivity_chart(st, lg)
         sections.append(
             Section(
                 "sensitivity",
                 _("Sensitivity analysis", lang=lg),
                 (
-                    Figure(chart.key, chart),
+                    sens_figure,
                     tab("sensitivity", _("Sensitivity analysis", lang=lg), st, source="sensitivity"),
                 ),
                 intro=intro,

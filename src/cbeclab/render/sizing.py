@@ -31,7 +31,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["DISPLAY_ROWS", "MANY_ENTITIES", "TOP_N", "class_counts", "entity_rows", "many", "rank_key", "ranked"]
+__all__ = [
+    "DISPLAY_ROWS",
+    "MANY_ENTITIES",
+    "TOP_N",
+    "class_counts",
+    "entity_rows",
+    "many",
+    "rank_key",
+    "ranked",
+]
 
 #: up to this many entities every entity is listed (console, report); above it, counts and top/bottom
 MANY_ENTITIES = 30

@@ -212,17 +212,16 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
     from cbeclab.render.docx import docx_bytes
     from cbeclab.render.engine_report import build_engine_document
     from cbeclab.render.html import render_html
-    from cbeclab.render.xlsx import write_xlsx
-
     from cbeclab.render.pngjobs import PngJobs
+    from cbeclab.render.xlsx import write_xlsx
 
     lang = lang or result.spec.lang
     target = Path(out).absolute()
     with run_folder(target) as stage, PngJobs() as pngs:
         # the report first: its figures are drawn in a second process while the store, result.json,
         # result.xlsx and report.html are written here (render/pngjobs.py)
-        report = build_engine_document(result, lang)  # one document, two views (HTML page, Word file)
-        pngs.submit(report.figures())
+        # one document, two views (HTML page, Word file); its figures go to the PNG process first
+        report = build_engine_document(result, lang, on_figures=pngs.submit)
         writer = StoreWriter(stage)
         frames = result.tables()
         for name, frame in frames.items():
