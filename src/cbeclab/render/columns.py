@@ -127,7 +127,8 @@ def map_values(df: pd.DataFrame, cols: tuple[str, ...], names: Mapping[str, str]
     for c in cols:
         if c not in df.columns or not names:
             continue
-        codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
+        codes, found = pd.factorize(df[c], use_na_sentinel=True)
+        uniques = np.asarray(found, dtype=object).tolist()  # (iterating an arrow string array is slow)
         shown = [names.get(str(v), v) for v in uniques]
         if all(a is b or a == b for a, b in zip(shown, uniques)):
             continue

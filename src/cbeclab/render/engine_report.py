@@ -109,11 +109,11 @@ def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
     series: dict[str, list[tuple[Any, float, str, Any]]] = {}
     for part in (g.head(1), g.tail(1)):
         for i, e, per, v, st in zip(
-            part.index,
-            part["entity"].astype(str),
-            part["period"],
-            part["synergy"].astype(float),
-            part["stage"].astype(str),
+            part.index.tolist(),
+            part["entity"].astype(str).tolist(),
+            part["period"].tolist(),
+            part["synergy"].astype(float).tolist(),
+            part["stage"].astype(str).tolist(),
         ):
             rows = series.setdefault(e, [])
             if not rows or rows[0][3] != i:

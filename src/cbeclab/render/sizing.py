@@ -121,7 +121,8 @@ def entity_rows(
         return np.arange(min(len(df), limit))
     order = {str(e): i for i, e in enumerate(entities)}
     codes, uniques = pd.factorize(df[column], sort=False)
-    by_code = np.array([order.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    values = np.asarray(uniques, dtype=object).tolist()  # (iterating an arrow string array is slow)
+    by_code = np.array([order.get(str(u), -1) for u in values] + [-1], dtype=np.int64)
     rank = by_code[codes]  # code -1 (missing) takes the last entry: not chosen
     pos = np.flatnonzero(rank >= 0)
     if period is not None and period in df.columns and len(pos):
