@@ -15,7 +15,14 @@ from click.testing import CliRunner
 from cbeclab.cli import main
 from cbeclab.cli.i18n import translate_help, walk
 from cbeclab.i18n import catalogue
-from cbeclab.i18n.check import assert_translated, english_words, html_text, text_of
+from cbeclab.i18n.check import (
+    assert_english,
+    assert_translated,
+    english_problems,
+    english_words,
+    html_text,
+    text_of,
+)
 from cbeclab.i18n.names import KINDS, display_name, names_of
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "cbeclab"
@@ -261,13 +268,13 @@ def _run(args: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def run_zh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("gz")
+    out = tmp_path_factory.getbasetemp() / "outputs_run_zh"  # the folder the output checks read too
     return out, _run(["run", str(EXAMPLES / "guangzhou" / "spec.yaml"), "--out", str(out), "--lang", "zh"])
 
 
 @pytest.fixture(scope="module")
 def diagnose_zh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("dg")
+    out = tmp_path_factory.getbasetemp() / "outputs_diagnose_zh"
     return out, _run(
         ["diagnose", str(EXAMPLES / "diagnose" / "spec.yaml"), "--out", str(out), "--lang", "zh"]
     )
@@ -285,34 +292,77 @@ def test_diagnose_console_zh(diagnose_zh: tuple[Path, str]) -> None:
     assert_translated(console, where="cbeclab diagnose --lang zh (console)")
 
 
-RENDER_XFAIL = pytest.mark.xfail(
-    strict=False,
-    reason="report headers, labels and data keys are rendered by render/ and the report builders "
-    "(survey/report.py, survey/tables.py, diagnose/report.py: the outputs part); turned on when it is merged",
-)
+#: the files each command writes for a reader, by the folder it writes them to
+FILES = {
+    "run": ("report.html", "result.xlsx", "report.docx"),
+    "demo": ("report.html", "result.xlsx", "report.docx"),
+    "diagnose": ("diagnosis.html", "diagnosis.xlsx", "diagnosis.docx"),
+    "survey": ("survey.html", "survey.xlsx", "survey.docx"),
+}
 
 
-@pytest.mark.parametrize("name", ["report.html", pytest.param("result.xlsx", marks=RENDER_XFAIL)])
-def test_run_outputs_zh(run_zh: tuple[Path, str], name: str) -> None:
-    out, _c = run_zh
-    assert_translated(text_of(out / name), where=f"run --lang zh: {name}")
+def _outputs(factory: pytest.TempPathFactory, command: str, lang: str) -> Path:
+    """The output folder of one bundled example (written once per test session and language)."""
+    out = factory.getbasetemp() / f"outputs_{command}_{lang}"
+    if all((out / f).exists() for f in FILES[command]):
+        return out
+    args = {
+        "run": ["run", str(EXAMPLES / "guangzhou" / "spec.yaml")],
+        "demo": ["demo"],
+        "diagnose": ["diagnose", str(EXAMPLES / "diagnose" / "spec.yaml")],
+        "survey": ["survey", str(EXAMPLES / "yongkang" / "survey.yaml"), "--bootstrap", "50"],
+    }[command]
+    _run([*args, "--out", str(out), "--lang", lang])
+    return out
 
 
-@RENDER_XFAIL
-def test_diagnose_html_zh(diagnose_zh: tuple[Path, str]) -> None:
-    out, _c = diagnose_zh
-    assert_translated(text_of(out / "diagnosis.html"), where="diagnose --lang zh: diagnosis.html")
+#: (command, file) of every output a reader opens; the survey runs a bootstrap, so it is marked slow
+OUTPUTS = [
+    pytest.param(c, f, marks=pytest.mark.slow) if c == "survey" else (c, f) for c in FILES for f in FILES[c]
+]
 
 
-@pytest.mark.slow
-@RENDER_XFAIL
-@pytest.mark.parametrize("name", ["survey.html", "survey.xlsx"])
-def test_survey_outputs_zh(tmp_path_factory: pytest.TempPathFactory, name: str) -> None:
-    out = tmp_path_factory.getbasetemp() / "survey_zh"
-    if not (out / name).exists():
-        spec = EXAMPLES / "yongkang" / "survey.yaml"
-        _run(["survey", str(spec), "--out", str(out), "--lang", "zh", "--bootstrap", "50"])
-    assert_translated(text_of(out / name), where=f"survey --lang zh: {name}")
+@pytest.mark.parametrize(("command", "name"), OUTPUTS)
+def test_outputs_zh_have_no_english_ui_words(
+    tmp_path_factory: pytest.TempPathFactory, command: str, name: str
+) -> None:
+    """HTML, XLSX and DOCX (paragraphs, captions, table cells) of every command in zh: no English UI."""
+    out = _outputs(tmp_path_factory, command, "zh")
+    assert_translated(text_of(out / name), where=f"{command} --lang zh: {name}")
+
+
+@pytest.mark.parametrize(("command", "name"), OUTPUTS)
+def test_outputs_en_have_no_chinese_keys_or_reprs(
+    tmp_path_factory: pytest.TempPathFactory, command: str, name: str
+) -> None:
+    """The same outputs in en: no Chinese-only text, no snake_case data keys, no None/nan/True reprs.
+
+    The guangzhou run reads a Chinese CSV (its entity, period and indicator names are the user's
+    own): those names are allowed; nothing else in Chinese is.
+    """
+    out = _outputs(tmp_path_factory, command, "en")
+    allow: set[str] = set()
+    if command == "run":
+        import pandas as pd
+
+        raw = pd.read_csv(EXAMPLES / "guangzhou" / "panel.csv", encoding="gbk", nrows=200)
+        allow = {str(c) for c in raw.columns} | {str(v) for v in raw.iloc[:, 0].unique()}
+        allow |= {str(yaml.safe_load((EXAMPLES / "guangzhou" / "spec.yaml").read_text("utf-8"))["title"])}
+    assert_english(text_of(out / name), where=f"{command} --lang en: {name}", allow=allow)
+
+
+def test_english_check_flags_keys_reprs_and_chinese() -> None:
+    found = [f.word for f in english_problems("stage_en: None, 协同 {'a': 1} np.int64(2) nan")]
+    assert found == [
+        "Chinese text: 协同",
+        "raw key: stage_en",
+        "repr: None",
+        "repr: {'",
+        "repr: np.int64(",
+        "repr: nan",
+    ]
+    # formula symbols, file names, paths and quoted values are not keys
+    assert english_problems("w_j = (1 - e_j); see tables/coupling_x.parquet, 'pooled_all', result.json") == []
 
 
 def test_checker_skips_text_marked_english() -> None:

@@ -122,7 +122,9 @@ def test_missing_diagnosis_gives_nothing() -> None:
 
 def test_any_trigger_shows_the_condition_that_held() -> None:
     r = next(x for x in recommend({"top_obstacle": "institutional"}) if x.id == "s002_governance")
-    assert r.why_en == "top obstacle = institutional"
+    # the obstacle is a dimension key of seed002: printed by its display name, not the key
+    assert r.why_en == "top obstacle = Policy environment"
+    assert "institutional" not in r.why_zh
 
 
 def test_build_diagnosis_from_results() -> None:

@@ -20,26 +20,20 @@ DATA = {
     "hsm": lambda: pd.read_csv(FIX / "sem_hs_missing.csv"),
     "lk": lambda: pd.read_csv(FIX / "sem_likert_missing.csv"),
 }
-#: fixture -> (data, fit keywords, fit keys left out because they do not agree yet)
+#: fixture -> (data, fit keywords, fit keys left out because they do not agree yet -- none now)
 CASES: dict[str, tuple[str, dict[str, object], set[str]]] = {
     "hs_mean": ("hs", {"meanstructure": True}, set()),
     "hs_latmean": ("hs", {}, set()),
-    # FIML: GFI/AGFI/PGFI use the complete-data weight matrix; lavaan's FIML weight differs (gap)
-    "hs_fiml": ("hsm", {"missing": "ml"}, {"gfi", "agfi", "pgfi"}),
-    "lk_fiml": ("lk", {"missing": "ml"}, {"gfi", "agfi", "pgfi"}),
-    "lk_fiml_x": ("lk", {"missing": "ml"}, {"gfi", "agfi", "pgfi"}),
-    # ml.x: lavaan's conditional log-likelihood differs by a constant we have not traced
-    "lk_fiml_mlx": (
-        "lk",
-        {"missing": "ml.x"},
-        {"logl", "unrestricted_logl", "aic", "bic", "bic2", "gfi", "agfi", "pgfi"},
-    ),
+    "hs_fiml": ("hsm", {"missing": "ml"}, set()),
+    "lk_fiml": ("lk", {"missing": "ml"}, set()),
+    "lk_fiml_x": ("lk", {"missing": "ml"}, set()),
+    "lk_fiml_mlx": ("lk", {"missing": "ml.x"}, set()),
     "hs_mlm": ("hs", {"estimator": "MLM"}, set()),
     "lk_listwise_mlm": ("lk", {"estimator": "MLM"}, set()),
     "hs_mlr": ("hs", {"estimator": "MLR"}, set()),
     "lk_listwise_mlr": ("lk", {"estimator": "MLR"}, set()),
-    "hs_fiml_mlr": ("hsm", {"missing": "ml", "estimator": "MLR"}, {"gfi", "agfi", "pgfi"}),
-    "lk_fiml_mlr": ("lk", {"missing": "ml", "estimator": "MLR"}, {"gfi", "agfi", "pgfi"}),
+    "hs_fiml_mlr": ("hsm", {"missing": "ml", "estimator": "MLR"}, set()),
+    "lk_fiml_mlr": ("lk", {"missing": "ml", "estimator": "MLR"}, set()),
 }
 RELATIVE = {"chisq", "baseline_chisq", "logl", "unrestricted_logl", "aic", "bic", "bic2", "cn_05", "cn_01"}
 RELATIVE |= {k + "_scaled" for k in ("chisq", "baseline_chisq")}
@@ -91,12 +85,9 @@ def test_fit_measures_agree(case: tuple[str, dict, object]) -> None:
         assert abs(fm[key] - v) <= tol, (key, fm[key], v)
         compared += 1
     assert compared >= 35
-    # keys lavaan has and we do not: only the robust families we have not built (listed honestly)
+    # every key lavaan prints is there (incl. the FIML-corrected .robust indices under missing = "ml")
     absent = {k.replace(".", "_") for k in ref["fit"]} - set(fm)
-    allowed = set()
-    if "fiml" in name:  # lavaan's FIML-corrected robust indices (not built; see fit/robust.py)
-        allowed |= {k for k in absent if k.endswith("_robust")}
-    assert absent <= allowed, absent - allowed
+    assert not absent, absent
 
 
 def test_h1_em_and_patterns() -> None:

@@ -111,12 +111,15 @@ def test_result_json_names_long_tables_and_xlsx_says_where(
     assert open_run(out).table("synergy")["synergy"].notna().sum() == 12 * 7
     assert doc["tables"]["coupling"]["rows"] == 12 * 8
     wb = load_workbook(out / "result.xlsx", read_only=True)
-    assert wb.sheetnames[:2] == ["contents", "summary"]
-    rows = list(wb["contents"].iter_rows(values_only=True))
-    where = {r[0]: r[2] for r in rows[1:]}
-    assert where["summary"] == "sheet summary"
-    assert where["coupling"] == "file tables/coupling.parquet (too long for this workbook)"
-    assert "coupling" not in wb.sheetnames and "weights_coupling" in wb.sheetnames
+    assert wb.sheetnames[:2] == ["Contents", "Summary"]
+    rows = list(wb["Contents"].iter_rows(min_row=4, values_only=True))
+    sheet_of = {r[5]: r[0] for r in rows if r[5]}
+    # every stored table with rows is listed with its file: on a sheet, or said to be left out
+    run = open_run(out)
+    assert set(sheet_of) == {run.info(n)["file"] for n in run.tables if run.info(n)["rows"]}
+    assert sheet_of["tables/summary.parquet"] == "Summary"
+    assert sheet_of["tables/coupling.parquet"] == "not in this workbook (too long)"
+    assert "Coupling" not in wb.sheetnames and sheet_of["tables/weights_coupling.parquet"] in wb.sheetnames
 
 
 def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(spec_dir: Path, tmp_path: Path) -> None:
@@ -206,7 +209,7 @@ def test_failed_write_leaves_previous_run_and_no_temp(
     def boom(*a: object, **k: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("cbeclab.render.xlsx.write_xlsx", boom)
+    monkeypatch.setattr("cbeclab.render.xlsx.render_xlsx", boom)
     with pytest.raises(OSError, match="disk full"):
         write_run(res, out)
     assert (out / "manifest.json").read_bytes() == before

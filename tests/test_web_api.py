@@ -101,10 +101,10 @@ def test_migrations_apply_once_and_upgrade_an_old_store(tmp_path: Path) -> None:
     con.commit()
     con.close()
     s = Store(path)
-    assert s.version() == len(MIGRATIONS) == 2
-    assert [p["name"] for p in s.projects()] == ["kept"]
+    assert s.version() == len(MIGRATIONS) == 3
+    assert [(p["name"], p["names"]) for p in s.projects()] == [("kept", {})]
     s.set_meta("k", "v")
-    assert Store(path).version() == 2 and Store(path).meta("k") == "v"
+    assert Store(path).version() == 3 and Store(path).meta("k") == "v"
 
 
 def test_demo_projects_load_once(tmp_path: Path) -> None:
@@ -121,6 +121,31 @@ def test_demo_projects_load_once(tmp_path: Path) -> None:
     ]
     assert sorted(kinds) == ["diagnosis", "engine", "survey"]
     app2.state.jobs.shutdown()
+
+
+def test_demo_names_follow_the_page_language(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "d")
+    with TestClient(app) as c:
+        zh, en = c.get("/?lang=zh").text, c.get("/?lang=en").text
+        assert (
+            "广州产业集群（示例）" in zh and "永康五金问卷（示例）" in zh and "Guangzhou clusters" not in zh
+        )
+        assert "Guangzhou clusters (demo)" in en and "广州产业集群" not in en
+        gz = app.state.workbench.store.projects()[0]
+        page = c.get(f"/projects/{gz['id']}?lang=zh").text
+        assert "协同与耦合协调（示例）" in page and "诊断（示例）" in page
+        assert "Synergy and coupling (demo)" in c.get(f"/projects/{gz['id']}?lang=en").text
+    # a data folder whose demos were loaded before names were stored per language gets them on start
+    con = sqlite3.connect(tmp_path / "d" / "cbeclab.sqlite")
+    con.execute("UPDATE projects SET names = NULL")
+    con.execute("UPDATE analyses SET names = NULL")
+    con.execute("DELETE FROM meta WHERE key = 'demo_names'")
+    con.commit()
+    con.close()
+    app2 = create_app(tmp_path / "d")
+    with TestClient(app2) as c2:
+        assert "永康五金问卷（示例）" in c2.get("/?lang=zh").text
+    assert all(p["names"]["zh"]["name"] for p in app2.state.workbench.store.projects())
 
 
 # ---- uploads ----------------------------------------------------------------------------------------
@@ -402,7 +427,9 @@ def test_restart_keeps_finished_results_and_fails_interrupted_runs(tmp_path: Pat
         s = c2.get(f"/api/runs/{stuck['id']}").json()
         assert s["status"] == "failed" and "interrupted" in s["error"]
         res = c2.get(f"/api/runs/{done['id']}/result").json()
-        assert res["run"]["status"] == "done" and res["view"]["summary"]["n_rows"] == 3
+        assert res["run"]["status"] == "done"
+        latest = next(iter(res["view"]["tables"].values()))  # Table 1: latest period of each entity
+        assert latest["n_rows"] == 3
         assert c2.get(f"/api/runs/{done['id']}/files/result.json").status_code == 200
 
 

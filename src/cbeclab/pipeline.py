@@ -21,7 +21,7 @@ from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
 from cbeclab.spec import RunSpec
 
-__all__ = ["RunResult", "run_spec", "resolve_subsystems", "load_spec_panel", "synergy_partitioned"]
+__all__ = ["RunResult", "imputed_cells", "load_spec_panel", "resolve_subsystems", "run_spec", "synergy_partitioned"]
 
 Progress = Callable[[float, str], None]
 
@@ -86,7 +86,7 @@ class RunResult:
         if self.sensitivity is not None:
             out["sensitivity"] = self.sensitivity.to_frame()
             out["sensitivity_draws"] = self.sensitivity.draws
-        imputed = _imputed_cells(self.panel)
+        imputed = imputed_cells(self.panel)
         if len(imputed):
             out["imputed_cells"] = imputed
         if len(self.panel.missing):
@@ -113,7 +113,7 @@ class RunResult:
                 "entities": to_jsonable(list(p.entities)),
                 "periods": to_jsonable(list(p.periods)),
                 "indicators": list(p.indicators),
-                "imputed_cells": records(_imputed_cells(p)),
+                "imputed_cells": records(imputed_cells(p)),
                 "missing_cells": records(p.missing),
                 "notes": list(p.notes),
             },
@@ -129,7 +129,8 @@ class RunResult:
         }
 
 
-def _imputed_cells(panel: Any) -> pd.DataFrame:
+def imputed_cells(panel: Any) -> pd.DataFrame:
+    """The imputed cells of ``panel``: entity, period, indicator and the value filled in."""
     imp = panel.imputed
     if not bool(imp.to_numpy().any()):
         return pd.DataFrame(columns=["entity", "period", "indicator", "value"])

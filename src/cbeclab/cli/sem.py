@@ -1,7 +1,8 @@
 """``cbeclab sem MODEL DATA --json OUT``: fit a lavaan-syntax SEM and write the estimates.
 
-``--estimator ML|MLR|MLM``, ``--missing listwise|ml|ml.x`` and ``--meanstructure`` are lavaan's
-options of the same names.
+``--estimator ML|MLR|MLM|WLSMV|ULSMV``, ``--ordered a,b,c`` (or ``all``; WLSMV unless an estimator
+is given, as lavaan), ``--missing listwise|ml|ml.x`` and ``--meanstructure`` are lavaan's options of
+the same names.
 
 MODEL is a text file of lavaan model syntax; DATA a CSV, XLSX or SPSS ``.sav`` table.  The summary
 goes to stdout; ``--json`` writes ``params`` (lhs, op, rhs, label, est, se, z, pvalue, std_all,
@@ -79,13 +80,14 @@ def sem_json(result: Any) -> dict[str, Any]:
     """
     params = [{k: _clean(r[k]) for k in PARAM_KEYS} for r in result.params.to_dict(orient="records")]
     fm = result.fit_measures()
-    fit = {k: _clean(fm[k]) for k in FIT_KEYS}
+    fit = {k: _clean(fm[k]) for k in FIT_KEYS if k in fm}  # no logl / AIC / BIC for WLSMV / ULSMV
     fit.update({k: _clean(v) for k, v in fm.items() if k not in fit})
-    return {
+    ordinal = getattr(result, "ordinal", None)
+    doc: dict[str, Any] = {
         "made_by": "cbeclab sem (lavaan-compatible; lavaan 0.6 sem() defaults)",
         "estimator": getattr(result, "estimator", "ML"),
         "likelihood": getattr(result, "likelihood", "normal"),
-        "se": "standard",
+        "se": "robust.sem" if ordinal is not None else "standard",
         "ci": "wald (delta method)",
         "missing": getattr(result, "missing", "listwise"),
         "nobs": result.nobs,
@@ -97,6 +99,12 @@ def sem_json(result: Any) -> dict[str, Any]:
         "r2": {str(k): _clean(float(v)) for k, v in result.r2.items()},
         "warnings": list(result.warnings),
     }
+    if ordinal is not None:  # lavaan: test = "scaled.shifted", parameterization = "delta"
+        st = ordinal.stats
+        doc["ordered"] = [v for v, o in zip(st.names, st.ordered, strict=True) if o]
+        doc["test"] = "scaled.shifted"
+        doc["parameterization"] = "delta"
+    return doc
 
 
 def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
@@ -142,14 +150,21 @@ def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
 @click.option("--std-lv", is_flag=True, help="Scale latent variables by fixing their variances to 1.")
 @click.option(
     "--estimator",
-    type=click.Choice(["ML", "MLR", "MLM"], case_sensitive=False),
-    default="ML",
-    show_default=True,
-    help="ML; MLR (robust SEs, Yuan-Bentler test); MLM (Satorra-Bentler), as lavaan.",
+    type=click.Choice(["ML", "MLR", "MLM", "WLSMV", "ULSMV"], case_sensitive=False),
+    default=None,
+    help="ML (default); MLR (robust SEs, Yuan-Bentler test); MLM (Satorra-Bentler); with --ordered "
+    "WLSMV (default) or ULSMV, as lavaan.",
+)
+@click.option(
+    "--ordered",
+    "ordered",
+    default=None,
+    help="Ordered (ordinal) items, comma separated, or 'all': thresholds and polychoric correlations, "
+    "fitted by WLSMV / ULSMV (lavaan ordered =).",
 )
 @click.option(
     "--missing",
-    type=click.Choice(["listwise", "ml", "ml.x"], case_sensitive=False),
+    type=click.Choice(["listwise", "ml", "ml.x", "pairwise"], case_sensitive=False),
     default="listwise",
     show_default=True,
     help="Missing data: listwise deletion, or full-information ML (ml; ml.x keeps rows with missing covariates).",
@@ -208,7 +223,8 @@ def sem_cmd(
     data: Path,
     json_out: Path | None,
     std_lv: bool,
-    estimator: str,
+    estimator: str | None,
+    ordered: str | None,
     missing: str,
     meanstructure: bool,
     modind: bool,
@@ -260,15 +276,37 @@ def sem_cmd(
         raise SpecError(
             "--invariance needs --group", where="--invariance", fix="add --group COLUMN (e.g. --group size)"
         )
+    ordered_arg: str | bool | None = True if (ordered or "").strip().lower() == "all" else ordered
+    if ordered_arg and (group or n_boot or modind):
+        raise SpecError(
+            _("--ordered cannot be combined with --group, --bootstrap or --modindices yet"),
+            where="--ordered",
+            fix=_("drop --ordered to treat the items as continuous, or drop the other option"),
+        )
+    if ordered_arg is not None and ordered_arg is not True:
+        from cbeclab.sem.partable import build_partable
+
+        ov = build_partable(syntax).ov_names
+        unknown = [v.strip() for v in str(ordered_arg).split(",") if v.strip() and v.strip() not in ov]
+        if unknown:
+            raise SpecError(
+                _("--ordered names {v}, which the model does not use", v=", ".join(unknown)),
+                where="--ordered",
+                fix=_("list observed variables of the model (or 'all'): {v}", v=", ".join(ov)),
+            )
+    estimator = estimator.upper() if estimator else ("WLSMV" if ordered_arg else "ML")
     if group:
-        _group_cmd(syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out, n_boot)
+        _group_cmd(
+            syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out, n_boot, modind
+        )  # fmt: skip
         return
     res = Model(syntax, std_lv=std_lv).fit(
         df,
-        estimator=estimator.upper(),
+        estimator=estimator,
         missing=missing.lower(),
         meanstructure=meanstructure or None,
         likelihood=likelihood.lower(),
+        ordered=ordered_arg,
     )
     doc = sem_json(res)
     click.echo(res.summary())
@@ -335,6 +373,7 @@ def _group_cmd(
     invariance: bool,
     json_out: Path | None,
     n_boot: int,
+    modind: bool = False,
 ) -> None:
     """Multi-group fit (and the invariance sequence) for ``cbeclab sem --group``."""
     from cbeclab.io.atomic import atomic_write_text
@@ -366,6 +405,14 @@ def _group_cmd(
         click.echo("\nMeasurement invariance:")
         click.echo(tab.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         doc["invariance"] = [{k: _clean(v) for k, v in r.items()} for r in tab.to_dict(orient="records")]
+    if modind:
+        from cbeclab.sem.modindices import modindices
+
+        mi = modindices(model, df, missing=missing.lower(), minimum_value=3.84, group=group, group_equal=eq)
+        mi = mi[["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"]]
+        click.echo(_("Modification indices (MI >= 3.84):"))
+        click.echo(mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  (none)")
+        doc["modindices"] = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         click.echo(f"wrote {json_out}", err=True)

@@ -32,7 +32,9 @@ from cbeclab.cli import main
 )
 @click.option("--token", default=None, help="Access token (default: the CBECLAB_TOKEN environment variable).")
 @click.option(
-    "--scheduler", default=None, help="Dask scheduler address (tcp://host:port) for bootstrap runs."
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://host:port) for engine runs and bootstrap draws.",
 )
 @click.option(
     "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Runs executing at once."
@@ -83,4 +85,4 @@ def serve_cmd(
     )
     if not no_browser:
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -175,8 +175,8 @@ CITY_FIELDS: dict[str, dict[str, Any]] = {
         "hi": 2100,
         "unit": "year",
         "nullable": True,
-        "en": "year the city began CBEC retail-import (bonded import) pilots; null = never",
-        "zh": "开展跨境电商零售进口试点的年份；null 表示未开展",
+        "en": "year the city began CBEC retail-import (bonded import) pilots; empty = never",
+        "zh": "开展跨境电商零售进口试点的年份；未开展则留空",
     },
     "pilot_year": {
         "type": "int",
@@ -341,6 +341,12 @@ class CityProfile:
     notes: dict[str, str] = field(default_factory=dict)
     paper_mode: str | None = None
     path: str | None = None
+    #: the sources in Chinese (``sources_zh`` of the profile), printed in zh reports when given
+    sources_zh: tuple[str, ...] = ()
+
+    def sources_in(self, lang: str) -> tuple[str, ...]:
+        """The sources in ``lang``: the Chinese list when the profile has one, else the English."""
+        return self.sources_zh if lang == "zh" and self.sources_zh else self.sources
 
     def value(self, name: str) -> Any:
         if name == "trade_share":
@@ -362,6 +368,7 @@ class CityProfile:
             "derived": {"trade_share": self.value("trade_share")},
             "estimates": list(self.estimates),
             "sources": list(self.sources),
+            "sources_zh": list(self.sources_zh),
             "notes": dict(self.notes),
             "paper_mode": self.paper_mode,
             "path": self.path,
@@ -399,6 +406,7 @@ def make_city_profile(
     notes: Mapping[str, str] | None = None,
     paper_mode: str | None = None,
     path: str | None = None,
+    sources_zh: Sequence[str] = (),
 ) -> CityProfile:
     """Build a :class:`CityProfile` from a plain mapping; bad fields raise a located SpecError."""
     try:
@@ -418,6 +426,7 @@ def make_city_profile(
         notes=dict(notes or {}),
         paper_mode=paper_mode,
         path=path,
+        sources_zh=tuple(sources_zh),
     )
 
 
@@ -481,6 +490,9 @@ def load_city_profile(source: PathLike | Mapping[str, Any]) -> CityProfile:
     sources = raw.get("sources", []) or []
     if not isinstance(sources, list):
         raise SpecError(_("`sources` must be a list of strings"), where=f"{where}: sources")
+    sources_zh = raw.get("sources_zh", []) or []
+    if not isinstance(sources_zh, list):
+        raise SpecError(_("`sources_zh` must be a list of strings"), where=f"{where}: sources_zh")
     year = raw.get("year")
     return make_city_profile(
         values,
@@ -493,6 +505,7 @@ def load_city_profile(source: PathLike | Mapping[str, Any]) -> CityProfile:
         notes=notes,
         paper_mode=raw.get("paper_mode"),
         path=path,
+        sources_zh=[str(s) for s in sources_zh],
     )
 
 
@@ -841,7 +854,15 @@ def _sensitivity(prof: CityProfile, modes: Sequence[Mode], top: str) -> list[dic
             new_top = _score_modes(other, modes)[0].key
             if new_top != top:
                 out.append(
-                    {"field": r.field, "value": cur, "alternative": alt, "rule": r.id, "top_mode": new_top}
+                    {
+                        "field": r.field,
+                        "value": cur,
+                        "alternative": alt,
+                        "rule": r.id,
+                        "op": r.op,
+                        "threshold": r.threshold,
+                        "top_mode": new_top,
+                    }
                 )
     return out
 
@@ -907,7 +928,7 @@ def rank_modes(
                 field=_field_label(x["field"]),
                 v1=_fmt_value(x["value"]),
                 v2=_fmt_value(x["alternative"]),
-                rule=x["rule"],
+                rule=f"{display_name('operator', x['op'])} {_fmt_value(x['threshold'])}",
                 top_mode=display_name("mode", x["top_mode"]),
             )
         )

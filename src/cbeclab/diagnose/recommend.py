@@ -55,25 +55,30 @@ KEY_LABELS: dict[str, dict[str, str]] = {
     "mediated_roles": {"en": "factors with a significant indirect effect", "zh": "存在显著间接效应的因素"},
 }
 #: diagnosis keys whose values are data keys with display names (cbeclab.i18n.names kinds)
-_NAME_KINDS = {
-    "stage": "stage",
-    "mode": "mode",
-    "empowerment_pattern": "pattern",
-    "weakest_dimension": "pattern",
-    "weakest_element": "pattern",
-    "lagging_subsystem": "subsystem",
-    "top_obstacle": "indicator",
+_NAME_KINDS: dict[str, tuple[str, ...]] = {
+    "stage": ("stage",),
+    "mode": ("mode",),
+    "empowerment_pattern": ("pattern",),
+    "weakest_dimension": ("pattern",),
+    "weakest_element": ("pattern",),
+    "lagging_subsystem": ("subsystem",),
+    "top_obstacle": ("indicator", "dimension"),
+    **{k: ("role",) for k in ("significant_roles", "nonsignificant_roles", "mediated_roles")},
 }
 
 
 def _shown(key: str, value: Any, lang: str) -> str:
     """A diagnosis value as printed in a reason: its display name when it is a known data key."""
-    kind = _NAME_KINDS.get(key)
-    if kind is None:
+    kinds = _NAME_KINDS.get(key)
+    if kinds is None:
         return str(value)
     from cbeclab.i18n.names import display_name
 
-    return display_name(kind, value, lang)
+    for kind in kinds:  # the first kind that knows the key (an obstacle is an indicator or a dimension)
+        shown = display_name(kind, value, lang)
+        if shown != str(value):
+            return shown
+    return str(value)
 
 
 _NUMERIC = {"synergy", "coupling_D"}
@@ -141,12 +146,18 @@ class Measure:
     en: str
     zh: str
     trigger: dict[str, Any]
+    #: the citation in Chinese (``citation: {en: ..., zh: ...}`` in the library); "" when not given
+    citation_zh: str = ""
+
+    def cite(self, lang: str = "en") -> str:
+        return self.citation_zh if lang == "zh" and self.citation_zh else self.citation
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "category": self.category,
             "citation": self.citation,
+            "citation_zh": self.citation_zh,
             "en": self.en,
             "zh": self.zh,
             "trigger": self.trigger,
@@ -164,6 +175,11 @@ class Recommendation:
     zh: str
     why_en: str
     why_zh: str
+    citation_zh: str = ""
+
+    def cite(self, lang: str = "en") -> str:
+        """The citation in ``lang`` (the English one when the library gives no Chinese)."""
+        return self.citation_zh if lang == "zh" and self.citation_zh else self.citation
 
     def text(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
@@ -201,6 +217,13 @@ def _check_condition(c: Any, where: str) -> None:
         raise SpecError(_("condition needs op+threshold, in, eq or nonempty"), where=where)
 
 
+def _cite_text(node: Any, lang: str) -> str:
+    """A citation of the library: plain text (English only) or ``{en: ..., zh: ...}``."""
+    if isinstance(node, Mapping):
+        return str(node.get(lang) or (node["en"] if lang == "en" else ""))
+    return str(node) if lang == "en" else ""
+
+
 def _parse(data: Mapping[str, Any], where: str) -> list[Measure]:
     out: list[Measure] = []
     seen: set[str] = set()
@@ -213,7 +236,8 @@ def _parse(data: Mapping[str, Any], where: str) -> list[Measure]:
                 Measure(
                     id=mid,
                     category=str(m.get("category", "")),
-                    citation=str(m["citation"]),
+                    citation=_cite_text(m["citation"], "en"),
+                    citation_zh=_cite_text(m["citation"], "zh"),
                     en=" ".join(str(m["en"]).split()),
                     zh=str(m["zh"]).strip(),
                     trigger=dict(m["trigger"]),
@@ -326,11 +350,12 @@ def _eval(
             vals = [x for x in vals if x in {str(y) for y in c["in"]}] or vals
         else:
             ok = str(c["eq"]) in vals
-        listed = ", ".join(vals) if vals else "none"
+        listed_en = ", ".join(_shown(key, x, "en") for x in vals) if vals else "none"
+        listed_zh = "、".join(_shown(key, x, "zh") for x in vals) if vals else "无"
         return (
             ok,
-            f"{lab['en']}: {listed}{_evidence(d, key, 'en', evidence)}",
-            f"{lab['zh']}：{listed}{_evidence(d, key, 'zh', evidence)}",
+            f"{lab['en']}: {listed_en}{_evidence(d, key, 'en', evidence)}",
+            f"{lab['zh']}：{listed_zh}{_evidence(d, key, 'zh', evidence)}",
         )
     if v is None:
         return False, f"{lab['en']} not available", f"{lab['zh']}缺失"
@@ -389,6 +414,7 @@ def recommend(
                     id=m.id,
                     category=m.category,
                     citation=m.citation,
+                    citation_zh=m.citation_zh,
                     en=m.en,
                     zh=m.zh,
                     why_en=why_en,
@@ -407,7 +433,7 @@ def recommendations_frame(recs: Sequence[Recommendation], lang: str = "en") -> p
                 "category": r.category,
                 "measure": r.text(lang),
                 "why": r.why(lang),
-                "citation": r.citation,
+                "citation": r.cite(lang),
             }
             for r in recs
         ],
@@ -423,6 +449,7 @@ def build_diagnosis(
     synergy: Any = None,
     factors: Any = None,
     entity: Any = None,
+    entity_name: str | None = None,
 ) -> Diagnosis:
     """Collect the keys of a :class:`Diagnosis` (with evidence texts) from the diagnose results.
 
@@ -441,6 +468,8 @@ def build_diagnosis(
         (row of ``entity``, latest period) -> ``synergy``, ``stage``.
     factors
         :class:`~cbeclab.diagnose.factors.FactorSummary` -> significant / non-significant / mediated roles.
+    entity, entity_name
+        The entity whose rows are read, and the name the reasons print for it (default: the key).
     """
     kw: dict[str, Any] = {}
     ev: dict[str, dict[str, str]] = {}
@@ -485,9 +514,10 @@ def build_diagnosis(
             kw["coupling_D"] = float(r["D"])
             kw["lagging_subsystem"] = str(r["lagging"])
             n = len(subsystems.subsystems)
+            who = entity_name or r["entity"]
             ev["coupling_D"] = {
-                "en": f"{r['entity']} {r['period']}, {r['grade_en']}",
-                "zh": f"{r['entity']} {r['period']}，{r['grade_zh']}",
+                "en": f"{who} {r['period']}, {r['grade_en']}",
+                "zh": f"{who} {r['period']}，{r['grade_zh']}",
             }
             nm = getattr(subsystems, "names", {}) or {}
             ln = nm.get(str(r["lagging"]), {"en": str(r["lagging"]), "zh": str(r["lagging"])})
@@ -516,7 +546,8 @@ def build_diagnosis(
                 r = have.iloc[-1] if entity is not None else have.iloc[0]
                 kw["synergy"] = float(r["synergy"])
                 kw["stage"] = None if r.get("stage") is None else str(r["stage"])
-                ev["synergy"] = {"en": f"{r['entity']} {r['period']}", "zh": f"{r['entity']} {r['period']}"}
+                who = entity_name or r["entity"]
+                ev["synergy"] = {"en": f"{who} {r['period']}", "zh": f"{who} {r['period']}"}
     if factors is not None:
         kw["significant_roles"] = tuple(factors.significant_roles)
         kw["nonsignificant_roles"] = tuple(factors.nonsignificant_roles)

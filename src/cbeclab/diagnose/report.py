@@ -68,6 +68,8 @@ class PanelSpec(BaseModel):
     focus: str | None = None
     synergy: bool = True
     top_k: int = Field(default=3, ge=1, le=50)
+    #: display names of the panel's entities: ``{key: {en: ..., zh: ...}}`` (keys stay as in the data)
+    names: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 class SemSpec(BaseModel):
@@ -85,7 +87,8 @@ class DiagnoseSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = None
+    #: one title, or one a language: ``{en: ..., zh: ...}``
+    title: str | dict[str, str] | None = None
     lang: Literal["en", "zh"] = "en"
     city: str | None = None
     cluster: str | None = None
@@ -174,6 +177,8 @@ class DiagnosisReport:
     recommendations: tuple[Any, ...] = ()
     focus: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: display names of the panel's entities in the report's language (spec ``panel.names``)
+    entity_names: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from cbeclab.models._common import json_safe, records
@@ -297,12 +302,27 @@ def run_diagnosis(
             res, med, alpha=s.sem.alpha, roles=s.sem.roles, labels=s.sem.labels or labels_in or None
         )
         notes.extend(fac.notes)
+    from cbeclab.i18n import _
+
+    entity_names = {
+        str(k): str(v.get(s.lang) or v.get("en") or k) for k, v in (s.panel.names if s.panel else {}).items()
+    }
     syn_arg: Any = s.synergy if s.synergy is not None else syn
     diag = build_diagnosis(
-        modes=modes, empowerment=emp, subsystems=sub, synergy=syn_arg, factors=fac, entity=focus
+        modes=modes,
+        empowerment=emp,
+        subsystems=sub,
+        synergy=syn_arg,
+        factors=fac,
+        entity=focus,
+        entity_name=entity_names.get(str(focus)) if focus is not None else None,  # named in the reasons
     )
     recs = recommend(diag)
-    title = s.title or ("跨境电商发展诊断" if s.lang == "zh" else "CBEC development diagnosis")
+
+    title = s.title
+    if isinstance(title, dict):  # {en: ..., zh: ...}: the output language's, else the other one
+        title = title.get(s.lang) or next(iter(title.values()), None)
+    title = title or _("CBEC development diagnosis", lang=s.lang)
     return DiagnosisReport(
         title=title,
         lang=s.lang,
@@ -317,6 +337,7 @@ def run_diagnosis(
         recommendations=tuple(recs),
         focus=None if focus is None else str(focus),
         notes=tuple(dict.fromkeys(notes)),
+        entity_names=entity_names,
     )
 
 
@@ -330,6 +351,10 @@ FILES = {
     "html": "diagnosis.html",
     "docx": "diagnosis.docx",
 }
+
+
+#: printed form of a city profile's choice values (belt_and_road_role), through the catalogue
+_CHOICES = {"port_hub": "port hub", "inland_hub": "inland hub", "none": "no Belt and Road role"}
 
 
 def _dim_names(lang: str) -> dict[str, str]:
@@ -350,10 +375,20 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
     from cbeclab.render.methods import methods_section
     from cbeclab.render.numbers import fmt_value
 
+    from cbeclab.i18n.names import display_name
+
     lg = resolve_lang(lang or report.lang)
+    # entities by their display names: the panel's (spec panel.names), the cluster profile's
+    ents = dict(report.entity_names)
+    if report.cluster is not None:
+        ents[str(report.cluster.name)] = str(getattr(report.cluster, f"name_{lg}", "") or report.cluster.name)
+    focus_name = ents.get(str(report.focus), report.focus) if report.focus is not None else None
+
+    def yes_no(v: Any) -> str:
+        return _("yes", lang=lg) if v else _("no", lang=lg)
 
     def tab(key: str, caption: str, df: pd.DataFrame, **kw: Any) -> Any:
-        return table_from_frame(key, caption, df, lg, **kw)
+        return table_from_frame(key, caption, map_values(df, ("entity",), ents), lg, **kw)
 
     sections: list[Any] = []
     summary: list[tuple[str, str]] = []
@@ -385,14 +420,13 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         mode = next(m for m in modes_rules if m.key == top.key)
         fired = pd.DataFrame(
             [
-                {
-                    "rule": h.rule,
+                {  # the rule's reason is its display name (the id stays in the JSON)
                     "reason": h.reason_zh if lg == "zh" else h.reason_en,
-                    "value": h.value,
+                    "value": yes_no(h.value) if isinstance(h.value, bool) else h.value,
                     "op": _OP_SIGNS.get(str(h.op), str(h.op)),
-                    "threshold": h.threshold,
+                    "threshold": yes_no(h.threshold) if isinstance(h.threshold, bool) else h.threshold,
                     "points": h.points,
-                    "fired": _("yes", lang=lg) if h.fired else _("no", lang=lg),
+                    "fired": yes_no(h.fired),
                     "estimate": _("estimate", lang=lg) if h.estimate else "",
                 }
                 for h in top.hits
@@ -401,6 +435,14 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         prof = report.city.to_frame()
         prof = prof.assign(
             meaning=prof[lg],
+            value=[
+                yes_no(v)
+                if isinstance(v, bool)
+                else _(_CHOICES.get(v, v.replace("_", " ")), lang=lg)
+                if isinstance(v, str)
+                else v
+                for v in prof["value"]
+            ],
             unit=prof["unit"].map(lambda u: _(str(u), lang=lg) if isinstance(u, str) and u else ""),
             estimate=prof["estimate"].map({True: _("estimate", lang=lg), False: ""}),
         )
@@ -432,12 +474,13 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             tab(
                 "profile",
                 _("City profile", lang=lg),
-                prof[["field", "meaning", "value", "unit", "estimate"]],
+                prof[["meaning", "value", "unit", "estimate"]],
+                labels={"meaning": _("Field", lang=lg)},
                 sheet=_("City profile", lang=lg),
                 notes=(_("Values marked estimate are approximations.", lang=lg),),
             )
         )
-        blocks.append(Bullets(tuple(str(x) for x in report.city.sources), _("Sources", lang=lg)))
+        blocks.append(Bullets(tuple(str(x) for x in report.city.sources_in(lg)), _("Sources", lang=lg)))
         sections.append(
             Section(
                 "modes", _("Development mode of the pilot zone", lang=lg), tuple(blocks), intro=mode.source
@@ -454,7 +497,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         keep = ["entity", "period", *ucols, "C", "T", "D", "grade", "pattern", "weakest", "leading"]
         t = t[[c for c in keep if c in t.columns]]
         row = t.iloc[-1]
-        cluster = report.cluster.name_zh if lg == "zh" else report.cluster.name
+        cluster = ents.get(str(report.cluster.name), str(report.cluster.name))
         summary += [
             (_("Cluster", lang=lg), cluster),
             (_("Empowerment pattern", lang=lg), str(row["pattern"])),
@@ -481,7 +524,13 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             Paragraph(sent, "interpretation"),
             *([Figure("empowerment-radar", empowerment_radar(e, lg))] if not e.table.empty else []),
             Bullets(tuple(str(x) for x in e.reasons[-1][lg]), _("Classification tests", lang=lg)),
-            Bullets(tuple(f"{x[lg]} ({x['citation']})" for x in e.levers[-1]), _("Policy levers", lang=lg)),
+            Bullets(
+                tuple(
+                    f"{x[lg]} ({x.get(f'citation_{lg}') or x['citation']})"
+                    for x in e.levers[-1]
+                ),
+                _("Policy levers", lang=lg),
+            ),
         ]
         if report.cluster is not None and report.cluster.facts:
             blocks.append(
@@ -518,7 +567,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             lag = lag[lag["entity"].astype(str) == report.focus]
         lag = map_values(lag, ("lagging", "top_dimension", "dimension"), names)
         ft = map_values(lang_column(full, "grade", lg), ("lagging",), names)
-        rows = interpret.coupling_rows(latest, {})
+        rows = interpret.coupling_rows(map_values(latest, ("entity",), ents), {})
         blocks = [
             tab(
                 "sub_latest",
@@ -539,7 +588,9 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         if rows:
             blocks.append(Paragraph(interpret.coupling(rows, lg), "interpretation"))
         if not full.empty:
-            blocks.append(Figure("subsystems4", subsystems4_chart(sb, lg, focus=report.focus)))
+            blocks.append(
+                Figure("subsystems4", subsystems4_chart(sb, lg, focus=report.focus, label=focus_name))
+            )
         blocks += [
             tab(
                 "sub_pairs",
@@ -557,7 +608,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
                 "sub_lagging",
                 _(
                     "Lagging subsystem and its top obstacle indicators ({entity})",
-                    entity=report.focus,
+                    entity=focus_name,
                     lang=lg,
                 ),
                 lag,
@@ -591,6 +642,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
 
     if report.synergy is not None:
         st = lang_column(report.synergy, "stage", lg)[["entity", "period", "synergy", "stage"]]
+        st = map_values(st, ("entity",), ents)
         series = {
             str(e): [
                 (p, float(v), str(sg)) for p, v, sg in zip(g["period"], g["synergy"], g["stage"]) if v == v
@@ -617,7 +669,8 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         f = report.factors
         paths = f.paths.drop(columns=["text_en", "text_zh"]).rename(columns={"pvalue": "p", "std_all": "std"})
         paths = paths.assign(
-            significant=paths["significant"].map(lambda v: _("yes", lang=lg) if v else _("no", lang=lg))
+            significant=paths["significant"].map(yes_no),
+            **({"role": paths["role"].map(lambda v: display_name("role", v, lg))} if "role" in paths else {}),
         )
         blocks = [Paragraph(str(x), "interpretation") for x in f.sentences(lg)]
         blocks.append(
@@ -640,13 +693,14 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             eff = f.effects.drop(columns=["text_en", "text_zh"])
             eff = eff.assign(
                 **{
-                    c: eff[c].map(lambda v: _("yes", lang=lg) if v else _("no", lang=lg))
+                    c: eff[c].map(yes_no)
                     for c in ("indirect_significant", "direct_significant")
                     if c in eff
                 }
             )
-            if "verdict" in eff:
-                eff["verdict"] = eff["verdict"].map(lambda v: _(str(v), lang=lg))
+            for c in ("verdict", "source"):  # verdicts and where the effects come from, in words
+                if c in eff:
+                    eff[c] = eff[c].map(lambda v: _(str(v), lang=lg))
             blocks.append(
                 tab(
                     "effects",

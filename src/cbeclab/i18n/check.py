@@ -31,7 +31,16 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Finding", "allow_list", "assert_translated", "english_words", "html_text", "text_of"]
+__all__ = [
+    "Finding",
+    "allow_list",
+    "assert_english",
+    "assert_translated",
+    "english_problems",
+    "english_words",
+    "html_text",
+    "text_of",
+]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'’&-]*[A-Za-z0-9]|[A-Za-z]")
 
@@ -52,8 +61,17 @@ def allow_list() -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
     with ref.open("r", encoding="utf-8") as fh:
         raw: dict[str, Any] = yaml.safe_load(fh)
     words = frozenset(str(w) for w in raw.get("words") or [])
-    pats = tuple(re.compile(p) for p in raw.get("patterns") or [])
+    pats = tuple(re.compile(p["literal"] if isinstance(p, dict) else p) for p in raw.get("patterns") or [])
     return words, pats
+
+
+@cache
+def _literal_patterns() -> tuple[re.Pattern[str], ...]:
+    """The allow-list patterns marked ``{literal: ...}``: input written as is, in any language."""
+    ref = resources.files("cbeclab.i18n").joinpath("data", "untranslated_allow.yaml")
+    with ref.open("r", encoding="utf-8") as fh:
+        raw: dict[str, Any] = yaml.safe_load(fh)
+    return tuple(re.compile(p["literal"]) for p in raw.get("patterns") or [] if isinstance(p, dict))
 
 
 def english_words(text: str, *, allow: Iterable[str] = (), where: str = "") -> list[Finding]:
@@ -74,6 +92,40 @@ def english_words(text: str, *, allow: Iterable[str] = (), where: str = "") -> l
         lo, hi = max(0, m.start() - 30), min(len(text), m.end() + 30)
         out.append(Finding(w, " ".join(text[lo:hi].split()), where))
     return out
+
+
+#: what an English output must not show: Chinese text, raw data keys, Python and JSON reprs
+_EN_PROBLEMS = (
+    ("Chinese text", re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]+")),
+    ("raw key", re.compile(r"(?<![\w.-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w(])")),
+    ("repr", re.compile(r"\b(?:None|nan|NaN|True|False|null)\b|\bnp\.\w+\(|\{'|\[\]|\{\}")),
+)
+
+
+def english_problems(text: str, *, allow: Iterable[str] = (), where: str = "") -> list[Finding]:
+    """Chinese text, snake_case data keys and Python reprs in an English output.
+
+    The allow-list's code patterns (quoted values, paths, file names, options, spec keys) are taken
+    out first; ``allow`` adds literal phrases that may appear (a user's own Chinese entity names).
+    """
+    masked = text
+    for p in _literal_patterns():
+        masked = p.sub(lambda m: " " * len(m.group(0)), masked)
+    for a in sorted(set(allow), key=len, reverse=True):
+        if a:
+            masked = masked.replace(a, " " * len(a))
+    out = []
+    for what, rx in _EN_PROBLEMS:
+        # a repr is found in the text as written ({'a': 1} holds a quoted value the masking takes out)
+        for m in rx.finditer(text if what == "repr" else masked):
+            lo, hi = max(0, m.start() - 30), min(len(text), m.end() + 30)
+            out.append(Finding(f"{what}: {m.group(0)}", " ".join(text[lo:hi].split()), where))
+    return out
+
+
+def assert_english(text: str, *, where: str = "", allow: Iterable[str] = (), limit: int = 60) -> None:
+    """Fail (AssertionError) when an English output shows Chinese text, raw keys or reprs."""
+    _report(english_problems(text, allow=allow, where=where), where, limit)
 
 
 def html_text(page: str) -> str:
@@ -101,14 +153,36 @@ def _xlsx_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+def _english_run(run: Any) -> bool:
+    """A run marked as English (``<w:lang w:val="en-...">``): a literature reference, kept as is."""
+    from docx.oxml.ns import qn
+
+    rpr = run.element.rPr
+    lang = rpr.find(qn("w:lang")) if rpr is not None else None
+    return lang is not None and str(lang.get(qn("w:val")) or "").lower().startswith("en")
+
+
+def _docx_paragraphs(paragraphs: Any) -> list[str]:
+    return ["".join(r.text for r in p.runs if not _english_run(r)) for p in paragraphs]
+
+
 def _docx_text(path: Path) -> str:
+    """Text of a Word file: paragraphs (headings, captions, notes), table cells, headers and footers.
+
+    Runs marked English (``w:lang="en-..."``) are left out, as ``lang="en"`` parts of a page are.
+    """
     import docx
 
     d = docx.Document(str(path))
-    parts = [p.text for p in d.paragraphs]
+    parts = _docx_paragraphs(d.paragraphs)
     for t in d.tables:
         for row in t.rows:
-            parts.extend(c.text for c in row.cells)
+            for c in row.cells:
+                parts.extend(_docx_paragraphs(c.paragraphs))
+    for sec in d.sections:
+        parts.extend(_docx_paragraphs(sec.header.paragraphs))
+        parts.extend(_docx_paragraphs(sec.footer.paragraphs))
+    parts.append(str(d.core_properties.title or ""))
     return "\n".join(parts)
 
 
@@ -127,13 +201,16 @@ def text_of(path: str | Path) -> str:
 
 def assert_translated(text: str, *, where: str = "", allow: Iterable[str] = (), limit: int = 60) -> None:
     """Fail (AssertionError) when ``text`` holds untranslated English words; list each word once."""
-    found = english_words(text, allow=allow, where=where)
+    _report(english_words(text, allow=allow, where=where), where, limit, "untranslated word(s)")
+
+
+def _report(found: list[Finding], where: str, limit: int, what: str = "problem(s)") -> None:
     if not found:
         return
     first: dict[str, Finding] = {}
     for f in found:
         first.setdefault(f.word, f)
-    lines = [f"{len(first)} untranslated word(s) in {where or 'the text'}:"]
+    lines = [f"{len(first)} {what} in {where or 'the text'}:"]
     for f in list(first.values())[:limit]:
         lines.append(f"  {f.word!r}  in  ...{f.context}...")
     if len(first) > limit:

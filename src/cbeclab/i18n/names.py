@@ -25,6 +25,7 @@ kind            key                                                   ``source``
 ``unit``        unit as written in the data ("100 million yuan")      --
 ``operator``    rule operator (ge, lt, ...): ≥, <, ...                --
 ``gm11``        GM(1,1) value label (good, qualified, high, refused)  --
+``role``        role of an SEM construct in a diagnosis (enterprise)  --
 ==============  ====================================================  =========================
 
 An unknown key is returned unchanged (a user's own entity names are already what the user wants to
@@ -72,6 +73,7 @@ KINDS = (
     "unit",
     "operator",
     "gm11",
+    "role",
 )
 
 Names = dict[str, dict[str, str]]  # key -> {lang: name}
@@ -205,9 +207,11 @@ def _dataset_names(kind: str, source: str | None) -> Names:
 @cache
 def _simple(kind: str) -> Names:
     raw = _yaml(
-        "cbeclab.i18n", "data", {"unit": "units.yaml", "gm11": "gm11.yaml"}.get(kind, "operators.yaml")
+        "cbeclab.i18n",
+        "data",
+        {"unit": "units.yaml", "gm11": "gm11.yaml", "role": "roles.yaml"}.get(kind, "operators.yaml"),
     )
-    if kind in ("unit", "gm11"):
+    if kind in ("unit", "gm11", "role"):
         return {str(k): _pair(v) for k, v in raw.items()}
     return {str(k): {"zh": str(v), "en": str(v)} for k, v in raw.items()}
 
@@ -246,7 +250,7 @@ def names_of(kind: str, source: Any = None) -> Names:
         return _profile_names(kind)
     if kind in ("dataset", "entity", "variable", "construct", "item"):
         return _dataset_names(kind, _source_key(source))
-    if kind in ("unit", "operator", "gm11"):
+    if kind in ("unit", "operator", "gm11", "role"):
         return _simple(kind)
     raise SpecError(
         _("unknown kind of name {kind!r}", kind=kind),

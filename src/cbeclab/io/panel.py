@@ -90,6 +90,8 @@ class Panel:
         default_factory=lambda: pd.DataFrame({"entity": [], "period": [], "indicator": []})
     )
     units: dict[str, str] = field(default_factory=dict)
+    #: True when some or all of the values are generated, not observed (reports say so in a banner)
+    synthetic: bool = False
 
     @property
     def indicators(self) -> list[str]:
@@ -131,6 +133,7 @@ class Panel:
             self.notes,
             miss,
             {c: u for c, u in self.units.items() if c in cols},
+            self.synthetic,
         )
 
     def require_complete(self, where: str | None = None, fix: str | None = None) -> None:
@@ -492,11 +495,14 @@ def panel_from_frame(
         df, value_col = _years_to_long(df, entity, indicator_col, value_col, period, where, opt)
         notes.append(_("years read from the column headers (layout: years)"))
         layout = "long" if indicator_col else "wide"
+    synthetic = False
     if df.attrs.get("synthetic_columns"):
         cols_s = ", ".join(map(str, df.attrs["synthetic_columns"]))
-        notes.append(f"synthetic columns (generated numbers, not observations): {cols_s}")
+        notes.append(_("synthetic columns (generated numbers, not observations): {cols}", cols=cols_s))
+        synthetic = True
     elif df.attrs.get("synthetic") or str(df.attrs.get("source", "")).lower() == "synthetic":
-        notes.append("synthetic data: generated numbers, not observations")
+        notes.append(_("synthetic data: generated numbers, not observations"))
+        synthetic = True
     if df.shape[0] == 0:
         raise DataError("the table has no data rows", where=where, fix="add data rows below the header")
     df = df.copy()
@@ -536,7 +542,9 @@ def panel_from_frame(
     ent_labels = ent.astype("string").str.strip().astype(object)
     per, date_like = parse_periods(df[period], where=where, column=period, rows=rows)
     if date_like:
-        notes.append(f"period column {period!r} contained dates or year-month text; read as years")
+        notes.append(
+            _("period column {col!r} contained dates or year-month text; read as years", col=period)
+        )
 
     # ---- reshape to wide values + per-cell row numbers -----------------------------------------
     if layout == "long":
@@ -624,14 +632,16 @@ def panel_from_frame(
             for c in others:
                 num, _bad = to_number(df[c])
                 if not bool(num.notna().any()):
-                    notes.append(f"column {c!r} skipped: it holds no numbers")
+                    notes.append(_("column {col!r} skipped: it holds no numbers", col=c))
                     marks = df[c].astype("string").str.strip().str.lower()
-                    if bool((marks == "synthetic").any()) and not any(
-                        n.startswith("synthetic") for n in notes
-                    ):
+                    if bool((marks == "synthetic").any()) and not synthetic:
                         notes.append(
-                            f"synthetic data (column {c!r} marks rows as synthetic): not observations"
+                            _(
+                                "synthetic data (column {col!r} marks rows as synthetic): not observations",
+                                col=c,
+                            )
                         )
+                        synthetic = True
                 else:
                     cols.append(c)
             if not cols:
@@ -682,7 +692,10 @@ def panel_from_frame(
     rowmap.columns = wide.columns
     if len(grid) > n_rows_before and layout == "wide":
         notes.append(
-            f"{len(grid) - n_rows_before} entity-period combination(s) had no row; their cells count as missing"
+            _(
+                "{n} entity-period combination(s) had no row; their cells count as missing",
+                n=len(grid) - n_rows_before,
+            )
         )
 
     # ---- checks on values ----------------------------------------------------------------------
@@ -726,7 +739,7 @@ def panel_from_frame(
             fix=_(opt["allow_constant"]),
         )
     if constant:
-        notes.append(f"constant indicator(s) kept on request: {constant}")
+        notes.append(_("constant indicator(s) kept on request: {cols}", cols=", ".join(map(str, constant))))
     else:
         n_e_, n_t_ = len(ents), len(pers)
         cube3 = arr.reshape(n_e_, n_t_, arr.shape[1])
@@ -735,10 +748,17 @@ def panel_from_frame(
         flat = (lo3 == hi3) & ((~np.isnan(cube3)).sum(axis=1) >= 2)
         if flat.any():
             e_i, k_i = np.nonzero(flat)
-            shown = ", ".join(f"{colnames[k]} in {ents[e]}" for e, k in list(zip(e_i, k_i))[:_MAX_LISTED])
+            shown = ", ".join(
+                _("{indicator} in {entity}", indicator=colnames[k], entity=ents[e])
+                for e, k in list(zip(e_i, k_i))[:_MAX_LISTED]
+            )
             notes.append(
-                f"{len(e_i)} indicator series constant within an entity ({shown}); fine for pooled "
-                "weights, but per-entity entropy/CRITIC weights cannot use them"
+                _(
+                    "{n} indicator series constant within an entity ({shown}); fine for pooled "
+                    "weights, but per-entity entropy/CRITIC weights cannot use them",
+                    n=len(e_i),
+                    shown=shown,
+                )
             )
 
     # ---- missing cells and imputation ----------------------------------------------------------
@@ -754,7 +774,7 @@ def panel_from_frame(
         )
         per_ind = missing["indicator"].value_counts(sort=False)
         detail = ", ".join(f"{k}: {v}" for k, v in per_ind.items())
-        notes.append(f"{len(missing)} missing cell(s) ({detail})")
+        notes.append(_("{n} missing cell(s) ({detail})", n=len(missing), detail=detail))
     else:
         missing = pd.DataFrame({"entity": [], "period": [], "indicator": []})
     imputed_mask = np.zeros_like(miss_mask)
@@ -778,19 +798,19 @@ def panel_from_frame(
         arr = filled.reshape(n_e, n_k, n_t).transpose(0, 2, 1).reshape(n_e * n_t, n_k)
         imputed_mask = miss_mask.copy()
         notes.append(
-            f"{int(miss_mask.sum())} cell(s) imputed by "
-            + (
-                "per-entity linear trend on the period (seed 001, §3.2)"
-                if impute == "linear"
-                else "linear interpolation between neighbouring periods (trend at the ends)"
+            _("{n} cell(s) imputed by per-entity linear trend on the period", n=int(miss_mask.sum()))
+            if impute == "linear"
+            else _(
+                "{n} cell(s) imputed by linear interpolation between neighbouring periods (trend at the ends)",
+                n=int(miss_mask.sum()),
             )
         )
         if nonnegative and (arr[imputed_mask] < 0).any():
             k = int((arr[imputed_mask] < 0).sum())
             arr = np.where(imputed_mask & (arr < 0), 0.0, arr)
-            notes.append(f"{k} imputed value(s) below 0 set to 0 (nonnegative)")
+            notes.append(_("{n} imputed value(s) below 0 set to 0 (nonnegative)", n=k))
     elif miss_mask.any():
-        notes.append("missing cells kept as NaN (set `impute: linear` to fill them)")
+        notes.append(_("missing cells kept as NaN (set `impute: linear` to fill them)"))
 
     data = pd.DataFrame(arr, index=grid, columns=wide.columns)
     imputed = pd.DataFrame(imputed_mask, index=grid, columns=wide.columns)
@@ -802,6 +822,7 @@ def panel_from_frame(
         source=where,
         notes=tuple(notes),
         missing=missing,
+        synthetic=synthetic,
         units={**units_of(list(data.columns)), **{c: u for c, u in units.items() if c in data.columns}},
     )
 

@@ -63,12 +63,16 @@ def table_from_frame(
     max_rows: int | None = None,
     rows: Sequence[int] | None = None,
     shown_note: str | None = None,
+    numbered: bool = True,
+    views: tuple[str, ...] = ("html", "xlsx", "docx"),
+    source: str | None = None,
 ) -> Table:
     """A Table of ``df`` with catalogue labels, data display ``names``, units and formats.
 
     ``labels`` overrides the label of a column key; ``names`` gives display names of data columns
-    (indicators, subsystems); ``formats`` overrides formats. ``rows`` and ``shown_note``: the rows
-    HTML and DOCX show and what the note under the table says about the rest (see :class:`Table`).
+    (indicators, subsystems); ``formats`` overrides formats. ``numbered``, ``views``, ``source``,
+    ``rows`` and ``shown_note`` are passed to the :class:`Table` (``rows`` and ``shown_note``: the rows
+    HTML and DOCX show and what the note under the table says about the rest).
     """
     gone = [c for c in drop if c in df.columns]
     data = df.drop(columns=gone) if gone else df.copy(deep=False)  # no copy of a long table's values
@@ -100,6 +104,9 @@ def table_from_frame(
         highlight=highlight,
         rows=rows,
         shown_note=shown_note,
+        numbered=numbered,
+        views=views,
+        source=source,
         **kw,
     )
 

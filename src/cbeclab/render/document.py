@@ -98,7 +98,9 @@ class Table:
     :mod:`cbeclab.render.sizing`), and say where the rest is: ``shown_note`` when the builder wrote
     it, else the XLSX sheet ``sheet``. ``views`` limits where a table appears (appendix tables that
     only the workbook carries: ``("xlsx",)``). ``highlight`` maps a column key to a boolean mask of
-    flagged cells (imputed values, failed thresholds), over the rows of ``data``.
+    flagged cells (imputed values, failed thresholds), over the rows of ``data``. ``source`` names the
+    stored result table the rows come from (``synergy`` -> ``tables/synergy.parquet`` of a run
+    folder), for a workbook that leaves a long table out and says where it is.
     """
 
     key: str
@@ -113,6 +115,7 @@ class Table:
     highlight: Mapping[str, Sequence[bool]] | None = None
     numbered: bool = True
     views: tuple[str, ...] = ("html", "xlsx", "docx")
+    source: str | None = None
     rows: Sequence[int] | None = None
     shown_note: str | None = None
 

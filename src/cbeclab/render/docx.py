@@ -144,6 +144,25 @@ def _table_xml(head: list[str], rows: list[list[str]], right: list[bool], size: 
     return "".join(out)
 
 
+def _cite(par: Any, b: Paragraph) -> None:
+    """Append the literature reference of ``b`` in its frame; the reference run is marked English.
+
+    Word then checks its spelling as English, and :mod:`cbeclab.i18n.check` reads it as text that is
+    English on purpose (as ``<cite lang="en">`` in the HTML view).
+    """
+    size = par.runs[0].font.size if par.runs else None
+    before, _sep, after = b.cite_frame.partition("{source}")
+    for text, english in ((" " + before, False), (b.cite, True), (after, False)):
+        if not text.strip():
+            continue
+        run = par.add_run(text)
+        run.font.size = size
+        if english:
+            lang = OxmlElement("w:lang")
+            lang.set(qn("w:val"), "en-US")
+            run.element.get_or_add_rPr().append(lang)
+
+
 def _table(d: Any, doc: Document, t: Table) -> None:
     cap = _para(d, doc.caption(t), size=10.5, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     cap.style = d.styles["Caption"]
@@ -215,7 +234,9 @@ def docx_bytes(doc: Document, pngs: Mapping[Figure, bytes] | None = None) -> byt
             elif isinstance(b, Figure):
                 _figure(d, doc, b, pngs.get(b))
             elif isinstance(b, Paragraph):
-                _para(d, b.full_text, indent=b.kind == "interpretation")
+                par = _para(d, b.text, indent=b.kind == "interpretation")
+                if b.cite:
+                    _cite(par, b)
             elif isinstance(b, Bullets):
                 if b.heading:
                     d.add_heading(b.heading, level=2)

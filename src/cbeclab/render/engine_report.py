@@ -56,6 +56,12 @@ def display_names(
             for ind in fw.indicators():
                 if ind.unit:
                     units[ind.id] = _(str(ind.unit), lang=lang)
+    dataset = getattr(getattr(spec, "data", None), "dataset", None)
+    if dataset:  # columns of a bundled dataset (exports -> 出口额)
+        from cbeclab.i18n.names import names_of
+
+        for key in names_of("variable", dataset):
+            names.setdefault(key, display_name("variable", key, lang, source=dataset))
     for s in subsystems:
         names.setdefault(s, _(s.replace("_", " "), lang=lang))
     return names, units
@@ -69,6 +75,14 @@ def _rel_source(spec: Any, source: str) -> str:
         except ValueError:
             return source
     return source
+
+
+def _source_text(spec: Any, source: str, lang: str) -> str:
+    """Where the data came from: a bundled dataset by its title, a file relative to the spec."""
+    dataset = getattr(getattr(spec, "data", None), "dataset", None)
+    if dataset and source.startswith("dataset:"):
+        return _("bundled dataset “{title}”", title=display_name("dataset", dataset, lang), lang=lang)
+    return _rel_source(spec, source)
 
 
 def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
@@ -156,6 +170,8 @@ def build_engine_document(
     # entity names of a bundled dataset in the output language (a user's own names stay as they are)
     from cbeclab.i18n.names import display_name, names_of
 
+    # the data's own entity and period columns (cluster, year) print as Entity / Period
+    key_labels = {p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)}
     known = names_of("entity")
     ents = {
         str(e): shown
@@ -238,6 +254,7 @@ def build_engine_document(
             sheet=kw.pop("sheet", None),
             rows=rows,
             shown_note=note,
+            source=source,
             **kw,
         )
 
@@ -273,11 +290,24 @@ def build_engine_document(
                     formats={"share": "pct"},
                 )
             )
+            # the workbook keeps the whole summary (one row per entity); the page and the Word file
+            # show the counts and the ranking
+            blocks.append(
+                tab(
+                    "summary",
+                    _("Latest period of each entity", lang=lg),
+                    s,
+                    sheet=_("Summary", lang=lg),
+                    numbered=False,
+                    views=xlsx_only,
+                    source="summary",
+                )
+            )
             ranked_rows = s.set_index("entity", drop=False).loc[top["entity"]].reset_index(drop=True)
             ranked_rows.insert(0, "rank", top["rank"].to_numpy())
             blocks.append(
                 tab(
-                    "summary",
+                    "summary_top",
                     _(
                         "The {k} entities with the highest and the {k} with the lowest {measure} (latest period)",
                         k=sizing.TOP_N,
@@ -285,7 +315,7 @@ def build_engine_document(
                         lang=lg,
                     ),
                     ranked_rows,
-                    sheet=_("Summary", lang=lg),
+                    views=("html", "docx"),
                     notes=(
                         shown_note(
                             "summary",
@@ -327,6 +357,7 @@ def build_engine_document(
             w = w.reset_index()
             w.columns = [str(c) for c in w.columns]
         b = map_values(syn.bounds, ("indicator",), names)
+        b = map_values(b, ("group",), {"pooled": _("all entities (pooled)", lang=lg)})
         sections.append(
             Section(
                 "weights",
@@ -380,23 +411,26 @@ def build_engine_document(
             }
         )
         blocks.append(
-            Table(
+            tab(
                 "synergy_raw",
                 _("Synergy computation", lang=lg),
                 raw,
                 sheet=_("Synergy detail", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                source="synergy",
             )
         )
         blocks.append(
-            Table(
+            tab(
                 "order_wide",
                 _("Order degree of each indicator", lang=lg),
                 syn.order_wide.reset_index(),
                 sheet=_("Indicator order", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                labels=key_labels,
+                source="order_degree",
             )
         )
         sections.append(Section("synergy", _("Subsystem order and synergy", lang=lg), tuple(blocks)))
@@ -478,13 +512,15 @@ def build_engine_document(
                     )
                 )
         blocks.append(
-            Table(
+            tab(
                 "obstacles_wide",
                 _("Obstacle degree of each indicator", lang=lg),
                 ob.obstacle_wide.reset_index(),
                 sheet=_("Indicator obstacles", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                labels=key_labels,
+                source="obstacles_indicator",
             )
         )
         sections.append(Section("obstacles", _("Obstacle factors", lang=lg), tuple(blocks)))
@@ -579,7 +615,7 @@ def build_engine_document(
                     period=str(p.period),
                     sheet=_("Input data", lang=lg),
                     highlight=mask,
-                    labels={p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)},
+                    labels=key_labels,
                 ),
             ),
         )
@@ -599,19 +635,35 @@ def build_engine_document(
     notes: list[Any] = [Bullets(tuple(dict.fromkeys(list(p.notes) + list(result.notes))))]
     if len(p.missing):
         notes.append(
-            Table(
+            tab(
                 "missing",
                 _("Missing cells", lang=lg),
-                p.missing,
+                map_values(p.missing, ("indicator",), names),
                 sheet=_("Missing cells", lang=lg),
                 numbered=False,
                 views=xlsx_only,
+                source="missing_cells",
+            )
+        )
+    from cbeclab.pipeline import imputed_cells
+
+    imputed = imputed_cells(p)
+    if len(imputed):
+        notes.append(
+            tab(
+                "imputed",
+                _("Imputed cells", lang=lg),
+                map_values(imputed, ("indicator",), names),
+                sheet=_("Imputed cells", lang=lg),
+                numbered=False,
+                views=xlsx_only,
+                source="imputed_cells",
             )
         )
     if notes[0].items or len(notes) > 1:
         sections.append(Section("notes", _("Data notes", lang=lg), tuple(notes)))
     banners = []
-    if "synthetic" in str(p.source).lower() or any("synthetic" in n.lower() for n in p.notes):
+    if p.synthetic or "synthetic" in str(p.source).lower():
         banners.append(
             Banner(
                 _(
@@ -626,7 +678,7 @@ def build_engine_document(
         or _("cbeclab report: synergy and coordination", lang=lg),
         lang=lg,
         sections=tuple(sections),
-        subtitle=_("Data source: {source}", source=_rel_source(spec, str(p.source)), lang=lg),
+        subtitle=_("Data source: {source}", source=_source_text(spec, str(p.source), lg), lang=lg),
         banners=tuple(banners),
         footer=_("Generated by cbeclab {version}", version=__version__, lang=lg),
         kind="engine",

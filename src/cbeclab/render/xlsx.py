@@ -135,18 +135,49 @@ def _col_format(t: Table, c: Column) -> str | None:
     return excel_format(c.fmt, c.digits if c.digits is not None else t.digits)
 
 
-def xlsx_bytes(doc: Document, *, max_rows: int = MAX_ROWS) -> bytes:
-    """The workbook of ``doc`` as bytes (contents sheet, then one sheet per table)."""
-    buf = io.BytesIO()
-    wb = _workbook(buf)
-    used: set[str] = set()
-    contents_name = _sheet_name(_("Contents", lang=doc.lang), used)
-    plan: list[tuple[str, Table, pd.DataFrame, int]] = []
+def _plan(
+    doc: Document, used: set[str], max_rows: int, max_cells: int | None, keep: Sequence[str]
+) -> list[tuple[str | None, Table, pd.DataFrame, int]]:
+    """Sheets to write in reading order: (name, table, rows, part); name None: left out by ``max_cells``.
+
+    Tables are taken whole in reading order while their cells fit the budget (``keep`` tables always);
+    a table that does not fit is left out, later smaller ones are still taken.
+    """
+    plan: list[tuple[str | None, Table, pd.DataFrame, int]] = []
+    cells = 0
     for t in doc.tables("xlsx"):
+        size = len(t.data) * max(1, len(t.cols()))
+        if max_cells is not None and t.key not in keep:
+            if cells + size > max_cells:
+                plan.append((None, t, t.data, 0))
+                continue
+            cells += size
         for k, part in enumerate(_chunks(t.data, max_rows)):
             base = t.sheet or doc.label(t) or t.key
             label = base if k == 0 else f"{base}_{k + 1}"
             plan.append((_sheet_name(label, used), t, part, k))
+    return plan
+
+
+def xlsx_bytes(
+    doc: Document,
+    *,
+    max_rows: int = MAX_ROWS,
+    max_cells: int | None = None,
+    stored: Mapping[str, str] | None = None,
+    keep: Sequence[str] = (),
+) -> bytes:
+    """The workbook of ``doc`` as bytes (contents sheet, then one sheet per table).
+
+    ``max_cells`` caps the cells (rows x columns) of the tables written (``keep`` ones always are);
+    ``stored`` maps a table's ``source`` to the file that holds it whole (``tables/x.parquet``): the
+    contents sheet names that file for every table, and says so for a table left out by the cap.
+    """
+    buf = io.BytesIO()
+    wb = _workbook(buf)
+    used: set[str] = set()
+    contents_name = _sheet_name(_("Contents", lang=doc.lang), used)
+    plan = _plan(doc, used, max_rows, max_cells, keep)
     ws = wb.add_worksheet(contents_name)
     bold = wb.add_format({"bold": True, "top": 2, "bottom": 1})
     heads = [
@@ -156,20 +187,29 @@ def xlsx_bytes(doc: Document, *, max_rows: int = MAX_ROWS) -> bytes:
         _("Rows", lang=doc.lang),
         _("Notes", lang=doc.lang),
     ]
+    if stored is not None:
+        heads.append(_("Data file", lang=doc.lang))
     ws.write_string(0, 0, doc.title, wb.add_format({"bold": True, "font_size": 13}))
     for j, h in enumerate(heads):
         ws.write_string(2, j, h, bold)
     for i, (sheet, t, part, k) in enumerate(plan, start=3):
         notes = list(t.notes) + ([star_legend(doc.lang)] if t.significance else [])
-        ws.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
+        if sheet is None:
+            ws.write_string(i, 0, _("not in this workbook (too long)", lang=doc.lang))
+        else:
+            ws.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
         ws.write_string(i, 1, doc.label(t) or "")
         ws.write_string(i, 2, str(_guard(t.caption)) + (f" ({k + 1})" if k else ""))
         ws.write_number(i, 3, len(part))
         ws.write_string(i, 4, str(_guard(" ".join(notes))) if notes else "")
-    for j, w in enumerate((22, 10, 60, 8, 80)):
+        if stored is not None and t.source and t.source in stored:
+            ws.write_string(i, 5, stored[t.source])
+    for j, w in enumerate((22, 10, 60, 8, 80, 32)[: len(heads)]):
         ws.set_column(j, j, w)
     ws.freeze_panes(3, 0)
     for sheet, t, part, _k in plan:
+        if sheet is None:
+            continue
         cols = t.resolved_cols()
         frame = part[[c.key for c in cols]] if cols else part
         _write_sheet(wb, sheet, frame, [c.header(doc.lang) for c in cols], [_col_format(t, c) for c in cols])
@@ -177,6 +217,6 @@ def xlsx_bytes(doc: Document, *, max_rows: int = MAX_ROWS) -> bytes:
     return buf.getvalue()
 
 
-def render_xlsx(doc: Document, path: str | os.PathLike[str], *, max_rows: int = MAX_ROWS) -> None:
-    """Write the XLSX view of ``doc`` to ``path`` atomically."""
-    atomic_write_bytes(path, xlsx_bytes(doc, max_rows=max_rows))
+def render_xlsx(doc: Document, path: str | os.PathLike[str], *, max_rows: int = MAX_ROWS, **kw: Any) -> None:
+    """Write the XLSX view of ``doc`` to ``path`` atomically (``kw``: see :func:`xlsx_bytes`)."""
+    atomic_write_bytes(path, xlsx_bytes(doc, max_rows=max_rows, **kw))

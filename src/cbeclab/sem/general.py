@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -253,9 +254,12 @@ def fit_general(
     x_free = [ov.index(v) for v in pt.ov_x_free]
     mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo + x_free)
     llb = pats.loglik(mu_b, Sig_b)
+    ll1_reported = None
     if exo:  # lavaan reports the likelihood conditional on the fixed covariates (fixed.x)
-        px = Patterns(X[:, exo], tuple(ov[i] for i in exo))
-        ll_x = px.loglik(mean1[exo], cov1[np.ix_(exo, exo)])
+        ll_x = covariate_loglik(cov1, exo, n)
+        if missing == "ml.x":
+            xs = pd.DataFrame(pats.X[:, exo]).cov().to_numpy() * (n - 1) / n
+            ll1_reported = ll1 - covariate_loglik(xs, list(range(len(exo))), n)
         ll0, ll1, llb = ll0 - ll_x, ll1 - ll_x, llb - ll_x
     npar_hidden = 0 if meanstructure else pats.p - len(exo)
     df = pt.n_moments - q
@@ -266,15 +270,32 @@ def fit_general(
             ms_rows = (pt.table["op"].iloc[: mm.n_par_rows] == "~1").to_numpy() & (mm.row_free > 0)
             hidden[mm.row_free[ms_rows] - 1] = True
         vis = ~hidden
+        E_vis, sc_vis = obs_info[np.ix_(vis, vis)], scores[:, vis]
+        if not meanstructure and complete and pats.p > 0:
+            # lavaan's model has no mean structure: the means stay at the sample means and the
+            # scores / observed information are those of the covariance structure alone (with
+            # regressions on covariates, the hidden intercepts are not orthogonal to the slopes)
+            dmu0 = np.zeros_like(dmu)
+
+            def grad_cov(th: Array) -> Array:
+                _m, s_ = mm.implied(th)
+                return chain_gradient(*pats.gradient(mu, s_), dmu0, mm.jacobian(th)[1])
+
+            E_vis = (-numeric_jacobian(grad_cov, theta) / n)[np.ix_(vis, vis)]
+            sc_vis = casewise_scores(pats, mu, Sigma, dmu0, dS)[:, vis]
         robust = _yb_scaled(
-            pats, mean1, cov1, exo, meanstructure, df, np.linalg.inv(obs_info[np.ix_(vis, vis)]),
-            scores[:, vis],
+            pats, mean1, cov1, exo, meanstructure, df, np.linalg.inv(E_vis), sc_vis, x_free
         )  # fmt: skip
     if estimator == "MLM":
-        robust = _scaled(pats, X, Sigma, dmu, dS, exo, df, mean1, cov1)
+        robust = _scaled(pats, X, Sigma, dmu, dS, exo, df, mean1, cov1, x_free)
 
     from cbeclab.sem.fit.general import general_fit_measures
 
+    corrected = None
+    if not complete:
+        corrected = _corrected(
+            pats, mean1, cov1, mu, Sigma, dmu, dS, mu_b, Sig_b, exo, df, estimator, x_free
+        )  # fmt: skip
     fm = general_fit_measures(
         n=n,
         p=pats.p,
@@ -292,11 +313,62 @@ def fit_general(
         meanstructure=meanstructure,
         robust=robust,
         fiml=not complete,
+        corrected=corrected,
+        ll1_reported=ll1_reported,
+        patterns=pats,
     )
     return _assemble(
         model, pt, mm, theta, V, se_theta, mean1, cov1, mu, Sigma, n, n_dropped, pats, notes,
         converged, n_iter, estimator, missing, meanstructure, fm,
     )  # fmt: skip
+
+
+def covariate_loglik(cov1: Array, exo: list[int], n: int) -> float:
+    """The covariates' saturated log-likelihood lavaan subtracts under ``fixed.x``:
+    ``-n/2 [q log(2 pi) + log|S_xx| + q]`` with S_xx the (EM) covariance of the q covariates and n
+    all rows used -- also under ``missing = "ml.x"``, where some covariate cells are missing
+    (lavaan ``lav_mvnorm_missing_loglik_samplestats``; checked against its ``logl``)."""
+    q = len(exo)
+    _s, ld = np.linalg.slogdet(cov1[np.ix_(exo, exo)])
+    return -0.5 * n * (q * math.log(2.0 * math.pi) + ld + q)
+
+
+def _baseline_delta(p: int, exo: list[int], x_free: Sequence[int] = ()) -> Array:
+    """Jacobian of the independence model (means and variances of the non-covariates) in
+    saturated coordinates (mu, vech Sigma)."""
+    dmu_b, dS_b = _baseline_jacobian(p, exo, x_free)
+    dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
+    dS_b = np.concatenate([dS_b, np.zeros((p, p, p - len(exo)))], axis=2)
+    return _delta_sat(dmu_b, dS_b)
+
+
+def _corrected(
+    pats: Patterns,
+    mean1: Array,
+    cov1: Array,
+    mu: Array,
+    Sigma: Array,
+    dmu: Array,
+    dS: Array,
+    mu_b: Array,
+    Sig_b: Array,
+    exo: list[int],
+    df: int,
+    estimator: str,
+    x_free: Sequence[int] = (),
+) -> Any:
+    """FIML-corrected statistics for lavaan's ``.robust`` indices (None when they cannot be had)."""
+    from cbeclab.sem.fit.fiml_corrected import GroupMoments, fiml_corrected
+
+    p = pats.p
+    delta_b = _baseline_delta(p, exo, x_free)
+    g = GroupMoments(pats, mean1, cov1, mu, Sigma, _delta_sat(dmu, dS), mu_b, Sig_b, delta_b)
+    dfb = p * (p + 1) // 2 + p - len(exo) * (len(exo) + 1) // 2 - len(exo) - delta_b.shape[1]
+    try:
+        keep = _vech_keep(p, exo, True) if exo else None
+        return fiml_corrected([g], df, dfb, scaled=estimator == "MLR", keep=keep)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _h1_expected(Sigma: Array, p: int) -> Array:
@@ -337,12 +409,13 @@ def _scaled(
     df: int,
     mean1: Array,
     cov1: Array,
+    x_free: Sequence[int] = (),
 ) -> Robust:
     """Satorra-Bentler scaling factors of the model and the baseline model."""
     p = pats.p
     keep = _vech_keep(p, exo, True)
-    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo)
-    dmu_b, dS_b = _baseline_jacobian(p, exo)
+    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo + list(x_free))
+    dmu_b, dS_b = _baseline_jacobian(p, exo, x_free)
     dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
     dS_b = np.concatenate([dS_b, np.zeros((p, p, p - len(exo)))], axis=2)
     dfb = len(keep) - dmu_b.shape[1]
@@ -372,6 +445,7 @@ def _yb_scaled(
     df: int,
     E_inv: Array,
     scores0: Array,
+    x_free: Sequence[int] = (),
 ) -> Robust:
     """Yuan-Bentler scaling factors (Mplus form) of the model and of the baseline model.
 
@@ -388,8 +462,8 @@ def _yb_scaled(
     tr1 = float(np.trace(np.linalg.solve(A1, s1.T @ s1 / n)))
     tr0 = float(np.trace(E_inv @ (scores0.T @ scores0 / n)))
     # baseline: variances (and means with a mean structure) of the non-covariates
-    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo)
-    dmu_b, dS_b = _baseline_jacobian(p, exo)
+    mu_b, Sig_b = _baseline_moments(pats, mean1, cov1, exo + list(x_free))
+    dmu_b, dS_b = _baseline_jacobian(p, exo, x_free)
     if meanstructure:
         dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
         dS_b = np.concatenate([dS_b, np.zeros((p, p, p - len(exo)))], axis=2)
@@ -409,13 +483,18 @@ def _mean_cols(p: int, exo: list[int]) -> Array:
     return out
 
 
-def _baseline_jacobian(p: int, exo: list[int]) -> tuple[Array, Array]:
-    """Jacobian of the independence model's variances (means excluded), covariate block fixed."""
+def _baseline_jacobian(p: int, exo: list[int], x_free: Sequence[int] = ()) -> tuple[Array, Array]:
+    """Jacobian of the independence model's variances (means excluded), covariate block fixed;
+    with ``fixed.x = FALSE`` the covariances among the covariates ``x_free`` are free as well
+    (lavaan's baseline; checked against its robust ``baseline.chisq.scaling.factor``)."""
     cols = [i for i in range(p) if i not in exo]
-    dS = np.zeros((p, p, len(cols)))
+    pairs = [(a, b) for k, a in enumerate(x_free) for b in x_free[k + 1 :]]
+    dS = np.zeros((p, p, len(cols) + len(pairs)))
     for t, i in enumerate(cols):
         dS[i, i, t] = 1.0
-    return np.zeros((p, len(cols))), dS
+    for t, (a, b) in enumerate(pairs, start=len(cols)):
+        dS[a, b, t] = dS[b, a, t] = 1.0
+    return np.zeros((p, dS.shape[2])), dS
 
 
 def _sb_factor(Sigma: Array, dmu: Array, dS: Array, Gamma: Array, keep: Array, df: int) -> float:

@@ -115,6 +115,7 @@ class SEMResult:
     mean: Array | None = None
     mu: Array | None = None
     likelihood: str = "normal"
+    ordinal: Any = field(default=None, repr=False)
     _fit: dict[str, float] = field(default_factory=dict, repr=False)
 
     def missing_patterns(self) -> pd.DataFrame:
@@ -211,6 +212,8 @@ class SEMResult:
                 f"  {'Scaling correction factor':<40}{fm['chisq_scaling_factor']:>18.3f}",
                 f"  {'P-value (scaled)':<40}{_fmt(fm['pvalue_scaled']):>18}",
             ]
+            if "chisq_shift_parameter" in fm:  # WLSMV / ULSMV: lavaan's scaled-shifted test
+                lines.insert(-1, f"  {'Shift parameter':<40}{fm['chisq_shift_parameter']:>18.3f}")
         lines += [
             "",
             "Model Test Baseline Model:",
@@ -249,6 +252,8 @@ class SEMResult:
             ("MLR", True): "robust.huber.white",
             ("MLR", False): "robust.huber.white",
             ("MLM", True): "robust.sem",
+            ("WLSMV", True): "robust.sem",
+            ("ULSMV", True): "robust.sem",
         }.get((self.estimator, self.patterns is None), "")
         lines += ["", f"Parameter Estimates (standard errors: {info}):", ""]
         head = (
@@ -260,6 +265,8 @@ class SEMResult:
             ("~~cov", "Covariances:"),
             ("~~var", "Variances:"),
             ("~1", "Intercepts:"),
+            ("|", "Thresholds:"),
+            ("~*~", "Scales y*:"),
             (":=", "Defined Parameters:"),
         )
         P = self.params
@@ -279,6 +286,8 @@ class SEMResult:
                     lines.append(f"  {r['lhs']} {r['op']}")
                     last = r["lhs"]
                 name = r["rhs"] if op in ("=~", "~", "~~cov") else r["lhs"]
+                if op == "|":
+                    name = f"{r['lhs']}|{r['rhs']}"
                 if op == "~~var" and r["lhs"] in self.r2.index:  # residual variance: endogenous
                     name = "." + str(name)
                 if r["label"]:
@@ -368,12 +377,19 @@ class Model:
     """
 
     def __init__(
-        self, syntax: str, *, std_lv: bool = False, fixed_x: bool = True, ci_level: float = 0.95
+        self,
+        syntax: str,
+        *,
+        std_lv: bool = False,
+        fixed_x: bool = True,
+        ci_level: float = 0.95,
+        ordered: Sequence[str] | str | bool | None = None,
     ) -> None:
         self.syntax = syntax
         self.std_lv = std_lv
         self.fixed_x = fixed_x
         self.ci_level = ci_level
+        self.ordered = ordered
         self.partable = build_partable(syntax, std_lv=std_lv, fixed_x=fixed_x)
         self._last_S: Array | None = None
 
@@ -452,10 +468,11 @@ class Model:
         nobs: int | None = None,
         cov_rescale: bool = True,
         start: Array | None = None,
-        estimator: str = "ML",
+        estimator: str | None = None,
         missing: str = "listwise",
         meanstructure: bool | None = None,
         likelihood: str = "normal",
+        ordered: Sequence[str] | str | bool | None = None,
         group: None = None,
         group_equal: Sequence[str] = (),
     ) -> SEMResult: ...
@@ -469,10 +486,11 @@ class Model:
         nobs: int | None = None,
         cov_rescale: bool = True,
         start: Array | None = None,
-        estimator: str = "ML",
+        estimator: str | None = None,
         missing: str = "listwise",
         meanstructure: bool | None = None,
         likelihood: str = "normal",
+        ordered: Sequence[str] | str | bool | None = None,
         group: str,
         group_equal: Sequence[str] = (),
     ) -> MultiGroupResult: ...
@@ -485,10 +503,11 @@ class Model:
         nobs: int | None = None,
         cov_rescale: bool = True,
         start: Array | None = None,
-        estimator: str = "ML",
+        estimator: str | None = None,
         missing: str = "listwise",
         meanstructure: bool | None = None,
         likelihood: str = "normal",
+        ordered: Sequence[str] | str | bool | None = None,
         group: str | None = None,
         group_equal: Sequence[str] = (),
     ) -> SEMResult | MultiGroupResult:
@@ -507,7 +526,12 @@ class Model:
             Starting values for the free parameters (default: simple starts).
         estimator
             ``"ML"`` (default), ``"MLR"`` (Huber-White SEs, Yuan-Bentler scaled test) or ``"MLM"``
-            (Satorra-Bentler), as lavaan.
+            (Satorra-Bentler), as lavaan; with ordered items ``"WLSMV"`` (default) or ``"ULSMV"``
+            (:mod:`cbeclab.sem.ordinal`).
+        ordered
+            Ordered (ordinal) items: a list of names, ``"a,b,c"`` or True for all observed
+            variables (lavaan ``ordered =``); default the ``ordered`` given to :class:`Model`.
+            Fits thresholds and polychoric correlations by WLSMV / ULSMV, listwise.
         missing
             ``"listwise"`` (default), ``"ml"`` (FIML; rows with a missing covariate are dropped
             under ``fixed_x``) or ``"ml.x"`` (FIML keeping them), as lavaan.
@@ -537,8 +561,33 @@ class Model:
             The optimiser did not converge.
         """
         from cbeclab.sem.general import check_options, fit_general
+        from cbeclab.sem.ordinal import ORDINAL_ESTIMATORS, fit_ordinal, resolve_ordered
 
-        est, mis = check_options(estimator, missing)
+        ord_vars = resolve_ordered(self.ordered if ordered is None else ordered, self.partable.ov_names)
+        if ord_vars or str(estimator).upper() in ORDINAL_ESTIMATORS:
+            est_o = "WLSMV" if estimator is None else str(estimator).upper()
+            if not ord_vars:
+                raise SpecError(
+                    _("estimator {e} is for ordered items, and none is given", e=est_o),
+                    where="estimator",
+                    fix=_("pass ordered=[...] (--ordered a,b,c), or use estimator ML / MLR / MLM"),
+                )
+            if est_o not in ORDINAL_ESTIMATORS:
+                raise SpecError(
+                    _("estimator {e} cannot fit ordered items", e=est_o),
+                    where="estimator",
+                    fix=_("use estimator='WLSMV' (lavaan's default for ordered data) or 'ULSMV'"),
+                )
+            if group is not None or str(likelihood).lower() != "normal" or data is None:
+                raise SpecError(
+                    _("ordered items are fitted for one group from raw data, without likelihood='wishart'"),
+                    where="fit(ordered=...)",
+                    fix=_("pass the data frame, and drop group= / likelihood= for the ordinal fit"),
+                )
+            pw = str(missing).lower() == "pairwise"  # lavaan's option for categorical data
+            mis_o = "pairwise" if pw else check_options("ML", missing)[1]
+            return fit_ordinal(self, data, estimator=est_o, ordered=ord_vars, missing=mis_o, start=start)
+        est, mis = check_options("ML" if estimator is None else estimator, missing)
         lik = str(likelihood).lower()
         if lik not in ("normal", "wishart"):
             raise SpecError(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import block_diag
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
@@ -39,7 +40,9 @@ from cbeclab.sem.estimate import (
 )
 from cbeclab.sem.fiml import Patterns, em_h1
 from cbeclab.sem.fit import fit_measures
-from cbeclab.sem.fit.robust import robust_measures
+from cbeclab.sem.fit.fiml_corrected import GroupMoments, fiml_corrected
+from cbeclab.sem.fit.gfi import gfi_family, gfi_value
+from cbeclab.sem.fit.robust import robust_family, robust_measures
 from cbeclab.sem.fit.srmr import srmr
 from cbeclab.sem.fit.state import FitState
 from cbeclab.sem.ml import Array
@@ -227,7 +230,21 @@ def fit_multigroup(
     missing: str = "listwise",
 ) -> MultiGroupResult:
     """Fit ``model`` in every group of the column ``group`` (groups in order of appearance, as lavaan)."""
-    from cbeclab.sem.general import _baseline_moments, _matrix, _std_rows, _yb_scaled
+    from cbeclab.sem.general import (
+        _baseline_delta,
+        _baseline_jacobian,
+        _baseline_moments,
+        _delta_sat,
+        _gamma,
+        _h1_expected,
+        _matrix,
+        _mean_cols,
+        _sb_factor,
+        _std_rows,
+        _vech_keep,
+        _yb_scaled,
+        covariate_loglik,
+    )
 
     if group not in data.columns:
         raise DataError(
@@ -300,38 +317,66 @@ def fit_multigroup(
     exp_info /= N
     A0 = exp_info if (complete and estimator != "MLR") else -numeric_jacobian(grad, theta) / N
     A0_inv = np.linalg.inv(A0)
+    keep_m = _vech_keep(len(ov), exo, True)
     if estimator == "MLR":
         Sc = np.concatenate(scores, axis=0)
         V = A0_inv @ (Sc.T @ Sc / N) @ A0_inv / N
     elif estimator == "ML":
         V = A0_inv / N
-    else:
-        raise SpecError(
-            _("multi-group fits support estimator ML and MLR"),
-            where="estimator",
-            fix=_("use estimator='ML' or 'MLR'"),
-        )
+    else:  # MLM: Satorra-Bentler over groups, A = sum f_g D_g' W_g D_g, B = sum f_g D_g' W_g G_g W_g D_g
+        if not complete:
+            raise SpecError(
+                _("estimator MLM needs complete data (lavaan refuses MLM with missing = 'ml')"),
+                where="estimator",
+                fix=_("use estimator='MLR' with missing='ml', or missing='listwise'"),
+            )
+        mlm_parts = []
+        A = np.zeros((q, q))
+        B = np.zeros((q, q))
+        for mm, pat in zip(mms, pss, strict=True):
+            _m, s_ = mm.implied(theta)
+            dm_, ds_ = mm.jacobian(theta)
+            W = _h1_expected(s_, len(ov))[np.ix_(keep_m, keep_m)]
+            D = _delta_sat(dm_, ds_)[keep_m]
+            Gm = _gamma(pat.X)[np.ix_(keep_m, keep_m)]
+            fg = pat.n / N
+            A += fg * D.T @ W @ D
+            B += fg * D.T @ W @ Gm @ W @ D
+            mlm_parts.append((fg, W, D, Gm))
+        Ai = np.linalg.inv(A)
+        V = Ai @ B @ Ai / N
     se_t = np.sqrt(np.clip(np.diag(V), 0, None))
 
     # --- fit
     ll0 = ll1 = llb = 0.0
-    srmr_w = {"srmr": 0.0, "srmr_bentler": 0.0, "rmr": 0.0, "srmr_bentler_nomean": 0.0, "rmr_nomean": 0.0}
+    srmr_w: dict[str, float] = {}  # every SRMR/RMR/CRMR variant: n-weighted mean of the groups' (lavaan)
+    gfi_w = nel = 0.0
     p = len(ov)
     moments = 0
+    corr_groups = []
     for mm, ps, (m1, c1) in zip(mms, pss, h1s, strict=True):
         mu, Sig = mm.implied(theta)
         a, b = ps.loglik(mu, Sig), ps.loglik(m1, c1)
         mb, Sb = _baseline_moments(ps, m1, c1, exo)
         c_ = ps.loglik(mb, Sb)
         if exo:
-            px = Patterns(ps.X[:, exo], tuple(ov[i] for i in exo))
-            lx = px.loglik(m1[exo], c1[np.ix_(exo, exo)])
+            lx = covariate_loglik(c1, exo, ps.n)
             a, b, c_ = a - lx, b - lx, c_ - lx
         ll0, ll1, llb = ll0 + a, ll1 + b, llb + c_
-        st = FitState(S=c1, Sigma=Sig, n=ps.n, npar=0, n_moments=0, exo=tuple(exo), mean_S=m1, mean_Sigma=mu)
+        st = FitState(
+            S=c1, Sigma=Sig, n=ps.n, npar=0, n_moments=0, exo=tuple(exo), mean_S=m1, mean_Sigma=mu,
+            fiml_gfi=None if ps.complete else (ps, m1, mu),
+        )  # fmt: skip
         for key, val in srmr(st).items():
-            if key in srmr_w:
-                srmr_w[key] += val * ps.n / N
+            srmr_w[key] = srmr_w.get(key, 0.0) + val * ps.n / N
+        g_val, g_nel = gfi_value(st)
+        gfi_w += g_val * ps.n / N
+        nel += g_nel
+        if not complete:
+            dm_, ds_ = mm.jacobian(theta)
+            corr_groups.append(
+                GroupMoments(ps, m1, c1, mu, Sig, _delta_sat(dm_, ds_), mb, Sb, _baseline_delta(p, exo))
+            )
         moments += p * (p + 1) // 2 - len(exo) * (len(exo) + 1) // 2 + p - len(exo)
     G = len(labels)
     free_per_group = 2 * (p - len(exo))
@@ -366,14 +411,46 @@ def fit_multigroup(
             (tr1 - tr0) / df if df > 0 else math.nan,
             (tr1 - trb) / state.baseline_df,
         )
-        state = replace(state, scaling=robust[0], baseline_scaling=robust[1], test="yuan.bentler.mplus")
+        state = replace(
+            state,
+            scaling=robust[0],
+            baseline_scaling=robust[1],
+            test="yuan.bentler.mplus",
+            factor_h1=tr1 / (G * _n_sat(p, exo)),
+            # lavaan divides by the free parameters before the equality constraints
+            factor_h0=tr0 / sum(int((mm.row_free > 0).sum()) for mm in mms),
+        )
+    if estimator == "MLM":
+        U_all = block_diag(*[fg * W for fg, W, _D, _G in mlm_parts])
+        D_all = np.concatenate([fg * W @ D for fg, W, D, _G in mlm_parts], axis=0)
+        G_all = block_diag(*[Gm / fg for fg, _W, _D, Gm in mlm_parts])
+        U_all = U_all - D_all @ Ai @ D_all.T
+        trb = 0.0
+        for ps, (m1, c1) in zip(pss, h1s, strict=True):
+            mb, Sb = _baseline_moments(ps, m1, c1, exo)
+            dmu_b, dS_b = _baseline_jacobian(p, exo)
+            dmu_b = np.concatenate([dmu_b, _mean_cols(p, exo)], axis=1)
+            dS_b = np.concatenate([dS_b, np.zeros((p, p, p - len(exo)))], axis=2)
+            trb += _sb_factor(Sb, dmu_b, dS_b, _gamma(ps.X), keep_m, 1)
+        df = state.df
+        robust = (float(np.trace(U_all @ G_all)) / df if df > 0 else math.nan, trb / state.baseline_df)
+        state = replace(state, scaling=robust[0], baseline_scaling=robust[1], test="satorra.bentler")
+    if not complete:
+        df_b = state.baseline_df
+        try:
+            corrected = fiml_corrected(
+                corr_groups, state.df, df_b, scaled=estimator == "MLR", keep=keep_m if exo else None
+            )
+        except np.linalg.LinAlgError:
+            corrected = None
+        state = replace(state, fiml=True, corrected=corrected)
     fit = fit_measures(state)
     fit.update(srmr_w)
-    for key in ("gfi", "agfi", "pgfi", "srmr_mplus", "srmr_mplus_nomean", "crmr", "crmr_nomean"):
-        fit.pop(key, None)  # per-group versions not combined here
+    fit.update(gfi_family(gfi_w, nel, state.df))  # lavaan: n-weighted GFI, nel summed over groups
     if robust is not None:
-        rm = robust_measures(replace(state, fiml=not complete))
-        fit.update(rm)
+        fit.update(robust_measures(state))
+    elif not complete:
+        fit.update(robust_family(state))
     # --- parameter rows
     rows = []
     for glab, mm in zip(labels, mms, strict=True):

@@ -9,7 +9,7 @@ Public API (documented in docs/result-schema.md)::
 
 from cbeclab.store.folder import RunFolderError, run_folder
 from cbeclab.store.runstore import SCHEMA_VERSION, RunStore, StoreError, StoreWriter, open_run
-from cbeclab.store.write import result_document, write_run, xlsx_sheets
+from cbeclab.store.write import result_document, write_run
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -21,5 +21,4 @@ __all__ = [
     "result_document",
     "run_folder",
     "write_run",
-    "xlsx_sheets",
 ]

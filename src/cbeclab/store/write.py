@@ -20,33 +20,15 @@ from cbeclab.jsonsafe import json_safe, records
 from cbeclab.store.folder import run_folder
 from cbeclab.store.runstore import MANIFEST, SCHEMA_VERSION, RunStore, StoreWriter
 
-__all__ = ["INLINE_ROWS", "XLSX_MAX_CELLS", "result_document", "write_run", "xlsx_sheets"]
+__all__ = ["INLINE_ROWS", "XLSX_MAX_CELLS", "result_document", "write_run"]
 
 #: tables up to this many rows are written into result.json as well; longer ones only by file name
 INLINE_ROWS = 2_000
 #: cells (rows x columns) result.xlsx holds at most, besides the summary and contents sheets; tables
-#: are taken whole in a fixed order (weights, bounds, wide tables) while they fit, the rest are named
+#: are taken whole in the report's order while they fit, the contents sheet names the file of the rest
 XLSX_MAX_CELLS = 50_000
 #: result.json is indented up to this size of the inline content (rows of all inline tables)
 PRETTY_JSON_ROWS = 20_000
-
-#: sheet order of result.xlsx after the summary (whatever else the run has comes after these)
-_XLSX_ORDER = (
-    "sensitivity",
-    "weights_coupling",
-    "weights_synergy",
-    "bounds",
-    "subsystem_order",
-    "synergy",
-    "stages",
-    "coupling",
-    "obstacles_subsystem",
-    "obstacles_top",
-    "order_degree",
-    "obstacles_indicator",
-    "panel",
-)
-
 
 def _ref(store: RunStore, name: str, frame: pd.DataFrame | None = None) -> Any:
     """Rows of table ``name`` when short (``INLINE_ROWS``), else ``{"file", "rows", "columns"}``."""
@@ -161,51 +143,11 @@ def result_document(
     return doc
 
 
-def xlsx_sheets(
-    store: RunStore, *, lang: str | None = None, max_cells: int | None = None
-) -> dict[str, pd.DataFrame]:
-    """The sheets of result.xlsx: contents, summary, then whole tables while they fit ``max_cells``.
-
-    The first sheet, ``contents``, lists every table of the run with its rows, the sheet it is on or,
-    when it did not fit, the Parquet file that holds it (nothing is cut silently).
-    """
-    max_cells = XLSX_MAX_CELLS if max_cells is None else max_cells
-    names = store.tables
-    order = [n for n in _XLSX_ORDER if n in names] + [
-        n for n in names if n not in _XLSX_ORDER and n != "summary"
-    ]
-    sheets: dict[str, pd.DataFrame] = {}
-    if "summary" in names:
-        sheets["summary"] = store.table("summary", verify=False)
-    used = 0
-    where: dict[str, str] = {"summary": "summary"} if "summary" in names else {}
-    for name in order:
-        info = store.info(name)
-        cells = info["rows"] * max(1, len(info["columns"]))
-        if info["rows"] and used + cells <= max_cells:
-            sheets[name] = store.table(name, verify=False)
-            used += cells
-            where[name] = name
-    col_table, col_rows, col_where = _("table", lang=lang), _("rows", lang=lang), _("where", lang=lang)
-    contents = pd.DataFrame(
-        {
-            col_table: names,
-            col_rows: [store.info(n)["rows"] for n in names],
-            col_where: [
-                _("sheet {sheet}", sheet=where[n], lang=lang)
-                if n in where
-                else _("file {file} (too long for this workbook)", file=store.info(n)["file"], lang=lang)
-                for n in names
-            ],
-        }
-    )
-    return {"contents": contents, **sheets}
-
-
 def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = None) -> dict[str, Path]:
     """Write every output of ``result`` into the run folder ``out``, replacing the previous run whole.
 
-    Order: every table as Parquet under ``tables/``, then ``result.json``, ``result.xlsx``,
+    Order: every table as Parquet under ``tables/``, then ``result.json``, ``result.xlsx`` (the report's
+    XLSX view, :func:`cbeclab.render.xlsx.xlsx_bytes`),
     ``report.html``, ``report.docx``, and ``manifest.json`` last, all in a staging folder swapped in at the end.
     Returns the final paths (``json``, ``xlsx``, ``html``, ``manifest``, ``tables``).
     """
@@ -213,14 +155,15 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
     from cbeclab.render.engine_report import build_engine_document
     from cbeclab.render.html import render_html
     from cbeclab.render.pngjobs import PngJobs
-    from cbeclab.render.xlsx import write_xlsx
+    from cbeclab.render.xlsx import render_xlsx
 
     lang = lang or result.spec.lang
     target = Path(out).absolute()
     with run_folder(target) as stage, PngJobs() as pngs:
-        # the report first: its figures are drawn in a second process while the store, result.json,
-        # result.xlsx and report.html are written here (render/pngjobs.py)
-        # one document, two views (HTML page, Word file); its figures go to the PNG process first
+        # one document, three views: the workbook (every table with display names, the long ones named
+        # by their Parquet file), the HTML page and the Word file. It is built first: its figures are
+        # drawn in a second process while the store, result.json, result.xlsx and report.html are
+        # written here (render/pngjobs.py)
         report = build_engine_document(result, lang, on_figures=pngs.submit)
         writer = StoreWriter(stage)
         frames = result.tables()
@@ -237,7 +180,8 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
         from cbeclab.store.folder import _hook
 
         _hook("result.xlsx")
-        write_xlsx(stage / "result.xlsx", xlsx_sheets(store, lang=lang))
+        stored = {n: store.info(n)["file"] for n in store.tables}
+        render_xlsx(report, stage / "result.xlsx", max_cells=XLSX_MAX_CELLS, stored=stored, keep=("summary",))
         writer.files["result.xlsx"] = _file_entry(stage / "result.xlsx")
         writer.add_file("report.html", render_html(report).encode("utf-8"))
         writer.add_file("report.docx", docx_bytes(report, pngs.results()))

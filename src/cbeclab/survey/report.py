@@ -45,7 +45,7 @@ _MERGED = {"table1": ("alpha", "cr", "ave"), "table5": ("share_pct",)}
 
 
 def _is_synthetic(result: SurveyResult) -> bool:
-    text = f"{result.spec.title or ''} {result.spec.data.path}".lower()
+    text = f"{result.spec.title_in('en') or ''} {result.spec.data.path}".lower()
     return "synthetic" in text or any("SYNTHETIC" in w for w in result.warnings)
 
 
@@ -83,6 +83,16 @@ def _data_table(result: SurveyResult, lang: str) -> Table:
         (_("Respondents used", lang=lang), c.n_used),
         (_("Dropped listwise (missing answers)", lang=lang), c.n_dropped),
         (_("Likert range", lang=lang), f"{result.spec.likert[0]:g}–{result.spec.likert[1]:g}"),
+        (
+            _("SEM estimator", lang=lang),
+            _(
+                "{e} (ordered items: thresholds and polychoric correlations)",
+                e=result.sem.estimator,
+                lang=lang,
+            )
+            if result.spec.ordinal
+            else result.sem.estimator,
+        ),
         (_("Items", lang=lang), len(result.spec.items)),
         (_("Constructs", lang=lang), len(result.spec.constructs)),
         (
@@ -207,7 +217,7 @@ def build_survey_document(result: SurveyResult, lang: str | None = None) -> Docu
     keys = ["alpha", "kmo", "validity", "sem"] + (["mediation"] if result.mediation else [])
     sections.append(methods_section(keys, lg))
     th = pd.DataFrame(
-        [{"key": t.key, "rule": t.text, "source": t.source} for t in result.thresholds.values()]
+        [{"key": t.label(lg), "rule": t.text, "source": t.cite(lg)} for t in result.thresholds.values()]
     )
     sections.append(
         Section(
@@ -229,7 +239,7 @@ def build_survey_document(result: SurveyResult, lang: str | None = None) -> Docu
             ),
         )
     )
-    title = result.spec.title or L["words"]["report_title"]
+    title = result.spec.title_in(lg) or L["words"]["report_title"]
     banners = [Banner(w) for w in result.warnings]
     if _is_synthetic(result):
         banners.insert(0, Banner(L["words"]["synthetic"]))

@@ -5,8 +5,10 @@ Example (see ``examples/yongkang/survey.yaml``)::
     title: Yongkang hardware cluster survey (SYNTHETIC data)
     data: {path: yongkang_survey_SYNTHETIC.csv}
     likert: [1, 5]
-    missing: listwise          # or error, or ml / ml.x (FIML for the CFA and SEM, as lavaan)
-    estimator: ML              # or MLR / MLM (robust, as lavaan)
+    missing: listwise          # or error, or ml / ml.x (FIML for the CFA and SEM, as lavaan), or
+                               # pairwise (with ordinal: true, lavaan's pairwise polychorics)
+    estimator: ML              # or MLR / MLM (robust, as lavaan); WLSMV / ULSMV with ordinal: true
+    ordinal: false             # true: every item is ordered (thresholds, polychorics, WLSMV)
     constructs:
       F1: {en: Cluster enterprise factors, zh: 集群企业因素, items: [T11, T12, T13, T14, T15]}
       Y:
@@ -228,11 +230,14 @@ class BootstrapSpec(_Strict):
 class SurveySpec(_Strict):
     """A whole survey study: data, constructs, model, mediation and bootstrap settings."""
 
-    title: str | None = None
+    #: one title, or one a language: ``{en: ..., zh: ...}``
+    title: str | dict[str, str] | None = None
     data: SurveyDataSpec
     likert: tuple[float, float] = (1.0, 5.0)
-    missing: Literal["listwise", "error", "ml", "ml.x"] = "listwise"
-    estimator: Literal["ML", "MLR", "MLM"] = "ML"
+    missing: Literal["listwise", "error", "ml", "ml.x", "pairwise"] = "listwise"
+    estimator: Literal["ML", "MLR", "MLM", "WLSMV", "ULSMV"] = "ML"
+    #: treat every item as ordered (thresholds + polychoric correlations; WLSMV unless estimator says ULSMV)
+    ordinal: bool = False
     constructs: dict[str, ConstructSpec]
     efa: EFASpec = EFASpec()
     model: ModelSpec
@@ -249,6 +254,15 @@ class SurveySpec(_Strict):
     lang: Literal["en", "zh"] = "en"
     base_dir: str = "."
     source: str = "spec"
+
+
+    def title_in(self, lang: str | None = None) -> str | None:
+        """The title in ``lang``: the one title, or that language's (else the other one's)."""
+        if not isinstance(self.title, dict):
+            return self.title
+        from cbeclab.i18n import resolve_lang
+
+        return self.title.get(resolve_lang(lang)) or next(iter(self.title.values()), None)
 
     @field_validator("bootstrap", mode="before")
     @classmethod
@@ -277,6 +291,32 @@ class SurveySpec(_Strict):
                     raise ValueError(f"item {item!r} has the same name as a construct")
                 seen[item] = c
         return v
+
+    @model_validator(mode="after")
+    def _ordinal_estimator(self) -> SurveySpec:
+        """``ordinal: true`` means WLSMV unless the spec names ULSMV (lavaan's default for ordered data)."""
+        ordinal_est = ("WLSMV", "ULSMV")
+        if self.ordinal:
+            if "estimator" not in self.model_fields_set:
+                object.__setattr__(self, "estimator", "WLSMV")
+            elif self.estimator not in ordinal_est:
+                raise ValueError(
+                    f"estimator: {self.estimator} cannot fit ordered items (ordinal: true); "
+                    "use WLSMV or ULSMV, or drop ordinal: true"
+                )
+            if self.missing in ("ml", "ml.x"):
+                raise ValueError(
+                    f"missing: {self.missing} (FIML) cannot be combined with ordinal: true; "
+                    "use missing: listwise (lavaan's default for ordered items) or drop ordinal: true"
+                )
+        elif self.estimator in ordinal_est:
+            raise ValueError(f"estimator: {self.estimator} is for ordered items; add ordinal: true")
+        if self.missing == "pairwise" and not self.ordinal:
+            raise ValueError(
+                "missing: pairwise is for ordered items (lavaan's option for WLSMV); add ordinal: true, "
+                "or use missing: ml for FIML with continuous items"
+            )
+        return self
 
     @model_validator(mode="after")
     def _names_exist(self) -> SurveySpec:

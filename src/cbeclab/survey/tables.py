@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cbeclab.i18n import _
 from cbeclab.render.numbers import p_clause
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ def table1(res: SurveyResult, lang: str) -> pd.DataFrame:
     if efa is None:
         df = df.drop(columns="efa_loading")
     efa_txt = (
-        f"{spec.efa.method}, {spec.efa.rotation}, {res.n_factors} factors"
+        _("{method}, {rotation}, {n} factors", method=spec.efa.method, rotation=spec.efa.rotation, n=res.n_factors, lang=lang)
         if res.efa is not None
         else L["words"]["na"]
     )
@@ -200,7 +201,7 @@ def table3(res: SurveyResult, lang: str) -> pd.DataFrame:
         value[name] = v
         thr[name] = th[key].text
         ok[name] = _yn(th[key].passes(v), L)
-        src[name] = th[key].source
+        src[name] = th[key].cite(lang)
     df = pd.DataFrame([value, thr, ok, src])
     note = L["notes"]["table3"].format(n=res.checked.n_used)
     note += (
@@ -331,7 +332,7 @@ def adequacy(res: SurveyResult, lang: str) -> pd.DataFrame:
             "value": res.kmo.overall,
             "threshold": th["kmo"].text,
             "pass": _yn(th["kmo"].passes(res.kmo.overall), L),
-            "source": th["kmo"].source,
+            "source": th["kmo"].cite(lang),
         },
         {
             "measure": L["rows"]["bartlett_chisq"],
@@ -352,7 +353,7 @@ def adequacy(res: SurveyResult, lang: str) -> pd.DataFrame:
             "value": res.bartlett.p_value,
             "threshold": th["bartlett_p"].text,
             "pass": _yn(th["bartlett_p"].passes(res.bartlett.p_value), L),
-            "source": th["bartlett_p"].source,
+            "source": th["bartlett_p"].cite(lang),
         },
     ]
     if res.efa is not None:
@@ -418,7 +419,7 @@ def htmt(res: SurveyResult, lang: str) -> pd.DataFrame:
         vals = [v for v in below if np.isfinite(v)]
         row["pass"] = _yn(all(th.passes(v) for v in vals), L) if vals else ""
         rows.append(row)
-    note = f"HTMT {th.text} ({th.source})"
+    note = f"HTMT {th.text} ({th.cite(lang)})"
     return _finish(pd.DataFrame(rows), "htmt", L, note)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 import yaml
+
+from cbeclab.i18n import _, resolve_lang
 
 __all__ = ["Threshold", "load_thresholds", "thresholds_for"]
 
@@ -30,6 +32,11 @@ class Threshold:
     op: str
     scope: str
     source: str
+    #: the measure's printed name and a remark on the rule, ``{"en": ..., "zh": ...}`` each
+    name: Mapping[str, str] = field(default_factory=dict)
+    note: Mapping[str, str] = field(default_factory=dict)
+    #: True when the spec set the value (the report says so)
+    overridden: bool = False
 
     def passes(self, x: float | None) -> bool | None:
         """True/False, or None when ``x`` is missing (NaN/None)."""
@@ -41,6 +48,22 @@ class Threshold:
     def text(self) -> str:
         """The rule as printed in a table, e.g. ``>= 0.7``."""
         return f"{self.op} {self.value:g}"
+
+    def label(self, lang: str | None = None) -> str:
+        """The measure's name in ``lang`` (the key when the file gives none)."""
+        code = resolve_lang(lang)
+        return str(self.name.get(code) or self.name.get("en") or self.key)
+
+    def cite(self, lang: str | None = None) -> str:
+        """Source as printed: the reference (as is), the remark in ``lang``, whether the spec set it."""
+        code = resolve_lang(lang)
+        parts = [self.source] if self.source else []
+        remark = self.note.get(code) or self.note.get("en")
+        if remark:
+            parts.append(str(remark))
+        if self.overridden:
+            parts.append(_("value set by the spec", lang=code))
+        return _("; ", lang=code).join(parts)
 
 
 @cache
@@ -60,7 +83,16 @@ def load_thresholds() -> dict[str, Threshold]:
     """All thresholds of ``thresholds.yaml`` keyed by name (measurement cut-offs read from
     ``cbeclab.measure.reliability.thresholds()``)."""
     return {
-        k: Threshold(k, _value(v), str(v["op"]), str(v["scope"]), str(v["source"])) for k, v in _raw().items()
+        k: Threshold(
+            k,
+            _value(v),
+            str(v["op"]),
+            str(v["scope"]),
+            str(v.get("source") or ""),
+            dict(v.get("name") or {}),  # type: ignore[call-overload]
+            dict(v.get("note") or {}),  # type: ignore[call-overload]
+        )
+        for k, v in _raw().items()
     }
 
 
@@ -69,5 +101,5 @@ def thresholds_for(overrides: Mapping[str, float] | None = None) -> dict[str, Th
     base = load_thresholds()
     for k, v in (overrides or {}).items():
         t = base[k]
-        base[k] = Threshold(k, float(v), t.op, t.scope, f"{t.source} (value set by the spec)")
+        base[k] = replace(t, value=float(v), overridden=True)
     return base

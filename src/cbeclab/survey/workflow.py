@@ -373,6 +373,7 @@ def run_survey(
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
         notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
     fiml = spec.missing in ("ml", "ml.x")
+    pairwise = spec.missing == "pairwise"  # ordered items: polychorics on the available answers
     item_cols = spec.columns_for([str(c) for c in raw.columns])
     var_labels = raw.attrs.get("column_labels") or {}
     if var_labels:  # SPSS variable labels are the item texts the spec does not give
@@ -381,7 +382,7 @@ def run_survey(
         raw,
         spec.items,
         likert=spec.likert,
-        missing="listwise" if fiml else spec.missing,
+        missing="listwise" if fiml or pairwise else spec.missing,
         reverse=spec.reversed_items,
         source=source,
         columns=item_cols,
@@ -389,7 +390,7 @@ def run_survey(
     notes.extend(checked.notes)
     X = checked.data
     X_sem = X
-    if fiml:  # descriptives, EFA, reliability on complete rows; CFA and SEM by FIML on all rows
+    if fiml or pairwise:  # descriptives, EFA, reliability on complete rows; CFA and SEM on all rows
         X_sem = check_items(
             raw,
             spec.items,
@@ -399,10 +400,29 @@ def run_survey(
             source=source,
             columns=item_cols,
         ).data
+        if fiml:
+            notes.append(
+                _(
+                    "CFA and SEM: full-information ML (missing = {m}) on {n} rows",
+                    m=spec.missing,
+                    n=len(X_sem),
+                )
+            )
+    sem_opts: dict[str, Any] = {
+        "estimator": spec.estimator,
+        "missing": spec.missing if fiml or pairwise else "listwise",
+    }
+    if spec.ordinal:  # every item ordered: WLSMV / ULSMV on thresholds and polychoric correlations
+        sem_opts["ordered"] = True
         notes.append(
-            _("CFA and SEM: full-information ML (missing = {m}) on {n} rows", m=spec.missing, n=len(X_sem))
+            _(
+                "CFA and SEM: the items are ordered; estimator {e} on thresholds and polychoric "
+                "correlations ({n} rows, missing = {m})",
+                e=spec.estimator,
+                n=len(X_sem),
+                m="pairwise" if pairwise else "listwise",
+            )
         )
-    sem_opts: dict[str, Any] = {"estimator": spec.estimator, "missing": spec.missing if fiml else "listwise"}
     t = _timed(timings, "load_check", t)
 
     desc = describe_items(X)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -121,23 +122,26 @@ def cancel_run(request: Request, rid: str) -> dict[str, Any]:
     return dict(wb.run(rid))
 
 
-_RESULT_BYTES: dict[tuple[str, int], bytes] = {}
-
-
 @router.get("/runs/{rid}/result", response_model=None)
-def get_result(request: Request, rid: str) -> Response:
-    """The run, its files (name, size, SHA-256) and, once done, its tables and charts."""
-    v = _wb(request).run_view(rid)
-    key = (v["run"]["id"], len(v["files"]))
-    if v["run"]["status"] == "done" and key in _RESULT_BYTES:
-        body = _RESULT_BYTES[key]
-    else:
-        body = json.dumps(v, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        if v["run"]["status"] == "done":  # a finished run never changes
-            if len(_RESULT_BYTES) > 64:
-                _RESULT_BYTES.clear()
-            _RESULT_BYTES[key] = body
-    return Response(body, media_type="application/json")
+def get_result(request: Request, rid: str, lang: Literal["en", "zh"] | None = None) -> Response:
+    """The run, its files (name, size, SHA-256) and, once done, its tables and charts in ``lang``
+    (default: the run's language). A finished run's body is the view JSON written at run end,
+    spliced in as stored (never parsed and re-serialised), cached, gzip-compressed and ETag-ged."""
+    from cbeclab.web.app import cached_response
+
+    wb = _wb(request)
+    run = wb.run(rid)
+    if run["status"] != "done":
+        v = wb.run_view(rid, lang)
+        return Response(json.dumps(v, ensure_ascii=False, allow_nan=False), media_type="application/json")
+    key = (run["id"], lang or run["lang"])
+    entry = request.app.state.bodies.get(key)
+    if entry is None:
+        head = json.dumps({"run": run, "files": wb.store.results(rid)}, ensure_ascii=False)
+        path = wb.view_path(rid, key[1])
+        view = open(path, "rb").read() if os.path.exists(path) else b"null"  # noqa: SIM115
+        entry = request.app.state.bodies.put(key, head[:-1].encode("utf-8") + b', "view": ' + view + b"}")
+    return cached_response(request, entry, "application/json")
 
 
 @router.get("/runs/{rid}/files/{name}")

@@ -6,7 +6,12 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import logging
+import re
+import threading
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -25,29 +30,58 @@ from fastapi.responses import (
     Response,
 )
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from cbeclab import __version__
 from cbeclab.errors import CbecError, SpecError
 from cbeclab.i18n import pgettext, resolve_lang
+from cbeclab.web.db import display
 from cbeclab.web.forms import FormField, form_fields, parse_form
 from cbeclab.web.jobs import JobManager
-from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, guard, new_csrf
+from cbeclab.web.security import CSRF_COOKIE, CSRF_FIELD, Guard, csrf_ok, new_csrf
 from cbeclab.web.services import KINDS, OneOffSpec, Workbench, bundled_profile_text, iter_file
+from cbeclab.web.views import env, fragment_path, render_results
 
 __all__ = ["create_app", "fields_for", "start"]
 
 log = logging.getLogger("cbeclab.web")
 LANG_COOKIE = "cbeclab_lang"
-_RESULTS_CACHE: dict[tuple[str, str, int], Markup] = {}
 
-_env = Environment(
-    loader=PackageLoader("cbeclab.web", "templates"),
-    autoescape=select_autoescape(["html"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+class BodyCache:
+    """Bodies of finished runs (immutable once done), keyed by run and language: the bytes, their gzip
+    and an ETag, made once; the least recently used entry goes when ``size`` are held."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._d: OrderedDict[tuple[str, ...], tuple[bytes, bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> tuple[bytes, bytes, str] | None:
+        with self._lock:
+            hit = self._d.get(key)
+            if hit is not None:
+                self._d.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, ...], body: bytes) -> tuple[bytes, bytes, str]:
+        entry = (body, gzip.compress(body, 6, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        with self._lock:
+            self._d[key] = entry
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+        return entry
+
+
+def cached_response(request: Request, entry: tuple[bytes, bytes, str], media_type: str) -> Response:
+    """``entry`` as a response: 304 when the client holds it, gzip when the client accepts it."""
+    body, gz, etag = entry
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gz, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, media_type=media_type, headers=headers)
 
 
 # ---- forms of each kind ---------------------------------------------------------------------------
@@ -80,6 +114,7 @@ def fields_for(kind: str) -> list[FormField]:
                 "model.syntax",
                 "model.file",
                 "model.paths",
+                "constructs",
             },
         )
     if kind == "diagnosis":
@@ -191,42 +226,60 @@ async def _run_sync(fn: Any, *args: Any) -> Any:
 
 
 # ---- demo projects -------------------------------------------------------------------------------------
+#: the demo projects' and analyses' names and descriptions (msgids; stored in every language)
+DEMO_TEXTS = {
+    "gz": (
+        "Guangzhou clusters (demo)",
+        "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators.",
+    ),
+    "gz_engine": ("Synergy and coupling (demo)", ""),
+    "gz_diagnosis": ("Diagnosis (demo)", ""),
+    "yk": ("Yongkang hardware survey (demo)", "Seed 000 model on a SYNTHETIC survey of 233 respondents."),
+    "yk_survey": ("Survey, SEM and mediation (demo)", ""),
+}
+
+
+def demo_names(key: str) -> dict[str, dict[str, str]]:
+    """A demo text in every language of the catalogue: ``{lang: {"name", "description"}}``."""
+    name, desc = DEMO_TEXTS[key]
+    return {
+        lg: {
+            "name": pgettext("web", name, lang=lg),
+            "description": pgettext("web", desc, lang=lg) if desc else "",
+        }
+        for lg in ("en", "zh")
+    }
+
+
 def load_demo_projects(wb: Workbench) -> None:
-    """Guangzhou engine demo (bundled data) and Yongkang survey demo, on an empty data folder."""
+    """Guangzhou engine demo (bundled data) and Yongkang survey demo, on an empty data folder; their
+    names are stored in English and Chinese and shown in the page language."""
     import yaml
 
     from cbeclab.datasets import guangzhou_demo_with_synthetic
 
-    gz = wb.create_project(
-        pgettext("web", "Guangzhou clusters (demo)"),
-        pgettext(
-            "web",
-            "Seed 001 Table 2 trade of five Guangzhou clusters 2010-2021 (real) with synthetic cluster indicators.",
-        ),
-    )
+    def project(key: str) -> dict[str, Any]:
+        n = demo_names(key)
+        return wb.create_project(n["en"]["name"], n["en"]["description"], n)
+
+    def analysis(key: str, pid: str, kind: str, options: dict[str, Any], did: str | None) -> None:
+        n = demo_names(key)
+        wb.create_analysis(pid, kind, options, did, n["en"]["name"], n)
+
+    gz = project("gz")
     csv = guangzhou_demo_with_synthetic(0).to_csv(index=False).encode("utf-8")
     ds = wb.save_upload(gz["id"], "guangzhou_demo.csv", [csv])
     spec_text = resources.files("cbeclab.examples").joinpath("guangzhou.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(spec_text)
     raw["data"] = {k: v for k, v in raw["data"].items() if k != "dataset"}
-    wb.create_analysis(gz["id"], "engine", raw, ds["id"], pgettext("web", "Synergy and coupling (demo)"))
-    wb.create_analysis(
-        gz["id"],
-        "diagnosis",
-        {
-            "title": pgettext("web", "Guangzhou pilot zone diagnosis (demo)"),
-            "city": "guangzhou",
-            "cluster": "guangzhou_leather",
-        },
-        None,
-        pgettext("web", "Diagnosis (demo)"),
+    analysis("gz_engine", gz["id"], "engine", raw, ds["id"])
+    # no title: the report takes its title in the language of each run
+    analysis(
+        "gz_diagnosis", gz["id"], "diagnosis", {"city": "guangzhou", "cluster": "guangzhou_leather"}, None
     )
     folder = _examples_dir() / "yongkang"
     if (folder / "survey.yaml").is_file():
-        yk = wb.create_project(
-            pgettext("web", "Yongkang hardware survey (demo)"),
-            pgettext("web", "Seed 000 model on a SYNTHETIC survey of 233 respondents."),
-        )
+        yk = project("yk")
         dsy = wb.save_upload(
             yk["id"],
             "yongkang_survey_SYNTHETIC.csv",
@@ -238,9 +291,27 @@ def load_demo_projects(wb: Workbench) -> None:
             sraw["model"] = {"syntax": (folder / model["file"]).read_text(encoding="utf-8")}
         sraw["bootstrap"] = {**dict(sraw.get("bootstrap") or {}), "draws": 1000}
         sraw.pop("data", None)
-        wb.create_analysis(
-            yk["id"], "survey", sraw, dsy["id"], pgettext("web", "Survey, SEM and mediation (demo)")
-        )
+        analysis("yk_survey", yk["id"], "survey", sraw, dsy["id"])
+
+
+def name_old_demos(wb: Workbench) -> int:
+    """Give demo projects loaded before names were stored per language their names (matched by the
+    text they were created with, in either language); returns how many rows were named."""
+    texts = {}
+    for key in DEMO_TEXTS:
+        n = demo_names(key)
+        for lg in n:
+            texts[n[lg]["name"]] = n
+    done = 0
+    for p in wb.store.projects():
+        if not p["names"] and p["name"] in texts:
+            wb.store.set_names("projects", p["id"], texts[p["name"]])
+            done += 1
+        for a in wb.store.analyses(p["id"]):
+            if not a["names"] and a["name"] in texts:
+                wb.store.set_names("analyses", a["id"], texts[a["name"]])
+                done += 1
+    return done
 
 
 def _examples_dir() -> Path:
@@ -266,6 +337,10 @@ def create_app(
     if demo and not wb.store.projects() and wb.store.meta("demo_loaded") is None:
         load_demo_projects(wb)
         wb.store.set_meta("demo_loaded", "1")
+        wb.store.set_meta("demo_names", "1")
+    elif wb.store.meta("demo_loaded") is not None and wb.store.meta("demo_names") is None:
+        name_old_demos(wb)
+        wb.store.set_meta("demo_names", "1")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -284,7 +359,9 @@ def create_app(
     app.state.jobs = JobManager(wb.store, max_workers=max_workers)
     app.state.scheduler = scheduler
     app.state.token = token
-    app.middleware("http")(guard(token))
+    app.state.fragments = {}
+    app.state.bodies = BodyCache()
+    app.add_middleware(Guard, token=token)
     app.mount("/static", StaticFiles(packages=[("cbeclab.web", "static")]), name="static")
 
     from cbeclab.web.api import router
@@ -350,8 +427,11 @@ def _page(
         items = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", to)]
         return request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in items)
 
-    html = _env.get_template(name).render(
-        _=t, lang=lang, csrf=_csrf(request), switch=switch, version=__version__, request=request, **ctx
+    def tr(row: dict[str, Any], field: str = "name") -> str:
+        return display(row, field, lang)
+
+    html = env.get_template(name).render(
+        _=t, tr=tr, lang=lang, csrf=_csrf(request), switch=switch, version=__version__, request=request, **ctx
     )
     resp = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in ("en", "zh"):
@@ -366,18 +446,15 @@ async def _form(request: Request) -> dict[str, Any]:
             pgettext("web", "the form expired; reload the page and try again", lang=_lang(request)),
             where="csrf",
         )
-    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
-
-
-def _chart_html(charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from cbeclab.render.charts import Chart
-
-    out = []
-    for i, c in enumerate(charts):
-        chart = Chart(
-            c["key"], c["title"], c["kind"], spec=c.get("spec"), svg=c.get("svg"), note=c.get("note")
-        )
-        out.append({"title": c["title"], "note": c.get("note"), "html": Markup(chart.html(f"chart-{i}"))})
+    out: dict[str, Any] = {}
+    for k, v in form.multi_items():
+        if not isinstance(v, str):
+            continue
+        if k in out:  # a multiple select sends its key once per chosen option
+            prev = out[k]
+            out[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
+        else:
+            out[k] = v
     return out
 
 
@@ -459,6 +536,8 @@ def _pages(app: FastAPI) -> None:
         wb: Workbench = request.app.state.workbench
         p = wb.project(pid)
         ctx = _analysis_ctx(wb, kind, dataset)
+        if kind == "survey":
+            ctx["construct_rows"] = ctx["construct_guess"]
         values: dict[str, str] = {}
         if dataset:
             from cbeclab.web.services import guess_keys
@@ -482,6 +561,8 @@ def _pages(app: FastAPI) -> None:
             a = wb.create_analysis(pid, kind, options, dataset_id, form.get("_name", ""))
         except CbecError as exc:
             ctx = _analysis_ctx(wb, kind, dataset_id)
+            if kind == "survey":
+                ctx["construct_rows"] = construct_rows(form)
             return _page(
                 request, "analysis.html", {"project": p, **ctx, "values": form, "error": str(exc)}, status=400
             )
@@ -497,31 +578,16 @@ def _pages(app: FastAPI) -> None:
     @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, rid: str) -> HTMLResponse:
         wb: Workbench = request.app.state.workbench
-        v = wb.run_view(rid)
-        a = wb.analysis(v["run"]["analysis_id"])
         lang = _lang(request)
-        body = None
-        if v["view"]:
-            # a finished run never changes: its rendered results are cached per language
-            key = (v["run"]["id"], lang, len(v["files"]))
-            body = _RESULTS_CACHE.get(key)
-            if body is None:
-                charts = _chart_html(v["view"]["charts"])
-
-                def t(m: str, **f: Any) -> str:
-                    return pgettext("web", m, lang=lang, **f)
-
-                body = Markup(_env.get_template("results.html").render(_=t, charts=charts, **v))
-                if len(_RESULTS_CACHE) > 64:
-                    _RESULTS_CACHE.clear()
-                _RESULTS_CACHE[key] = body
-        scripts = bool(v["view"] and v["view"]["charts"])
+        v = wb.run_view(rid, lang)
+        a = wb.analysis(v["run"]["analysis_id"])
+        body = results_fragment(request.app, v, lang) if v["view"] else None
         ctx = {
             **v,
             "analysis": a,
             "project": wb.project(a["project_id"]),
             "results": body,
-            "scripts": scripts,
+            "scripts": bool(v["view"] and v["view"]["charts"]),
         }
         return _page(request, "run.html", ctx, lang)
 
@@ -545,6 +611,26 @@ def _pages(app: FastAPI) -> None:
         return Response(js, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
 
+def results_fragment(app: FastAPI, v: dict[str, Any], lang: str) -> Markup:
+    """The results fragment of a finished run: written by the worker at run end, read once, kept."""
+    rid = v["run"]["id"]
+    cache: dict[tuple[str, str], Markup] = app.state.fragments
+    body = cache.get((rid, lang))
+    if body is None:
+        wb: Workbench = app.state.workbench
+        path = fragment_path(wb.run_dir(rid), lang)
+        text = (
+            path.read_text(encoding="utf-8")
+            if path.is_file()
+            else render_results(v["run"], v["files"], v["view"], lang)  # a run older than the fragments
+        )
+        body = Markup(text)  # rendered by the autoescaping results template
+        if len(cache) >= 256:
+            cache.clear()
+        cache[(rid, lang)] = body
+    return body
+
+
 def _analysis_ctx(wb: Workbench, kind: str, dataset_id: str | None) -> dict[str, Any]:
     fields = fields_for(kind)
     columns: list[dict[str, str]] = []
@@ -563,8 +649,84 @@ def _analysis_ctx(wb: Workbench, kind: str, dataset_id: str | None) -> dict[str,
         ctx["cities"] = _profiles("cities")
         ctx["clusters"] = _profiles("clusters")
     if kind == "survey":
-        ctx["example_model"] = "Y ~ F1 + F2 + F3 + M\nM ~ F1 + F2 + F3\n"
+        ctx.update(construct_form(columns))
     return ctx
+
+
+_CONSTRUCT_RE = re.compile(r"^c(\d+)\.name$")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def construct_form(columns: list[dict[str, str]]) -> dict[str, Any]:
+    """The constructs editor of the survey form: one row a construct (its name, the text fields of
+    ``ConstructSpec`` and an item picker over the dataset's columns, with ``ItemSpec.reverse`` as a
+    second picker), walked from the spec models; ``guess`` groups columns by name (T11..T15 -> T1)."""
+    from cbeclab.survey.spec import ConstructSpec, ItemSpec
+
+    fields = form_fields(ConstructSpec, {"items"})
+    item_fields = {f.name: f for f in form_fields(ItemSpec)}
+    groups: dict[str, list[str]] = {}
+    for c in columns:
+        if c["type"] == "number":
+            m = re.match(r"^([A-Za-z_]+\d*?)\d$", c["name"])
+            if m:
+                groups.setdefault(m.group(1), []).append(c["name"])
+    guess: list[dict[str, Any]] = [
+        {"name": k, "items": v, "reverse": []} for k, v in groups.items() if len(v) >= 2
+    ]
+    names = [str(g["name"]) for g in guess]
+    example = (
+        f"{names[-1]} ~ {' + '.join(names[:-1])}\n"
+        if len(names) >= 2
+        else "Y ~ F1 + F2 + F3 + M\nM ~ F1 + F2 + F3\n"
+    )
+    return {
+        "construct_fields": fields,
+        "construct_reverse": "reverse" in item_fields and item_fields["reverse"].kind == "checkbox",
+        "construct_guess": guess,
+        "example_model": example,
+    }
+
+
+def construct_rows(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a submitted constructs editor, in row order (rows without a name are dropped)."""
+    rows = []
+    for key in sorted((k for k in form if _CONSTRUCT_RE.match(k)), key=lambda k: int(k[1:].split(".")[0])):
+        i = key[: key.index(".")]
+        name = str(form.get(key) or "").strip()
+        if not name:
+            continue
+        rows.append(
+            {
+                "name": name,
+                "items": _as_list(form.get(f"{i}.items")),
+                "reverse": _as_list(form.get(f"{i}.reverse")),
+                **{k: str(form.get(f"{i}.{k}") or "").strip() for k in ("en", "zh")},
+            }
+        )
+    return rows
+
+
+def constructs_from_rows(rows: list[dict[str, Any]], fields: list[FormField]) -> dict[str, Any]:
+    """``SurveySpec.constructs`` from the editor's rows (the mapping the YAML spec would hold)."""
+    out: dict[str, Any] = {}
+    for r in rows:
+        if r["name"] in out:
+            raise SpecError(
+                f"construct {r['name']!r} is given twice",
+                where="constructs",
+                fix="give each construct one row",
+            )
+        entry: dict[str, Any] = {f.name: r[f.name] for f in fields if r.get(f.name)}
+        rev = set(r["reverse"])
+        entry["items"] = {item: ({"reverse": True} if item in rev else {}) for item in r["items"]}
+        out[r["name"]] = entry
+    return out
 
 
 def _options_from_form(
@@ -586,6 +748,11 @@ def _options_from_form(
             options["subsystems"] = subs
     if kind == "survey":
         options["model"] = {"syntax": form.get("model_syntax", "")}
+        from cbeclab.survey.spec import ConstructSpec
+
+        options["constructs"] = constructs_from_rows(
+            construct_rows(form), form_fields(ConstructSpec, {"items"})
+        )
     if kind == "diagnosis":
         for part in ("city", "cluster"):
             edited = (form.get(f"{part}_yaml") or "").strip()

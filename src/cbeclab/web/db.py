@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MIGRATIONS", "Store", "new_id"]
+__all__ = ["MIGRATIONS", "Store", "display", "new_id"]
 
 #: ordered schema migrations; index + 1 is the schema version after applying it
 MIGRATIONS: list[str] = [
@@ -57,11 +57,32 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # names in each language, {"en": {"name": ..., "description": ...}, "zh": {...}} (demo projects)
+    """
+    ALTER TABLE projects ADD COLUMN names TEXT;
+    ALTER TABLE analyses ADD COLUMN names TEXT;
+    """,
 ]
 
 #: run states; ``queued`` and ``running`` are live, the others final
 LIVE = ("queued", "running")
 FINAL = ("done", "failed", "cancelled")
+
+
+def _names_json(names: dict[str, dict[str, str]] | None) -> str | None:
+    return json.dumps(names, ensure_ascii=False) if names else None
+
+
+def _with_names(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with ``names`` parsed (``{}`` when it has none)."""
+    raw = row.get("names")
+    row["names"] = json.loads(raw) if isinstance(raw, str) and raw else {}
+    return row
+
+
+def display(row: dict[str, Any], field: str, lang: str) -> str:
+    """A project's or analysis's ``name`` / ``description`` in ``lang`` (stored names), else as typed."""
+    return str(((row.get("names") or {}).get(lang) or {}).get(field) or row.get(field) or "")
 
 
 def new_id() -> str:
@@ -133,19 +154,28 @@ class Store:
             con.execute(sql, args)
 
     # ---- projects ------------------------------------------------------------------------------
-    def add_project(self, name: str, description: str = "") -> dict[str, Any]:
+    def add_project(
+        self, name: str, description: str = "", names: dict[str, dict[str, str]] | None = None
+    ) -> dict[str, Any]:
         pid = new_id()
         self._exec(
-            "INSERT INTO projects (id, name, description, created) VALUES (?, ?, ?, ?)",
-            (pid, name, description, time.time()),
+            "INSERT INTO projects (id, name, description, created, names) VALUES (?, ?, ?, ?, ?)",
+            (pid, name, description, time.time(), _names_json(names)),
         )
         return self.project(pid) or {}
 
     def project(self, pid: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM projects WHERE id = ?", (pid,))
+        row = self._one("SELECT * FROM projects WHERE id = ?", (pid,))
+        return _with_names(row) if row else None
 
     def projects(self) -> list[dict[str, Any]]:
-        return self._all("SELECT * FROM projects ORDER BY created")
+        return [_with_names(r) for r in self._all("SELECT * FROM projects ORDER BY created")]
+
+    def set_names(self, table: str, rid: str, names: dict[str, dict[str, str]]) -> None:
+        """Store the names of a project or analysis in each language."""
+        if table not in ("projects", "analyses"):
+            raise ValueError(table)
+        self._exec(f"UPDATE {table} SET names = ? WHERE id = ?", (_names_json(names), rid))  # noqa: S608
 
     # ---- datasets ------------------------------------------------------------------------------
     def add_dataset(
@@ -166,13 +196,28 @@ class Store:
 
     # ---- analyses ------------------------------------------------------------------------------
     def add_analysis(
-        self, project_id: str, dataset_id: str | None, kind: str, name: str, options: dict[str, Any]
+        self,
+        project_id: str,
+        dataset_id: str | None,
+        kind: str,
+        name: str,
+        options: dict[str, Any],
+        names: dict[str, dict[str, str]] | None = None,
     ) -> dict[str, Any]:
         aid = new_id()
         self._exec(
-            "INSERT INTO analyses (id, project_id, dataset_id, kind, name, options, created) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (aid, project_id, dataset_id, kind, name, json.dumps(options, ensure_ascii=False), time.time()),
+            "INSERT INTO analyses (id, project_id, dataset_id, kind, name, options, created, names) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                aid,
+                project_id,
+                dataset_id,
+                kind,
+                name,
+                json.dumps(options, ensure_ascii=False),
+                time.time(),
+                _names_json(names),
+            ),
         )
         return self.analysis(aid) or {}
 
@@ -180,12 +225,14 @@ class Store:
         row = self._one("SELECT * FROM analyses WHERE id = ?", (aid,))
         if row is not None:
             row["options"] = json.loads(row["options"])
+            _with_names(row)
         return row
 
     def analyses(self, project_id: str) -> list[dict[str, Any]]:
         rows = self._all("SELECT * FROM analyses WHERE project_id = ? ORDER BY created", (project_id,))
         for r in rows:
             r["options"] = json.loads(r["options"])
+            _with_names(r)
         return rows
 
     # ---- runs ----------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ def execute(db_path: str, run_id: str, job: dict[str, Any]) -> None:
         with use_lang(job.get("lang")):
             services.run_job(job, progress)
             services.register_outputs(store, run_id, Path(job["out"]))
+            from cbeclab.web.views import prerender
+
+            prerender(Path(job["out"]), {"id": run_id}, store.results(run_id))
         store.finish_run(run_id, "done")
     except CbecError as exc:
         store.finish_run(run_id, "failed", str(exc))

@@ -5,22 +5,28 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cbeclab.errors import SpecError
 from cbeclab.i18n import pgettext
 
-__all__ = ["CSRF_COOKIE", "TOKEN_COOKIE", "check_host_allowed", "csrf_ok", "guard", "is_loopback"]
+__all__ = ["CSRF_COOKIE", "TOKEN_COOKIE", "check_host_allowed", "csrf_ok", "Guard", "is_loopback"]
 
 TOKEN_COOKIE = "cbeclab_token"
 CSRF_COOKIE = "cbeclab_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_SAFE_HEADERS = (
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "SAMEORIGIN"),
+    ("referrer-policy", "no-referrer"),
+)
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]", "testserver")
 
 
@@ -67,19 +73,47 @@ def new_csrf() -> str:
     return secrets.token_urlsafe(32)
 
 
-def guard(
-    token: str | None,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """The HTTP middleware: every request passes the host, token and (for API writes) CSRF checks."""
+class Guard:
+    """Pure ASGI middleware: every HTTP request passes the host, token and (for API writes) CSRF
+    checks; responses get the CSRF cookie (first visit) and safe headers. Unlike an ``@app.middleware``
+    function it never re-streams the response body, so large cached results cost nothing extra."""
 
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        request = Request(scope)
+        refused = self.check(request)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        need_cookie = CSRF_COOKIE not in request.cookies
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if need_cookie:
+                    tok = scope["state"].get("csrf") or new_csrf()
+                    headers.append("set-cookie", f"{CSRF_COOKIE}={tok}; Path=/; SameSite=strict")
+                for k, v in _SAFE_HEADERS:
+                    if k not in headers:
+                        headers[k] = v
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def check(self, request: Request) -> Response | None:
+        """The refusal for ``request``, or None when it may pass."""
+        token = self.token
         path = request.url.path
         is_api = path.startswith("/api/")
-        host = (
-            (request.headers.get("host") or "").rsplit(":", 1)[0]
-            if not (request.headers.get("host") or "").startswith("[")
-            else (request.headers.get("host") or "").split("]")[0] + "]"
-        )
+        raw_host = request.headers.get("host") or ""
+        host = raw_host.rsplit(":", 1)[0] if not raw_host.startswith("[") else raw_host.split("]")[0] + "]"
         if not token and host not in _LOOPBACK_NAMES and not is_loopback(host):
             # no token means loopback only: a foreign Host header is a DNS-rebinding attempt
             return PlainTextResponse(pgettext("web", "This host name is not allowed."), status_code=421)
@@ -118,14 +152,4 @@ def guard(
                     },
                     status_code=403,
                 )
-        response = await call_next(request)
-        if CSRF_COOKIE not in request.cookies:
-            response.set_cookie(
-                CSRF_COOKIE, getattr(request.state, "csrf", None) or new_csrf(), samesite="strict"
-            )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
-
-    return middleware
+        return None

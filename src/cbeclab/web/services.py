@@ -193,6 +193,7 @@ class Workbench:
         (self.data_dir / "runs").mkdir(exist_ok=True)
         self.store = Store(self.data_dir / "cbeclab.sqlite")
         self.max_upload = int(max_upload_mb * 1024 * 1024)
+        self._done: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
 
     # -- ids ---------------------------------------------------------------------------------------
     @staticmethod
@@ -226,7 +227,9 @@ class Workbench:
         return r
 
     # -- projects ----------------------------------------------------------------------------------
-    def create_project(self, name: str, description: str = "") -> dict[str, Any]:
+    def create_project(
+        self, name: str, description: str = "", names: dict[str, dict[str, str]] | None = None
+    ) -> dict[str, Any]:
         name = (name or "").strip()
         if not name:
             raise SpecError(
@@ -234,7 +237,7 @@ class Workbench:
             )
         if len(name) > 200:
             raise SpecError(pgettext("web", "the name is longer than 200 characters"), where="name")
-        return self.store.add_project(name, description.strip())
+        return self.store.add_project(name, description.strip(), names)
 
     # -- datasets ----------------------------------------------------------------------------------
     def dataset_path(self, ds: dict[str, Any]) -> Path:
@@ -335,8 +338,15 @@ class Workbench:
                     for c, v in zip(df.columns, r.tolist())
                 ]
             )
-        cell_issues = [{"row": i + 2, "column": c, "message": m} for (i, c), m in sorted(cells.items())]
+        # the row numbers the user sees in the file (title rows above the header are skipped)
+        file_rows = list(df.attrs.get("rows") or range(2, len(df) + 2))
+        cell_issues = [
+            {"row": int(file_rows[i]), "column": c, "message": m} for (i, c), m in sorted(cells.items())
+        ]
         return {
+            "header_row": int(df.attrs.get("header_row") or 1),
+            "read_notes": [str(n) for n in df.attrs.get("skipped_rows") or []],
+            "row_numbers": [int(r) for r in file_rows[:rows]],
             "dataset": ds,
             "entity": entity,
             "period": period,
@@ -402,7 +412,13 @@ class Workbench:
                 err = check_sem_syntax(model["syntax"])
                 if err is not None:
                     raise SpecError(err["message"], where="model.syntax")
-            survey_spec_from_dict(raw, source="analysis options")
+            sspec = survey_spec_from_dict(raw, source="analysis options")
+            if not sspec.data.columns:  # items are columns by name (no column mapping given)
+                self._check_columns(
+                    ds,
+                    [it.column or n for c in sspec.constructs.values() for n, it in c.items.items()],
+                    items=True,
+                )
             return raw
         # diagnosis
         from cbeclab.diagnose.report import DiagnoseSpec
@@ -427,17 +443,27 @@ class Workbench:
             )
         return raw
 
-    def _check_columns(self, ds: dict[str, Any], needed: list[str]) -> None:
+    def _check_columns(self, ds: dict[str, Any], needed: list[str], items: bool = False) -> None:
         cols = [str(c) for c in self.read_dataset(ds["id"]).columns]
         missing = [c for c in needed if c not in cols]
         if missing:
-            raise DataError(
+            msg = (
                 pgettext(
+                    "web",
+                    "{n} item(s) are not columns of the data: {names}",
+                    n=len(missing),
+                    names=", ".join(missing),
+                )
+                if items
+                else pgettext(
                     "web",
                     "{n} indicator(s) are not columns of the data: {names}",
                     n=len(missing),
                     names=", ".join(missing),
-                ),
+                )
+            )
+            raise DataError(
+                msg,
                 where=ds["filename"],
                 fix=pgettext("web", "use column names of the data"),
             )
@@ -449,11 +475,12 @@ class Workbench:
         options: dict[str, Any],
         dataset_id: str | None = None,
         name: str = "",
+        names: dict[str, dict[str, str]] | None = None,
     ) -> dict[str, Any]:
         self.project(project_id)
         checked = self.validate_options(kind, dataset_id, options)
         title = str(name or checked.get("title") or kind).strip()[:200] or kind
-        return self.store.add_analysis(project_id, dataset_id, kind, title, checked)
+        return self.store.add_analysis(project_id, dataset_id, kind, title, checked, names)
 
     # -- runs --------------------------------------------------------------------------------------
     def run_dir(self, rid: str) -> Path:
@@ -476,12 +503,26 @@ class Workbench:
         }
         return run, job
 
-    def run_view(self, rid: str) -> dict[str, Any]:
-        run = self.run(rid)
-        view = None
-        if run["status"] == "done":
-            view = _read_view(str(self.run_dir(rid) / "view.json"))
-        return {"run": run, "files": self.store.results(rid), "view": view}
+    def run_view(self, rid: str, lang: str | None = None) -> dict[str, Any]:
+        """The run, its registered files and, once done, its results view in ``lang`` (default: the
+        run's language; one-off analyses have one language-free view)."""
+        done = self._done.get(rid)
+        if done is None:
+            run = self.run(rid)
+            files = self.store.results(rid)
+            if run["status"] == "done":  # a finished run never changes: keep its record and files
+                if len(self._done) >= 1024:
+                    self._done.clear()
+                self._done[rid] = done = (run, files)
+            else:
+                return {"run": run, "files": files, "view": None}
+        run, files = done
+        return {"run": run, "files": files, "view": _read_view(self.view_path(rid, lang or run["lang"]))}
+
+    def view_path(self, rid: str, lang: str) -> str:
+        folder = self.run_dir(rid)
+        p = folder / f"view.{lang if lang in VIEW_LANGS else 'en'}.json"
+        return str(p if p.exists() else folder / "view.json")
 
     def result_file(self, rid: str, name: str) -> Path:
         """A file of a finished run, by its registered name only (never a path from the request)."""
@@ -535,109 +576,73 @@ def _records(df: pd.DataFrame, limit: int = 500) -> dict[str, Any]:
     return {"columns": [str(c) for c in df.columns], "rows": records(df.head(limit)), "n_rows": int(len(df))}
 
 
-def _document_tables(doc: Any, lang: str, limit: int = 500) -> dict[str, Any]:
-    """The numbered tables of a report Document, as printed (display headers, formatted cells)."""
-    out: dict[str, Any] = {}
+#: the languages every finished run is viewed in (its tables and charts are written in each at run end)
+VIEW_LANGS = ("en", "zh")
+
+
+def _document_view(doc: Any, lang: str, limit: int = 500) -> dict[str, Any]:
+    """The numbered tables and figures of a report Document, as printed: captions, display headers
+    (``render/columns.yaml``), formatted cells, the notes under each table, the figures' charts."""
+    tables: dict[str, Any] = {}
     for t in doc.tables("html"):
         cols = t.resolved_cols()
         frame = pd.DataFrame(t.text_rows(limit), columns=[c.header(lang) for c in cols])
         entry = _records(frame, limit)
         entry["n_rows"] = int(len(t.data))
-        out[doc.caption(t)] = entry
-    return out
-
-
-def _charts_json(charts: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {"key": c.key, "title": c.title, "kind": c.kind, "spec": c.spec, "svg": c.svg, "note": c.note}
-        for c in charts
-    ]
-
-
-def _engine_fallback_charts(result: Any, lang: str) -> list[Any]:
-    """Synergy of every entity on one axis (used until the charts package's engine builder is merged)."""
-    from cbeclab.render.charts import Chart
-
-    out = []
-    if result.synergy is not None:
-        sy = result.synergy.synergy.dropna(subset=["synergy"])
-        values = [
-            {"entity": str(e), "period": str(p), "synergy": float(v)}
-            for e, p, v in sy[["entity", "period", "synergy"]].itertuples(index=False)
-        ]
-        spec = {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "width": 560,
-            "height": 300,
-            "data": {"values": values},
-            "mark": {"type": "line", "point": True},
-            "encoding": {
-                "x": {"field": "period", "type": "ordinal", "title": pgettext("web", "Period", lang=lang)},
-                "y": {
-                    "field": "synergy",
-                    "type": "quantitative",
-                    "title": pgettext("web", "Synergy degree", lang=lang),
-                },
-                "color": {
-                    "field": "entity",
-                    "type": "nominal",
-                    "title": pgettext("web", "Entity", lang=lang),
-                },
-            },
-        }
-        out.append(
-            Chart(
-                "engine.synergy_all",
-                pgettext("web", "Synergy degree of every entity", lang=lang),
-                "vega-lite",
-                spec=spec,
-            )
+        entry["notes"] = list(doc.table_notes(t))
+        tables[doc.caption(t)] = entry
+    charts = []
+    for f in doc.figures():
+        c = f.chart
+        charts.append(
+            {
+                "key": c.key,
+                "label": doc.label(f) or "",
+                "title": f.title,
+                "kind": c.kind,
+                "spec": c.spec,
+                "svg": c.svg,
+                "note": c.note,
+            }
         )
-    return out
+    return {"tables": tables, "charts": charts}
+
+
+def _views(out: Path, common: dict[str, Any], build: Callable[[str], Any]) -> None:
+    """Write ``view.<lang>.json`` for every language: ``common`` plus the tables and figures of the
+    report Document ``build(lang)`` (the same document the HTML and Word reports print)."""
+    for lg in VIEW_LANGS:
+        _write_view(out, {**common, "lang": lg, **_document_view(build(lg), lg)}, lg)
 
 
 def _engine(job: dict[str, Any], progress: Progress) -> None:
+    """An engine run as ``cbeclab run`` does it; with a scheduler, partitioned by entity on Dask."""
     from cbeclab.pipeline import run_spec
-    from cbeclab.render.engine_report import write_outputs
+    from cbeclab.render.engine_report import build_engine_document
+    from cbeclab.spec import spec_from_dict
+    from cbeclab.store import write_run
 
     out = Path(job["out"])
     raw = {**job["options"], "lang": job["lang"]}
-    from cbeclab.spec import spec_from_dict
-
     spec = spec_from_dict(raw, source="analysis options")
-    result = run_spec(spec, progress=lambda f, s: progress(0.7 * f, s))
-    progress(0.75, "write outputs")
-    write_outputs(result, out)  # the CLI's writer: the run folder is swapped in whole
+    result = run_spec(
+        spec, progress=lambda f, s: progress(0.6 * f, s), scheduler=job.get("scheduler") or None
+    )
+    progress(0.65, "write outputs")
+    write_run(result, out)  # the CLI's writer: the run folder is swapped in whole
     _write_spec(out, raw, "run")
-    progress(0.9, "charts")
-    try:
-        from cbeclab.render.charts.engine import engine_charts
-
-        charts = engine_charts(result, job["lang"])
-    except ImportError:  # pragma: no cover - the charts package is part of cbeclab
-        charts = _engine_fallback_charts(result, job["lang"])
-    _write_view(
+    progress(0.85, "results view")
+    _views(
         out,
         {
             "kind": "engine",
             "title": spec.title,
-            "summary": _records(result.summary()),
-            "tables": _run_tables(out, result),
-            "charts": _charts_json(charts),
+            "summary": None,
             "notes": list(result.notes),
+            "notes_lang": job["lang"],
         },
+        lambda lg: build_engine_document(result, lg),
     )
-
-
-def _run_tables(out: Path, result: Any) -> dict[str, Any]:
-    """The run's tables as the result store holds them (falls back to the result object's tables)."""
-    try:
-        from cbeclab.store import open_run
-
-        store = open_run(out)
-        return {name: _records(store.table(name)) for name in store.tables}
-    except ImportError:  # pragma: no cover - before the store existed
-        return {k: _records(v) for k, v in result.tables().items() if isinstance(v, pd.DataFrame)}
 
 
 def _oneoff(job: dict[str, Any], progress: Progress) -> None:
@@ -759,10 +764,22 @@ def _oneoff(job: dict[str, Any], progress: Progress) -> None:
         out / "command.sh",
         "# reproduces this run with the CLI\n" + shlex.join(cmd + ["--out", "result.csv"]) + "\n",
     )
-    _write_view(
-        out,
-        {"kind": kind, "title": kind, "summary": _records(table), "tables": {}, "charts": [], "notes": []},
-    )
+    from cbeclab.render.columns import lang_column, table_from_frame
+    from cbeclab.render.document import Document, Section
+
+    captions = {
+        "weights": "Indicator weights",
+        "synergy": "Synergy degree and stage",
+        "coupling": "Coupling coordination",
+    }
+    for lg in VIEW_LANGS:  # the table with the reports' column labels (render/columns.yaml)
+        shown = table
+        for base in ("stage", "grade"):
+            shown = lang_column(shown, base, lg)
+        cap = pgettext("web", captions[kind], lang=lg)
+        doc = Document(cap, lg, (Section(kind, cap, (table_from_frame(kind, cap, shown, lg),)),))
+        view = {"kind": kind, "title": cap, "summary": None, "notes": [], **_document_view(doc, lg)}
+        _write_view(out, view, lg)
 
 
 def _survey(job: dict[str, Any], progress: Progress) -> None:
@@ -780,29 +797,21 @@ def _survey(job: dict[str, Any], progress: Progress) -> None:
     result = run_survey(spec, progress=lambda d, t: progress(0.1 + 0.8 * d / max(t, 1), f"bootstrap {d}/{t}"))
     progress(0.92, "write outputs")
     write_survey_outputs(result, out, job["lang"])
-    charts: list[Any] = []
-    try:
-        from cbeclab.render.charts.survey import survey_charts  # type: ignore[import-not-found]
-
-        charts = survey_charts(result, job["lang"])
-    except ImportError:
-        charts = []
-    tables = _document_tables(build_survey_document(result, job["lang"]), job["lang"])
-    _write_view(
+    _views(
         out,
         {
             "kind": "survey",
-            "title": spec.title,
+            "title": spec.title_in(job["lang"]),
             "summary": None,
-            "tables": tables,
-            "charts": _charts_json(charts),
             "notes": list(result.warnings),
+            "notes_lang": job["lang"],
         },
+        lambda lg: build_survey_document(result, lg),
     )
 
 
 def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
-    from cbeclab.diagnose.report import run_diagnosis, write_diagnosis
+    from cbeclab.diagnose.report import build_diagnosis_document, run_diagnosis, write_diagnosis
 
     out = Path(job["out"])
     raw = {**job["options"], "lang": job["lang"]}
@@ -818,37 +827,27 @@ def _diagnosis(job: dict[str, Any], progress: Progress) -> None:
     report = run_diagnosis(raw, out)
     progress(0.8, "write outputs")
     write_diagnosis(report, out, job["lang"])
-    charts: list[Any] = []
-    try:
-        from cbeclab.render.charts.diagnose import diagnose_charts  # type: ignore[import-not-found]
-
-        charts = diagnose_charts(report, job["lang"])
-    except ImportError:
-        charts = []
     d = report.to_dict()
-    tables: dict[str, Any] = {}
-    if report.modes is not None:
-        tables["modes"] = _records(pd.DataFrame(d["modes"].get("scores") or d["modes"].get("ranking") or []))
-    lang = job["lang"]
-    recs = [
-        {
-            "text": str(r.get(lang) or r.get("en") or r.get("id", "")),
-            "why": str(r.get(f"why_{lang}") or r.get("why_en") or ""),
-        }
-        for r in d["recommendations"]
-    ]
-    _write_view(
-        out,
-        {
-            "kind": "diagnosis",
-            "title": report.title,
-            "summary": None,
-            "tables": tables,
-            "charts": _charts_json(charts),
-            "notes": list(report.notes),
-            "recommendations": recs,
-        },
-    )
+
+    def recs(lg: str) -> list[dict[str, str]]:
+        return [
+            {
+                "text": str(r.get(lg) or r.get("en") or r.get("id", "")),
+                "why": str(r.get(f"why_{lg}") or r.get("why_en") or ""),
+            }
+            for r in d["recommendations"]
+        ]
+
+    common = {
+        "kind": "diagnosis",
+        "title": report.title,
+        "summary": None,
+        "notes": list(report.notes),
+        "notes_lang": job["lang"],  # the notes are written once, in the run's language
+    }
+    for lg in VIEW_LANGS:
+        view = _document_view(build_diagnosis_document(report, lg), lg)
+        _write_view(out, {**common, "lang": lg, **view, "recommendations": recs(lg)}, lg)
 
 
 def _write_spec(out: Path, raw: dict[str, Any], command: str) -> None:
@@ -863,10 +862,12 @@ def _write_spec(out: Path, raw: dict[str, Any], command: str) -> None:
     atomic_write_text(out / "spec.yaml", header + text)
 
 
-def _write_view(out: Path, view: dict[str, Any]) -> None:
+def _write_view(out: Path, view: dict[str, Any], lang: str | None = None) -> None:
+    """The run's results view (``view.<lang>.json``; one-off analyses: ``view.json``), written once."""
     from cbeclab.jsonsafe import json_safe  # type: ignore[attr-defined]
 
-    atomic_write_text(out / "view.json", json.dumps(json_safe(view), ensure_ascii=False, allow_nan=False))
+    name = f"view.{lang}.json" if lang else "view.json"
+    atomic_write_text(out / name, json.dumps(json_safe(view), ensure_ascii=False, allow_nan=False))
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], Progress], None]] = {
@@ -898,7 +899,7 @@ FILE_KINDS = {
 def register_outputs(store: Store, run_id: str, out: Path) -> None:
     """Neutralise formulas in workbooks, then record every output file with its size and SHA-256."""
     for p in sorted(out.iterdir()):
-        if p.name.startswith(".") or not p.is_file() or p.name == "view.json":
+        if p.name.startswith((".", "view.")) or not p.is_file():
             continue
         if p.suffix == ".xlsx":
             neutralise_xlsx(p)

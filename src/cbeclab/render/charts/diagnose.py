@@ -253,8 +253,13 @@ def mode_charts(modes: Any, lang: str | None = None) -> list[Chart]:
     return out
 
 
-def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | None = None) -> Chart:
-    """Scores U of the four subsystems and D of their coupling coordination over time, with grade bands."""
+def subsystems4_chart(
+    subsystems: Any, lang: str | None = None, focus: str | None = None, label: str | None = None
+) -> Chart:
+    """Scores U of the subsystems and D of their coupling coordination over time, with grade bands.
+
+    ``focus`` is the entity shown (default: the first); ``label`` its display name (default: the key).
+    """
     code = resolve_lang(lang)
     t = subsystems.overall.table
     ent = focus if focus is not None and focus in set(t["entity"].astype(str)) else str(t["entity"].iloc[0])
@@ -309,13 +314,19 @@ def subsystems4_chart(subsystems: Any, lang: str | None = None, focus: str | Non
         note = pgettext(
             "charts",
             "Shown: {entity}; the other {k} entities are in the coupling table.",
-            entity=ent,
+            entity=label or ent,
             k=all_ents - n_ent,
             lang=code,
         )
     return chart(
         "diagnose.subsystems4",
-        pgettext("charts", "Coordination of the four subsystems of {entity}", entity=ent, lang=code),
+        pgettext(
+            "charts",
+            "Coordination of the {k} subsystems of {entity}",
+            k=len(subs),
+            entity=label or ent,
+            lang=code,
+        ),
         alt.layer(band, lines).properties(width=460, height=260),
         note=note,
     )

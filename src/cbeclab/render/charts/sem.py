@@ -14,6 +14,7 @@ the result is an SVG document.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import textwrap
 from collections.abc import Mapping
@@ -302,6 +303,8 @@ def path_diagram(
 
     svg = g.pipe(format="svg", engine="neato").decode("utf-8")
     svg = svg[svg.index("<svg") :]
+    # graphviz gives every node and edge a tooltip with its internal id (v_F1->i_F1_T11): not for readers
+    svg = re.sub(r"<title>[^<]*</title>", "", svg)
     note = " ".join(
         [
             pgettext("charts", "Standardized estimates (std.all).", lang=code),

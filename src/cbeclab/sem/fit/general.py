@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from cbeclab.sem.fit import fit_measures
-from cbeclab.sem.fit.robust import robust_measures
+from cbeclab.sem.fit.robust import robust_family, robust_measures
 from cbeclab.sem.fit.state import FitState
 from cbeclab.sem.ml import Array
 
@@ -36,6 +36,9 @@ def general_fit_measures(
     meanstructure: bool,
     robust: Any = None,
     fiml: bool = False,
+    corrected: Any = None,
+    ll1_reported: float | None = None,
+    patterns: Any = None,
 ) -> dict[str, float]:
     """All measures lavaan's ``fitMeasures`` gives for this fit (keys with '_' for '.')."""
     state = FitState(
@@ -57,8 +60,13 @@ def general_fit_measures(
         factor_h1=None if robust is None else robust.factor_h1,
         factor_h0=None if robust is None else robust.factor_h0,
         fiml=fiml,
+        corrected=corrected,
+        logl_h1_reported=ll1_reported,
+        fiml_gfi=(patterns, mean_obs, mu) if (fiml and patterns is not None) else None,
     )
     out = fit_measures(state)
     if robust is not None:
         out.update(robust_measures(state))
+    elif fiml:  # lavaan prints the FIML-corrected robust indices for plain ML as well
+        out.update(robust_family(state))
     return out

@@ -6,8 +6,12 @@
 with the moments of the fixed covariate block left out of ``s`` and ``e`` (lavaan 0.6, ``fixed.x``).
 With a mean structure the means join both quadratic forms with weight 2 Sigma^-1 (lavaan's ML weight
 matrix for the mean part, found by matching its ``gfi``) and p* grows by p.
-Under FIML the same formula is applied to the EM moments; lavaan's FIML weight matrix differs, and
-its GFI/AGFI differ from these by up to 1e-3 (a known gap).
+Under FIML (lavaan ``lav_model_h1_information_expected`` with missing data) the weight is the
+expected information of the incomplete data at the implied moments, each missing-data pattern k
+contributing (n_k / n) [Sigma_oo^-1 for the means; D'(Sigma_oo^-1 (x) Sigma_oo^-1)D / 2 for vech],
+embedded at its observed variables; ``s`` holds lavaan's sample statistics under FIML (``wls.obs``:
+available-case means and pairwise covariances times (n - 1)/n, not the EM moments), the mean
+structure is always in, and the covariates' moments get weight 0.
     AGFI = 1 - (p* / df)(1 - GFI),   PGFI = (df / p*) GFI,    p* = p(p+1)/2
 
 Source: lavaan ``lav_fit_gfi.R``.  Checked against: lavaan 0.6-14 ``fitMeasures``.
@@ -18,12 +22,28 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from cbeclab.sem.fit.state import FitState
 
 
 def gfi(state: FitState) -> dict[str, float]:
     """``gfi, agfi, pgfi``."""
+    value, nel = gfi_value(state)
+    return gfi_family(value, nel, state.df)
+
+
+def gfi_family(value: float, nel: float, df: float) -> dict[str, float]:
+    """``gfi, agfi, pgfi`` from the GFI and the number of sample statistics (lavaan's ``nel``);
+    with several groups GFI is the n-weighted mean of the groups' and nel their sum (lavaan)."""
+    agfi = 1.0 - (nel / df) * (1.0 - value) if df > 0 else math.nan
+    return {"gfi": value, "agfi": agfi, "pgfi": (df / nel) * value}
+
+
+def gfi_value(state: FitState) -> tuple[float, float]:
+    """GFI of one group and its number of sample statistics."""
+    if state.fiml_gfi is not None:
+        return _gfi_fiml(state)
     p = state.p
     Si = np.linalg.inv(state.Sigma)
     i, j = np.triu_indices(p)
@@ -52,7 +72,27 @@ def gfi(state: FitState) -> dict[str, float]:
         num += 2.0 * float(em @ Sm @ em)
         den += 2.0 * float(sm @ Sm @ sm)
         nel += p
-    value = 1.0 - num / den
-    df = state.df
-    agfi = 1.0 - (nel / df) * (1.0 - value) if df > 0 else math.nan
-    return {"gfi": value, "agfi": agfi, "pgfi": (df / nel) * value}
+    return 1.0 - num / den, nel
+
+
+def _gfi_fiml(state: FitState) -> tuple[float, float]:
+    from cbeclab.sem.estimate import expected_information, saturated_jacobian
+
+    assert state.fiml_gfi is not None
+    pats, _mean_em, mu = state.fiml_gfi
+    p = state.p
+    n = pats.n
+    X = pd.DataFrame(pats.X)
+    mean_obs = X.mean().to_numpy()
+    S_obs = X.cov().to_numpy() * (n - 1) / n  # pairwise, as lavaan's sample statistics under FIML
+    V = expected_information(pats, state.Sigma, *saturated_jacobian(p)) / pats.n
+    iu, ju = np.tril_indices(p)
+    if state.exo:
+        ex = np.zeros(p, dtype=bool)
+        ex[list(state.exo)] = True
+        drop = np.concatenate([ex, ex[iu] & ex[ju]])
+        V[drop, :] = 0.0
+        V[:, drop] = 0.0
+    s = np.concatenate([mean_obs, S_obs[iu, ju]])
+    e = s - np.concatenate([mu, state.Sigma[iu, ju]])
+    return 1.0 - float(e @ V @ e) / float(s @ V @ s), float(len(s))

@@ -8,7 +8,10 @@ Under ``fixed.x`` lavaan reports the likelihood conditional on the covariates: t
 log-likelihood of the covariate block, -n/2 [q log(2 pi) + log|S_xx| + q], is subtracted from both.
 
 Under FIML (and with a mean structure) the casewise log-likelihoods of the model and the
-saturated (EM) model are used as they are.
+saturated (EM) model are used as they are.  lavaan subtracts the covariates' term with the EM
+covariance S_xx from ``logl`` but with the available-case covariance, rescaled by (N - 1)/N, from
+``unrestricted.logl``; the two differ under ``missing = "ml.x"`` and we print what lavaan prints
+(``chisq`` is 2 (l_H1 - l_H0) with one and the same covariate term).
 
 Source: lavaan ``lav_fit_aic.R``.  Checked against: lavaan 0.6-14 ``fitMeasures``.
 """
@@ -27,6 +30,8 @@ def loglik(state: FitState) -> dict[str, float]:
     n, p, k = state.n, state.p, state.npar
     if state.logl_h0 is not None and state.logl_h1 is not None:
         logl, ulogl = state.logl_h0, state.logl_h1
+        if state.logl_h1_reported is not None:
+            ulogl = state.logl_h1_reported
         return {
             "npar": float(k),
             "ntotal": float(n),

@@ -15,8 +15,9 @@ of freedom (``RMSEA = sqrt(max(T - c df, 0) / (n c df))``).
 
 Checked against: lavaan 0.6-14 ``fitMeasures`` for ``estimator = "MLM"`` and ``"MLR"``
 (``tests/test_sem_fiml.py``).
-Under FIML lavaan computes the ``.robust`` indices from corrected H1 statistics (Zhang & Savalei);
-they are not built here, so only the ``.scaled`` ones are returned.
+Under FIML the ``.robust`` indices use the FIML-corrected statistics of
+:mod:`cbeclab.sem.fit.fiml_corrected` in place of ``T, c, T_B, c_B`` (lavaan does the same, and
+prints them for ``estimator = "ML"`` too).
 """
 
 from __future__ import annotations
@@ -69,14 +70,34 @@ def robust_measures(state: FitState) -> dict[str, float]:
         out["rmsea_ci_upper_scaled"] = math.sqrt(_lambda_for(T, df2, 0.05) / (n * df2)) * rg
         out["rmsea_pvalue_scaled"] = float(stats.ncx2.sf(T, df2, n * df2 * 0.05**2 / G))
         out["rmsea_notclose_pvalue_scaled"] = float(stats.ncx2.cdf(T, df2, n * df2 * 0.08**2 / G))
-    if state.fiml:  # lavaan's robust indices under FIML (corrected h1 statistics) are not built
-        return out
+    out.update(robust_family(state))
+    return out
+
+
+def robust_family(state: FitState) -> dict[str, float]:
+    """``cfi_robust ... rmsea_notclose_pvalue_robust`` from lavaan's (XX3, c3, XX3_null, c3_null):
+    the unscaled statistics and scaling factors on complete data, the FIML-corrected ones
+    (``state.corrected``) under FIML -- there also for plain ML, as lavaan prints them."""
+    df, n, dfb = state.df, state.n, state.baseline_df
+    if state.fiml:
+        fc = state.corrected
+        if fc is None:
+            return {}
+        T, c, Tb, cb = fc.chisq, fc.scaling, fc.baseline_chisq, fc.baseline_scaling
+    else:
+        if state.scaling is None or state.baseline_scaling is None:
+            return {}
+        T, c, Tb, cb = state.chisq, state.scaling, state.baseline_chisq, state.baseline_scaling
+    out: dict[str, float] = {}
+    rg = math.sqrt(state.n_groups)
+    G = state.n_groups
     d, db = T - c * df, Tb - cb * dfb
-    t2 = max(d, db, 0.0)
-    out["cfi_robust"] = 1.0 if t2 == 0 else 1.0 - max(d, 0.0) / t2
+    t1, t2 = max(d, 0.0), max(d, db, 0.0)
+    out["cfi_robust"] = 1.0 if (abs(t1) < 1e-12 and abs(t2) < 1e-12) else 1.0 - t1 / t2
     out["tli_robust"] = out["nnfi_robust"] = 1.0 - (d / df) / (db / dfb) if df > 0 and db != 0 else 1.0
     out["rni_robust"] = 1.0 - d / db if db != 0 else math.nan
     if df > 0:
+        Ts = T / c
         out["rmsea_robust"] = math.sqrt(max(d, 0.0) / (n * df)) * rg
         lo = _lambda_for(Ts, df, 0.95)
         hi = _lambda_for(Ts, df, 0.05)

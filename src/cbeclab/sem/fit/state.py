@@ -48,6 +48,9 @@ class FitState:
     n_groups, baseline_free
         Number of groups (multi-group RMSEA is multiplied by sqrt(G), as lavaan) and the baseline
         model's free parameters when they are not those of one group.
+    corrected
+        Under FIML: the FIML-corrected statistics lavaan's ``.robust`` indices use
+        (:mod:`cbeclab.sem.fit.fiml_corrected`).
     """
 
     S: Array
@@ -72,6 +75,9 @@ class FitState:
     baseline_free: int | None = None
     chisq_value: float | None = None
     baseline_chisq_value: float | None = None
+    logl_h1_reported: float | None = None  # lavaan's unrestricted.logl when it differs (ml.x)
+    fiml_gfi: tuple[Any, Array, Array] | None = None  # (Patterns, EM means, implied means) under FIML
+    corrected: Any = None  # FIML-corrected statistics (cbeclab.sem.fit.fiml_corrected.FimlCorrected)
 
     @property
     def p(self) -> int:

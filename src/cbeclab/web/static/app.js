@@ -35,21 +35,47 @@
       gutter.replaceChildren();
       out.forEach(function (s) { gutter.appendChild(s); });
     };
+    var caret = $("syntax-caret");
+    var showCaret = function (err) {  // the offending line with a caret under the column
+      if (!caret) { return; }
+      if (!err || !err.line) { caret.hidden = true; caret.textContent = ""; return; }
+      var text = ed.value.split("\n")[err.line - 1] || "";
+      var col = Math.max(1, err.column || 1);
+      caret.textContent = err.line + " | " + text + "\n" + " ".repeat(String(err.line).length + 3 + col - 1) + "^";
+      caret.hidden = false;
+    };
     var check = function () {
       fetch("/api/sem/check", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
         body: JSON.stringify({ syntax: ed.value })
       }).then(function (r) { return r.json(); }).then(function (r) {
-        if (r.ok) { status.textContent = "✓"; status.className = "hint ok"; render(null); ed.setCustomValidity(""); }
+        if (r.ok) { status.textContent = "✓"; status.className = "hint ok"; render(null); showCaret(null); ed.setCustomValidity(""); }
         else {
           status.textContent = r.error.message; status.className = "error";
-          render(r.error.line);
+          render(r.error.line); showCaret(r.error);
         }
       }).catch(function () {});
     };
     ed.addEventListener("input", function () { render(null); clearTimeout(pending); pending = setTimeout(check, 350); });
     render(null); check();
+  }
+
+  // survey: the constructs editor adds and removes rows (each row: name, labels, item pickers)
+  var rows = $("construct-rows"), tpl = $("construct-template"), add = $("add-construct");
+  if (rows && tpl && add) {
+    var next = parseInt(add.dataset.next || "0", 10);
+    add.addEventListener("click", function () {
+      var holder = document.createElement("tbody");
+      holder.innerHTML = tpl.innerHTML.replace(/__i__/g, String(next++));
+      var row = holder.querySelector("tr");
+      rows.appendChild(row);
+      row.querySelector("input").focus();
+    });
+    rows.addEventListener("click", function (e) {
+      var btn = e.target.closest ? e.target.closest(".remove-row") : null;
+      if (btn) { btn.closest("tr").remove(); }
+    });
   }
 
   // diagnosis: fill the profile editor with the bundled profile chosen
