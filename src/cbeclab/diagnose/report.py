@@ -368,14 +368,13 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
     from cbeclab.diagnose.modes import load_mode_rules
     from cbeclab.diagnose.recommend import recommendations_frame
     from cbeclab.i18n import _, resolve_lang
+    from cbeclab.i18n.names import display_name
     from cbeclab.render import interpret
     from cbeclab.render.charts.diagnose import empowerment_radar, mode_charts, subsystems4_chart
     from cbeclab.render.columns import lang_column, map_values, table_from_frame
     from cbeclab.render.document import Bullets, Document, Figure, Paragraph, Section
     from cbeclab.render.methods import methods_section
     from cbeclab.render.numbers import fmt_value
-
-    from cbeclab.i18n.names import display_name
 
     lg = resolve_lang(lang or report.lang)
     # entities by their display names: the panel's (spec panel.names), the cluster profile's

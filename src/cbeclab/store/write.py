@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from cbeclab.i18n import _
 from cbeclab.jsonsafe import json_safe, records
 from cbeclab.store.folder import run_folder
 from cbeclab.store.runstore import MANIFEST, SCHEMA_VERSION, RunStore, StoreWriter
