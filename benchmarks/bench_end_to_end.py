@@ -44,11 +44,15 @@ def _tree_rss(pid: int) -> float:
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
+        own = root.cmdline()
     except psutil.Error:
         return 0.0
     total = 0
     for p in procs:
         try:
+            # a child between fork and exec still shows the parent's command line and memory: skip it
+            if p is not root and p.cmdline() == own:
+                continue
             total += p.memory_info().rss
         except psutil.Error:
             pass
