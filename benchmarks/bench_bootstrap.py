@@ -7,13 +7,20 @@ Times, as whole commands (start-up included):
   ``parallel = "no"`` and with ``parallel = "multicore", ncpus = 2``;
 * semopy, which has no bootstrap: a plain loop of semopy fits on resamples, measured on a subset and
   extrapolated to B (labelled as such);
+* a FIML row: ``cbeclab sem ... --missing ml --bootstrap B_FIML`` against lavaan ``missing = "ml"``,
+  ``se = "bootstrap"`` (serial) on ``tests/fixtures/sem_likert_missing.csv`` (600 rows, ~5 % cells
+  missing, a 3-factor mediation model);
 
-then prints the ratios and compares the indirect effects (point estimates, bias-corrected CI endpoints)
-of our in-process bootstrap with lavaan's, in units of the Monte-Carlo SE of a CI endpoint.
+then prints each peer's time over ours (the speed-up, from the same run) and compares the indirect
+effects (point estimates, bias-corrected CI endpoints) of our in-process bootstrap with lavaan's, in
+units of the Monte-Carlo SE of a CI endpoint, and the FIML percentile endpoints likewise.  The
+machine load (``os.getloadavg``) is printed before and after: on a shared machine the ratio is only
+meaningful when the load stayed low.
 
 Usage::
 
-    python benchmarks/bench_bootstrap.py [--boot 5000] [--semopy-subset 50] [--skip-r] [--skip-semopy]
+    python benchmarks/bench_bootstrap.py [--boot 5000] [--boot-fiml 500] [--semopy-subset 50]
+        [--skip-r] [--skip-semopy] [--skip-multicore] [--skip-fiml]
 
 Data: ``cbeclab.datasets.survey.synthetic_yongkang_survey(n=233, seed=0)`` (SYNTHETIC), written to a
 temporary CSV; model: ``yongkang_model_syntax()``.
@@ -25,6 +32,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,18 +47,34 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
+#: CPU seconds (user + system, the command and its children) of the last run_timed call
+CPU: dict[str, float] = {}
+
+
 def run_timed(
     cmd: list[str], *, env: dict[str, str] | None = None
 ) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall time of a whole command; its CPU time goes to ``CPU["last"]`` (less sensitive to the
+    load of other processes on a shared machine than the wall time)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    return time.perf_counter() - t0, proc
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return wall, proc
 
 
-def ours_cli(model: Path, data: Path, out: Path, B: int) -> float | None:
+FIML_MODEL = (
+    "A =~ a1 + a2 + a3 + a4\nB =~ b1 + b2 + b3 + b4\nC =~ c1 + c2 + c3 + c4\n"
+    "B ~ a*A\nC ~ b*B + c*A\nind := a*b\ntotal := c + a*b\n"
+)
+
+
+def ours_cli(model: Path, data: Path, out: Path, B: int, *extra: str) -> float | None:
     exe = shutil.which("cbeclab")
-    cmd = [exe] if exe else [sys.executable, "-m", "cbeclab.cli"]
-    cmd += ["sem", str(model), str(data), "--bootstrap", str(B), "--seed", "1", "--json", str(out)]
+    cmd = [exe] if exe else [sys.executable, "-c", "from cbeclab.cli import main; main()"]
+    cmd += ["sem", str(model), str(data), "--bootstrap", str(B), "--seed", "1", "--json", str(out), *extra]
     secs, proc = run_timed(cmd)
     if proc.returncode != 0:
         print(f"  cbeclab sem failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
@@ -58,9 +82,22 @@ def ours_cli(model: Path, data: Path, out: Path, B: int) -> float | None:
     return secs
 
 
-def lavaan(model: Path, data: Path, out: Path, B: int, parallel: str, ncpus: int) -> float | None:
+def lavaan(
+    model: Path, data: Path, out: Path, B: int, parallel: str, ncpus: int, missing: str = "listwise"
+) -> float | None:
     script = HERE / "r" / "boot_lavaan.R"
-    cmd = ["Rscript", str(script), str(data), str(model), str(out), str(B), parallel, str(ncpus), "1"]
+    cmd = [
+        "Rscript",
+        str(script),
+        str(data),
+        str(model),
+        str(out),
+        str(B),
+        parallel,
+        str(ncpus),
+        "1",
+        missing,
+    ]
     secs, proc = run_timed(cmd)
     if proc.returncode != 0:
         print(f"  lavaan failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
@@ -128,7 +165,10 @@ def main() -> None:
     ap.add_argument("--skip-r", action="store_true")
     ap.add_argument("--skip-semopy", action="store_true")
     ap.add_argument("--skip-multicore", action="store_true")
+    ap.add_argument("--skip-fiml", action="store_true")
+    ap.add_argument("--boot-fiml", type=int, default=500)
     args = ap.parse_args()
+    print(f"load average at start (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     B = args.boot
 
     from cbeclab.datasets.survey import synthetic_yongkang_survey, yongkang_model_syntax
@@ -145,11 +185,13 @@ def main() -> None:
     )
 
     times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     print("\n[ours] cbeclab sem ... --bootstrap (whole command)")
     t = ours_cli(model_file, data_csv, tmp / "ours.json", B)
     if t is not None:
         times["cbeclab CLI"] = t
-        print(f"  {t:8.2f} s")
+        cpu["cbeclab CLI"] = CPU["last"]
+        print(f"  {t:8.2f} s   (CPU {CPU['last']:.2f} s)")
 
     print("[ours] in-process bootstrap() (for the comparison; excludes interpreter start-up)")
     t0 = time.perf_counter()
@@ -176,6 +218,7 @@ def main() -> None:
             t = lavaan(model_file, data_csv, out, B, par, nc)
             if t is not None:
                 times[label] = t
+                cpu[label] = CPU["last"]
                 lav_runs[label] = json.loads(out.read_text())
                 print(f"  {t:8.2f} s   (bootstrap inside R: {lav_runs[label]['seconds_fit']:.2f} s)")
 
@@ -187,10 +230,52 @@ def main() -> None:
             times[f"semopy loop (extrapolated from {args.semopy_subset})"] = total
             print(f"  {per * 1e3:8.1f} ms per fit -> {total:8.1f} s for {B}")
 
-    print("\nwall time and ratio to the cbeclab CLI")
+    fiml: dict[str, float] = {}
+    if not args.skip_fiml:
+        lk = ROOT / "tests" / "fixtures" / "sem_likert_missing.csv"
+        fm = tmp / "fiml.lav"
+        fm.write_text(FIML_MODEL, encoding="utf-8")
+        Bf = args.boot_fiml
+        print(f"\n[FIML] {lk.name} (n=600, ~5 % cells missing), 3 factors, B={Bf}")
+        t = ours_cli(fm, lk, tmp / "ours_fiml.json", Bf, "--missing", "ml", "--ci", "perc")
+        if t is not None:
+            fiml["cbeclab CLI --missing ml"] = t
+            cpu["cbeclab CLI --missing ml"] = CPU["last"]
+            print(f"  cbeclab sem --missing ml --bootstrap {Bf}: {t:8.2f} s")
+        if not args.skip_r and shutil.which("Rscript"):
+            t = lavaan(fm, lk, tmp / "lav_fiml.json", Bf, "no", 1, "ml")
+            if t is not None:
+                fiml["lavaan serial missing=ml"] = t
+                cpu["lavaan serial missing=ml"] = CPU["last"]
+                print(f"  lavaan missing='ml' serial:          {t:8.2f} s")
+        if len(fiml) == 2:
+            ours_f = json.loads((tmp / "ours_fiml.json").read_text())["bootstrap"]["params"]
+            lav_f = json.loads((tmp / "lav_fiml.json").read_text())["perc"]
+            ob = {(r["lhs"], r["op"], r["rhs"]): r for r in ours_f}
+            worst = 0.0
+            for i, lhs in enumerate(lav_f["lhs"]):
+                o = ob.get((lhs, lav_f["op"][i], lav_f["rhs"][i]))
+                if o is None or not lav_f["se"][i]:
+                    continue
+                # MC-SE of a 2.5 % endpoint difference, two independent runs of Bf draws (normal approx.)
+                mc = lav_f["se"][i] * math.sqrt(0.025 * 0.975 * 2 / Bf) / 0.05844
+                for a, b in (("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")):
+                    worst = max(worst, abs(o[a] - lav_f[b][i]) / mc)
+            print(
+                f"  FIML percentile endpoints ('~' and ':=' rows): max |ours - lavaan| / MCSE = {worst:.2f}"
+            )
+
+    print("\nwall time and speed-up of the cbeclab CLI (peer time / ours, same run)")
     base = times.get("cbeclab CLI", times["cbeclab in-process"])
     for k, v in times.items():
         print(f"  {k:45s} {v:9.2f} s   x{v / base:7.1f}")
+    for k, v in fiml.items():
+        print(f"  {k:45s} {v:9.2f} s   x{v / fiml.get('cbeclab CLI --missing ml', math.nan):7.1f}")
+    print("CPU time (user + system of each whole command, children included) and the same ratios")
+    for k, v in cpu.items():
+        ref = cpu.get("cbeclab CLI --missing ml" if "missing" in k else "cbeclab CLI", math.nan)
+        print(f"  {k:45s} {v:9.2f} s   x{v / ref:7.1f}")
+    print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     if lav_runs:
         lav = lav_runs.get("lavaan serial") or next(iter(lav_runs.values()))

@@ -103,23 +103,31 @@ def sem_json(result: Any) -> dict[str, Any]:
         st = ordinal.stats
         doc["ordered"] = [v for v, o in zip(st.names, st.ordered, strict=True) if o]
         doc["test"] = "scaled.shifted"
-        doc["parameterization"] = "delta"
+        doc["parameterization"] = ordinal.parameterization
     return doc
 
 
-def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
+def use_bootstrap_se(
+    doc: dict[str, Any],
+    boot: pd.DataFrame,
+    model_se: str = "standard errors of the fitted model (expected information)",
+) -> None:
     """Put the bootstrap SEs and CIs in the main ``params`` table, as lavaan does with
     ``se = "bootstrap"``: ``se``, ``z``, ``pvalue`` (normal, from the bootstrap SE), ``ci_lower`` and
     ``ci_upper`` become the bootstrap ones; the delta-method (expected-information) values move to
     ``se_delta``, ``z_delta``, ``pvalue_delta``, ``ci_lower_delta``, ``ci_upper_delta``.  The
-    document-level keys ``se`` and ``ci`` name what the main columns hold.
+    document-level keys ``se`` and ``ci`` name what the main columns hold, and ``se_columns``
+    says where each set came from (``model_se``: which model-based SEs the ``*_delta`` columns hold,
+    e.g. the robust sandwich under MLR).  Multi-group rows are matched by ``group`` as well.
     """
-    from scipy import stats
+    from cbeclab.sem import dist as stats
 
-    by_key = {(r["lhs"], r["op"], r["rhs"]): r for r in boot.to_dict(orient="records")}
-    by_def = {r["lhs"]: r for r in boot.to_dict(orient="records") if r["op"] == ":="}
+    recs = boot.to_dict(orient="records")
+    by_key = {(r["lhs"], r["op"], r["rhs"], str(r.get("group", ""))): r for r in recs}
+    by_def = {r["lhs"]: r for r in recs if r["op"] == ":="}
     for row in doc["params"]:
-        b = by_def.get(row["lhs"]) if row["op"] == ":=" else by_key.get((row["lhs"], row["op"], row["rhs"]))
+        key = (row["lhs"], row["op"], row["rhs"], str(row.get("group") or ""))
+        b = by_def.get(row["lhs"]) if row["op"] == ":=" else by_key.get(key)
         for k in ("se", "z", "pvalue", "ci_lower", "ci_upper"):
             row[f"{k}_delta"] = row.get(k)
         if b is None:
@@ -137,7 +145,8 @@ def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
     doc["ci"] = f"bootstrap {ci}"
     doc["se_columns"] = {
         "se, z, pvalue, ci_lower, ci_upper": f"bootstrap ({doc['bootstrap']['n_boot']} draws, {ci} CI)",
-        "se_delta, z_delta, pvalue_delta, ci_lower_delta, ci_upper_delta": "delta method (expected information)",
+        "se_delta, z_delta, pvalue_delta, ci_lower_delta, ci_upper_delta": model_se
+        + "; defined (:=) parameters by the delta method; Wald CIs",
     }
 
 
@@ -161,6 +170,14 @@ def use_bootstrap_se(doc: dict[str, Any], boot: pd.DataFrame) -> None:
     default=None,
     help="Ordered (ordinal) items, comma separated, or 'all': thresholds and polychoric correlations, "
     "fitted by WLSMV / ULSMV (lavaan ordered =).",
+)
+@click.option(
+    "--parameterization",
+    type=click.Choice(["delta", "theta"], case_sensitive=False),
+    default="delta",
+    show_default=True,
+    help="Scale of the ordered items' latent responses: delta (unit variances) or theta (unit residual "
+    "variances), as lavaan.",
 )
 @click.option(
     "--missing",
@@ -225,6 +242,7 @@ def sem_cmd(
     std_lv: bool,
     estimator: str | None,
     ordered: str | None,
+    parameterization: str,
     missing: str,
     meanstructure: bool,
     modind: bool,
@@ -297,16 +315,19 @@ def sem_cmd(
     estimator = estimator.upper() if estimator else ("WLSMV" if ordered_arg else "ML")
     if group:
         _group_cmd(
-            syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out, n_boot, modind
+            syntax, df, std_lv, estimator, missing, group, group_equal, invariance, json_out,
+            (n_boot, seed, ci, scheduler, likelihood), modind,
         )  # fmt: skip
         return
-    res = Model(syntax, std_lv=std_lv).fit(
+    sem_model = Model(syntax, std_lv=std_lv)
+    res = sem_model.fit(
         df,
         estimator=estimator,
         missing=missing.lower(),
         meanstructure=meanstructure or None,
         likelihood=likelihood.lower(),
         ordered=ordered_arg,
+        parameterization=parameterization.lower(),
     )
     doc = sem_json(res)
     click.echo(res.summary())
@@ -323,40 +344,17 @@ def sem_cmd(
         click.echo(mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  (none)")
         doc["modindices"] = [{k: _clean(v) for k, v in r.items()} for r in mi.to_dict(orient="records")]
     if n_boot:
-        if estimator.upper() != "ML" or missing.lower() != "listwise" or likelihood.lower() != "normal":
-            raise SpecError(
-                _(
-                    "--bootstrap works with --estimator ML, --missing listwise and --likelihood normal only (for now)"
-                ),
-                where="--bootstrap",
-                fix=_("drop --bootstrap, or use the defaults for --estimator, --missing and --likelihood"),
-            )
-        if n_boot < 0:
-            raise SpecError(
-                _("--bootstrap must be a positive number of draws"),
-                where="--bootstrap",
-                fix=_("e.g. {example}", example="5000"),
-            )
-        import sys
-
-        from cbeclab.sem.bootstrap import bootstrap, tqdm_progress
-
-        progress = tqdm_progress(n_boot, file=sys.stderr, leave=False) if sys.stderr.isatty() else None
-        boot = bootstrap(
-            syntax,
-            df,
-            n_boot,
-            seed,
-            ci=ci,  # type: ignore[arg-type]
-            std_lv=std_lv,
-            scheduler=scheduler,
-            progress=progress,
-        )
-        doc["bootstrap"] = boot.to_dict()
-        use_bootstrap_se(doc, boot.to_frame())
-        if hasattr(boot, "to_frame"):
-            click.echo(_("Bootstrap ({n} draws, seed {seed}, {ci} CI):", n=n_boot, seed=seed, ci=ci))
-            click.echo(boot.to_frame().to_string(index=False))
+        _check_boot(n_boot, likelihood)
+        est, mis = estimator.upper(), missing.lower()
+        if mis == "listwise" and not meanstructure:
+            # complete-data ML (MLR/MLM have the same estimates): batched covariance refits
+            run = _run_boot("cov", syntax, df, n_boot, seed, ci, scheduler, std_lv=std_lv, model=sem_model)
+        else:
+            run = _run_boot(
+                "rows", syntax, df, n_boot, seed, ci, scheduler, std_lv=std_lv, estimator=est,
+                missing=mis, meanstructure=meanstructure or None,
+            )  # fmt: skip
+        _attach_boot(doc, run, n_boot, seed, ci, _model_se(est, mis))
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         click.echo(_("wrote {path}", path=json_out), err=True)
@@ -372,7 +370,7 @@ def _group_cmd(
     group_equal: str,
     invariance: bool,
     json_out: Path | None,
-    n_boot: int,
+    boot_opts: tuple[int, int, str, str | None, str],
     modind: bool = False,
 ) -> None:
     """Multi-group fit (and the invariance sequence) for ``cbeclab sem --group``."""
@@ -380,10 +378,9 @@ def _group_cmd(
     from cbeclab.sem import Model
     from cbeclab.sem.multigroup import invariance as run_invariance
 
+    n_boot, seed, ci, scheduler, likelihood = boot_opts
     if n_boot:
-        raise SpecError(
-            "--bootstrap does not work with --group yet", where="--bootstrap", fix="drop --bootstrap"
-        )
+        _check_boot(n_boot, likelihood)
     eq = tuple(e.strip() for e in group_equal.split(",") if e.strip())
     model = Model(syntax, std_lv=std_lv)
     res = model.fit(df, estimator=estimator.upper(), missing=missing.lower(), group=group, group_equal=eq)
@@ -405,6 +402,13 @@ def _group_cmd(
         click.echo("\nMeasurement invariance:")
         click.echo(tab.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         doc["invariance"] = [{k: _clean(v) for k, v in r.items()} for r in tab.to_dict(orient="records")]
+    if n_boot:
+        est, mis = estimator.upper(), missing.lower()
+        run = _run_boot(
+            "rows", syntax, df, n_boot, seed, ci, scheduler, std_lv=std_lv, estimator=est, missing=mis,
+            group=group, group_equal=eq,
+        )  # fmt: skip
+        _attach_boot(doc, run, n_boot, seed, ci, _model_se(est, mis))
     if modind:
         from cbeclab.sem.modindices import modindices
 
@@ -416,3 +420,69 @@ def _group_cmd(
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         click.echo(f"wrote {json_out}", err=True)
+
+
+def _check_boot(n_boot: int, likelihood: str) -> None:
+    if n_boot < 0:
+        raise SpecError(
+            _("--bootstrap must be a positive number of draws"),
+            where="--bootstrap",
+            fix=_("e.g. {example}", example="5000"),
+        )
+    if likelihood.lower() != "normal":
+        raise SpecError(
+            _("--bootstrap works with --likelihood normal only (for now)"),
+            where="--bootstrap",
+            fix=_("drop --bootstrap, or drop --likelihood wishart"),
+        )
+
+
+def _model_se(estimator: str, missing: str) -> str:
+    """Which model-based standard errors a fit of these options reports (lavaan's defaults)."""
+    if estimator == "MLR":
+        return "robust standard errors of the fitted model (Huber-White sandwich)"
+    if estimator == "MLM":
+        return "robust standard errors of the fitted model (Satorra-Bentler)"
+    if missing != "listwise":
+        return "standard errors of the fitted model (observed information, FIML)"
+    return "standard errors of the fitted model (expected information)"
+
+
+def _run_boot(
+    kind: str,
+    syntax: str,
+    df: pd.DataFrame,
+    n_boot: int,
+    seed: int,
+    ci: str,
+    scheduler: str | None,
+    **kw: Any,
+) -> Any:
+    """Run the covariance (``"cov"``) or row (``"rows"``) bootstrap with a progress bar on a TTY."""
+    import sys
+
+    from cbeclab.sem.bootstrap import bootstrap, tqdm_progress
+    from cbeclab.sem.resample import keep_freed_memory
+
+    keep_freed_memory()  # this process may refit in-process (one core)
+    progress = tqdm_progress(n_boot, file=sys.stderr, leave=False) if sys.stderr.isatty() else None
+    method: Any = ci  # "bc" | "perc" (click.Choice)
+    if kind == "cov":
+        model = kw.get("model") or syntax  # the fitted Model: its parameter table is reused
+        return bootstrap(
+            model, df, n_boot, seed, ci=method, std_lv=kw["std_lv"], scheduler=scheduler, progress=progress
+        )
+    from cbeclab.sem import Model
+    from cbeclab.sem.rowboot import bootstrap_rows
+
+    kw.pop("model", None)
+    model = Model(syntax, std_lv=kw.pop("std_lv"))
+    return bootstrap_rows(model, df, n_boot, seed, ci=method, scheduler=scheduler, progress=progress, **kw)
+
+
+def _attach_boot(doc: dict[str, Any], boot: Any, n_boot: int, seed: int, ci: str, model_se: str) -> None:
+    frame = boot.to_frame()
+    doc["bootstrap"] = boot.to_dict(frame=frame)
+    use_bootstrap_se(doc, frame, model_se)
+    click.echo(_("Bootstrap ({n} draws, seed {seed}, {ci} CI):", n=n_boot, seed=seed, ci=ci))
+    click.echo(frame.to_string(index=False))

@@ -57,8 +57,9 @@ def table_fragment(doc: Document, t: Table) -> str:
     cols = t.resolved_cols()
     head = "".join(f"<th>{esc(c.header(doc.lang))}</th>" for c in cols)
     masks = {k: list(m) for k, m in (t.highlight or {}).items()}
+    pos = t.positions()
     rows: list[str] = []
-    for i, cells in enumerate(t.text_rows(t.max_rows)):
+    for i, cells in zip(pos, t.shown_rows()):
         tds = []
         for c, text in zip(cols, cells):
             cls = ["num"] if c.fmt != "text" else ["txt" if len(text) <= 14 else "long"]

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from cbeclab.errors import CbecWarning, SpecError
-from cbeclab.sem.resample import BLOCK, _one_blas_thread, block_covariances
+from cbeclab.sem.resample import BLOCK, _one_blas_thread, block_covariances, keep_freed_memory
 
 CIMethod = Literal["bc", "perc"]
 ProgressFn = Callable[[int, int], None]
@@ -247,6 +247,10 @@ class RefitSpec:
     defined_std
         Optional picklable callable mapping the standardized vector to standardized defined
         parameters; ``None`` when the compiled model offers ``defined_std`` itself or there are none.
+    groups
+        Raw rows (missing values as NaN) of each group for a row-resampling refit
+        (:mod:`cbeclab.sem.rowboot`: FIML, mean structures, multi-group); ``None`` for the
+        covariance refits of complete-data ML.
     """
 
     factory: Callable[[], Any]
@@ -256,11 +260,19 @@ class RefitSpec:
     cov_ddof: int = 0
     defined_std: Callable[[np.ndarray], np.ndarray] | None = None
     key: str = ""
+    groups: tuple[np.ndarray, ...] | None = None
 
     def with_key(self) -> RefitSpec:
         h = hashlib.sha1(pickle.dumps((self.factory, self.cov_ddof)))
         return RefitSpec(
-            self.factory, self.X, self.theta0, self.seed, self.cov_ddof, self.defined_std, h.hexdigest()
+            self.factory,
+            self.X,
+            self.theta0,
+            self.seed,
+            self.cov_ddof,
+            self.defined_std,
+            h.hexdigest(),
+            self.groups,
         )
 
 
@@ -307,6 +319,10 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     Every refit starts from ``spec.theta0`` (never from the previous draw), so the result of a draw
     does not depend on the chunking.
     """
+    if spec.groups is not None:
+        from cbeclab.sem.rowboot import run_rows_chunk
+
+        return run_rows_chunk(spec, start, stop)
     cm = _compiled(spec)
     X = spec.X
     n = X.shape[0]
@@ -333,12 +349,8 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
                 th, ok, it = fits[0][i], bool(fits[1][i]), int(fits[2][i])
             else:
                 th, ok, it = cm.fit_cov(covs[i], n, start=spec.theta0)
-            nit[i] = int(it)
-            if not ok:
-                continue
-            th = np.asarray(th, dtype=np.float64)
-            if not np.all(np.isfinite(th)):
-                errors.append((start + i, "non-finite estimate"))
+            th = accepted(th, ok, it, i, start, nit, errors)
+            if th is None:
                 continue
             theta[i] = th
             conv[i] = True
@@ -362,6 +374,20 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
         if dstd.shape[1]:
             dstd[ok_idx] = s_all[:, s_all.shape[1] - dstd.shape[1] :]
     return ChunkOut(start, stop, theta, std, dfn, dstd, conv, nit, tuple(errors))
+
+
+def accepted(
+    th: Any, ok: bool, it: int, i: int, start: int, nit: np.ndarray, errors: list[tuple[int, str]]
+) -> np.ndarray | None:
+    """Record draw ``start + i``'s iteration count; its estimate if converged and finite, else None."""
+    nit[i] = int(it)
+    if not ok:
+        return None
+    arr = np.asarray(th, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        errors.append((start + i, "non-finite estimate"))
+        return None
+    return arr
 
 
 def _fit_block_batched(
@@ -397,6 +423,7 @@ def _default_chunk(n_boot: int, workers: int) -> int:
 
 def _pool_init() -> None:
     _limit_blas_threads()
+    keep_freed_memory()
 
 
 def _iter_local(spec: RefitSpec, ranges: list[tuple[int, int]], n_jobs: int) -> Iterable[ChunkOut]:
@@ -666,7 +693,8 @@ class BootstrapResult:
                 continue
             s = self.summary(blk, ci=ci, level=level)
             z = self.summary(std_blk, ci=ci, level=level)
-            f = tab[["lhs", "op", "rhs", "label"]].reset_index(drop=True).copy()
+            cols = ["lhs", "op", "rhs", "group", "label"] if "group" in tab else ["lhs", "op", "rhs", "label"]
+            f = tab[cols].reset_index(drop=True).copy()
             f["est"] = s.estimate
             f["se"] = s.se
             f["ci_lower"] = s.ci_lower
@@ -682,9 +710,10 @@ class BootstrapResult:
         out.attrs["ci"] = ci or self.ci_method
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary (no draw matrix): settings, failures and the parameter table."""
-        frame = self.to_frame()
+    def to_dict(self, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+        """JSON-safe summary (no draw matrix): settings, failures and the parameter table
+        (``frame``: a :meth:`to_frame` table already computed)."""
+        frame = self.to_frame() if frame is None else frame
         recs = [
             {k: _nan_to_none(v.item() if hasattr(v, "item") else v) for k, v in r.items()}
             for r in frame.to_dict("records")
@@ -742,20 +771,23 @@ REFIT_TOL = 1e-6
 class SemRefitter:
     """The SEM core's :class:`cbeclab.sem.ml.CompiledModel` seen through :class:`CompiledModel`."""
 
-    def __init__(self, cm: Any, tol: float) -> None:
+    def __init__(self, cm: Any, tol: float, batched: bool = True) -> None:
         self.cm = cm
         self.tol = tol
         self.n_par_rows = int(cm.n_par_rows)
+        if batched:  # run_chunk fits a whole block per call when ``fit_many`` exists
+            self.fit_many = self._fit_many
 
     def fit_cov(self, S: np.ndarray, n: int, start: np.ndarray | None = None) -> tuple[np.ndarray, bool, int]:
         return self.cm.fit_cov(S, n, start=start, tol=self.tol)  # type: ignore[no-any-return]
 
-    def __getattr__(self, name: str) -> Any:
-        # a batched ``fit_many(covs, n, start)`` of the core model is used when it exists
-        if name == "fit_many" and hasattr(self.__dict__.get("cm"), "fit_many"):
-            cm, tol = self.__dict__["cm"], self.__dict__["tol"]
-            return lambda covs, n, start: cm.fit_many(covs, n, start, tol=tol)
-        raise AttributeError(name)
+    def _fit_many(
+        self, covs: np.ndarray, n: int, start: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All draws of a block at once (:func:`cbeclab.sem.batchfit.fit_many`)."""
+        from cbeclab.sem.batchfit import fit_many
+
+        return fit_many(self.cm, covs, n, start, tol=self.tol)
 
     def standardized(self, theta: np.ndarray) -> np.ndarray:
         """std.all of every table row, then the ``:=`` parameters on that scale."""
@@ -836,6 +868,7 @@ class SemCompiler:
     ov_names: tuple[str, ...]
     std_lv: bool = False
     tol: float = REFIT_TOL
+    batched: bool = True
 
     def compiled(self) -> Any:
         from cbeclab.sem.ml import CompiledModel as _CM
@@ -844,7 +877,7 @@ class SemCompiler:
         return _CM(build_partable(self.syntax, std_lv=self.std_lv), list(self.ov_names))
 
     def __call__(self) -> SemRefitter:
-        return SemRefitter(self.compiled(), self.tol)
+        return SemRefitter(self.compiled(), self.tol, self.batched)
 
 
 def _syntax_of(model: Any) -> tuple[str, bool]:
@@ -906,15 +939,20 @@ def full_fit(model: Any, data: pd.DataFrame, *, std_lv: bool | None = None) -> F
 
     syntax, lv = _syntax_of(model)
     lv = lv if std_lv is None else std_lv
-    ov = tuple(build_partable(syntax, std_lv=lv).ov_names)
+    pt = getattr(model, "partable", None)  # a Model's table: build (and check) it only once
+    if pt is None or bool(getattr(model, "std_lv", False)) != lv or not getattr(model, "fixed_x", True):
+        pt = build_partable(syntax, std_lv=lv)
+    ov = tuple(pt.ov_names)
     X, dropped = complete_data(data, ov)
     n = X.shape[0]
     if n < len(ov) + 1:
         raise DataError(
             f"{n} complete rows for {len(ov)} observed variables", where="data", fix="use more observations"
         )
+    from cbeclab.sem.ml import CompiledModel as _CM
+
     comp = SemCompiler(syntax, ov, lv)
-    cm = comp.compiled()
+    cm = _CM(pt, list(ov))
     S = np.cov(X.T, ddof=0)
     theta, ok, it = cm.fit_cov(S, n)
     if not ok:
@@ -940,6 +978,7 @@ def bootstrap(
     chunk: int | None = None,
     progress: ProgressFn | None = None,
     tol: float = REFIT_TOL,
+    batched: bool = True,
 ) -> BootstrapResult:
     """Nonparametric (ordinary) bootstrap of an SEM, lavaan ``se = "bootstrap"`` style.
 
@@ -962,6 +1001,10 @@ def bootstrap(
         See :func:`run_draws` (local processes by default, a Dask cluster given its address).
     tol
         Refit tolerance (:data:`REFIT_TOL`).
+    batched
+        Refit each block of :data:`~cbeclab.sem.resample.BLOCK` draws together
+        (:func:`cbeclab.sem.batchfit.fit_many`, the default) or one draw at a time (``fit_cov``).
+        Both find the same minimiser from the same start; the draws agree to the refit tolerance.
 
     Returns
     -------
@@ -980,8 +1023,14 @@ def bootstrap(
 
     t0 = time.perf_counter()
     ff = full_fit(model, data, std_lv=std_lv)
-    comp = SemCompiler(ff.compiler.syntax, ff.compiler.ov_names, ff.compiler.std_lv, tol)
+    comp = SemCompiler(ff.compiler.syntax, ff.compiler.ov_names, ff.compiler.std_lv, tol, batched)
     spec = RefitSpec(factory=comp, X=ff.X, theta0=ff.theta, seed=int(seed)).with_key()
+    # the workers (forked, or this process) reuse a copy of the compiled model instead of parsing
+    # and checking the syntax again; a Dask worker still calls the factory
+    import copy
+
+    _WORKER_CACHE.clear()
+    _WORKER_CACHE[spec.key] = SemRefitter(copy.deepcopy(ff.compiled), tol, batched)
     d = run_draws(spec, n_boot, scheduler=scheduler, n_jobs=n_jobs, chunk=chunk, progress=progress)
     cm = ff.compiled
     pt = cm.pt.table

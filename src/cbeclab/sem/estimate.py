@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ def numeric_jacobian(grad: Callable[[Array], Array], x: Array) -> Array:
 
 def fit_ml(
     mm: MomentModel | Sequence[MomentModel],
-    pats: Patterns | Sequence[Patterns],
+    pats: Patterns | Sequence[Patterns] | Any,
     start: Array,
     *,
     max_iter: int = 500,
@@ -113,6 +114,8 @@ def fit_ml(
     """Maximise the casewise log-likelihood (summed over groups) by Fisher scoring with step halving.
 
     ``mm`` / ``pats`` are one model and its data, or one per group sharing ``theta`` (multi-group).
+    ``pats`` may also be :class:`cbeclab.sem.rowboot.StackedPatterns` (a resample's patterns as
+    stacks, with ``loglik`` and ``gradient_information``).
     Stops when the largest step is below ``tol^(1/2) (1 + max|theta|)`` after a full step, or when
     the log-likelihood changes by less than ``tol^2`` relative.
 
@@ -121,7 +124,8 @@ def fit_ml(
     theta, converged, n_iter
     """
     mms = [mm] if isinstance(mm, MomentModel) else list(mm)
-    pss = [pats] if isinstance(pats, Patterns) else list(pats)
+    one = isinstance(pats, Patterns) or hasattr(pats, "gradient_information")
+    pss = [pats] if one else list(pats)
 
     def loglik(th: Array) -> float:
         total = 0.0
@@ -146,6 +150,12 @@ def fit_ml(
         for m_, p_ in zip(mms, pss, strict=True):
             mu_, S_ = m_.implied(theta)
             dmu, dS = m_.jacobian(theta)
+            both = getattr(p_, "gradient_information", None)  # stacked patterns (the bootstrap)
+            if both is not None:
+                g_i, info_i = both(mu_, S_, dmu, dS)
+                g += g_i
+                info += info_i
+                continue
             g += chain_gradient(*p_.gradient(mu_, S_), dmu, dS)
             info += expected_information(p_, S_, dmu, dS)
         try:

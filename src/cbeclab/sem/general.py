@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cbeclab.errors import CbecWarning, DataError, SpecError
 from cbeclab.i18n import _
+from cbeclab.sem import dist as stats
 from cbeclab.sem.estimate import (
     casewise_scores,
     chain_gradient,

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.linalg import block_diag
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
+from cbeclab.sem import dist as stats
 from cbeclab.sem.estimate import (
     casewise_scores,
     chain_gradient,
@@ -547,44 +547,24 @@ def group_bootstrap(
 ) -> pd.DataFrame:
     """Bootstrap of the ``:=`` parameters of a multi-group fit (rows resampled within each group).
 
-    Each draw refits by ML from the full-sample estimate (warm start); the table gives est (full
-    sample), the delta-method se, the bootstrap se and the percentile interval, e.g. for
-    ``ind_small := a1*b1``, ``ind_large := a2*b2``, ``diff := ind_small - ind_large`` (the
-    difference of the indirect effects between groups).  Checked against lavaan 0.6-14
-    ``se = "bootstrap"``, ``boot.ci.type = "perc"`` (same estimates; bootstrap SE and limits within
-    Monte-Carlo error) in ``tests/test_sem_multigroup.py``.
+    A summary of :func:`cbeclab.sem.rowboot.multigroup_bootstrap` (which has every row, both
+    scales and the bias-corrected interval): est (full sample), the delta-method se, the
+    bootstrap se and lavaan's percentile interval, e.g. for ``ind_small := a1*b1``,
+    ``ind_large := a2*b2``, ``diff := ind_small - ind_large`` (the difference of the indirect
+    effects between groups).  Checked against lavaan 0.6-14 ``se = "bootstrap"``,
+    ``boot.ci.type = "perc"`` within Monte-Carlo error (``tests/test_sem_multigroup.py``,
+    ``tests/test_bootstrap_rows.py``).
     """
-    if res._boot is None:
-        raise SpecError(
-            _("this result has no data to resample"), where="group_bootstrap", fix=_("refit the model")
-        )
-    mms, Xs, defs = res._boot
-    if not defs.names:
+    from cbeclab.sem.rowboot import multigroup_bootstrap
+
+    if res._boot is not None and not res._boot[2].names:
         raise SpecError(
             _("the model has no defined (:=) parameters to bootstrap"),
             where="model",
             fix=_("define the indirect effects, e.g. ind1 := a1*b1 with c(a1, a2) labels"),
         )
-    rng = np.random.default_rng(seed)
-    draws = np.full((n_boot, len(defs.names)), np.nan)
-    for b in range(n_boot):
-        pss = []
-        for mm, X in zip(mms, Xs, strict=True):
-            Xb = X[rng.integers(0, len(X), len(X))]
-            pb = Patterns(Xb, mm.ov_names)
-            if np.any(mm.row_exo):
-                m1, c1, _i = em_h1(pb)
-                mm.set_exo(m1, c1)
-            pss.append(pb)
-        try:
-            th, ok, _n = fit_ml(mms, pss, res.theta, tol=1e-8)
-        except Exception:  # noqa: BLE001 - a failed draw is counted, not fatal
-            continue
-        if ok:
-            draws[b] = defs.values(mms, th)
-    good = np.isfinite(draws).all(axis=1)
-    d = draws[good]
-    a = (1.0 - level) / 2.0
+    boot = multigroup_bootstrap(res, n_boot, seed, ci="perc", level=level, n_jobs=1)
+    summ = boot.summary("defined", ci="perc", level=level)
     tab = res.params[res.params["op"] == ":="].reset_index(drop=True)
     return pd.DataFrame(
         {
@@ -592,10 +572,10 @@ def group_bootstrap(
             "rhs": tab["rhs"],
             "est": tab["est"],
             "se": tab["se"],
-            "boot_se": d.std(axis=0, ddof=1),
-            "ci_lower": np.quantile(d, a, axis=0),
-            "ci_upper": np.quantile(d, 1.0 - a, axis=0),
-            "n_boot": int(good.sum()),
+            "boot_se": summ.se,
+            "ci_lower": summ.ci_lower,
+            "ci_upper": summ.ci_upper,
+            "n_boot": int(boot.n_boot - boot.n_failed),
         }
     )
 

@@ -46,10 +46,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
+from cbeclab.sem import dist as stats
 from cbeclab.sem.ml import Array
 
 __all__ = [

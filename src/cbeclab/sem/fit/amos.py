@@ -26,9 +26,9 @@ import math
 from typing import Any
 
 import pandas as pd
-from scipy import stats
 
 from cbeclab.i18n import _
+from cbeclab.sem import dist as stats
 
 __all__ = ["AMOS_NAMES", "amos_measures", "amos_fit_table", "hoelter"]
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
-
+from cbeclab.sem import dist as stats
 from cbeclab.sem.fit.state import FitState
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 
-from scipy import optimize, stats
+from scipy import optimize
 
+from cbeclab.sem import dist as stats
 from cbeclab.sem.fit.state import FitState
 
 

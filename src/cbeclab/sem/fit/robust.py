@@ -25,8 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from scipy import stats
-
+from cbeclab.sem import dist as stats
 from cbeclab.sem.fit.cfi import cfi
 from cbeclab.sem.fit.ifi import ifi
 from cbeclab.sem.fit.nfi import nfi
