@@ -57,6 +57,8 @@ def _survey_spec(tmp_path: Path, data_name: str, columns: dict | None) -> dict:
     raw["data"] = {"path": data_name, **({"columns": columns} if columns else {})}
     raw["bootstrap"] = {"draws": 20}
     raw["efa"] = {"enabled": False}
+    for key in ("sem", "profile"):  # the relabelled copies rename the background columns too
+        raw.pop(key, None)
     for f in YK.glob("*.lav"):
         shutil.copy(f, tmp_path / f.name)
     return raw
