@@ -281,5 +281,11 @@ if __name__ == "__main__":
     t = table()
     pd.set_option("display.width", 200)
     g = t.groupby(["feature", "data"], sort=False)[["est", "se", "std_all", "fit"]].max()
-    print(g.map(lambda v: "" if pd.isna(v) else f"{v:.1e}").to_markdown())
-    print(t[t["absent"].fillna("") != ""][["case", "absent"]].to_string())
+    print("| feature | data | est | se | std.all | fit measures |\n|---|---|---|---|---|---|")
+    for (feature, data), r in g.iterrows():
+        cells = ["" if pd.isna(v) else f"{v:.1e}" for v in r]
+        print(f"| {feature} | {data} | " + " | ".join(cells) + " |")
+    absent = t[t["absent"].fillna("") != ""]
+    print(
+        "\nlavaan measures not printed:", "none" if absent.empty else absent[["case", "absent"]].to_string()
+    )

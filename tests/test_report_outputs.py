@@ -118,6 +118,35 @@ def test_gm11_parameters_and_refusals_are_shown(results: dict[str, Any], tmp_pat
     sheet = next(s for s in wb.sheetnames if s.startswith("GM ") and "D" in s)
     header = next(wb[sheet].iter_rows(values_only=True))
     assert "Development coefficient a" in header and "Reason" in header
+    # the Word file: the same parameters and the refusal reason in the GM(1,1) table's cells
+    cells = {c.text for t in open_docx(str(paths["docx"])).tables for r in t.rows for c in r.cells}
+    assert {"Development coefficient a", "Posterior-error ratio C", "Reason"} <= cells
+    assert str(refused["reason"].iloc[0]) in cells
+    # the run's own workbook (result.xlsx) is the same view: the reason is on the GM sheet
+    run = load_workbook(paths["xlsx"], read_only=True)
+    rows = [v for r in run[sheet].iter_rows(values_only=True) for v in r]
+    assert str(refused["reason"].iloc[0]) in rows
+
+
+def test_data_source_is_shown_relative_to_the_spec(results: dict[str, Any]) -> None:
+    gz = build_engine_document(results["guangzhou"], "en")
+    assert gz.subtitle == "Data source: panel.csv"  # examples/guangzhou/panel.csv, next to the spec
+    demo = build_engine_document(results["demo"], "zh")
+    assert demo.subtitle is not None and "内置数据集" in demo.subtitle and "dataset:" not in demo.subtitle
+
+
+def test_wide_tables_go_on_landscape_pages(results: dict[str, Any], tmp_path: Path) -> None:
+    from docx.enum.section import WD_ORIENT
+
+    from cbeclab.render.docx import WIDE_COLUMNS
+
+    doc, paths = _write("yongkang", results["yongkang"], tmp_path, "zh")
+    wide = [t for t in doc.tables("docx") if len(t.cols()) > WIDE_COLUMNS]
+    assert wide  # table 1 of the survey (loadings, reliability, validity) has 15 columns
+    d = open_docx(str(paths["docx"]))
+    orient = {s.orientation for s in d.sections}
+    assert orient == {WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE}
+    assert all(s.page_width > s.page_height for s in d.sections if s.orientation == WD_ORIENT.LANDSCAPE)
 
 
 def test_section_titles_follow_the_number_of_subsystems(results: dict[str, Any]) -> None:
@@ -126,6 +155,8 @@ def test_section_titles_follow_the_number_of_subsystems(results: dict[str, Any])
     assert not any("四子系统" in s.title or "4 个子系统" in s.title for s in gz.sections)
     dg = build_diagnosis_document(results["diagnose"], "zh")
     assert any(s.title == "4 个子系统的协调" for s in dg.sections)
+    # the chart title counts the subsystems too, and names the focus entity by its display name
+    assert any("合成集群A的4个子系统" in f.title for f in dg.figures())
 
 
 def test_modes_rules_have_no_raw_dicts() -> None:

@@ -19,7 +19,12 @@ from cbeclab.sem.polychoric import bvn_cdf, ordinal_stats
 
 ROOT = Path(__file__).parent.parent
 FIX = ROOT / "tests" / "fixtures"
-CASES = [f"{d}_{e}" for d in ("yk", "lk", "hs") for e in ("wlsmv", "ulsmv")] + ["mixed_wlsmv", "lk_pw_wlsmv"]
+CASES = [f"{d}_{e}" for d in ("yk", "lk", "hs") for e in ("wlsmv", "ulsmv")] + [
+    "mixed_wlsmv",
+    "lk_pw_wlsmv",
+    "hs_theta_wlsmv",
+    "lk_theta_ulsmv",
+]
 #: the mixed case keeps x1, x4, x7 continuous (polyserial / Pearson pairs, free intercepts and variances)
 MIXED = ["x2", "x3", "x5", "x6", "x8", "x9"]
 
@@ -37,10 +42,13 @@ def case(request: pytest.FixtureRequest) -> tuple[str, dict, object]:
     ref = _ref(request.param)
     est = request.param.split("_")[-1].upper()
     missing = "pairwise" if "_pw_" in request.param else "listwise"
+    par = "theta" if "_theta_" in request.param else "delta"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ordered = MIXED if request.param.startswith("mixed") else ref["cor_names"]
-        res = Model(ref["model"]).fit(_data(ref), ordered=ordered, estimator=est, missing=missing)
+        res = Model(ref["model"]).fit(
+            _data(ref), ordered=ordered, estimator=est, missing=missing, parameterization=par
+        )
     return request.param, ref, res
 
 
@@ -170,6 +178,11 @@ def test_cli_ordered_json(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["sem", str(model), data, "--ordered", items, "--json", str(out)])
     assert r.exit_code == 0, r.output
     assert json.loads(out.read_text())["estimator"] == "WLSMV"
+    r = CliRunner().invoke(
+        main, ["sem", str(model), data, "--ordered", items, "--parameterization", "theta", "--json", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["parameterization"] == "theta"
     bad = CliRunner().invoke(main, ["sem", str(model), data, "--ordered", "a1,zz"])
     assert bad.exit_code != 0 and "zz" in bad.output and "Traceback" not in bad.output
     fiml = CliRunner().invoke(main, ["sem", str(model), data, "--ordered", items, "--missing", "ml"])
@@ -183,6 +196,8 @@ def _yk_spec(**over: object):  # type: ignore[no-untyped-def]
 
     ex = ROOT / "examples" / "yongkang" / "survey.yaml"
     raw = yaml.safe_load(ex.read_text(encoding="utf-8"))
+    for key in ("sem", "profile"):  # background columns the generated frames do not have
+        raw.pop(key, None)
     raw.update(over)
     return survey_spec_from_dict(raw, base_dir=str(ex.parent), source=str(ex))
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbeclab.survey.spec import load_survey_spec
+from cbeclab.survey.spec import SemExtrasSpec, load_survey_spec
 from cbeclab.survey.workflow import run_survey
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def res():  # type: ignore[no-untyped-def]
     X.attrs["value_labels"] = {"性别": {1: "男", 2: "女"}}
     spec = load_survey_spec(ROOT / "examples" / "yongkang" / "survey.yaml")
     spec = spec.model_copy(
-        update={"profile": ["性别", "企业规模"], "mediation": [], "lang": "zh",
+        update={"profile": ["性别", "企业规模"], "mediation": [], "lang": "zh", "sem": SemExtrasSpec(),
                 "bootstrap": spec.bootstrap.model_copy(update={"draws": 50, "n_jobs": 1})}
     )  # fmt: skip
     return run_survey(spec, data=X)

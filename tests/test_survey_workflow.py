@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from cbeclab.errors import DataError, SpecError
 from cbeclab.survey.checks import check_items
-from cbeclab.survey.spec import load_survey_spec, survey_spec_from_dict
+from cbeclab.survey.spec import SemExtrasSpec, load_survey_spec, survey_spec_from_dict
 from cbeclab.survey.thresholds import load_thresholds, thresholds_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ def _mini(**over: object) -> dict:
 
 def test_example_spec_loads_and_writes_syntax() -> None:
     s = load_survey_spec(EXAMPLE)
-    assert "SYNTHETIC" in (s.title or "")
+    assert "SYNTHETIC" in (s.title_in("en") or "") and "合成" in (s.title_in("zh") or "")
     assert list(s.constructs) == ["F1", "F2", "F3", "M", "Y"]
     assert len(s.items) == 24
     assert s.bootstrap.draws == 5000 and s.bootstrap.ci == "bc"
@@ -345,6 +346,7 @@ def test_listwise_count_reported_in_run(tmp_path: Path) -> None:
 
     spec = load_survey_spec(EXAMPLE)
     spec = spec.model_copy(update={"mediation": [], "efa": spec.efa.model_copy(update={"enabled": False})})
+    spec = _items_only(spec)  # the generated frame has no background columns
     df = synthetic_yongkang_survey(n=233, seed=0).astype(float)
     df.iloc[[3, 10, 11], 2] = np.nan
     res = run_survey(spec, data=df)
@@ -372,7 +374,15 @@ def _spec_with(paths: list[str], mediation: list[dict]) -> object:
     raw["mediation"] = mediation
     raw["hypotheses"] = {}
     raw["bootstrap"] = {"draws": 60, "n_jobs": 1}
+    for key in ("sem", "profile"):  # background columns the generated frames do not have
+        raw.pop(key, None)
     return survey_spec_from_dict(raw, base_dir=EXAMPLE.parent, source="t.yaml")
+
+
+def _items_only(spec: Any) -> Any:
+    """The example spec without its background-column checks (profile, invariance), for runs on
+    generated frames that hold the items only."""
+    return spec.model_copy(update={"sem": SemExtrasSpec(), "profile": []})
 
 
 @pytest.mark.parametrize(
@@ -489,6 +499,8 @@ def test_fiml_in_survey_run_keeps_incomplete_rows() -> None:
             "efa": spec.efa.model_copy(update={"enabled": False}),
             "missing": "ml",
             "estimator": "MLR",
+            "sem": SemExtrasSpec(),
+            "profile": [],
         }
     )
     df = synthetic_yongkang_survey(n=233, seed=0).astype(float)

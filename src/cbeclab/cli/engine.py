@@ -47,11 +47,6 @@ class _Bar:
             self.bar.close()
 
 
-#: up to this many entities the terminal lists every entity; above it, counts and the top/bottom ones
-FULL_SUMMARY_ENTITIES = 30
-#: entities listed at each end of the ranking when there are many
-TOP_N = 10
-
 
 def _show(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Summary rows for the console: 4 decimals, subsystem display names, translated headers."""
@@ -80,7 +75,10 @@ def _print_summary(result: Any, lang: str) -> None:
         if c in summ
     ]
     n = len(summ)
-    if n <= FULL_SUMMARY_ENTITIES:
+    # the same thresholds as the report (cbeclab.render.sizing): every entity, else counts + top/bottom
+    from cbeclab.render.sizing import TOP_N, many
+
+    if not many(n):
         click.echo(_("Latest period: synergy stage and coordination grade"))
         click.echo(_show(summ[cols], lang).to_string(index=False))
         return

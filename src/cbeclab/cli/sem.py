@@ -103,7 +103,7 @@ def sem_json(result: Any) -> dict[str, Any]:
         st = ordinal.stats
         doc["ordered"] = [v for v, o in zip(st.names, st.ordered, strict=True) if o]
         doc["test"] = "scaled.shifted"
-        doc["parameterization"] = "delta"
+        doc["parameterization"] = ordinal.parameterization
     return doc
 
 
@@ -172,6 +172,14 @@ def use_bootstrap_se(
     "fitted by WLSMV / ULSMV (lavaan ordered =).",
 )
 @click.option(
+    "--parameterization",
+    type=click.Choice(["delta", "theta"], case_sensitive=False),
+    default="delta",
+    show_default=True,
+    help="Scale of the ordered items' latent responses: delta (unit variances) or theta (unit residual "
+    "variances), as lavaan.",
+)
+@click.option(
     "--missing",
     type=click.Choice(["listwise", "ml", "ml.x", "pairwise"], case_sensitive=False),
     default="listwise",
@@ -234,6 +242,7 @@ def sem_cmd(
     std_lv: bool,
     estimator: str | None,
     ordered: str | None,
+    parameterization: str,
     missing: str,
     meanstructure: bool,
     modind: bool,
@@ -318,6 +327,7 @@ def sem_cmd(
         meanstructure=meanstructure or None,
         likelihood=likelihood.lower(),
         ordered=ordered_arg,
+        parameterization=parameterization.lower(),
     )
     doc = sem_json(res)
     click.echo(res.summary())

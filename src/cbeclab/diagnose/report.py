@@ -177,8 +177,10 @@ class DiagnosisReport:
     recommendations: tuple[Any, ...] = ()
     focus: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
-    #: display names of the panel's entities in the report's language (spec ``panel.names``)
-    entity_names: dict[str, str] = field(default_factory=dict)
+    #: display names of the panel's entities, ``{key: {lang: name}}`` (spec ``panel.names``)
+    entity_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the title in each language the spec gives (``title: {en: ..., zh: ...}``; none: a default title)
+    titles: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from cbeclab.models._common import json_safe, records
@@ -200,6 +202,11 @@ class DiagnosisReport:
                 "notes": list(self.notes),
             }
         )
+
+
+def _pick(names: dict[str, str], lang: str) -> str | None:
+    """The ``lang`` entry of ``{en: ..., zh: ...}``, else the other language's, else None."""
+    return names.get(lang) or next((v for v in names.values() if v), None)
 
 
 def _read_json(path: str | Path, what: str) -> Any:
@@ -304,9 +311,7 @@ def run_diagnosis(
         notes.extend(fac.notes)
     from cbeclab.i18n import _
 
-    entity_names = {
-        str(k): str(v.get(s.lang) or v.get("en") or k) for k, v in (s.panel.names if s.panel else {}).items()
-    }
+    entity_names = {str(k): dict(v) for k, v in (s.panel.names if s.panel else {}).items()}
     syn_arg: Any = s.synergy if s.synergy is not None else syn
     diag = build_diagnosis(
         modes=modes,
@@ -315,7 +320,7 @@ def run_diagnosis(
         synergy=syn_arg,
         factors=fac,
         entity=focus,
-        entity_name=entity_names.get(str(focus)) if focus is not None else None,  # named in the reasons
+        entity_name=_pick(entity_names.get(str(focus), {}), s.lang),  # named in the reasons
     )
     recs = recommend(diag)
 
@@ -338,6 +343,7 @@ def run_diagnosis(
         focus=None if focus is None else str(focus),
         notes=tuple(dict.fromkeys(notes)),
         entity_names=entity_names,
+        titles=dict(s.title) if isinstance(s.title, dict) else {k: s.title for k in ("en", "zh") if s.title},
     )
 
 
@@ -368,6 +374,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
     from cbeclab.diagnose.modes import load_mode_rules
     from cbeclab.diagnose.recommend import recommendations_frame
     from cbeclab.i18n import _, resolve_lang
+    from cbeclab.i18n.names import display_name
     from cbeclab.render import interpret
     from cbeclab.render.charts.diagnose import empowerment_radar, mode_charts, subsystems4_chart
     from cbeclab.render.columns import lang_column, map_values, table_from_frame
@@ -375,11 +382,9 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
     from cbeclab.render.methods import methods_section
     from cbeclab.render.numbers import fmt_value
 
-    from cbeclab.i18n.names import display_name
-
     lg = resolve_lang(lang or report.lang)
     # entities by their display names: the panel's (spec panel.names), the cluster profile's
-    ents = dict(report.entity_names)
+    ents = {k: _pick(v, lg) or k for k, v in report.entity_names.items()}
     if report.cluster is not None:
         ents[str(report.cluster.name)] = str(getattr(report.cluster, f"name_{lg}", "") or report.cluster.name)
     focus_name = ents.get(str(report.focus), report.focus) if report.focus is not None else None
@@ -483,7 +488,12 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         blocks.append(Bullets(tuple(str(x) for x in report.city.sources_in(lg)), _("Sources", lang=lg)))
         sections.append(
             Section(
-                "modes", _("Development mode of the pilot zone", lang=lg), tuple(blocks), intro=mode.source
+                "modes",
+                _("Development mode of the pilot zone", lang=lg),
+                tuple(blocks),
+                intro=re.sub(
+                    r"\bseed (\d{3})\b", lambda m: _("seed paper {n}", n=m.group(1), lang=lg), mode.source
+                ),
             )
         )
         methods.append("modes")
@@ -522,13 +532,10 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
                 sheet=_("Empowerment", lang=lg),
             ),
             Paragraph(sent, "interpretation"),
-            *([Figure("empowerment-radar", empowerment_radar(e, lg))] if not e.table.empty else []),
+            *([Figure("empowerment-radar", empowerment_radar(e, lg, ents))] if not e.table.empty else []),
             Bullets(tuple(str(x) for x in e.reasons[-1][lg]), _("Classification tests", lang=lg)),
             Bullets(
-                tuple(
-                    f"{x[lg]} ({x.get(f'citation_{lg}') or x['citation']})"
-                    for x in e.levers[-1]
-                ),
+                tuple(f"{x[lg]} ({x.get(f'citation_{lg}') or x['citation']})" for x in e.levers[-1]),
                 _("Policy levers", lang=lg),
             ),
         ]
@@ -692,11 +699,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         if len(f.effects):
             eff = f.effects.drop(columns=["text_en", "text_zh"])
             eff = eff.assign(
-                **{
-                    c: eff[c].map(yes_no)
-                    for c in ("indirect_significant", "direct_significant")
-                    if c in eff
-                }
+                **{c: eff[c].map(yes_no) for c in ("indirect_significant", "direct_significant") if c in eff}
             )
             for c in ("verdict", "source"):  # verdicts and where the effects come from, in words
                 if c in eff:
@@ -764,7 +767,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         sections.append(Section("notes", _("Notes", lang=lg), (Bullets(tuple(report.notes)),)))
     sub = (report.city.name_zh if lg == "zh" else report.city.name) if report.city is not None else None
     return Document(
-        title=report.title,
+        title=_pick(report.titles, lg) or _("CBEC development diagnosis", lang=lg),
         lang=lg,
         sections=tuple(sections),
         subtitle=sub,

@@ -26,6 +26,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pandas as pd
 
 from cbeclab.i18n import _
+from cbeclab.render import sizing
 from cbeclab.render.numbers import (
     DEFAULT_DIGITS,
     MISSING,
@@ -49,8 +50,9 @@ __all__ = [
     "Table",
 ]
 
-#: rows of a table shown in HTML and DOCX; the XLSX always holds every row
-DISPLAY_ROWS = 200
+#: rows of a table shown in HTML and DOCX by default; the XLSX view always holds every row (the
+#: thresholds of every view are in :mod:`cbeclab.render.sizing`)
+DISPLAY_ROWS = sizing.DISPLAY_ROWS
 
 
 @runtime_checkable
@@ -91,12 +93,14 @@ class Column:
 class Table:
     """A numbered table: caption, columns, the data (keyed by column key), notes and a star legend.
 
-    ``data`` is the full table; HTML and DOCX show the first ``max_rows`` rows and say where the rest is
-    (the XLSX sheet ``sheet``). ``views`` limits where a table appears (appendix tables that only the
-    workbook carries: ``("xlsx",)``). ``highlight`` maps a column key to a boolean mask of flagged cells
-    (imputed values, failed thresholds). ``source`` names the stored result table the rows come from
-    (``synergy`` -> ``tables/synergy.parquet`` of a run folder), for a workbook that leaves a long
-    table out and says where it is.
+    ``data`` is the full table; HTML and DOCX show the first ``max_rows`` rows, or the rows at the
+    positions ``rows`` when the builder chose them (the top and bottom entities of a national panel,
+    :mod:`cbeclab.render.sizing`), and say where the rest is: ``shown_note`` when the builder wrote
+    it, else the XLSX sheet ``sheet``. ``views`` limits where a table appears (appendix tables that
+    only the workbook carries: ``("xlsx",)``). ``highlight`` maps a column key to a boolean mask of
+    flagged cells (imputed values, failed thresholds), over the rows of ``data``. ``source`` names the
+    stored result table the rows come from (``synergy`` -> ``tables/synergy.parquet`` of a run
+    folder), for a workbook that leaves a long table out and says where it is.
     """
 
     key: str
@@ -112,6 +116,14 @@ class Table:
     numbered: bool = True
     views: tuple[str, ...] = ("html", "xlsx", "docx")
     source: str | None = None
+    rows: Sequence[int] | None = None
+    shown_note: str | None = None
+
+    def positions(self) -> list[int]:
+        """Positions (in ``data``) of the rows HTML and DOCX print."""
+        if self.rows is not None:
+            return [int(i) for i in self.rows]
+        return list(range(min(len(self.data), self.max_rows)))
 
     def cols(self) -> tuple[Column, ...]:
         """The printed columns: the declared ones present in the data, else one per data column."""
@@ -134,8 +146,16 @@ class Table:
 
     def text_rows(self, limit: int | None = None) -> list[list[str]]:
         """The printed cells of the first ``limit`` rows (all rows when None)."""
+        return self._cells(self.data if limit is None else self.data.head(limit))
+
+    def shown_rows(self) -> list[list[str]]:
+        """The printed cells of the rows HTML and DOCX show (:meth:`positions`)."""
+        if self.rows is None:
+            return self._cells(self.data.head(self.max_rows))
+        return self._cells(self.data.iloc[self.positions()])
+
+    def _cells(self, frame: pd.DataFrame) -> list[list[str]]:
         cols = self.resolved_cols()
-        frame = self.data if limit is None else self.data.head(limit)
         columns = [frame[c.key].tolist() for c in cols]
         out = []
         for values in zip(*columns) if cols else []:
@@ -151,7 +171,8 @@ class Table:
 
     @property
     def truncated(self) -> bool:
-        return len(self.data) > self.max_rows
+        """True when HTML and DOCX show fewer rows than ``data`` has."""
+        return len(self.positions()) < len(self.data)
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,6 +305,8 @@ class Document:
         """Where the rest of a long table is, or None when every row is shown."""
         if not table.truncated:
             return None
+        if table.shown_note:
+            return table.shown_note
         xlsx = self.files.get("xlsx")
         where = (
             _(
@@ -297,7 +320,7 @@ class Document:
         )
         return _(
             "First {shown} of {total} rows shown; {where}.",
-            shown=table.max_rows,
+            shown=len(table.positions()),
             total=len(table.data),
             where=where,
             lang=self.lang,

@@ -8,6 +8,7 @@ tables, figures, interpretation paragraphs and a methods section; :func:`write_o
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 from cbeclab import __version__
 from cbeclab.i18n import _, resolve_lang
 from cbeclab.i18n.names import display_name
-from cbeclab.render import interpret
+from cbeclab.render import interpret, sizing
 from cbeclab.render.columns import column, lang_column, map_values, table_from_frame
 from cbeclab.render.document import Banner, Bullets, Document, Figure, Paragraph, Section, Table
 from cbeclab.render.methods import methods_section
@@ -98,25 +99,42 @@ def _series_label(name: str, names: dict[str, str], lang: str) -> str:
     return col.label if col.label != name else _(name.replace("_", " "), lang=lang)
 
 
+def _map_unique(df: pd.DataFrame, col: str, fn: Any) -> pd.DataFrame:
+    """``df`` with ``fn`` applied to each distinct non-missing value of ``col`` (looked up once each)."""
+    if col not in df.columns:
+        return df
+    return map_values(df, (col,), {str(v): fn(v) for v in pd.unique(df[col]) if not is_missing(v)})
+
+
 def _gm_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """GM(1,1) value labels (accuracy grade, residual and ratio test verdicts) in ``lang``."""
-    out = df.copy()
     for c in ("grade_label", "residual_test", "ratio_test"):
-        if c in out.columns:
-            out[c] = out[c].map(lambda v: v if is_missing(v) else display_name("gm11", v, lang))
-    return out
+        df = _map_unique(df, c, lambda v: display_name("gm11", v, lang))
+    return df
 
 
 def _interp_synergy(stages: pd.DataFrame, lang: str) -> Paragraph | None:
     df = lang_column(stages, "stage", lang)
-    series = {
-        str(e): list(zip(g["period"], g["synergy"].astype(float), g["stage"].astype(str)))
-        for e, g in df.groupby("entity", sort=False)
-    }
-    series = {e: [r for r in rows if r[1] == r[1]] for e, rows in series.items()}
-    if not any(series.values()):
+    df = df[pd.to_numeric(df["synergy"], errors="coerce").notna()]
+    if df.empty:
         return None
-    return Paragraph(interpret.synergy(series, lang), "interpretation")
+    # the reading uses each entity's first and last defined synergy (one row per entity when many)
+    g = df.groupby("entity", sort=False)
+    series: dict[str, list[tuple[Any, float, str, Any]]] = {}
+    for part in (g.head(1), g.tail(1)):
+        for i, e, per, v, st in zip(
+            part.index.tolist(),
+            part["entity"].astype(str).tolist(),
+            part["period"].tolist(),
+            part["synergy"].astype(float).tolist(),
+            part["stage"].astype(str).tolist(),
+        ):
+            rows = series.setdefault(e, [])
+            if not rows or rows[0][3] != i:
+                rows.append((per, v, st, i))
+    return Paragraph(
+        interpret.synergy({e: [r[:3] for r in rows] for e, rows in series.items()}, lang), "interpretation"
+    )
 
 
 def _latest_coupling(ct: pd.DataFrame, names: dict[str, str], lang: str) -> list[dict[str, Any]]:
@@ -125,40 +143,189 @@ def _latest_coupling(ct: pd.DataFrame, names: dict[str, str], lang: str) -> list
     )
 
 
-def build_engine_document(result: Any, lang: str | None = None) -> Document:
-    """The engine report of a :class:`~cbeclab.pipeline.RunResult` as a :class:`Document`."""
+def build_engine_document(
+    result: Any, lang: str | None = None, *, on_figures: Callable[[list[Figure]], None] | None = None
+) -> Document:
+    """The engine report of a :class:`~cbeclab.pipeline.RunResult` as a :class:`Document`.
+
+    ``on_figures`` is called with the report's figures as soon as they exist, before the tables are
+    built (:func:`cbeclab.store.write_run` hands them to a process that draws the Word report's PNGs).
+    """
     lg = resolve_lang(lang or result.spec.lang)
     spec, p = result.spec, result.panel
     names, units = display_names(spec, result.subsystems, lg)
+    figures = [Figure(c.key, c) for c in _charts(result, names, lg)]
+    sens = getattr(result, "sensitivity", None)
+    sens_figure = None
+    if sens is not None:
+        from cbeclab.render.charts.sensitivity import sensitivity_chart
+
+        chart = sensitivity_chart(sens.to_frame(), lg)
+        sens_figure = Figure(chart.key, chart)
+    if on_figures is not None:
+        on_figures(figures + ([sens_figure] if sens_figure is not None else []))
     sections: list[Section] = []
     xlsx_only = ("xlsx",)
 
-    from cbeclab.i18n.names import display_name
-
     # entity names of a bundled dataset in the output language (a user's own names stay as they are)
-    ents = {str(e): display_name("entity", str(e), lg) for e in p.entities}
+    from cbeclab.i18n.names import display_name, names_of
 
     # the data's own entity and period columns (cluster, year) print as Entity / Period
     key_labels = {p.entity: _("Entity", lang=lg), p.period: _("Period", lang=lg)}
+    known = names_of("entity")
+    ents = {
+        str(e): shown
+        for e in p.entities
+        if str(e) in known and (shown := display_name("entity", str(e), lg)) != str(e)
+    }
+    summ = result.summary()
+    # many entities: the report shows counts, the top and bottom entities and, in every per-entity
+    # table, the rows of those entities (render.sizing); the store holds every row
+    big = sizing.many(len(p.entities))
+    key = sizing.rank_key(summ)
+    top = sizing.ranked(summ) if big and not summ.empty else None
+    picked = [str(e) for e in top["entity"]] if top is not None else []
+    key_col = key or "D"
+    from cbeclab.store.runstore import TABLES_DIR
 
-    def tab(key: str, caption: str, df: pd.DataFrame, **kw: Any) -> Table:
-        df = map_values(df, ("entity", "group", str(p.entity)), ents)
-        return table_from_frame(
-            key, caption, df, lg, names=names, units=units, sheet=kw.pop("sheet", None), **kw
+    def shown_note(source: str, which: str, shown: int, total: int) -> str:
+        return _(
+            "Shown: {which}, {shown} of {total} rows. Every row: {file} in the run folder (the "
+            "contents sheet of {xlsx} lists the tables the workbook holds).",
+            which=which,
+            shown=shown,
+            total=total,
+            file=f"{TABLES_DIR}/{source}.parquet",
+            xlsx=FILES["xlsx"],
+            lang=lg,
         )
 
-    summ = result.summary()
+    def tab(
+        key: str,
+        caption: str,
+        df: pd.DataFrame,
+        *,
+        source: str | None = None,
+        by: str = "entity",
+        period: str = "period",
+        ends: bool = False,
+        **kw: Any,
+    ) -> Table:
+        """A table of the report; ``source`` names the store table that holds every row.
+
+        Many entities: the rows of the ranked entities (``ends``: only the first and the last of the
+        ranking, for tables of many rows per entity such as weights and bounds).
+        """
+        rows: list[int] | None = None
+        note = None
+        if source is not None:
+            chosen = [picked[0], picked[-1]] if ends and picked else picked
+            if chosen and by in df.columns:
+                found = sizing.entity_rows(df, chosen, column=by, period=period).tolist()
+                rows = found or None  # pooled weights: no entity rows to pick
+            if rows is not None:
+                measure = column(str(key_col), lg).label
+                which = (
+                    _(
+                        "the rows of the entities with the highest and the lowest {measure}",
+                        measure=measure,
+                        lang=lg,
+                    )
+                    if ends
+                    else _(
+                        "the rows of the {k} entities of the ranking (highest and lowest {measure}), "
+                        "each in its latest period",
+                        k=len(chosen),
+                        measure=measure,
+                        lang=lg,
+                    )
+                )
+                note = shown_note(source, which, len(rows), len(df))
+            elif len(df) > sizing.DISPLAY_ROWS:
+                note = shown_note(source, _("the first rows", lang=lg), sizing.DISPLAY_ROWS, len(df))
+        df = map_values(df, ("entity", "group", str(p.entity)), ents)
+        return table_from_frame(
+            key,
+            caption,
+            df,
+            lg,
+            names=names,
+            units=units,
+            sheet=kw.pop("sheet", None),
+            rows=rows,
+            shown_note=note,
+            source=source,
+            **kw,
+        )
+
     if not summ.empty:
         s = map_values(lang_column(lang_column(summ, "stage", lg), "grade", lg), ("lagging",), names)
-        blocks: list[Any] = [
-            tab(
-                "summary",
-                _("Latest period of each entity", lang=lg),
-                s,
-                sheet=_("Summary", lang=lg),
-                source="summary",
+        blocks: list[Any] = []
+        if top is None:
+            blocks.append(
+                tab(
+                    "summary",
+                    _("Latest period of each entity", lang=lg),
+                    s,
+                    source="summary",
+                    sheet=_("Summary", lang=lg),
+                )
             )
-        ]
+        else:
+            counts = sizing.class_counts(
+                s,
+                [("stage", _("Synergy stage", lang=lg)), ("grade", _("Coordination grade", lang=lg))],
+                none=_("(none)", lang=lg),
+            )
+            blocks.append(
+                tab(
+                    "summary_counts",
+                    _(
+                        "Entities per synergy stage and coordination grade (latest period, {n} entities)",
+                        n=len(s),
+                        lang=lg,
+                    ),
+                    counts.assign(share=100 * counts["share"]),
+                    labels={"measure": _("Classification", lang=lg), "class": _("Class", lang=lg)},
+                    formats={"share": "pct"},
+                )
+            )
+            # the workbook keeps the whole summary (one row per entity); the page and the Word file
+            # show the counts and the ranking
+            blocks.append(
+                tab(
+                    "summary",
+                    _("Latest period of each entity", lang=lg),
+                    s,
+                    sheet=_("Summary", lang=lg),
+                    numbered=False,
+                    views=xlsx_only,
+                    source="summary",
+                )
+            )
+            ranked_rows = s.set_index("entity", drop=False).loc[top["entity"]].reset_index(drop=True)
+            ranked_rows.insert(0, "rank", top["rank"].to_numpy())
+            blocks.append(
+                tab(
+                    "summary_top",
+                    _(
+                        "The {k} entities with the highest and the {k} with the lowest {measure} (latest period)",
+                        k=sizing.TOP_N,
+                        measure=column(key_col, lg).label,
+                        lang=lg,
+                    ),
+                    ranked_rows,
+                    views=("html", "docx"),
+                    notes=(
+                        shown_note(
+                            "summary",
+                            _("the top and bottom of the ranking", lang=lg),
+                            len(ranked_rows),
+                            len(s),
+                        ),
+                    ),
+                )
+            )
         if (
             result.stages is not None
             and (par := _interp_synergy(map_values(result.stages, ("entity",), ents), lg)) is not None
@@ -175,9 +342,8 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             )
         sections.append(Section("summary", _("Summary", lang=lg), tuple(blocks)))
 
-    charts = _charts(result, names, lg)
-    if charts:
-        sections.append(Section("charts", _("Charts", lang=lg), tuple(Figure(c.key, c) for c in charts)))
+    if figures:
+        sections.append(Section("charts", _("Charts", lang=lg), tuple(figures)))
 
     if result.synergy is not None:
         syn = result.synergy
@@ -201,15 +367,19 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                         "weights",
                         _("Indicator weights ({method})", method=spec.weights.method, lang=lg),
                         w,
-                        sheet=_("Weights", lang=lg),
                         source="weights_synergy",
+                        by="group",
+                        ends=True,
+                        sheet=_("Weights", lang=lg),
                     ),
                     tab(
                         "bounds",
                         _("Order-parameter bounds", lang=lg),
                         b,
-                        sheet=_("Bounds", lang=lg),
                         source="bounds",
+                        by="group",
+                        ends=True,
+                        sheet=_("Bounds", lang=lg),
                     ),
                 ),
             )
@@ -220,8 +390,8 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 "order",
                 _("Order degree of each subsystem", lang=lg),
                 so,
-                sheet=_("Order degree", lang=lg),
                 source="subsystem_order",
+                sheet=_("Order degree", lang=lg),
             )
         ]
         if result.stages is not None:
@@ -231,8 +401,8 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     "stages",
                     _("Synergy degree and stage", lang=lg),
                     st,
-                    sheet=_("Synergy", lang=lg),
                     source="stages",
+                    sheet=_("Synergy", lang=lg),
                 )
             )
         raw = syn.synergy.rename(
@@ -277,8 +447,8 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 "coupling",
                 _("Coupling coordination of the {k} subsystems", k=k, lang=lg),
                 ct,
-                sheet=_("Coupling", lang=lg),
                 source="coupling",
+                sheet=_("Coupling", lang=lg),
             )
         ]
         if cp.weights is not None:
@@ -289,30 +459,32 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     "weights_coupling",
                     _("Indicator weights of the coupling model", lang=lg),
                     cw,
-                    sheet=_("Coupling weights", lang=lg),
                     source="weights_coupling",
+                    by="group",
+                    ends=True,
+                    sheet=_("Coupling weights", lang=lg),
                 )
             )
         sections.append(Section("coupling", _("Coupling coordination", lang=lg), tuple(blocks)))
 
     if result.obstacles is not None:
         ob = result.obstacles
-        top = map_values(ob.top, ("indicator", "subsystem"), names)
+        top_obs = map_values(ob.top, ("indicator", "subsystem"), names)
         sub = ob.subsystem.rename(columns={s: names.get(s, s) for s in result.subsystems})
         blocks = [
             tab(
                 "obstacles_top",
                 _("Top obstacle indicators", lang=lg),
-                top,
-                sheet=_("Obstacles", lang=lg),
+                top_obs,
                 source="obstacles_top",
+                sheet=_("Obstacles", lang=lg),
             ),
             tab(
                 "obstacles_sub",
                 _("Obstacle degree of each subsystem", lang=lg),
                 sub,
-                sheet=_("Subsystem obstacles", lang=lg),
                 source="obstacles_subsystem",
+                sheet=_("Subsystem obstacles", lang=lg),
             ),
         ]
         if len(ob.top):
@@ -358,35 +530,33 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
         for name, fc in result.forecasts.items():
             label = _series_label(name, names, lg)
             short = names.get(name, _(name.replace("_", " "), lang=lg))  # sheet names hold 31 characters
-            params = fc.params.copy()
-            params["variable"] = params["variable"].map(lambda v: _series_label(str(v), names, lg))
-            params["status"] = params["status"].map(lambda v: _(str(v), lang=lg))
+            params = _map_unique(fc.params, "variable", lambda v: _series_label(str(v), names, lg))
+            params = _map_unique(params, "status", lambda v: _(str(v), lang=lg))
             params = _gm_labels(params, lg)
             blocks.append(
                 tab(
                     f"gm_{name}",
                     _("GM(1,1) model of {series}: parameters and accuracy", series=label, lang=lg),
                     params.drop(columns=["grade"], errors="ignore"),
+                    source=f"forecast_{name}_params",
                     labels={"C": _("Posterior-error ratio C", lang=lg)},
                     sheet=_("GM {series}", series=short, lang=lg)[:31],
-                    source=f"forecast_{name}_params",
                 )
             )
             recs = [dict(r) for r in fc.params.to_dict("records")]
             for text in interpret.gm11(recs, lg):
                 blocks.append(Paragraph(text, "interpretation"))
             if len(fc.values):
-                v = fc.values.copy()
-                v["variable"] = v["variable"].map(lambda x: _series_label(str(x), names, lg))
-                v["kind"] = v["kind"].map(lambda x: _(str(x), lang=lg))
+                v = _map_unique(fc.values, "variable", lambda x: _series_label(str(x), names, lg))
+                v = _map_unique(v, "kind", lambda x: _(str(x), lang=lg))
                 v = _gm_labels(v, lg).drop(columns=["grade"], errors="ignore")
                 blocks.append(
                     tab(
                         f"gmv_{name}",
                         _("GM(1,1) fitted values and forecast of {series}", series=label, lang=lg),
                         v,
-                        sheet=_("GM values {series}", series=short, lang=lg)[:31],
                         source=f"forecast_{name}",
+                        sheet=_("GM values {series}", series=short, lang=lg)[:31],
                     )
                 )
             else:
@@ -401,10 +571,7 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                 )
         sections.append(Section("forecasts", _("GM(1,1) forecasts", lang=lg), tuple(blocks)))
 
-    sens = getattr(result, "sensitivity", None)
-    if sens is not None:
-        from cbeclab.render.charts.sensitivity import sensitivity_chart
-
+    if sens is not None and sens_figure is not None:
         st = sens.to_frame()
         intro = _(
             "{n} perturbed runs (weights drawn around the estimate, bound margin {lo:.3g}-{hi:.3g}): how often each "
@@ -415,23 +582,13 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
             hi=sens.options["bound_margin_range"][1],
             lang=lg,
         )
-        chart = sensitivity_chart(st, lg)
         sections.append(
             Section(
                 "sensitivity",
                 _("Sensitivity analysis", lang=lg),
                 (
-                    Figure(chart.key, chart),
+                    sens_figure,
                     tab("sensitivity", _("Sensitivity analysis", lang=lg), st, source="sensitivity"),
-                    tab(
-                        "sensitivity_draws",
-                        _("Sensitivity analysis: every perturbed run", lang=lg),
-                        lang_column(lang_column(sens.draws, "stage", lg), "grade", lg),
-                        sheet=_("Sensitivity draws", lang=lg),
-                        numbered=False,
-                        views=xlsx_only,
-                        source="sensitivity_draws",
-                    ),
                 ),
                 intro=intro,
             )
@@ -453,10 +610,12 @@ def build_engine_document(result: Any, lang: str | None = None) -> Document:
                     if mask
                     else _("Input panel", lang=lg),
                     panel_long,
+                    source="panel",
+                    by=str(p.entity),
+                    period=str(p.period),
                     sheet=_("Input data", lang=lg),
                     highlight=mask,
                     labels=key_labels,
-                    source="panel",
                 ),
             ),
         )

@@ -57,8 +57,9 @@ def table_fragment(doc: Document, t: Table) -> str:
     cols = t.resolved_cols()
     head = "".join(f"<th>{esc(c.header(doc.lang))}</th>" for c in cols)
     masks = {k: list(m) for k, m in (t.highlight or {}).items()}
+    pos = t.positions()
     rows: list[str] = []
-    for i, cells in enumerate(t.text_rows(t.max_rows)):
+    for i, cells in zip(pos, t.shown_rows()):
         tds = []
         for c, text in zip(cols, cells):
             cls = ["num"] if c.fmt != "text" else ["txt" if len(text) <= 14 else "long"]
@@ -133,7 +134,7 @@ def render_html(doc: Document) -> str:
     script_src = " script-src 'unsafe-inline' 'unsafe-eval';" if scripts else ""
     parts = [(s, _section(doc, s)) for s in doc.sections]
     shown = [(s, text) for s, text in parts if text]
-    nav = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s, _t in shown)
+    nav = " ".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s, _t in shown)  # spaces: the line wraps
     banners = "".join(_block(doc, b) for b in doc.banners)
     sub = f"<p>{esc(doc.subtitle)}</p>" if doc.subtitle else ""
     foot = f"<footer>{esc(doc.footer)}</footer>" if doc.footer else ""

@@ -24,14 +24,18 @@ from cbeclab.render.numbers import fmt_value, p_clause
 
 __all__ = [
     "adequacy",
+    "cmb",
     "coupling",
     "coupling_rows",
     "empowerment",
     "fit",
     "gm11",
+    "invariance",
     "join_names",
     "mediation",
     "modes",
+    "modindices",
+    "msv_asv",
     "obstacles",
     "paths",
     "reliability",
@@ -354,4 +358,92 @@ def empowerment(
         grade=grade,
         weakest=weakest,
         leading=leading,
+    )
+
+
+def invariance(
+    steps: Sequence[Mapping[Any, Any]],
+    groups: str,
+    lang: str | None = None,
+    *,
+    cfi_drop: float = 0.01,
+    rmsea_rise: float = 0.015,
+) -> str:
+    """The invariance sequence (rows of ``cbeclab.sem.multigroup.invariance``: step, cfi, rmsea,
+    delta_cfi, delta_rmsea): the last level reached with ΔCFI ≥ −0.01 (Cheung & Rensvold 2002)
+    and ΔRMSEA ≤ 0.015 (Chen 2007)."""
+    first = steps[0]
+    reached = str(first["step"])
+    fail: Mapping[str, Any] | None = None
+    for row in steps[1:]:
+        if float(row["delta_cfi"]) >= -cfi_drop and float(row["delta_rmsea"]) <= rmsea_rise:
+            reached = str(row["step"])
+        else:
+            fail = row
+            break
+    f = {"groups": groups, "cfi": _n(first["cfi"]), "rmsea": _n(first["rmsea"])}
+    if fail is None:
+        dc = min(0.0, *(float(r["delta_cfi"]) for r in steps[1:]))
+        dr = max(0.0, *(float(r["delta_rmsea"]) for r in steps[1:]))
+        return sentence("invariance", "strict", lang, dcfi=_n(-dc), drmsea=_n(dr), **f)
+    case = reached if reached in ("configural", "metric", "scalar") else "configural"
+    return sentence(
+        "invariance",
+        case,
+        lang,
+        dcfi_fail=_n(-float(fail["delta_cfi"])),
+        drmsea_fail=_n(float(fail["delta_rmsea"])),
+        **f,
+    )
+
+
+def modindices(rows: Sequence[Mapping[Any, Any]], minimum: float, lang: str | None = None) -> str:
+    """Modification indices (rows lhs, op, rhs, mi, sepc_all; largest first) at or above ``minimum``."""
+    if not rows:
+        return sentence("modindices", "none", lang, min=f"{minimum:g}")
+    top = rows[0]
+    return sentence(
+        "modindices",
+        "some",
+        lang,
+        n=len(rows),
+        min=f"{minimum:g}",
+        top=f"{top['lhs']} {top['op']} {top['rhs']}",
+        mi=_n(top["mi"]),
+        sepc=_n(top["sepc_all"]),
+    )
+
+
+def cmb(
+    share: float, cutoff: float, delta_chisq: float, delta_df: int, delta_p: float, lang: str | None = None
+) -> str:
+    """Common method bias: Harman's first-factor share (of 1) against ``cutoff`` and the one-factor
+    CFA's chi-square difference (Podsakoff et al. 2003)."""
+    f = {
+        "share": f"{100 * share:.1f}",
+        "cut": f"{100 * cutoff:g}",
+        "d": _n(delta_chisq),
+        "df": int(delta_df),
+        "p": p_clause(delta_p),
+    }
+    if share >= cutoff:
+        return sentence("cmb", "harman_fail", lang, **f)
+    if delta_p >= 0.05:
+        return sentence("cmb", "one_factor_close", lang, **f)
+    return sentence("cmb", "pass", lang, **f)
+
+
+def msv_asv(msv: Mapping[str, float], ave: Mapping[str, float], lang: str | None = None) -> str:
+    """MSV against AVE per construct (Hair et al. 2010: MSV < AVE)."""
+    failed = [c for c, m in msv.items() if not m < ave.get(c, float("nan"))]
+    if failed:
+        return sentence("msv_asv", "some_fail", lang, failed=join_names(failed, lang))
+    return sentence(
+        "msv_asv",
+        "all_pass",
+        lang,
+        msv_lo=_n(min(msv.values())),
+        msv_hi=_n(max(msv.values())),
+        ave_lo=_n(min(ave.values())),
+        ave_hi=_n(max(ave.values())),
     )

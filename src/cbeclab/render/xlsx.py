@@ -77,6 +77,13 @@ def _write_sheet(
     cols = [frame.iloc[:, j].to_numpy(dtype=object) for j in range(frame.shape[1])]
     for j, col in enumerate(cols):
         fmt = cell_fmts[j]
+        s = frame.iloc[:, j]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            # numbers need no formula guard: write the finite ones, leave NaN/inf cells empty
+            vals = s.to_numpy(dtype=float, na_value=np.nan)
+            for i in np.flatnonzero(np.isfinite(vals)).tolist():
+                ws.write_number(i + 1, j, vals[i], fmt)
+            continue
         for i, v in enumerate(col, start=1):
             g = _guard(v)
             if g is None:

@@ -474,6 +474,7 @@ class Model:
         meanstructure: bool | None = None,
         likelihood: str = "normal",
         ordered: Sequence[str] | str | bool | None = None,
+        parameterization: str = "delta",
         group: None = None,
         group_equal: Sequence[str] = (),
     ) -> SEMResult: ...
@@ -492,6 +493,7 @@ class Model:
         meanstructure: bool | None = None,
         likelihood: str = "normal",
         ordered: Sequence[str] | str | bool | None = None,
+        parameterization: str = "delta",
         group: str,
         group_equal: Sequence[str] = (),
     ) -> MultiGroupResult: ...
@@ -509,6 +511,7 @@ class Model:
         meanstructure: bool | None = None,
         likelihood: str = "normal",
         ordered: Sequence[str] | str | bool | None = None,
+        parameterization: str = "delta",
         group: str | None = None,
         group_equal: Sequence[str] = (),
     ) -> SEMResult | MultiGroupResult:
@@ -532,7 +535,10 @@ class Model:
         ordered
             Ordered (ordinal) items: a list of names, ``"a,b,c"`` or True for all observed
             variables (lavaan ``ordered =``); default the ``ordered`` given to :class:`Model`.
-            Fits thresholds and polychoric correlations by WLSMV / ULSMV, listwise.
+            Fits thresholds and polychoric correlations by WLSMV / ULSMV, listwise (or
+            ``missing="pairwise"``).
+        parameterization
+            ``"delta"`` (default) or ``"theta"`` for ordered items, as lavaan.
         missing
             ``"listwise"`` (default), ``"ml"`` (FIML; rows with a missing covariate are dropped
             under ``fixed_x``) or ``"ml.x"`` (FIML keeping them), as lavaan.
@@ -587,7 +593,15 @@ class Model:
                 )
             pw = str(missing).lower() == "pairwise"  # lavaan's option for categorical data
             mis_o = "pairwise" if pw else check_options("ML", missing)[1]
-            return fit_ordinal(self, data, estimator=est_o, ordered=ord_vars, missing=mis_o, start=start)
+            return fit_ordinal(
+                self,
+                data,
+                estimator=est_o,
+                ordered=ord_vars,
+                missing=mis_o,
+                start=start,
+                parameterization=parameterization,
+            )
         est, mis = check_options("ML" if estimator is None else estimator, missing)
         lik = str(likelihood).lower()
         if lik not in ("normal", "wishart"):

@@ -164,7 +164,7 @@ def _score_tests(
                 0
             ]
             theta_aug[q + gi * k + j] = float(par["ustart"].iloc[row])
-            par.iloc[row, par.columns.get_loc("free")] = q + gi * k + j + 1
+            par.loc[par.index[row], "free"] = q + gi * k + j + 1
         new = cands[nf:]
         extra = pd.DataFrame(
             {

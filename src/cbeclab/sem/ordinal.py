@@ -62,15 +62,17 @@ ORDINAL_ESTIMATORS = ("WLSMV", "ULSMV")
 
 class _DeltaMoments(MomentModel):
     """A :class:`MomentModel` whose ordered indicators get the residual variances that give their
-    latent responses unit variance (delta parameterization)."""
+    latent responses unit variance (delta parameterization); under ``theta`` they stay at their
+    fixed value 1 and the scale factors do the standardising."""
 
-    def __init__(self, pt: ParTable, ordered_idx: Sequence[int]) -> None:
+    def __init__(self, pt: ParTable, ordered_idx: Sequence[int], parameterization: str = "delta") -> None:
         super().__init__(pt)
         self.ord_idx = np.asarray(ordered_idx, dtype=np.intp)
+        self.delta = parameterization == "delta"
 
     def matrices(self, theta: Array) -> tuple[Array, Array, Array]:
         A, S, M = super().matrices(theta)
-        if len(self.ord_idx):
+        if len(self.ord_idx) and self.delta:
             B = np.linalg.inv(self.I_m - A)
             o = self.ord_idx
             S[o, o] = 0.0
@@ -110,6 +112,7 @@ class OrdinalFit:
     baseline_shift: float
     baseline_chisq_scaled: float
     chisq_scaled: float
+    parameterization: str = "delta"
 
 
 def _numeric_jacobian(f: object, x: Array) -> Array:
@@ -151,8 +154,23 @@ def fit_ordinal(
     ordered: Sequence[str],
     missing: str = "listwise",
     start: Array | None = None,
+    parameterization: str = "delta",
 ) -> SEMResult:
-    """Fit ``model`` with ordered indicators by WLSMV or ULSMV (see the module docstring)."""
+    """Fit ``model`` with ordered indicators by WLSMV or ULSMV (see the module docstring).
+
+    ``parameterization="theta"`` (lavaan's alternative) fixes the residual variances of the ordered
+    items at 1 instead; the latent responses are then standardised by the scale factors
+    ``Delta_jj = 1 / sqrt(Sigma_jj)`` (the ``~*~`` rows): ``Sigma* = Delta Sigma Delta`` and the
+    implied thresholds ``Delta_jj tau_j``.  Same fit and test as delta, other estimates.
+    """
+    parameterization = str(parameterization).lower()
+    if parameterization not in ("delta", "theta"):
+        raise SpecError(
+            _("unknown parameterization {p!r}", p=parameterization),
+            where="parameterization",
+            fix=_("use parameterization='delta' (lavaan's default) or 'theta'"),
+        )
+    theta_par = parameterization == "theta"
     from cbeclab.sem.model import SEMResult
 
     est = estimator.upper()
@@ -209,7 +227,7 @@ def fit_ordinal(
     tab = pt.table.copy()
     is_resvar_ord = ((tab["op"] == "~~") & (tab["lhs"] == tab["rhs"]) & tab["lhs"].isin(ordered)).to_numpy()
     tab.loc[is_resvar_ord, "free"] = 0
-    tab.loc[is_resvar_ord, "ustart"] = np.nan
+    tab.loc[is_resvar_ord, "ustart"] = 1.0 if theta_par else np.nan
     old = tab["free"].to_numpy(dtype=int)
     uniq = sorted({int(f) for f in old if f > 0})
     remap = {f: i + 1 for i, f in enumerate(uniq)}
@@ -225,7 +243,7 @@ def fit_ordinal(
         parsed=pt.parsed,
         ov_x_free=pt.ov_x_free,
     )
-    mm = _DeltaMoments(pt2, ord_idx)
+    mm = _DeltaMoments(pt2, ord_idx, parameterization)
     p = len(ov)
     pairs_i, pairs_j = [], []
     for j in range(p - 1):
@@ -238,10 +256,21 @@ def fit_ordinal(
     th_is_num = ~is_ord[st.th_var]
     sample = st.wls_obs
 
+    def scales(Sig: Array) -> Array:
+        """Scale factors: 1 / sd of the latent responses (theta), 1 under delta and for continuous."""
+        d = np.ones(p)
+        if theta_par:
+            d[ord_idx] = 1.0 / np.sqrt(np.diag(Sig)[ord_idx])
+        return d
+
     def moments(th: Array) -> Array:
         _mu, Sig = mm.implied(th[:q_s])
         tau = th[q_s:].copy()
         tau[th_is_num] = -tau[th_is_num]  # continuous: the intercept enters as -mean
+        if theta_par:
+            d = scales(Sig)
+            tau = tau * d[st.th_var]
+            Sig = Sig * np.outer(d, d)
         return np.concatenate([tau, np.diag(Sig)[num_idx], Sig[pi_, pj_]])
 
     Gam = st.nacov
@@ -263,6 +292,8 @@ def fit_ordinal(
         A, _S, _M = mm.matrices(th[:q_s])
         J = np.zeros((len(sample), q_s + n_extra))
         J[np.arange(n_th), q_s + np.arange(n_th)] = np.where(th_is_num, -1.0, 1.0)
+        if theta_par:
+            return _numeric_jacobian(moments, th)
         if np.any(A[:, ord_arr] != 0):
             J[:, :q_s] = _numeric_jacobian(lambda t: moments(np.concatenate([t, th[q_s:]])), th[:q_s])
             return J
@@ -279,15 +310,22 @@ def fit_ordinal(
     converged = False
     n_iter = 0
     for n_iter in range(1, 301):  # noqa: B007
-        # the thresholds (and continuous means) are reproduced exactly and decouple from the rest
-        J = jacobian(theta)[n_th:, :q_s]
         e = sample - moments(theta)
-        WJ = w[n_th:, None] * J
-        try:
-            step_s = np.linalg.solve(J.T @ WJ, WJ.T @ e[n_th:])
-        except np.linalg.LinAlgError:
-            step_s = np.linalg.lstsq(J.T @ WJ, WJ.T @ e[n_th:], rcond=None)[0]
-        step = np.concatenate([step_s, np.where(th_is_num, -1.0, 1.0) * e[:n_th]])
+        if theta_par:  # the implied thresholds depend on the scale factors: one joint step
+            J = jacobian(theta)
+            WJ = w[:, None] * J
+            try:
+                step = np.linalg.solve(J.T @ WJ, WJ.T @ e)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(J.T @ WJ, WJ.T @ e, rcond=None)[0]
+        else:  # delta: the thresholds (and continuous means) are reproduced exactly, apart from the rest
+            J = jacobian(theta)[n_th:, :q_s]
+            WJ = w[n_th:, None] * J
+            try:
+                step_s = np.linalg.solve(J.T @ WJ, WJ.T @ e[n_th:])
+            except np.linalg.LinAlgError:
+                step_s = np.linalg.lstsq(J.T @ WJ, WJ.T @ e[n_th:], rcond=None)[0]
+            step = np.concatenate([step_s, np.where(th_is_num, -1.0, 1.0) * e[:n_th]])
         alpha = 1.0
         ok = False
         for _h in range(40):
@@ -348,15 +386,16 @@ def fit_ordinal(
     fit = OrdinalFit(
         stats=st, m=mvec, W=W, Delta=J, A_inv=A_inv, chisq=T, df=df, scaling=c, shift=b,
         baseline_chisq=Tb, baseline_df=dfb, baseline_scaling=cb, baseline_shift=bb,
-        baseline_chisq_scaled=Tbs, chisq_scaled=Ts,
+        baseline_chisq_scaled=Tbs, chisq_scaled=Ts, parameterization=parameterization,
     )  # fmt: skip
     from cbeclab.sem.fit.categorical import categorical_fit_measures
 
-    fm = categorical_fit_measures(fit, mm, theta[:q_s], estimator=est)
+    _mu, Sigma = mm.implied(theta[:q_s])
+    Sigma = Sigma * np.outer(scales(Sigma), scales(Sigma))  # the latent responses' scale (Sigma*)
+    fm = categorical_fit_measures(fit, Sigma, npar, estimator=est)
     params, r2 = _param_rows(model, pt2, mm, theta, V, se_theta, st, q_s, notes)
     for msg in notes:
         warnings.warn(msg, CbecWarning, stacklevel=4)
-    _mu, Sigma = mm.implied(theta[:q_s])
     out_tab = params[["lhs", "op", "rhs", "label", "est", "se"]].copy()
     new_pt = ParTable(
         table=out_tab,
@@ -447,8 +486,14 @@ def _param_rows(
         j = ov.index(r[0])
         thr.loc[i, "std_all"] = r[4] / sd[j]
         thr.loc[i, "std_lv"] = r[4]
+    scale_val = 1.0 / sd if not mm.delta else np.ones(len(sd))  # theta: 1 / sd of y*
     scale = pd.DataFrame(
-        [(v, "~*~", v, "", 1.0, 0.0, False, 1.0, 1.0) for v in ov if is_ord[ov.index(v)]], columns=cols
+        [
+            (v, "~*~", v, "", scale_val[j], 0.0, False, scale_val[j], 1.0)
+            for j, v in enumerate(ov)
+            if is_ord[j]
+        ],
+        columns=cols,
     )
     means = []
     mdict = {v: (m, s) for v, m, s in mean_rows}

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from cbeclab.i18n import _
 from cbeclab.jsonsafe import json_safe, records
 from cbeclab.store.folder import run_folder
 from cbeclab.store.runstore import MANIFEST, SCHEMA_VERSION, RunStore, StoreWriter
@@ -29,6 +28,7 @@ INLINE_ROWS = 2_000
 XLSX_MAX_CELLS = 50_000
 #: result.json is indented up to this size of the inline content (rows of all inline tables)
 PRETTY_JSON_ROWS = 20_000
+
 
 def _ref(store: RunStore, name: str, frame: pd.DataFrame | None = None) -> Any:
     """Rows of table ``name`` when short (``INLINE_ROWS``), else ``{"file", "rows", "columns"}``."""
@@ -154,11 +154,17 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
     from cbeclab.render.docx import docx_bytes
     from cbeclab.render.engine_report import build_engine_document
     from cbeclab.render.html import render_html
+    from cbeclab.render.pngjobs import PngJobs
     from cbeclab.render.xlsx import render_xlsx
 
     lang = lang or result.spec.lang
     target = Path(out).absolute()
-    with run_folder(target) as stage:
+    with run_folder(target) as stage, PngJobs() as pngs:
+        # one document, three views: the workbook (every table with display names, the long ones named
+        # by their Parquet file), the HTML page and the Word file. It is built first: its figures are
+        # drawn in a second process while the store, result.json, result.xlsx and report.html are
+        # written here (render/pngjobs.py)
+        report = build_engine_document(result, lang, on_figures=pngs.submit)
         writer = StoreWriter(stage)
         frames = result.tables()
         for name, frame in frames.items():
@@ -173,15 +179,12 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
         writer.add_file("result.json", (text + "\n").encode("utf-8"))
         from cbeclab.store.folder import _hook
 
-        # one document, three views: the workbook (every table with display names, the long ones named
-        # by their Parquet file), the HTML page and the Word file
-        report = build_engine_document(result, lang)
         _hook("result.xlsx")
         stored = {n: store.info(n)["file"] for n in store.tables}
         render_xlsx(report, stage / "result.xlsx", max_cells=XLSX_MAX_CELLS, stored=stored, keep=("summary",))
         writer.files["result.xlsx"] = _file_entry(stage / "result.xlsx")
         writer.add_file("report.html", render_html(report).encode("utf-8"))
-        writer.add_file("report.docx", docx_bytes(report))
+        writer.add_file("report.docx", docx_bytes(report, pngs.results()))
         writer.finish(json_safe(result.spec.model_dump(exclude={"base_dir"})))
     return {
         "json": target / "result.json",

@@ -22,7 +22,7 @@ from cbeclab.render.document import Banner, Column, Document, Figure, Paragraph,
 from cbeclab.render.jsonout import write_json
 from cbeclab.render.methods import methods_section
 from cbeclab.render.numbers import MISSING, Format, fmt_p
-from cbeclab.survey.tables import FIT_INDICES, labels
+from cbeclab.survey.tables import FIT_INDICES, invariance_group_names, labels
 
 if TYPE_CHECKING:
     from cbeclab.survey.workflow import SurveyResult
@@ -42,6 +42,10 @@ _FORMATS: dict[str, Format] = {
 
 #: columns printed once per construct (merged cells in the paper): blank, not a dash, below the first row
 _MERGED = {"table1": ("alpha", "cr", "ave"), "table5": ("share_pct",)}
+
+
+#: the note cbeclab.survey.workflow adds for synthetic responses (the banner already says it)
+_SYNTHETIC_NOTE = "the responses are SYNTHETIC (generated), not real questionnaires"
 
 
 def _is_synthetic(result: SurveyResult) -> bool:
@@ -187,6 +191,39 @@ def _interpretations(result: SurveyResult, lang: str) -> dict[str, list[str]]:
     return out
 
 
+def _checks_section(result: SurveyResult, tables: dict[str, pd.DataFrame], lang: str) -> Section | None:
+    """MSV/ASV beside AVE, common method bias (Harman, one-factor CFA), measurement invariance and
+    modification indices, each table followed by its interpretation (render/interpretation.yaml)."""
+    blocks: list[Any] = []
+    if "msv_asv" in tables and result.msv_asv is not None:
+        blocks.append(_table(tables["msv_asv"], "msv_asv"))
+        msv = {str(c): float(result.msv_asv["msv"][c]) for c in result.msv_asv.index}
+        ave = {str(k): float(v) for k, v in result.ave.items()}
+        blocks.append(Paragraph(interpret.msv_asv(msv, ave, lang), "interpretation"))
+    for key in ("harman", "single_factor"):
+        if key in tables:
+            blocks.append(_table(tables[key], key))
+    if result.harman is not None and result.single_factor is not None:
+        h, c = result.harman, result.single_factor
+        text = interpret.cmb(h.share, h.cutoff, c.delta_chisq, c.delta_df, c.delta_pvalue, lang)
+        blocks.append(Paragraph(text, "interpretation"))
+    if "invariance" in tables and result.invariance is not None:
+        blocks.append(_table(tables["invariance"], "invariance"))
+        groups = _(", ", lang=lang).join(invariance_group_names(result, lang))
+        rows = result.invariance.to_dict("records")
+        blocks.append(Paragraph(interpret.invariance(rows, groups, lang), "interpretation"))
+    if "modindices" in tables and result.modindices is not None:
+        blocks.append(_table(tables["modindices"], "modindices"))
+        mi_spec = result.spec.sem.modindices
+        minimum = mi_spec.min if mi_spec is not None else 0.0
+        text = interpret.modindices(result.modindices.to_dict("records"), minimum, lang)
+        blocks.append(Paragraph(text, "interpretation"))
+    if not blocks:
+        return None
+    title = _("Validity, common method bias, invariance and model modification", lang=lang)
+    return Section("checks", title, tuple(blocks))
+
+
 def _charts(result: SurveyResult, lang: str) -> list[Any]:
     from cbeclab.render.charts.survey import survey_charts
 
@@ -205,6 +242,12 @@ def build_survey_document(result: SurveyResult, lang: str | None = None) -> Docu
         blocks: list[Any] = [_table(df, key, significance=key == "table4")]
         blocks += [Paragraph(t, "interpretation") for t in interp.get(key, [])]
         sections.append(Section(key, str(df.attrs.get("title", key)), tuple(blocks)))
+    if "profile" in tables:  # after the paper's Tables 1-5, so that their numbers stay the paper's
+        prof = tables["profile"]
+        sections.append(Section("profile", str(prof.attrs.get("title")), (_table(prof, "profile"),)))
+    checks = _checks_section(result, tables, lg)
+    if checks is not None:
+        sections.append(checks)
     charts = _charts(result, lg)
     if charts:
         sections.append(Section("figures", _("Figures", lang=lg), tuple(Figure(c.key, c) for c in charts)))
@@ -242,8 +285,10 @@ def build_survey_document(result: SurveyResult, lang: str | None = None) -> Docu
     title = result.spec.title_in(lg) or L["words"]["report_title"]
     banners = [Banner(w) for w in result.warnings]
     if _is_synthetic(result):
-        banners.insert(0, Banner(L["words"]["synthetic"]))
-        if "synthetic" not in title.lower():
+        # one banner says it (the run's own note on synthetic responses is the same statement)
+        same = {_(_SYNTHETIC_NOTE, lang=x) for x in ("en", "zh")}
+        banners = [Banner(L["words"]["synthetic"])] + [b for b in banners if b.text not in same]
+        if _("synthetic", lang=lg).lower() not in title.lower():
             title += f" ({L['words']['synthetic']})"
     return Document(
         title=title,

@@ -19,6 +19,12 @@ Example (see ``examples/yongkang/survey.yaml``)::
     mediation:
       - {x: F1, m: M, y: Y}
     bootstrap: {draws: 5000, ci: bc}
+    profile: [firm_size]                            # sample-profile table (coded columns + value_labels)
+    value_labels: {firm_size: {1: {en: SME, zh: 中小企业}, 2: {en: Large, zh: 大型企业}}}
+    column_names: {firm_size: {en: Firm size, zh: 企业规模}}
+    sem:
+      modindices: {min: 10}                         # modification indices of the CFA, MI >= 10
+      invariance: {group: firm_size}                # configural → metric → scalar → strict
     seed: 0
 
 The measurement part of every model (``construct =~ items``) is written from ``constructs``; ``model``
@@ -47,8 +53,11 @@ __all__ = [
     "ConstructSpec",
     "EFASpec",
     "ItemSpec",
+    "InvarianceSpec",
     "MediationSpec",
+    "ModIndicesSpec",
     "ModelSpec",
+    "SemExtrasSpec",
     "SurveyDataSpec",
     "SurveySpec",
     "load_survey_spec",
@@ -227,6 +236,36 @@ class BootstrapSpec(_Strict):
     n_jobs: int | None = Field(None, ge=1)
 
 
+class ModIndicesSpec(_Strict):
+    """Modification indices of the measurement model in the report (lavaan ``modindices``)."""
+
+    min: float = Field(10.0, ge=0.0)
+    top: int = Field(20, ge=1, le=1000)
+
+
+class InvarianceSpec(_Strict):
+    """Measurement invariance (configural → metric → scalar → strict) across the groups of a column."""
+
+    group: str
+
+
+class SemExtrasSpec(_Strict):
+    """Further SEM checks for the report: ``modindices: {min: 10}``, ``invariance: {group: 企业规模}``."""
+
+    modindices: ModIndicesSpec | None = None
+    invariance: InvarianceSpec | None = None
+
+    @field_validator("modindices", mode="before")
+    @classmethod
+    def _mi_shorthand(cls, v: Any) -> Any:
+        return {} if v is True else None if v is False else v
+
+    @field_validator("invariance", mode="before")
+    @classmethod
+    def _inv_shorthand(cls, v: Any) -> Any:
+        return {"group": v} if isinstance(v, str) else v
+
+
 class SurveySpec(_Strict):
     """A whole survey study: data, constructs, model, mediation and bootstrap settings."""
 
@@ -245,8 +284,15 @@ class SurveySpec(_Strict):
     hypotheses: dict[str, str] = {}
     #: background questions (data columns) for the sample-profile table, e.g. [性别, 企业规模]
     profile: list[str] = []
+    #: value labels of coded background columns in CSV/XLSX data, as SPSS keeps them in a .sav file;
+    #: one text, or one a language ({1: {en: SME, zh: 中小企业}})
+    value_labels: dict[str, dict[int | str, str | dict[str, str]]] = {}
+    #: display names of background columns ({firm_size: {en: Firm size, zh: 企业规模}})
+    column_names: dict[str, str | dict[str, str]] = {}
     #: common-method-bias checks (Harman's test, one-factor CFA comparison)
     cmb: bool = True
+    #: modification indices and measurement invariance of the measurement model
+    sem: SemExtrasSpec = SemExtrasSpec()
     bootstrap: BootstrapSpec = BootstrapSpec()
     seed: int = Field(0, ge=0)
     scheduler: str | None = None
@@ -254,7 +300,6 @@ class SurveySpec(_Strict):
     lang: Literal["en", "zh"] = "en"
     base_dir: str = "."
     source: str = "spec"
-
 
     def title_in(self, lang: str | None = None) -> str | None:
         """The title in ``lang``: the one title, or that language's (else the other one's)."""
@@ -352,6 +397,22 @@ class SurveySpec(_Strict):
         return self
 
     # ------------------------------------------------------------------ helpers
+    def column_label(self, column: str, lang: str) -> str:
+        """Display name of a background column in ``lang`` (``column_names``; else the column)."""
+        return _in_lang(self.column_names.get(column), lang) or column
+
+    def value_label(self, column: str, value: Any, lang: str) -> str:
+        """Display text of a code of a background column in ``lang`` (``value_labels``; 1, 1.0 and
+        "1" are one code); the value as text when no label is given."""
+        labels = self.value_labels.get(column) or {}
+        key = int(value) if isinstance(value, float) and value.is_integer() else value
+        for k in (key, str(key)):
+            if k in labels:
+                return _in_lang(labels[k], lang) or str(value)
+        if isinstance(key, str) and key.lstrip("-").isdigit() and int(key) in labels:
+            return _in_lang(labels[int(key)], lang) or str(value)
+        return str(value)
+
     def resolve(self, path: str) -> Path:
         """Resolve a path written in the spec relative to the spec file's folder."""
         p = Path(os.path.expanduser(path))
@@ -439,6 +500,15 @@ class SurveySpec(_Strict):
         if "=~" in struct:
             return struct
         return self.measurement_syntax() + "\n" + struct
+
+
+def _in_lang(text: str | dict[str, str] | None, lang: str) -> str:
+    """One text, or the ``lang`` entry of ``{en: ..., zh: ...}`` (falling back to the other)."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(lang) or text.get("en") or text.get("zh") or next(iter(text.values()), "")
 
 
 def _threshold_keys() -> list[str]:

@@ -53,6 +53,8 @@ TABLE_KEYS = (
     "harman",
     "single_factor",
     "profile",
+    "invariance",
+    "modindices",
 )
 
 #: Table 3 columns: (fit-measure key, printed name); seed 000 prints the first six
@@ -153,7 +155,13 @@ def table1(res: SurveyResult, lang: str) -> pd.DataFrame:
     if efa is None:
         df = df.drop(columns="efa_loading")
     efa_txt = (
-        _("{method}, {rotation}, {n} factors", method=spec.efa.method, rotation=spec.efa.rotation, n=res.n_factors, lang=lang)
+        _(
+            "{method}, {rotation}, {n} factors",
+            method=spec.efa.method,
+            rotation=spec.efa.rotation,
+            n=res.n_factors,
+            lang=lang,
+        )
         if res.efa is not None
         else L["words"]["na"]
     )
@@ -476,10 +484,142 @@ def profile(res: SurveyResult, lang: str) -> pd.DataFrame:
     L = labels(lang)
     if res.profile is None:
         return _finish(pd.DataFrame(columns=["variable", "category", "count", "percent"]), "profile", L)
-    return _finish(res.profile.rename(columns={"n": "count"}), "profile", L)
+    p = res.profile.rename(columns={"n": "count"})
+    spec = res.spec
+    missing = {_("missing", lang="en"), _("missing", lang="zh")}  # sample_profile's row of missing answers
+    p["category"] = [
+        _("missing", lang=lang) if c in missing else spec.value_label(str(v), c, lang)
+        for v, c in zip(p["variable"], p["category"], strict=True)
+    ]
+    p["variable"] = [spec.column_label(str(v), lang) for v in p["variable"]]
+    return _finish(p, "profile", L)
 
 
-_OPTIONAL = frozenset({"msv_asv", "harman", "single_factor", "profile"})
+def invariance_group_names(res: SurveyResult, lang: str) -> list[str]:
+    """The invariance groups by their value labels in ``lang`` (spec ``value_labels``)."""
+    if res.spec.sem.invariance is None:
+        return []
+    col = res.spec.sem.invariance.group
+    return [res.spec.value_label(col, g, lang) for g, _n in res.invariance_groups]
+
+
+def _finish_i18n(
+    df: pd.DataFrame, key: str, title: str, sheet: str, heads: dict[str, str], note: str
+) -> pd.DataFrame:
+    """As :func:`_finish`, with the title, sheet name and headers already translated (catalogue)."""
+    out = df.rename(columns={c: heads.get(c, c) for c in df.columns})
+    out.attrs.update(keys=[str(c) for c in df.columns], key=key, title=title, sheet=sheet)
+    if note:
+        out.attrs["note"] = note
+    return out
+
+
+def _step_label(step: str, lang: str) -> str:
+    names = {
+        "configural": _("configural (same pattern)", lang=lang),
+        "metric": _("metric (equal loadings)", lang=lang),
+        "scalar": _("scalar (+ equal intercepts)", lang=lang),
+        "strict": _("strict (+ equal residual variances)", lang=lang),
+    }
+    return names.get(step, step)
+
+
+def invariance(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Measurement invariance of the CFA across the groups of ``spec.sem.invariance.group``: fit per
+    step and the change against the previous step (``cbeclab.sem.multigroup.invariance``)."""
+    cols = ["step", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "chisq_diff", "df_diff", "pvalue_diff",
+            "delta_cfi", "delta_rmsea", "holds"]  # fmt: skip
+    heads = {
+        "step": _("Model", lang=lang),
+        "chisq": "χ²",
+        "df": "df",
+        "cfi": "CFI",
+        "tli": "TLI",
+        "rmsea": "RMSEA",
+        "srmr": "SRMR",
+        "chisq_diff": "Δχ²",
+        "df_diff": "Δdf",
+        "pvalue_diff": _("p (Δχ²)", lang=lang),
+        "delta_cfi": "ΔCFI",
+        "delta_rmsea": "ΔRMSEA",
+        "holds": _("ΔCFI ≥ −0.01", lang=lang),
+    }
+    title = _("Measurement invariance across groups", lang=lang)
+    sheet = _("invariance", lang=lang)
+    if res.invariance is None:
+        return _finish_i18n(pd.DataFrame(columns=cols), "invariance", title, sheet, heads, "")
+    L = labels(lang)
+    t = res.invariance.copy()
+    t["holds"] = ["" if not math.isfinite(_f(d)) else _yn(bool(_f(d) >= -0.01), L) for d in t["delta_cfi"]]
+    t["step"] = [_step_label(str(v), lang) for v in t["step"]]
+    spec = res.spec
+    assert spec.sem.invariance is not None
+    names = invariance_group_names(res, lang)
+    groups = _(", ", lang=lang).join(f"{g} (n = {n})" for g, (_g, n) in zip(names, res.invariance_groups))
+    scaled = spec.estimator == "MLR"
+    note = _(
+        "Measurement model (CFA) fitted in each group of {col}: {groups}; estimator {est}, {mis}. "
+        "Each step adds equality constraints across groups; Δ against the previous step.",
+        col=spec.column_label(spec.sem.invariance.group, lang),
+        groups=groups,
+        est=spec.estimator,
+        mis=_missing_name(spec.missing, lang),
+        lang=lang,
+    )
+    if scaled:
+        note += " " + _(
+            "χ², CFI, TLI and RMSEA are the scaled (Yuan–Bentler) values; Δχ² is the Satorra–Bentler "
+            "(2001) scaled difference test.",
+            lang=lang,
+        )
+    note += " " + _(
+        "Invariance holds at a step when ΔCFI ≥ −0.01 (Cheung & Rensvold 2002) and ΔRMSEA ≤ 0.015 "
+        "(Chen 2007); the Δχ² test is sensitive to sample size.",
+        lang=lang,
+    )
+    return _finish_i18n(t[cols], "invariance", title, sheet, heads, note)
+
+
+def _missing_name(missing: str, lang: str) -> str:
+    return {
+        "listwise": _("listwise deletion", lang=lang),
+        "error": _("listwise deletion", lang=lang),
+        "ml": _("full-information ML (FIML)", lang=lang),
+        "ml.x": _("full-information ML with the covariates (FIML, ml.x)", lang=lang),
+        "pairwise": _("pairwise (available answers)", lang=lang),
+    }.get(missing, missing)
+
+
+def modindices(res: SurveyResult, lang: str) -> pd.DataFrame:
+    """Modification indices of the measurement model (``cbeclab.sem.modindices``), largest first."""
+    cols = ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
+    heads = {
+        "lhs": _("Left", lang=lang),
+        "op": _("Operator", lang=lang),
+        "rhs": _("Right", lang=lang),
+        "mi": "MI",
+        "epc": "EPC",
+        "sepc_all": _("Standardized EPC", lang=lang),
+    }
+    title = _("Modification indices of the measurement model", lang=lang)
+    sheet = _("modification indices", lang=lang)
+    if res.modindices is None:
+        return _finish_i18n(pd.DataFrame(columns=cols), "modindices", title, sheet, heads, "")
+    mi_spec = res.spec.sem.modindices
+    assert mi_spec is not None
+    note = _(
+        "Score tests (as lavaan's modindices) of each loading and residual covariance the model leaves out, "
+        "MI ≥ {m:g}, at most {top} rows, largest first. MI: the drop of χ² (1 df) if the parameter "
+        "were freed; EPC: its expected value; standardized EPC: completely standardized. "
+        "=~ is a cross-loading, ~~ a residual covariance.",
+        m=mi_spec.min,
+        top=mi_spec.top,
+        lang=lang,
+    )
+    return _finish_i18n(res.modindices[cols].reset_index(drop=True), "modindices", title, sheet, heads, note)
+
+
+_OPTIONAL = frozenset({"msv_asv", "harman", "single_factor", "profile", "invariance", "modindices"})
 
 _BUILDERS = {
     "table1": table1,
@@ -496,11 +636,15 @@ _BUILDERS = {
     "harman": harman,
     "single_factor": single_factor,
     "profile": profile,
+    "invariance": invariance,
+    "modindices": modindices,
 }
 
 
 def build_tables(res: SurveyResult, lang: str = "en") -> dict[str, pd.DataFrame]:
     """All tables keyed by :data:`TABLE_KEYS`; each frame has ``attrs`` title, sheet and (maybe) note."""
     out = {k: _BUILDERS[k](res, lang) for k in TABLE_KEYS}
-    # optional tables the run did not produce (no profile columns, cmb switched off) are left out
-    return {k: t for k, t in out.items() if k not in _OPTIONAL or len(t)}
+    # optional tables the run did not produce (no profile columns, cmb switched off) are left out;
+    # the modification indices stay when asked for (an empty table says no MI reached the minimum)
+    asked = {"modindices"} if res.modindices is not None else set()
+    return {k: t for k, t in out.items() if k not in _OPTIONAL or len(t) or k in asked}

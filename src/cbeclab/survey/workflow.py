@@ -14,6 +14,7 @@ number with them); on the synthetic example, lavaan 0.6-14 ``sem()`` agrees with
 
 from __future__ import annotations
 
+import difflib
 import time
 import warnings as _warnings
 from collections.abc import Callable
@@ -83,6 +84,9 @@ class SurveyResult:
     single_factor: SingleFactorComparison | None = None  # one-factor CFA vs the measurement model
     msv_asv: pd.DataFrame | None = None  # MSV and ASV per construct (from the CFA's latent correlations)
     profile: pd.DataFrame | None = None  # sample profile of spec.profile columns (counts, percent)
+    invariance: pd.DataFrame | None = None  # CFA invariance across spec.sem.invariance.group
+    invariance_groups: tuple[tuple[str, int], ...] = ()  # (group label, n) of the invariance fits
+    modindices: pd.DataFrame | None = None  # CFA modification indices, mi >= spec.sem.modindices.min
 
     # ------------------------------------------------------------------ views (no computation)
     @property
@@ -231,6 +235,8 @@ class SurveyResult:
                 if self.msv_asv is not None
                 else None,
                 "profile": records(self.profile) if self.profile is not None else None,
+                "invariance": records(self.invariance) if self.invariance is not None else None,
+                "modindices": records(self.modindices) if self.modindices is not None else None,
             },
             "tables": {
                 k: {"title": t.attrs.get("title"), "note": t.attrs.get("note"), "rows": records(t)}
@@ -372,6 +378,7 @@ def run_survey(
         source = "data"
     if raw.attrs.get("synthetic") or "synthetic" in source.lower():
         notes.append(_("the responses are SYNTHETIC (generated), not real questionnaires"))
+    _check_group_column(spec, raw)  # before any model is fitted
     fiml = spec.missing in ("ml", "ml.x")
     pairwise = spec.missing == "pairwise"  # ordered items: polychorics on the available answers
     item_cols = spec.columns_for([str(c) for c in raw.columns])
@@ -479,6 +486,10 @@ def run_survey(
                 )
             t = _timed(timings, "common_method_bias", t)
 
+        inv_tab, inv_groups, mi_tab = _sem_extras(spec, raw, X_sem, sem_opts, notes)
+        if spec.sem.invariance is not None or spec.sem.modindices is not None:
+            t = _timed(timings, "invariance_modindices", t)
+
         sem = Model(spec.full_syntax()).fit(X_sem, **sem_opts)
         t = _timed(timings, "sem", t)
 
@@ -553,11 +564,87 @@ def run_survey(
         single_factor=one_vs,
         msv_asv=mv,
         profile=_profile(raw, X, spec.profile),
+        invariance=inv_tab,
+        invariance_groups=inv_groups,
+        modindices=mi_tab,
     )
 
 
+def _sem_extras(
+    spec: SurveySpec, raw: pd.DataFrame, X_sem: pd.DataFrame, sem_opts: dict[str, Any], notes: list[str]
+) -> tuple[pd.DataFrame | None, tuple[tuple[str, int], ...], pd.DataFrame | None]:
+    """Measurement invariance across ``spec.sem.invariance.group`` and the modification indices of
+    the measurement model (``cbeclab.sem.multigroup.invariance`` / ``cbeclab.sem.modindices``)."""
+    from cbeclab.sem.model import Model
+    from cbeclab.sem.modindices import modindices
+    from cbeclab.sem.multigroup import invariance
+
+    cfa_model = Model(spec.measurement_syntax())
+    inv_tab: pd.DataFrame | None = None
+    groups: tuple[tuple[str, int], ...] = ()
+    if spec.sem.invariance is not None:
+        col = spec.sem.invariance.group
+        _check_group_column(spec, raw)
+        g = raw.loc[X_sem.index, col]
+        labels = (raw.attrs.get("value_labels") or {}).get(col) or {}  # .sav labels; the spec's at print time
+        g = g.map(lambda v: _label(v, labels))
+        data = X_sem.assign(**{"__group__": g})
+        inv_tab = invariance(cfa_model, data, "__group__", **sem_opts)
+        counts = data["__group__"].dropna().value_counts(sort=False)
+        groups = tuple((str(k), int(v)) for k, v in counts.items())
+        if spec.estimator == "MLM":
+            notes.append(_("the invariance steps under MLM use the unscaled chi-square difference"))
+    mi_tab: pd.DataFrame | None = None
+    if spec.sem.modindices is not None:
+        mi = modindices(cfa_model, X_sem, missing=sem_opts["missing"], minimum_value=spec.sem.modindices.min)
+        mi_tab = mi[["lhs", "op", "rhs", "mi", "epc", "sepc_all"]].head(spec.sem.modindices.top)
+        if spec.estimator != "ML":
+            notes.append(
+                _(
+                    "the modification indices are ML score tests (expected information), as lavaan's "
+                    "modindices; they are not scaled for {e}",
+                    e=spec.estimator,
+                )
+            )
+    return inv_tab, groups, mi_tab
+
+
+def _check_group_column(spec: SurveySpec, raw: pd.DataFrame) -> None:
+    """The invariance group column must be in the data (checked before any model is fitted), and
+    invariance / modification indices are ML-family only (not built for ordered items)."""
+    asked = [k for k in ("invariance", "modindices") if getattr(spec.sem, k) is not None]
+    if asked and getattr(spec, "ordinal", False):
+        raise SpecError(
+            _("sem.{k} is not available for ordered items (WLSMV/ULSMV) yet", k=asked[0]),
+            where=f"{spec.source}: field sem.{asked[0]}",
+            fix=_("drop sem.{k}, or treat the items as continuous (ordinal: false)", k=asked[0]),
+        )
+    if spec.sem.invariance is None:
+        return
+    col = spec.sem.invariance.group
+    if col not in raw.columns:
+        close = difflib.get_close_matches(col, [str(c) for c in raw.columns], n=3)
+        raise SpecError(
+            _("the invariance group column {col!r} is not in the data", col=col),
+            where=f"{spec.source}: field sem.invariance.group",
+            fix=_("name a data column; close matches: {v}", v=", ".join(close) or "-"),
+        )
+
+
+def _label(v: Any, labels: dict[Any, str]) -> Any:
+    """A group code shown by its value label (1 and 1.0 and "1" are one code)."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    key = int(v) if isinstance(v, float) and v.is_integer() else v
+    for k in (key, str(key)):
+        if k in labels:
+            return str(labels[k])
+    return str(key)
+
+
 def _profile(raw: pd.DataFrame, used: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
-    """Sample profile of the respondents used (the rows kept by the item checks)."""
+    """Sample profile of the respondents used (the rows kept by the item checks), codes shown with
+    the .sav value labels; the spec's ``value_labels`` are applied when printing, in its language."""
     if not columns:
         return None
     rows = raw.loc[raw.index.intersection(used.index)] if len(used) < len(raw) else raw

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.i18n import resolve_lang
-from cbeclab.render.charts.base import CJK_FONT, Chart
+from cbeclab.render.charts.base import CHART_FONT, Chart
 
 __all__ = [
     "CONTEXT",
@@ -48,7 +48,7 @@ FACET_MAX = 8
 def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
     """The Vega-Lite ``config`` of every chart: CJK font, readable sizes, no chart border."""
     return {
-        "font": CJK_FONT,
+        "font": CHART_FONT,
         "view": {"continuousWidth": width, "continuousHeight": height, "stroke": "transparent"},
         "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e8ec", "labelLimit": 220},
         "legend": {

@@ -7,6 +7,7 @@ Radar of the empowerment dimensions (seed 004), development-mode scores with the
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import altair as alt
@@ -39,8 +40,13 @@ def _dimension_names() -> dict[str, dict[str, str]]:
     }
 
 
-def empowerment_radar(empowerment: Any, lang: str | None = None) -> Chart:
-    """Radar (polygon on spokes) of the empowerment dimension scores U in [0, 1], one polygon a row."""
+def empowerment_radar(
+    empowerment: Any, lang: str | None = None, entities: Mapping[str, str] | None = None
+) -> Chart:
+    """Radar (polygon on spokes) of the empowerment dimension scores U in [0, 1], one polygon a row.
+
+    ``entities`` maps an entity to its display name (a cluster profile's name in ``lang``).
+    """
     code = resolve_lang(lang)
     dims = list(empowerment.dimensions)
     names = _dimension_names()
@@ -50,7 +56,8 @@ def empowerment_radar(empowerment: Any, lang: str | None = None) -> Chart:
     pattern_col = f"pattern_{code}" if f"pattern_{code}" in table.columns else "pattern"
     rows, grid, spokes, labels = [], [], [], []
     for _i, t in table.iterrows():
-        who = str(t["entity"]) + ("" if pd.isna(t.get("period")) else f" {t['period']}")
+        who = (entities or {}).get(str(t["entity"]), str(t["entity"]))
+        who += "" if pd.isna(t.get("period")) else f" {t['period']}"
         who = f"{who} · {t[pattern_col]}" if pattern_col in table.columns else who
         for j, d in enumerate([*dims, dims[0]]):
             u = float(t[f"U_{d}"])

@@ -581,7 +581,7 @@ def _obstacle_charts(result: Any, lang: str, names: Mapping[str, Any] | None, ma
     out: list[Chart] = []
     top = ob.mean_by_indicator().head(10).copy()
     top["subsystem_label"] = display_all(top["subsystem"], names, lang)
-    top["indicator"] = top["indicator"].astype(str)
+    top["indicator"] = display_all(top["indicator"].astype(str), names, lang)
     out.append(
         chart(
             "engine.obstacle_top",
@@ -695,21 +695,29 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         if vals is None or vals.empty:
             # nothing fitted: no chart; the refusals are reported by the table, say so once here
             continue
-        v = vals.copy()
+        # one series per (entity, variable), in order of appearance; only the first FACET_MAX are
+        # drawn, so only their rows are labelled (a national panel has thousands of series)
+        pairs = vals[["entity", "variable"]].astype(str).drop_duplicates()
+        n_series = len(pairs)
+        if n_series > FACET_MAX:
+            notes.append(
+                pgettext(
+                    "charts", "{k} of {n} fitted series are drawn.", k=FACET_MAX, n=n_series, lang=lang
+                )
+            )
+            keep = pairs.head(FACET_MAX)
+            mask = pd.MultiIndex.from_frame(vals[["entity", "variable"]].astype(str)).isin(
+                pd.MultiIndex.from_frame(keep)
+            )
+            v = vals[mask].copy()
+        else:
+            v = vals.copy()
         v["entity"] = v["entity"].astype(str)
         v["series"] = [
             f"{e} · {display(s, names, lang)}" if s != name else e
             for e, s in zip(v["entity"], v["variable"].astype(str))
         ]
         series = list(dict.fromkeys(v["series"]))
-        if len(series) > FACET_MAX:
-            notes.append(
-                pgettext(
-                    "charts", "{k} of {n} fitted series are drawn.", k=FACET_MAX, n=len(series), lang=lang
-                )
-            )
-            series = series[:FACET_MAX]
-            v = v[v["series"].isin(series)]
         v["kind_label"] = v["kind"].map(
             {
                 "fit": pgettext("charts", "fitted", lang=lang),

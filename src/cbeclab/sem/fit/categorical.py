@@ -157,8 +157,10 @@ def _catml(fit: OrdinalFit, Sigma: Any) -> tuple[float, float, float, float]:
     return T3, ks / df3 if df3 > 0 else _NAN, T3b, float(np.trace(G)) / len(a)
 
 
-def categorical_fit_measures(fit: OrdinalFit, mm: Any, theta: Any, *, estimator: str) -> dict[str, float]:
-    """The ``fitMeasures`` dict of a WLSMV / ULSMV fit (keys with '_' for '.')."""
+def categorical_fit_measures(fit: OrdinalFit, Sigma: Any, npar: int, *, estimator: str) -> dict[str, float]:
+    """The ``fitMeasures`` dict of a WLSMV / ULSMV fit (keys with '_' for '.'); ``Sigma`` is the
+    model-implied matrix of the latent responses (unit diagonal for ordered items), ``npar`` the
+    number of free parameters (thresholds included)."""
     st = fit.stats
     n = st.n
     N = n - 1
@@ -166,7 +168,7 @@ def categorical_fit_measures(fit: OrdinalFit, mm: Any, theta: Any, *, estimator:
     Tb, dfb, Tbs, cb = fit.baseline_chisq, fit.baseline_df, fit.baseline_chisq_scaled, fit.baseline_scaling
     uls = estimator == "ULSMV"
     out: dict[str, float] = {
-        "npar": float(len(theta) + st.n_th),
+        "npar": float(npar),
         "fmin": T / (2 * n),
         "chisq": T,
         "df": float(df),
@@ -185,7 +187,6 @@ def categorical_fit_measures(fit: OrdinalFit, mm: Any, theta: Any, *, estimator:
         "baseline_pvalue_scaled": float(stats.chi2.sf(Tbs, dfb)),
         "baseline_chisq_scaling_factor": cb,
     }
-    _mu, Sigma = mm.implied(theta)
     T3, c3, T3b, c3b = _catml(fit, Sigma)
     out["cfi"] = _cfi(T, df, Tb, dfb)
     out["tli"] = _tli(T, df, Tb, dfb)
