@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -105,7 +104,7 @@ def numeric_jacobian(grad: Callable[[Array], Array], x: Array) -> Array:
 
 def fit_ml(
     mm: MomentModel | Sequence[MomentModel],
-    pats: Patterns | Sequence[Patterns] | Any,
+    pats: Patterns | Sequence[Patterns],
     start: Array,
     *,
     max_iter: int = 500,
@@ -125,7 +124,7 @@ def fit_ml(
     """
     mms = [mm] if isinstance(mm, MomentModel) else list(mm)
     one = isinstance(pats, Patterns) or hasattr(pats, "gradient_information")
-    pss = [pats] if one else list(pats)
+    pss: list[Patterns] = [pats] if one else list(pats)  # type: ignore[list-item, arg-type]
 
     def loglik(th: Array) -> float:
         total = 0.0

@@ -223,7 +223,7 @@ class RowsRefitter:
         from cbeclab.sem.estimate import fit_ml
 
         # fit_ml stops on steps below tol^(1/2) (1 + max|theta|): square the step tolerance
-        return fit_ml(self.mms, pss, start, tol=self.tol * self.tol)  # type: ignore[no-any-return]
+        return fit_ml(self.mms, pss, start, tol=self.tol * self.tol)  # type: ignore[arg-type]
 
     def rows(self, theta: Array) -> tuple[list[Array], list[Array]]:
         """Row values and std.all per group at ``theta`` (lavaan ``standardizedSolution``)."""
@@ -276,8 +276,8 @@ def run_rows_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     counts = [draw_counts(ix, X.shape[0]) for X, ix in zip(groups, idx, strict=True)]
     for i in range(m):
         try:
-            th, ok, it = cm.fit_counts(groups, [c[i] for c in counts], spec.theta0)
-            th = accepted(th, ok, it, i, start, nit, errors)
+            fit, ok, it = cm.fit_counts(groups, [c[i] for c in counts], spec.theta0)
+            th = accepted(fit, ok, it, i, start, nit, errors)
             if th is None:
                 continue
             vals, sa = cm.rows(th)
