@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -508,6 +508,53 @@ def _sb_factor(Sigma: Array, dmu: Array, dS: Array, Gamma: Array, keep: Array, d
     return float(np.trace(U @ G)) / df if df > 0 else math.nan
 
 
+def defined_values(defs: list[tuple[str, str]], labels: dict[str, int]) -> Callable[[Array], Array]:
+    """The values of the ``:=`` parameters as a function of the parameter-table row values.
+
+    ``labels`` maps a label to its row; a definition may use the definitions before it, as in lavaan.
+    Used by the ML/FIML/robust assembly and the ordinal one.
+    """
+    from cbeclab.sem.ml import eval_expression
+    from cbeclab.sem.syntax import compile_expression
+
+    trees = [compile_expression(e, 0, 0)[0] for _n, e in defs]
+
+    def dvals(rv: Array) -> Array:
+        env = {lab: float(rv[k]) for lab, k in labels.items()}
+        out = np.empty(len(defs))
+        for i, ((name, _e), tree) in enumerate(zip(defs, trees, strict=True)):
+            out[i] = eval_expression(tree, env)
+            env[name] = out[i]
+        return out
+
+    return dvals
+
+
+def defined_delta_se(
+    dvals: Callable[[Array], Array],
+    row_values: Callable[[Array], Array],
+    theta: Array,
+    V: Array,
+    n: int | None = None,
+) -> Array:
+    """Delta-method SEs of the ``:=`` parameters: ``sqrt(diag(J V J'))``.
+
+    ``J`` is the central-difference Jacobian (step 1e-6 relative) over the first ``n`` entries of
+    ``theta`` (all by default; the ordinal fit passes the structural ones), zero for the others. As
+    lavaan's delta method; checked against lavaan's ``:=`` standard errors in tests/test_sem_*.
+    """
+    n = len(theta) if n is None else n
+    base = np.asarray(theta[:n], dtype=float)
+    Jd = np.zeros((len(dvals(row_values(base))), len(theta)))
+    for t in range(n):
+        h = 1e-6 * max(1.0, abs(float(base[t])))
+        tp, tm = base.copy(), base.copy()
+        tp[t] += h
+        tm[t] -= h
+        Jd[:, t] = (dvals(row_values(tp)) - dvals(row_values(tm))) / (2 * h)
+    return np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, V, Jd), 0, None))
+
+
 def _assemble(
     model: Model,
     pt: ParTable,
@@ -530,7 +577,6 @@ def _assemble(
     meanstructure: bool,
     fm: dict[str, float],
 ) -> SEMResult:
-    from cbeclab.sem.ml import eval_expression
     from cbeclab.sem.model import SEMResult
 
     tab = pt.table.copy()
@@ -547,27 +593,9 @@ def _assemble(
     labels = {str(lab): k for k, lab in enumerate(tab["label"].iloc[:n_par]) if lab}
     defs = list(pt.definitions.items())
     if defs:
-        from cbeclab.sem.syntax import compile_expression
-
-        trees = [compile_expression(e, 0, 0)[0] for _n, e in defs]
-
-        def dvals(rv: Array) -> Array:
-            env = {lab: float(rv[k]) for lab, k in labels.items()}
-            out = np.empty(len(defs))
-            for i, ((name, _e), tree) in enumerate(zip(defs, trees, strict=True)):
-                out[i] = eval_expression(tree, env)
-                env[name] = out[i]
-            return out
-
+        dvals = defined_values(defs, labels)
         est[n_par:] = dvals(vals)
-        Jd = np.zeros((len(defs), len(theta)))
-        for t in range(len(theta)):
-            h = 1e-6 * max(1.0, abs(theta[t]))
-            tp, tm = theta.copy(), theta.copy()
-            tp[t] += h
-            tm[t] -= h
-            Jd[:, t] = (dvals(mm.row_values(tp)) - dvals(mm.row_values(tm))) / (2 * h)
-        se[n_par:] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, V, Jd), 0, None))
+        se[n_par:] = defined_delta_se(dvals, mm.row_values, theta, V)
         sl[n_par:] = dvals(std_lv)
         sa[n_par:] = dvals(std_all)
     is_free = np.concatenate([free > 0, np.ones(len(tab) - n_par, dtype=bool)])

@@ -512,29 +512,12 @@ def _param_rows(
     P = pd.concat([x for x in parts if len(x)], ignore_index=True)
     defs = list(pt.definitions.items())
     if defs:
-        from cbeclab.sem.ml import eval_expression
-        from cbeclab.sem.syntax import compile_expression
+        from cbeclab.sem.general import defined_delta_se, defined_values
 
         labels = {str(lab): k for k, lab in enumerate(tab["label"].iloc[:n_par]) if lab}
-        trees = [compile_expression(e, 0, 0)[0] for _n, e in defs]
-
-        def dvals(rv: Array) -> Array:
-            env = {lab: float(rv[k]) for lab, k in labels.items()}
-            out = np.empty(len(defs))
-            for i, ((name, _e), tree) in enumerate(zip(defs, trees, strict=True)):
-                out[i] = eval_expression(tree, env)
-                env[name] = out[i]
-            return out
-
+        dvals = defined_values(defs, labels)
         dv = dvals(vals)
-        Jd = np.zeros((len(defs), len(theta)))
-        for col in range(q_s):
-            step = 1e-6 * max(1.0, abs(float(theta[col])))
-            tp, tm = theta[:q_s].copy(), theta[:q_s].copy()
-            tp[col] += step
-            tm[col] -= step
-            Jd[:, col] = (dvals(mm.row_values(tp)) - dvals(mm.row_values(tm))) / (2 * step)
-        dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, V, Jd), 0, None))
+        dse = defined_delta_se(dvals, mm.row_values, theta, V, n=q_s)
         drows = pd.DataFrame(
             {
                 "lhs": [d for d, _e in defs],
