@@ -168,3 +168,25 @@ def test_many_skip_and_raise() -> None:
     assert food.loc["x", "status"] == "refused" and "class ratio" in food.loc["x", "reason"]
     assert food.loc["y", "status"] == "ok"
     assert res.notes and json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_many_refusal_reasons_are_worked_out_per_series() -> None:
+    """Five series of length 4 refused in one batch, each with its own first failed check (the
+    bounds of the class-ratio test for n = 4 are exp(±2/5) = (0.6703, 1.4918), worked by hand)."""
+    series = {
+        "nan0": [np.nan, 2.0, 3.0, 4.0],
+        "nan13": [1.0, np.nan, 3.0, np.inf],
+        "neg": [1.0, 2.0, -3.0, 0.0],
+        "ratio": [1.0, 1.1, 5.0, 5.1],  # sigma(3) = 1.1 / 5 = 0.22
+        "const": [2.0, 2.0, 2.0, 2.0],  # constant: not refused
+    }
+    idx = pd.MultiIndex.from_tuples([(e, t) for e in series for t in range(4)], names=["entity", "t"])
+    F = pd.DataFrame({"x": [v for s in series.values() for v in s]}, index=idx)
+    p = gm11_many(F, h=1).params.set_index("entity")
+    assert p.loc["nan0", "reason"] == "it has missing or non-finite value(s) at position(s) [0]"
+    assert p.loc["nan13", "reason"] == "it has missing or non-finite value(s) at position(s) [1, 3]"
+    assert p.loc["neg", "reason"] == "it has non-positive value(s) at position(s) [2, 3]; GM(1,1) needs x > 0"
+    assert p.loc["ratio", "reason"] == (
+        "class ratio test failed: σ(k) = x(k-1)/x(k) = 0.22 at k = 3 is outside (0.6703, 1.4918)"
+    )
+    assert p.loc["const", "status"] == "ok"

@@ -47,7 +47,6 @@ class _Bar:
             self.bar.close()
 
 
-
 def _show(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Summary rows for the console: 4 decimals, subsystem display names, translated headers."""
     show = frame.copy()
@@ -110,10 +109,12 @@ def _run_and_write(
     scheduler: str | None = None,
 ) -> Any:
     from cbeclab.pipeline import run_spec
+    from cbeclab.render.pngjobs import PngJobs
     from cbeclab.store import write_run
 
     spec = spec.model_copy(update={"lang": output_lang(lang, spec)})
-    with use_lang(spec.lang):
+    # the chart-to-PNG helper process starts now, so it is warm when the report's figures exist
+    with use_lang(spec.lang), PngJobs() as pngs:
         bar = _Bar(enabled=not quiet and sys.stderr.isatty())
         try:
             result = run_spec(spec, progress=bar, scheduler=scheduler)
@@ -125,7 +126,7 @@ def _run_and_write(
                 result = replace(result, sensitivity=sensitivity(result, scheduler=scheduler, **sens))
         finally:
             bar.close()
-        paths = write_run(result, out)
+        paths = write_run(result, out, pngs=pngs)
         if not quiet:
             _print_summary(result, spec.lang)
             if result.sensitivity is not None:
@@ -423,7 +424,12 @@ def _common(f: Any) -> Any:
     @functools.wraps(f)
     def wrapper(**kw: Any) -> Any:
         _READ.clear()
-        _READ.update({k: kw.pop(k) for k in ("header_row", "skip_footer", "delimiter", "decimal", "layout", "indicator_col")})
+        _READ.update(
+            {
+                k: kw.pop(k)
+                for k in ("header_row", "skip_footer", "delimiter", "decimal", "layout", "indicator_col")
+            }
+        )
         return f(**kw)
 
     return wrapper

@@ -222,34 +222,59 @@ def _ratio_bounds(n: int) -> tuple[float, float]:
 
 def _refusal(x: np.ndarray, check_ratio: bool, shift: bool = False) -> str | None:
     """Why the series cannot be modelled, or None (``shift``: the ratio test and x > 0 are met by a shift)."""
-    n = len(x)
+    return _refusals(np.asarray(x, dtype=float)[None, :], check_ratio, shift)[0]
+
+
+def _refusals(X: np.ndarray, check_ratio: bool, shift: bool = False) -> list[str | None]:
+    """:func:`_refusal` of every row of ``X`` (m series of one length n), the checks done on the whole
+    array at once: too short, missing or non-finite values, values <= 0, the class-ratio test
+    (skipped for a constant series). The first failed check of a row gives its reason."""
+    m, n = X.shape
     if n < 4:
-        return _("it has {n} value(s); GM(1,1) needs at least 4", n=n)
-    if not np.all(np.isfinite(x)):
-        return _(
-            "it has missing or non-finite value(s) at position(s) {positions}",
-            positions=np.flatnonzero(~np.isfinite(x)).tolist(),
-        )
-    if shift:
-        return None
-    if (x <= 0).any():
-        return _(
-            "it has non-positive value(s) at position(s) {positions}; GM(1,1) needs x > 0",
-            positions=np.flatnonzero(x <= 0).tolist(),
-        )
-    if check_ratio and not np.all(x == x[0]):
-        lo, hi = _ratio_bounds(n)
-        sigma = x[:-1] / x[1:]
-        bad = np.flatnonzero((sigma <= lo) | (sigma >= hi))
-        if len(bad):
-            return _(
-                "class ratio test failed: σ(k) = x(k-1)/x(k) = {sigma:.4g} at k = {k} is outside ({lo:.4f}, {hi:.4f})",
-                sigma=sigma[bad[0]],
-                k=bad[0] + 2,
-                lo=lo,
-                hi=hi,
+        return [_("it has {n} value(s); GM(1,1) needs at least 4", n=n)] * m
+    out: list[str | None] = [None] * m
+    finite = np.isfinite(X)
+    nonfinite = np.flatnonzero(~finite.all(axis=1))
+    done = np.zeros(m, dtype=bool)
+    done[nonfinite] = True
+    cache: dict[bytes, str] = {}
+    for i in nonfinite:
+        key = (~finite[i]).tobytes()
+        if key not in cache:
+            cache[key] = _(
+                "it has missing or non-finite value(s) at position(s) {positions}",
+                positions=np.flatnonzero(~finite[i]).tolist(),
             )
-    return None
+        out[i] = cache[key]
+    if shift:
+        return out
+    with np.errstate(invalid="ignore"):
+        nonpos = X <= 0
+    for i in np.flatnonzero(nonpos.any(axis=1) & ~done):
+        out[i] = _(
+            "it has non-positive value(s) at position(s) {positions}; GM(1,1) needs x > 0",
+            positions=np.flatnonzero(nonpos[i]).tolist(),
+        )
+        done[i] = True
+    if not check_ratio:
+        return out
+    lo, hi = _ratio_bounds(n)
+    todo = np.flatnonzero(~done & ~np.all(X == X[:, :1], axis=1))
+    if not len(todo):
+        return out
+    sigma = X[todo, :-1] / X[todo, 1:]
+    outside = (sigma <= lo) | (sigma >= hi)
+    first = outside.argmax(axis=1)
+    for r in np.flatnonzero(outside.any(axis=1)):
+        k = int(first[r])
+        out[todo[r]] = _(
+            "class ratio test failed: σ(k) = x(k-1)/x(k) = {sigma:.4g} at k = {k} is outside ({lo:.4f}, {hi:.4f})",
+            sigma=sigma[r, k],
+            k=k + 2,
+            lo=lo,
+            hi=hi,
+        )
+    return out
 
 
 def _fix() -> str:
@@ -592,8 +617,9 @@ def gm11_many(
                     quick_bad |= ~(inside | np.all(X0 == X0[:, :1], axis=1))
             ok = np.ones(len(ents), dtype=bool)
             reasons: list[Any] = [None] * len(ents)
-            for i in np.flatnonzero(quick_bad):
-                why = _refusal(X0[i], check_ratio, shift=shifting)
+            suspects = np.flatnonzero(quick_bad)
+            whys = _refusals(X0[suspects], check_ratio, shift=shifting) if len(suspects) else []
+            for i, why in zip(suspects, whys):
                 if why is None:
                     continue
                 ok[i] = False

@@ -1,16 +1,18 @@
 """The chart-to-PNG process of :class:`cbeclab.render.pngjobs.PngJobs` (run as a script, not imported).
 
-Started with ``python _png_worker.py``; it imports only vl-convert, so it is ready in a fraction of a
-second. Protocol over its standard streams:
+Started with ``python _png_worker.py``; it imports only vl-convert. Protocol over its standard streams:
 
-* stdin: one JSON header line ``{"fonts": [folders], "vl_version": "6.1"}``, then one JSON line per
-  chart ``{"kind": "vega-lite" | "svg", "spec": {...} | "svg": "...", "scale": 2.0}``; end of input
-  starts the rendering;
+* stdin: one JSON header line ``{"fonts": [folders]}``, sent as soon as the process starts; then one
+  JSON line per chart ``{"kind": "vega-lite" | "svg", "spec": {...} | "svg": "...", "scale": 2.0,
+  "vl_version": "6.1"}``, written whenever the parent has charts; end of input ends the process;
 * stdout: per chart, in input order, an 8-byte big-endian length and the PNG bytes (length 0: that
   chart failed; the parent renders it itself).
 
-Every request is read before the first is drawn, so the parent never blocks writing while this
-process waits to write. A broken pipe (the parent was killed) ends it quietly.
+After the header it registers the fonts and draws one tiny chart, so the JavaScript engine and the
+font database are ready before the first real chart arrives (the parent is still reading and
+computing then). Charts are drawn one at a time as they arrive; the parent reads the results on a
+thread of its own and writes requests on another, so neither side can block the other. A broken pipe
+(the parent was killed) ends it quietly.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ import struct
 import sys
 from pathlib import Path
 
+_WARM_UP = {
+    "data": {"values": [{"x": "中", "y": 1}]},
+    "mark": "bar",
+    "encoding": {"x": {"field": "x", "type": "nominal"}, "y": {"field": "y", "type": "quantitative"}},
+}
+
 
 def main() -> int:
     import vl_convert as vlc
@@ -28,16 +36,21 @@ def main() -> int:
     for folder in header.get("fonts", []):
         if Path(folder).is_dir():
             vlc.register_font_directory(folder)
-    vl_version = header.get("vl_version")
-    jobs = [json.loads(line) for line in sys.stdin if line.strip()]
+    try:
+        vlc.vegalite_to_png(_WARM_UP, scale=1.0, vl_version=header.get("vl_version"))
+    except Exception:  # noqa: BLE001, S110 - only a warm-up: the real charts report their own failures
+        pass
     out = sys.stdout.buffer
-    for job in jobs:
+    for line in sys.stdin:
+        if not line.strip():
+            continue
         try:
+            job = json.loads(line)
             scale = float(job.get("scale", 2.0))
             if job.get("kind") == "svg":
                 png = bytes(vlc.svg_to_png(job["svg"], scale=scale))
             else:
-                png = bytes(vlc.vegalite_to_png(job["spec"], scale=scale, vl_version=vl_version))
+                png = bytes(vlc.vegalite_to_png(job["spec"], scale=scale, vl_version=job.get("vl_version")))
         except Exception:  # noqa: BLE001 - any failure: the parent draws this chart itself
             png = b""
         try:

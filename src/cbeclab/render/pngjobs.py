@@ -2,14 +2,18 @@
 
 The Word report embeds every figure as a PNG; vl-convert draws one chart at a time and holds the
 interpreter while it does, so in-process rendering adds up its full cost to a run. :class:`PngJobs`
-starts a small process (:mod:`cbeclab.render._png_worker`, which imports only vl-convert) as soon as a
-run starts writing, hands it the figures once the report Document is built, and collects the PNGs
-when the Word file is assembled; in between, the run writes the store, result.json, result.xlsx and
-report.html on the other core. The bytes are the ones :meth:`Chart.to_png` gives (same library, same
-fonts and Vega-Lite version).
+starts a small process (:mod:`cbeclab.render._png_worker`, which imports only vl-convert) when a run
+starts -- before the data is read, so the process has its fonts registered and its JavaScript engine
+warmed up by the time the first chart exists. Charts are handed over as soon as they are built
+(:meth:`PngJobs.submit`, any number of calls), drawn there one by one, and collected when the Word
+file is assembled (:meth:`PngJobs.results`); meanwhile the run builds the rest of the report and
+writes the store, result.json, result.xlsx and report.html on the other core. The bytes are the ones
+:meth:`Chart.to_png` gives (same library, same fonts and Vega-Lite version).
 
-Anything that goes wrong in the helper process (it cannot start, a chart fails, it dies) only means
-that the figure is drawn in-process instead; the helper never writes a file.
+Two threads talk to the process: one writes the requests, one reads the PNGs, so neither side ever
+waits for the other to drain a pipe. Anything that goes wrong in the helper process (it cannot start,
+a chart fails, it dies) only means that the figure is drawn in-process instead; the helper never
+writes a file.
 
 >>> jobs = PngJobs()          # doctest: +SKIP
 >>> jobs.submit(doc.figures())  # doctest: +SKIP
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import struct
 import subprocess
 import sys
@@ -31,16 +36,21 @@ from typing import Any
 __all__ = ["PngJobs"]
 
 _WORKER = Path(__file__).with_name("_png_worker.py")
+_END = object()
 
 
 class PngJobs:
     """A helper process that turns the figures of a Document into PNG bytes (see the module docstring)."""
 
     def __init__(self, scale: float = 2.0) -> None:
+        from cbeclab.render.charts.base import FONT_DIRS
+
         self.scale = scale
-        self._keys: list[Any] = []
+        self._keys: queue.Queue[Any] = queue.Queue()  # figures sent, in order, for the reader
+        self._out: queue.Queue[Any] = queue.Queue()  # request lines for the writer
         self._got: dict[Any, bytes] = {}
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._closed_input = False
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-I", str(_WORKER)],
@@ -50,37 +60,52 @@ class PngJobs:
             )
         except OSError:
             self._proc = None
+            return
+        self._out.put((json.dumps({"fonts": list(FONT_DIRS)}) + "\n").encode("utf-8"))
+        for target in (self._write, self._read):
+            t = threading.Thread(target=target, daemon=True)
+            t.start()
+            self._threads.append(t)
 
     def submit(self, figures: Sequence[Any]) -> None:
-        """Send the figures' charts to the helper; returns at once (a thread feeds and reads it)."""
-        if self._proc is None or self._thread is not None:
+        """Send these figures' charts to the helper; returns at once (may be called many times)."""
+        if self._proc is None or self._closed_input:
             return
-        from cbeclab.render.charts.base import FONT_DIRS, _vl_version
+        from cbeclab.render.charts.base import _vl_version
 
-        jobs: list[dict[str, Any]] = []
         for f in figures:
             chart = f.chart
             kind = getattr(chart, "kind", None)
             if kind == "vega-lite" and isinstance(getattr(chart, "spec", None), dict):
-                jobs.append({"kind": kind, "spec": chart.spec, "scale": self.scale})
+                job = {"kind": kind, "spec": chart.spec, "scale": self.scale, "vl_version": _vl_version()}
             elif kind == "svg" and isinstance(getattr(chart, "svg", None), str):
-                jobs.append({"kind": kind, "svg": chart.svg, "scale": self.scale})
+                job = {"kind": kind, "svg": chart.svg, "scale": self.scale}
             else:
                 continue
-            self._keys.append(f)
-        header = {"fonts": list(FONT_DIRS), "vl_version": _vl_version()}
-        lines = [json.dumps(header)] + [json.dumps(j, allow_nan=False) for j in jobs]
-        payload = ("\n".join(lines) + "\n").encode("utf-8")
-        self._thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
-        self._thread.start()
+            try:
+                line = json.dumps(job, allow_nan=False)
+            except (TypeError, ValueError):
+                continue  # not JSON: drawn in-process
+            self._keys.put(f)
+            self._out.put((line + "\n").encode("utf-8"))
 
-    def _talk(self, payload: bytes) -> None:
+    def _write(self) -> None:
         proc = self._proc
-        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        assert proc is not None and proc.stdin is not None
         try:
-            proc.stdin.write(payload)
+            while (item := self._out.get()) is not _END:
+                proc.stdin.write(item)
+                proc.stdin.flush()
+        except (OSError, ValueError):
+            pass
+        with contextlib.suppress(OSError, ValueError):
             proc.stdin.close()
-            for key in self._keys:
+
+    def _read(self) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        try:
+            while (key := self._keys.get()) is not _END:
                 head = proc.stdout.read(8)
                 if len(head) < 8:
                     break
@@ -91,15 +116,25 @@ class PngJobs:
         except (OSError, ValueError):
             pass
 
+    def _end_input(self) -> None:
+        if not self._closed_input:
+            self._closed_input = True
+            self._out.put(_END)
+            self._keys.put(_END)
+
     def results(self, timeout: float = 600.0) -> dict[Any, bytes]:
-        """PNG bytes by Figure (the objects given to :meth:`submit`), for those the helper drew."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """PNG bytes by Figure (the objects given to :meth:`submit`), for those the helper drew.
+
+        Ends the input: later :meth:`submit` calls are ignored."""
+        self._end_input()
+        for t in self._threads:
+            t.join(timeout)
         self.close()
         return dict(self._got)
 
     def close(self) -> None:
         """Stop the helper if it still runs (a run that failed before its Word report)."""
+        self._end_input()
         proc, self._proc = self._proc, None
         if proc is None:
             return

@@ -8,8 +8,10 @@ reader never sees a mix of two runs. The JSON and XLSX writers take their tables
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -143,13 +145,17 @@ def result_document(
     return doc
 
 
-def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = None) -> dict[str, Path]:
+def write_run(
+    result: Any, out: str | os.PathLike[str], *, lang: str | None = None, pngs: Any = None
+) -> dict[str, Path]:
     """Write every output of ``result`` into the run folder ``out``, replacing the previous run whole.
 
     Order: every table as Parquet under ``tables/``, then ``result.json``, ``result.xlsx`` (the report's
     XLSX view, :func:`cbeclab.render.xlsx.xlsx_bytes`),
     ``report.html``, ``report.docx``, and ``manifest.json`` last, all in a staging folder swapped in at the end.
     Returns the final paths (``json``, ``xlsx``, ``html``, ``manifest``, ``tables``).
+    ``pngs``: a :class:`~cbeclab.render.pngjobs.PngJobs` the caller started early (``cbeclab run``
+    starts it before reading the data, so the helper is warm) and closes; default: one started here.
     """
     from cbeclab.render.docx import docx_bytes
     from cbeclab.render.engine_report import build_engine_document
@@ -159,16 +165,24 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
 
     lang = lang or result.spec.lang
     target = Path(out).absolute()
-    with run_folder(target) as stage, PngJobs() as pngs:
+    with run_folder(target) as stage, contextlib.ExitStack() as stack:
+        if pngs is None:
+            pngs = stack.enter_context(PngJobs())
         # one document, three views: the workbook (every table with display names, the long ones named
         # by their Parquet file), the HTML page and the Word file. It is built first: its figures are
         # drawn in a second process while the store, result.json, result.xlsx and report.html are
         # written here (render/pngjobs.py)
-        report = build_engine_document(result, lang, on_figures=pngs.submit)
+        #
+        # The Parquet tables are written by a second thread meanwhile: arrow converts, encodes and
+        # compresses without holding the interpreter, so this overlaps with the (Python-bound) report
+        # building. Leaving the ``with`` block waits for the thread even when the report fails, so
+        # nothing writes into the staging folder after it is removed.
         writer = StoreWriter(stage)
         frames = result.tables()
-        for name, frame in frames.items():
-            writer.add_table(name, frame)
+        with ThreadPoolExecutor(1, thread_name_prefix="cbeclab-store") as pool:
+            tables_done = pool.submit(_write_tables, writer, frames)
+            report = build_engine_document(result, lang, on_figures=pngs.submit)
+            tables_done.result()
         store = writer.pending()
         doc = result_document(result, store, frames)
         del frames
@@ -194,6 +208,11 @@ def write_run(result: Any, out: str | os.PathLike[str], *, lang: str | None = No
         "manifest": target / MANIFEST,
         "tables": target / "tables",
     }
+
+
+def _write_tables(writer: StoreWriter, frames: dict[str, pd.DataFrame]) -> None:
+    for name, frame in frames.items():
+        writer.add_table(name, frame)
 
 
 def _file_entry(path: Path) -> dict[str, Any]:
