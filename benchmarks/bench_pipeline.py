@@ -129,9 +129,7 @@ def main() -> None:
     print(f"agreement: max |synergy diff| = {dsyn:.2e}, max |D diff| = {dd:.2e}")
     import resource
 
-    print(
-        f"peak memory (RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    )
+    print(f"peak memory (RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

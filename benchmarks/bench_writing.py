@@ -51,9 +51,7 @@ def main() -> None:
     print(f"cbeclab write_run (store + json + xlsx + html + manifest): {t_ours:.2f} s")
     print(f"to_csv of every table:                                    {t_csv:.2f} s")
     print(f"ratio cbeclab / to_csv: {t_ours / t_csv:.2f}x")
-    print(
-        f"peak memory (RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    )
+    print(f"peak memory (RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -45,9 +45,7 @@ def test_fiml_bootstrap_json(tmp_path: Path, estimator: str, model_se: str) -> N
         if row["op"] not in ("~", "=~", ":=") or row["se_delta"] in (None, 0):
             continue
         f = fit[(fit["lhs"] == row["lhs"]) & (fit["op"] == row["op"]) & (fit["rhs"] == row["rhs"])].iloc[0]
-        b = boot[(boot["lhs"] == row["lhs"]) & (boot["op"] == row["op"]) & (boot["rhs"] == row["rhs"])].iloc[
-            0
-        ]
+        b = boot[(boot["lhs"] == row["lhs"]) & (boot["op"] == row["op"]) & (boot["rhs"] == row["rhs"])].iloc[0]
         assert row["se_delta"] == pytest.approx(f["se"])  # model-based (FIML / sandwich) SEs kept
         assert row["se"] == pytest.approx(b["se"])  # bootstrap SEs in the main columns
         assert row["ci_lower"] == pytest.approx(b["ci_lower"])

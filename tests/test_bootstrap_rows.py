@@ -134,9 +134,7 @@ def _compare(ours: pd.DataFrame, lav: dict, B_lav: int, keys: list[str]) -> None
 @pytest.mark.parametrize("estimator", ["ML", "MLR"])
 def test_fiml_bootstrap_matches_lavaan(ref: dict, estimator: str) -> None:
     case = "fiml"
-    res = bootstrap_rows(
-        ref["single"], _lk(), n_boot=OURS_B, seed=11, missing="ml", estimator=estimator, n_jobs=2
-    )
+    res = bootstrap_rows(ref["single"], _lk(), n_boot=OURS_B, seed=11, missing="ml", estimator=estimator, n_jobs=2)
     assert res.n_failed == 0
     _compare(res.to_frame(ci="perc"), ref[case]["perc"], ref[case]["B_ok"], ["lhs", "op", "rhs"])
 
@@ -144,9 +142,7 @@ def test_fiml_bootstrap_matches_lavaan(ref: dict, estimator: str) -> None:
 @pytest.mark.parametrize("case, missing", [("mg", "listwise"), ("mg_fiml", "ml")])
 def test_multigroup_bootstrap_matches_lavaan(ref: dict, case: str, missing: str) -> None:
     assert case in ref, f"{case} missing from the fixture: rerun tests/fixtures/r/boot_fiml_mg.R"
-    res = bootstrap_rows(
-        ref["multigroup"], _lk(), n_boot=OURS_B, seed=12, group="size", missing=missing, n_jobs=2
-    )
+    res = bootstrap_rows(ref["multigroup"], _lk(), n_boot=OURS_B, seed=12, group="size", missing=missing, n_jobs=2)
     assert res.n_failed == 0
     ours = res.to_frame(ci="perc")
     assert set(ours["group"]) == {"small", "large", ""}
@@ -155,10 +151,7 @@ def test_multigroup_bootstrap_matches_lavaan(ref: dict, case: str, missing: str)
     lav["group"] = [labels.get(g, "") if isinstance(g, int) else g for g in lav["group"]]
     _compare(ours, lav, ref[case]["B_ok"], ["lhs", "op", "rhs", "group"])
     d = ours.set_index("lhs").loc["diff"]
-    small, large = (
-        ours.set_index("lhs").loc["ind_small", "est"],
-        ours.set_index("lhs").loc["ind_large", "est"],
-    )
+    small, large = ours.set_index("lhs").loc["ind_small", "est"], ours.set_index("lhs").loc["ind_large", "est"]
     assert d["est"] == pytest.approx(small - large)
 
 

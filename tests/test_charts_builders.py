@@ -100,11 +100,7 @@ def test_engine_charts_few_entities(run_result, lang: str) -> None:
     )
     assert fc.note and "3" in fc.note and gm_table in fc.note and "forecast_D" not in fc.note
     for c in charts:
-        assert (
-            c.kind == "vega-lite"
-            and c.spec
-            and c.spec["config"]["font"] == "Liberation Sans, Noto Sans CJK SC"
-        )
+        assert c.kind == "vega-lite" and c.spec and c.spec["config"]["font"] == "Liberation Sans, Noto Sans CJK SC"
         assert c.title and len(_spec_text(c)) < 150_000
     _check_png(charts[0])
     _check_png(next(c for c in charts if c.key == "engine.ctd"))

@@ -89,9 +89,7 @@ def test_outputs_written_and_consistent(spec_dir: Path, tmp_path: Path) -> None:
         assert all("entity" in r and "period" in r for r in table)
     wb = load_workbook(paths["xlsx"], read_only=True)
     # the report's workbook: display names, contents sheet first
-    assert wb.sheetnames[0] == "Contents" and {"Summary", "Synergy", "Coupling", "Weights"} <= set(
-        wb.sheetnames
-    )
+    assert wb.sheetnames[0] == "Contents" and {"Summary", "Synergy", "Coupling", "Weights"} <= set(wb.sheetnames)
     assert paths["docx"].stat().st_size > 0
     html = paths["html"].read_text(encoding="utf-8")
     assert "vegaEmbed" in html and "纺织" in html and 'src="http' not in html  # charts offline

@@ -21,14 +21,7 @@ from cbeclab.errors import DataError, SpecError
 from cbeclab.i18n import _
 from cbeclab.spec import RunSpec
 
-__all__ = [
-    "RunResult",
-    "imputed_cells",
-    "load_spec_panel",
-    "resolve_subsystems",
-    "run_spec",
-    "synergy_partitioned",
-]
+__all__ = ["RunResult", "imputed_cells", "load_spec_panel", "resolve_subsystems", "run_spec", "synergy_partitioned"]
 
 Progress = Callable[[float, str], None]
 

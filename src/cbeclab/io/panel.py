@@ -542,7 +542,9 @@ def panel_from_frame(
     ent_labels = ent.astype("string").str.strip().astype(object)
     per, date_like = parse_periods(df[period], where=where, column=period, rows=rows)
     if date_like:
-        notes.append(_("period column {col!r} contained dates or year-month text; read as years", col=period))
+        notes.append(
+            _("period column {col!r} contained dates or year-month text; read as years", col=period)
+        )
 
     # ---- reshape to wide values + per-cell row numbers -----------------------------------------
     if layout == "long":

@@ -523,11 +523,7 @@ def read_text(path: str | os.PathLike[str], *, encoding: str | None = None, max_
     size = p.stat().st_size
     if size > max_mb * 1024 * 1024:
         raise DataError(
-            _(
-                "the file is {size:.1f} MB, more than the {limit} MB allowed",
-                size=size / 1024 / 1024,
-                limit=max_mb,
-            ),
+            _("the file is {size:.1f} MB, more than the {limit} MB allowed", size=size / 1024 / 1024, limit=max_mb),
             where=str(p),
             fix=_("check that this is the right file"),
         )

@@ -147,9 +147,7 @@ class BatchKernel:
             dd = np.arange(p)
             inv[:, dd, dd] += Di[good]
             Si[j] = inv
-            logdet = np.log(D[j]).sum(axis=1) + 2.0 * np.log(np.diagonal(Ln[good], axis1=1, axis2=2)).sum(
-                axis=1
-            )
+            logdet = np.log(D[j]).sum(axis=1) + 2.0 * np.log(np.diagonal(Ln[good], axis1=1, axis2=2)).sum(axis=1)
             F[j] = logdet + np.einsum("bij,bij->b", covs[j], inv) - ld_s[j] - p
         rest = np.ones(F.size, dtype=bool)
         rest[j] = False

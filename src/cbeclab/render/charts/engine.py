@@ -701,7 +701,9 @@ def _forecast_charts(result: Any, lang: str, names: Mapping[str, Any] | None) ->
         n_series = len(pairs)
         if n_series > FACET_MAX:
             notes.append(
-                pgettext("charts", "{k} of {n} fitted series are drawn.", k=FACET_MAX, n=n_series, lang=lang)
+                pgettext(
+                    "charts", "{k} of {n} fitted series are drawn.", k=FACET_MAX, n=n_series, lang=lang
+                )
             )
             keep = pairs.head(FACET_MAX)
             mask = pd.MultiIndex.from_frame(vals[["entity", "variable"]].astype(str)).isin(
