@@ -1,6 +1,14 @@
 """The peer of bench_end_to_end.py: a plain numpy script that reads the benchmark CSV and computes
-the same synergy (entropy weights per entity and subsystem, bound margin 0.1, base = first period)
-and coupling coordination (pooled min-max, pooled entropy weights, classical C, T = mean, D) tables.
+the tables of the engine run with the benchmark spec:
+
+* synergy (entropy weights per entity and subsystem, bound margin 0.1, base = first period);
+* coupling coordination (pooled min-max, pooled entropy weights, classical C, T = mean, D);
+* obstacle degrees (pooled min-max, the coupling weights rescaled over all indicators, I = 1 - z,
+  O = F I / sum F I; subsystem sums; the top 3 per entity-period);
+* GM(1,1) of each entity's D, subsystem order degrees and synergy (classical least squares,
+  horizon 3; series failing the class-ratio test or not positive are refused, as the engine does).
+
+It writes no report, workbook or store: only the arrays, for the agreement check.
 
 Usage: python benchmarks/_numpy_peer.py PANEL.csv SPEC.yaml OUT.npz  (balanced panel, sorted rows).
 """
@@ -28,6 +36,28 @@ def minmax(x: np.ndarray, sign: np.ndarray, axis: int) -> np.ndarray:
     return np.where(sign > 0, (x - lo) / (hi - lo), (hi - x) / (hi - lo))
 
 
+def gm11_batch(x0: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """GM(1,1) of every row of ``x0`` (m, n): refused rows (class ratio outside exp(+-2/(n+1)), values
+    <= 0 or missing) and fitted + forecast values (m, n + h) of the others (NaN rows if refused)."""
+    m, n = x0.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = x0[:, :-1] / x0[:, 1:]
+        lo, hi = np.exp(-2 / (n + 1)), np.exp(2 / (n + 1))
+        ok = np.isfinite(x0).all(axis=1) & (x0 > 0).all(axis=1) & ((sigma > lo) & (sigma < hi)).all(axis=1)
+    x = x0[ok]
+    x1 = np.cumsum(x, axis=1)
+    z = 0.5 * (x1[:, 1:] + x1[:, :-1])
+    B = np.stack([-z, np.ones_like(z)], axis=-1)  # (m, n-1, 2)
+    ab = np.linalg.solve(B.transpose(0, 2, 1) @ B, B.transpose(0, 2, 1) @ x[:, 1:, None])[..., 0]
+    a, b = ab[:, 0:1], ab[:, 1:2]
+    k = np.arange(n + h)[None, :]
+    x1hat = (x[:, :1] - b / a) * np.exp(-a * k) + b / a
+    fit = np.concatenate([x[:, :1], np.diff(x1hat, axis=1)], axis=1)
+    out = np.full((m, n + h), np.nan)
+    out[ok] = fit
+    return ok, out
+
+
 def main() -> None:
     csv, spec_path, out = sys.argv[1:4]
     spec = yaml.safe_load(open(spec_path, encoding="utf-8"))
@@ -48,10 +78,10 @@ def main() -> None:
     for a, b in zip(blocks[:-1], blocks[1:]):
         w = entropy_weights(z[:, :, a:b])  # (E, k)
         orders.append((u[:, :, a:b] * w[:, None, :]).sum(axis=-1))
-    O = np.stack(orders, axis=-1)  # (E, T, n)
-    dU = O - O[:, :1, :]
+    O_ord = np.stack(orders, axis=-1)  # (E, T, n)
+    dU = O_ord - O_ord[:, :1, :]
     theta = np.where((dU > 0).all(axis=-1), 1.0, -1.0)
-    syn = theta * np.abs(dU).prod(axis=-1) ** (1 / O.shape[-1])
+    syn = theta * np.abs(dU).prod(axis=-1) ** (1 / O_ord.shape[-1])
     syn[:, 0] = np.nan
     # coupling: pooled min-max and pooled entropy weights
     Xf = X.reshape(E * T, -1)
@@ -60,7 +90,27 @@ def main() -> None:
     n = U.shape[1]
     C = n * U.prod(axis=1) ** (1 / n) / U.sum(axis=1)
     D = np.sqrt(C * U.mean(axis=1))
-    np.savez(out, synergy=syn.reshape(-1), D=D)
+    # obstacles: F = coupling weights over all indicators (each subsystem's weights sum to 1 -> / n)
+    F = np.concatenate([entropy_weights(zf[:, a:b]) for a, b in zip(blocks[:-1], blocks[1:])]) / n
+    FI = F * np.clip(1 - zf, 0, 1)
+    O = FI / FI.sum(axis=1, keepdims=True)
+    O_sub = np.stack([O[:, a:b].sum(axis=1) for a, b in zip(blocks[:-1], blocks[1:])], axis=-1)
+    top = np.argsort(-O, axis=1, kind="stable")[:, :3]
+    # GM(1,1), horizon 3: D, the subsystem order degrees, synergy (without the base period)
+    h = int(spec.get("forecast", {}).get("horizon", 3))
+    ok_d, gm_d = gm11_batch(D.reshape(E, T), h)
+    ok_o = [gm11_batch(O_[:, :, j], h)[0] for O_ in [O_ord] for j in range(O_ord.shape[-1])]
+    ok_s, _gm_s = gm11_batch(syn[:, 1:], h)
+    np.savez(
+        out,
+        synergy=syn.reshape(-1),
+        D=D,
+        obstacle=O,
+        obstacle_subsystem=O_sub,
+        top=top,
+        gm_D=gm_d,
+        gm_ok=np.concatenate([ok_d, ok_s, *ok_o]),
+    )
 
 
 if __name__ == "__main__":

@@ -7,12 +7,15 @@ GM(1,1) forecasts: the spec of bench_pipeline.py), then runs, each as a whole su
 * ``cbeclab``: ``python -m cbeclab run SPEC --out DIR --quiet`` -- every output written (Parquet
   store, result.json, result.xlsx, report.html, manifest);
 * ``numpy``: ``_numpy_peer.py``, a plain numpy script that reads the same CSV and computes the
-  synergy and coupling coordination tables (no obstacles, forecasts or outputs: the ratio
-  overstates the gap).
+  same tables: synergy, coupling coordination, obstacle degrees (indicator, subsystem, top 3) and
+  the GM(1,1) fits and refusals of D, the subsystem order degrees and synergy. It writes no
+  outputs (no store, report, workbook or JSON), so the ratio still includes all of cbeclab's writing.
 
 Peak memory of each command is its own maximum RSS (``os.wait4`` resource usage of that child) and,
 for cbeclab, the peak sum of RSS over the command and its PNG helper process (sampled with psutil).
-Prints the wall times, the ratio, the peak memory and the agreement of synergy and D (max abs diff).
+Prints the wall times, the ratio, the peak memory and the agreement of the two (max abs diff of
+synergy, D, obstacle degrees and the GM(1,1) values of D; share of equal top-3 obstacles and of equal
+GM(1,1) refusals).
 The targets of issue 8 are ratio <= 5 and peak memory <= 1.5 GB.
 
 Usage: ``python benchmarks/bench_end_to_end.py [--entities 3000 --periods 20 --indicators 40]``.
@@ -146,9 +149,7 @@ def main() -> None:
         peer = [timed(peer_cmd, env) for _ in range(args.repeat)]
         t_peer, m_peer = min(p[0] for p in peer), max(p[1] for p in peer)
         load = os.getloadavg()[0]
-        print(
-            f"plain numpy script (read CSV + synergy + coupling):  {t_peer:.2f} s, peak RSS {m_peer:.0f} MB"
-        )
+        print(f"plain numpy script (read CSV + the same tables): {t_peer:.2f} s, peak RSS {m_peer:.0f} MB")
         print(
             f"ratio cbeclab / numpy: {t_ours / t_peer:.2f}x (target <= 5x); peak memory {m_tree:.0f} MB "
             f"with the helper (target <= 1536 MB); load average {load:.1f} on {os.cpu_count()} cores"
@@ -161,9 +162,28 @@ def main() -> None:
         ref = np.load(npz)
         syn = run.table("synergy", columns=["synergy"])["synergy"].to_numpy(float)
         d = run.table("coupling", columns=["D"])["D"].to_numpy(float)
+        obst = run.table("obstacles_indicator")
+        inds = [c for c in obst.columns if c not in ("entity", "period")]
+        top = run.table("obstacles_top", columns=["indicator"])["indicator"].to_numpy().reshape(-1, 3)
+        gm_d = run.table("forecast_D", columns=["fitted"])["fitted"].to_numpy(float)
+        ok = np.concatenate(
+            [
+                run.table(f"forecast_{k}_params", columns=["status"])["status"].eq("ok").to_numpy()
+                for k in ("D", "synergy")
+            ]
+        )
+        n_ok = sum(
+            int(run.table(f"forecast_{k}_params", columns=["status"])["status"].eq("ok").sum())
+            for k in ("D", "synergy", "subsystem_order")
+        )
         print(
             f"agreement: max |synergy diff| = {np.nanmax(np.abs(syn - ref['synergy'])):.2e}, "
-            f"max |D diff| = {np.nanmax(np.abs(d - ref['D'])):.2e}"
+            f"max |D diff| = {np.nanmax(np.abs(d - ref['D'])):.2e}, "
+            f"max |obstacle diff| = {np.abs(obst[inds].to_numpy(float) - ref['obstacle']).max():.2e}, "
+            f"top-3 equal {np.mean(top == np.asarray(inds, dtype=object)[ref['top']]):.0%}, "
+            f"max |GM(1,1) D diff| = {np.nanmax(np.abs(gm_d - ref['gm_D'][ref['gm_ok'][: len(ref['gm_D'])]].reshape(-1))):.2e}, "
+            f"GM(1,1) refusals equal {np.mean(ok == ref['gm_ok'][: len(ok)]):.0%} "
+            f"({n_ok} fitted by cbeclab, {int(ref['gm_ok'].sum())} by the peer)"
         )
 
 

@@ -84,8 +84,15 @@ def _write_sheet(
             for i in np.flatnonzero(np.isfinite(vals)).tolist():
                 ws.write_number(i + 1, j, vals[i], fmt)
             continue
+        seen: dict[Any, Any] = {}  # a text column repeats its values (names, stages): guard each once
         for i, v in enumerate(col, start=1):
-            g = _guard(v)
+            key = (type(v), v)  # 1, 1.0 and True are equal keys but different cells
+            try:
+                g = seen[key]
+            except KeyError:
+                g = seen[key] = _guard(v)
+            except TypeError:  # unhashable (a list cell)
+                g = _guard(v)
             if g is None:
                 continue
             if isinstance(g, int | float | np.integer | np.floating):
