@@ -104,3 +104,14 @@ def test_an_upload_failing_at_the_final_rename_leaves_nothing(
     with pytest.raises(CbecError, match="empty"):  # and an empty body is refused the same way
         wb.save_upload(pid, "x.csv", [b""])
     assert list((wb.data_dir / "datasets").iterdir()) == []
+
+
+def test_pages_are_gzipped_for_browsers_that_accept_it(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "d", demo=False)
+    with TestClient(app) as c:
+        packed = c.get("/", headers={"Accept-Encoding": "gzip"})
+        plain = c.get("/", headers={"Accept-Encoding": "identity"})
+        assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+        assert packed.text == plain.text  # the client undoes the gzip
+        assert packed.headers["x-content-type-options"] == "nosniff"  # the guard's headers survive
+        assert int(packed.headers["content-length"]) < len(plain.content)

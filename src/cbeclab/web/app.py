@@ -31,6 +31,7 @@ from fastapi.responses import (
 )
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from cbeclab import __version__
 from cbeclab.errors import CbecError, SpecError
@@ -46,6 +47,14 @@ __all__ = ["create_app", "fields_for", "start"]
 
 log = logging.getLogger("cbeclab.web")
 LANG_COOKIE = "cbeclab_lang"
+
+#: content types that are compressed already: never gzipped again
+_COMPRESSED_TYPES = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.apache.parquet",
+    "application/octet-stream",
+)
 
 
 class BodyCache:
@@ -362,6 +371,14 @@ def create_app(
     app.state.fragments = {}
     app.state.bodies = BodyCache()
     app.add_middleware(Guard, token=token)
+    # pages, fragments and JSON are sent gzip-compressed to browsers that accept it (a result page with
+    # its Vega specs shrinks several times); the Office files and Parquet tables are zip/compressed already
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        compresslevel=6,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *_COMPRESSED_TYPES),
+    )
     app.mount("/static", StaticFiles(packages=[("cbeclab.web", "static")]), name="static")
 
     from cbeclab.web.api import router
