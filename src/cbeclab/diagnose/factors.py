@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cbeclab.errors import DataError, SpecError
-from cbeclab.i18n import _
+from cbeclab.i18n import _, pick
 
 __all__ = ["FactorSummary", "summarize_factors"]
 
@@ -100,7 +100,7 @@ class FactorSummary:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def sentences(self, lang: str = "en") -> list[str]:
-        col = "text_zh" if lang == "zh" else "text_en"
+        col = pick("text_en", "text_zh", lang)
         return list(self.paths[col]) + list(self.effects[col])
 
     def to_frame(self) -> pd.DataFrame:

@@ -34,7 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cbeclab.errors import SpecError
-from cbeclab.i18n import _
+from cbeclab.i18n import _, pick
 from cbeclab.i18n.names import display_name
 from cbeclab.io.yamlfile import read_yaml_mapping
 
@@ -346,7 +346,7 @@ class CityProfile:
 
     def sources_in(self, lang: str) -> tuple[str, ...]:
         """The sources in ``lang``: the Chinese list when the profile has one, else the English."""
-        return self.sources_zh if lang == "zh" and self.sources_zh else self.sources
+        return pick(self.sources, self.sources_zh, lang)
 
     def value(self, name: str) -> Any:
         if name == "trade_share":
@@ -572,7 +572,7 @@ class Mode:
         return float(sum(r.points for r in self.rules))
 
     def name(self, lang: str = "en") -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(self.en, self.zh, lang)
 
 
 def _parse_rules(data: Mapping[str, Any], where: str) -> tuple[list[Mode], float]:

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from cbeclab.errors import SpecError
-from cbeclab.i18n import _
+from cbeclab.i18n import _, pick
 
 __all__ = [
     "Diagnosis",
@@ -150,7 +150,7 @@ class Measure:
     citation_zh: str = ""
 
     def cite(self, lang: str = "en") -> str:
-        return self.citation_zh if lang == "zh" and self.citation_zh else self.citation
+        return pick(self.citation, self.citation_zh, lang)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,13 +179,13 @@ class Recommendation:
 
     def cite(self, lang: str = "en") -> str:
         """The citation in ``lang`` (the English one when the library gives no Chinese)."""
-        return self.citation_zh if lang == "zh" and self.citation_zh else self.citation
+        return pick(self.citation, self.citation_zh, lang)
 
     def text(self, lang: str = "en") -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(self.en, self.zh, lang)
 
     def why(self, lang: str = "en") -> str:
-        return self.why_zh if lang == "zh" else self.why_en
+        return pick(self.why_en, self.why_zh, lang)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -39,6 +39,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cbeclab.errors import CbecError, DataError, SpecError
+from cbeclab.i18n import pick
 
 __all__ = [
     "DiagnoseSpec",
@@ -404,9 +405,9 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
 
     if report.modes is not None:
         r = report.modes
-        city = report.city.name_zh if lg == "zh" else report.city.name
+        city = pick(report.city.name, report.city.name_zh, lg)
         top = r.top
-        top_name = top.zh if lg == "zh" else top.en
+        top_name = pick(top.en, top.zh, lg)
         summary += [
             (_("City", lang=lg), city),
             (
@@ -415,7 +416,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
             ),
         ]
         rank = lang_column(r.to_frame(), "mode", lg)
-        unmet = [h.reason_zh if lg == "zh" else h.reason_en for h in top.unmet_preconditions]
+        unmet = [pick(h.reason_en, h.reason_zh, lg) for h in top.unmet_preconditions]
         ranking = [
             (str(m), float(sc), float(mx))
             for m, sc, mx in zip(rank["mode"], rank["score"], rank["max_score"])
@@ -426,7 +427,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
         fired = pd.DataFrame(
             [
                 {  # the rule's reason is its display name (the id stays in the JSON)
-                    "reason": h.reason_zh if lg == "zh" else h.reason_en,
+                    "reason": pick(h.reason_en, h.reason_zh, lg),
                     "value": yes_no(h.value) if isinstance(h.value, bool) else h.value,
                     "op": _OP_SIGNS.get(str(h.op), str(h.op)),
                     "threshold": yes_no(h.threshold) if isinstance(h.threshold, bool) else h.threshold,
@@ -765,7 +766,7 @@ def build_diagnosis_document(report: DiagnosisReport, lang: str | None = None) -
     sections.append(methods_section(methods, lg))
     if report.notes:
         sections.append(Section("notes", _("Notes", lang=lg), (Bullets(tuple(report.notes)),)))
-    sub = (report.city.name_zh if lg == "zh" else report.city.name) if report.city is not None else None
+    sub = pick(report.city.name, report.city.name_zh, lg) if report.city is not None else None
     return Document(
         title=_pick(report.titles, lg) or _("CBEC development diagnosis", lang=lg),
         lang=lg,

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.messages.pofile import read_po
 
@@ -135,6 +135,21 @@ def has_translation(msgid: str, lang: str, context: str | None = None) -> bool:
     return code == DEFAULT_LANG or (context, msgid) in catalogue(code)
 
 
+T = TypeVar("T")
+
+
+def pick(en: T, zh: T, lang: str | None = None) -> T:
+    """The field of a bilingual data record (YAML profiles, rules, item texts) in ``lang``: the
+    Chinese one for zh, the English one otherwise; an empty field falls back to the other language.
+    ``lang`` resolves as in :func:`gettext` (``"zh-CN"`` counts as zh).
+
+    >>> pick("Guangzhou", "广州", "zh"), pick("Guangzhou", "", "zh"), pick("x", "甲", "en")
+    ('广州', 'Guangzhou', 'x')
+    """
+    first, second = (zh, en) if resolve_lang(lang) == "zh" else (en, zh)
+    return first if first else second
+
+
 _ = gettext
 
 __all__ = [
@@ -146,6 +161,7 @@ __all__ = [
     "gettext",
     "has_translation",
     "pgettext",
+    "pick",
     "resolve_lang",
     "use_lang",
 ]

@@ -44,6 +44,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbeclab.errors import SpecError
+from cbeclab.i18n import pick
 from cbeclab.io.yamlfile import read_yaml_mapping
 from cbeclab.spec import format_validation_error
 
@@ -121,7 +122,7 @@ class ConstructSpec(_Strict):
 
     def label(self, name: str, lang: str) -> str:
         """Display name in ``lang`` (falls back to the other language, then the short name)."""
-        return (self.zh if lang == "zh" else self.en) or self.en or self.zh or name
+        return pick(self.en, self.zh, lang) or name
 
 
 class ColumnMapSpec(_Strict):

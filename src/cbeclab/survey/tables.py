@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cbeclab.i18n import _
+from cbeclab.i18n import _, pick
 from cbeclab.render.numbers import p_clause
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def table1(res: SurveyResult, lang: str) -> pd.DataFrame:
                     "construct": c if first else "",
                     "construct_name": cs.label(c, lang) if first else "",
                     "item": item,
-                    "item_text": (its.zh if lang == "zh" else its.en) or its.en or its.zh or "",
+                    "item_text": pick(its.en, its.zh, lang) or "",
                     "efa_loading": _f(efa.get(item)) if efa is not None else math.nan,
                     "std_loading": lam,
                     "loading_ok": _yn(th["loading"].passes(lam), L),
