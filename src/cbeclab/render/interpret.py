@@ -219,7 +219,13 @@ def synergy(series: Mapping[str, Sequence[tuple[Any, float, str]]], lang: str | 
 
 
 def coupling_rows(frame: Any, names: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The fields :func:`coupling` reads, from a latest-period table (``grade`` already in the language)."""
+    """The fields :func:`coupling` reads, from a latest-period table (``grade`` already in the language).
+
+    Only those seven columns are turned into records (a national panel's table has one row per
+    entity and a column per subsystem; converting every column cost a quarter of a second).
+    """
+    wanted = ("entity", "period", "C", "T", "D", "grade", "lagging")
+    frame = frame[[c for c in frame.columns if c in wanted]]
     return [
         {
             "entity": str(r["entity"]),

@@ -283,12 +283,22 @@ def _synergy_many(result: Any, lang: str, names: Mapping[str, Any] | None, n: in
 
 
 # ------------------------------------------------------------------------------------------ coupling
-def _ctd_long(ct: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _ctd_long(ct: pd.DataFrame, lang: str, *, entity_text: bool = True) -> pd.DataFrame:
+    """C, T and D of ``ct`` in long form (``entity_text``: entities as text, for charts that name them)."""
     long = ct.melt(
         id_vars=["entity", "period"], value_vars=["C", "T", "D"], var_name="series", value_name="value"
     )
-    long["entity"] = long["entity"].astype(str)
+    if entity_text:
+        long["entity"] = long["entity"].astype(str)
     return long
+
+
+def _text_in(values: pd.Series, chosen: list[str]) -> np.ndarray:
+    """``values.astype(str).isin(chosen)`` converting each distinct value to text once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    wanted = set(chosen)
+    keep = np.array([str(u) in wanted for u in np.asarray(uniques, dtype=object).tolist()], dtype=bool)
+    return keep[codes] if len(keep) else np.zeros(len(values), dtype=bool)
 
 
 def _bands_layer(
@@ -363,9 +373,8 @@ def _coupling_few(result: Any, lang: str) -> list[Chart]:
 
 
 def _heatmap(ct: pd.DataFrame, ents: list[str], lang: str, note: str | None) -> Chart:
-    f = ct[["entity", "period", "D", "grade"]].copy()
+    f = ct.loc[_text_in(ct["entity"], ents), ["entity", "period", "D", "grade"]].copy()
     f["entity"] = f["entity"].astype(str)
-    f = f[f["entity"].isin(ents)]
     periods = period_sort(_periods(f))
     values = data(f)
     heat = unit(
@@ -510,8 +519,7 @@ def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
 def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
     ct = result.coupling.table
     bands = grade_bands(lang)
-    long = _ctd_long(ct, lang)
-    q = _quantiles(long, ["series", "period"])
+    q = _quantiles(_ctd_long(ct, lang, entity_text=False), ["series", "period"])
     periods = period_sort(_periods(q))
     band = _bands_layer(bands, lang, opacity=0.18, data=data(bands))
     x = period_x_spec(periods, pgettext("charts", "Period", lang=lang))
