@@ -117,6 +117,43 @@ def _framework_names(source: str | None) -> dict[str, Names]:
 
 
 @cache
+def _bundled_framework_tokens() -> frozenset[str] | None:
+    """Every key and scalar of the bundled framework files, as text (None: no such shortcut).
+
+    An id of a bundled framework is one of these texts (``id: A1``, stripped), so a key that is not
+    among them has no bundled name and :func:`display_name` returns it without validating every
+    bundled framework (~0.2 s; a national panel's indicators x00 ... x39 are looked up this way).
+    None when a bundled file extends a framework outside the package or cannot be read here.
+    """
+    folder = resources.files("cbeclab").joinpath("frameworks")
+    # the names cbeclab.frameworks.list_frameworks() lists, without importing the loader (pydantic)
+    bundled = sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    tokens: set[str] = set()
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(k)
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+        elif x is not None:
+            tokens.update((str(x), str(x).strip()))
+
+    for name in bundled:
+        try:
+            raw = _yaml("cbeclab.frameworks", f"{name}.yaml")
+        except (OSError, yaml.YAMLError):
+            return None
+        ext = raw.get("extends") if isinstance(raw, dict) else None
+        if ext is not None and str(ext) not in bundled and not folder.joinpath(str(ext)).is_file():
+            return None
+        walk(raw)
+    return frozenset(tokens)
+
+
+@cache
 def _framework_titles() -> Names:
     from cbeclab.frameworks import list_frameworks, load_framework
 
@@ -276,6 +313,10 @@ def display_name(kind: str, key: Any, lang: str | None = None, *, source: Any = 
     """
     code = resolve_lang(lang)
     text = str(key)
+    if kind in ("indicator", "dimension", "subsystem") and source is None:
+        tokens = _bundled_framework_tokens()
+        if tokens is not None and text not in tokens:
+            return text  # not in any bundled framework file: no bundled name (see the function)
     entry = names_of(kind, source).get(text)
     if not entry:
         return text

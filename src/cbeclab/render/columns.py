@@ -27,7 +27,8 @@ __all__ = ["column", "lang_column", "map_values", "table_from_frame"]
 @cache
 def _catalogue() -> dict[str, dict[str, Any]]:
     text = resources.files("cbeclab.render").joinpath("columns.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    # libyaml's safe loader when PyYAML has it: the same mapping, read several times faster
+    return dict(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))  # noqa: S506
 
 
 def column(

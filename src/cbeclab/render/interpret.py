@@ -48,7 +48,8 @@ __all__ = [
 @cache
 def _templates() -> dict[str, dict[str, dict[str, str]]]:
     text = resources.files("cbeclab.render").joinpath("interpretation.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    # libyaml's safe loader when PyYAML has it: the same mapping, read several times faster
+    return dict(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))  # noqa: S506
 
 
 def sentence(topic: str, case: str, lang: str | None = None, **fields: Any) -> str:
