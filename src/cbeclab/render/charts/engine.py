@@ -68,9 +68,10 @@ def _full_table_note(table: str, lang: str) -> str:
 
 
 def _entities(frame: pd.DataFrame) -> list[str]:
-    """Entities as text, in order of first appearance (each distinct value converted once)."""
-    uniq = np.asarray(pd.unique(frame["entity"]), dtype=object).tolist()
-    return list(dict.fromkeys(str(e) for e in uniq))
+    """Entities as text (``astype(str)``), in order of first appearance, each distinct value converted once."""
+    col = frame["entity"]
+    text = pd.Series(pd.unique(col), dtype=col.dtype).astype(str)
+    return [str(e) for e in dict.fromkeys(text.tolist())]
 
 
 def _periods(frame: pd.DataFrame) -> list[Any]:
@@ -296,8 +297,7 @@ def _ctd_long(ct: pd.DataFrame, lang: str, *, entity_text: bool = True) -> pd.Da
 def _text_in(values: pd.Series, chosen: list[str]) -> np.ndarray:
     """``values.astype(str).isin(chosen)`` converting each distinct value to text once."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    wanted = set(chosen)
-    keep = np.array([str(u) in wanted for u in np.asarray(uniques, dtype=object).tolist()], dtype=bool)
+    keep = pd.Series(uniques, dtype=values.dtype).astype(str).isin(chosen).to_numpy(dtype=bool)
     return keep[codes] if len(keep) else np.zeros(len(values), dtype=bool)
 
 
