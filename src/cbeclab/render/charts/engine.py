@@ -416,14 +416,21 @@ def _heatmap(ct: pd.DataFrame, ents: list[str], lang: str, note: str | None) -> 
     )
 
 
-def _ranking(result: Any, lang: str, ents: list[str], many: bool) -> Chart:
-    """Bars of the latest D (coloured by grade) and latest synergy (coloured by stage)."""
+def _ranking(
+    result: Any, lang: str, ents: list[str], many: bool, latest_d: pd.DataFrame | None = None
+) -> Chart:
+    """Bars of the latest D (coloured by grade) and latest synergy (coloured by stage).
+
+    ``latest_d``: ``_latest(result.coupling.table, "D")`` when the caller has it already.
+    """
     bands = grade_bands(lang)
     code = resolve_lang(lang)
     parts: list[Any] = []
     notes: list[str] = []
     if result.coupling is not None:
-        d = _latest(result.coupling.table, "D")[["entity", "period", "D", "grade"]]
+        if latest_d is None:
+            latest_d = _latest(result.coupling.table, "D")
+        d = latest_d[["entity", "period", "D", "grade"]]
         d = d.assign(entity=d["entity"].astype(str))
         d = d.merge(bands[["grade", "label"]], on="grade", how="left").sort_values("D", ascending=False)
         if many and len(d) > 2 * TOP_N:
@@ -591,7 +598,8 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
             ),
         )
     )
-    latest = _latest(ct, "D").sort_values("D", ascending=False)
+    latest_d = _latest(ct, "D")
+    latest = latest_d.sort_values("D", ascending=False)
     ents = [str(e) for e in latest["entity"]]
     shown = ents[:TOP_N] + ents[-TOP_N:] if len(ents) > 2 * TOP_N else ents
     note = " ".join(
@@ -607,7 +615,7 @@ def _coupling_many(result: Any, lang: str, n: int) -> list[Chart]:
         ]
     )
     out.append(_heatmap(ct, shown, lang, note=note))
-    out.append(_ranking(result, lang, ents, many=True))
+    out.append(_ranking(result, lang, ents, many=True, latest_d=latest_d))
     return out
 
 
