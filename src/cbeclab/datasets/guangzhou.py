@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from cbeclab.errors import CbecWarning, DataError
 from cbeclab.i18n import _
@@ -34,14 +35,16 @@ __all__ = ["CLUSTERS", "guangzhou_totals", "guangzhou_trade", "UNIT", "SEED_FILE
 UNIT = "10,000 USD"
 SEED_FILE = "001_02c9458e3ca4cd64.txt"
 
-#: Cluster id → (English name, Chinese name), in the paper's order.
-CLUSTERS: dict[str, tuple[str, str]] = {
-    "textile_clothing": ("Textile and clothing", "纺织服装"),
-    "beauty_daily_chemical": ("Beauty and daily chemical", "美妆日化"),
-    "luggage_leather": ("Luggage and leather", "箱包皮具"),
-    "jewelry": ("Jewelry", "珠宝首饰"),
-    "food_beverage": ("Food and beverage", "食品饮料"),
-}
+
+def _clusters() -> dict[str, tuple[str, str]]:
+    ref = resources.files("cbeclab.datasets").joinpath("data", "guangzhou_clusters.yaml")
+    raw = yaml.safe_load(ref.read_text(encoding="utf-8"))
+    return {str(k): (str(v["en"]), str(v["zh"])) for k, v in raw.items()}
+
+
+#: Cluster id → (English name, Chinese name), in the paper's order (``data/guangzhou_clusters.yaml``,
+#: which :mod:`cbeclab.i18n.names` reads too without importing this package).
+CLUSTERS: dict[str, tuple[str, str]] = _clusters()
 
 
 def _read(name: str) -> tuple[pd.DataFrame, list[str]]:

@@ -79,9 +79,19 @@ KINDS = (
 Names = dict[str, dict[str, str]]  # key -> {lang: name}
 
 
+#: libyaml's safe loader when PyYAML has it (the same documents, parsed several times faster)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml(package: str, *parts: str) -> Any:
-    with resources.files(package).joinpath(*parts).open("r", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """A bundled YAML file of ``package`` (a ``cbeclab`` subpackage), read without importing it.
+
+    ``resources.files("cbeclab.datasets")`` would import :mod:`cbeclab.datasets` and with it scipy
+    (~0.4 s) just to look up display names; the file is found from the ``cbeclab`` root instead.
+    """
+    root, *sub = package.split(".")
+    with resources.files(root).joinpath(*sub, *parts).open("r", encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
 
 
 def _pair(node: Any) -> dict[str, str]:
@@ -104,6 +114,43 @@ def _framework_names(source: str | None) -> dict[str, Names]:
                 for i in d.indicators:
                     out["indicator"].setdefault(i.id, {"zh": i.name("zh"), "en": i.name("en")})
     return out
+
+
+@cache
+def _bundled_framework_tokens() -> frozenset[str] | None:
+    """Every key and scalar of the bundled framework files, as text (None: no such shortcut).
+
+    An id of a bundled framework is one of these texts (``id: A1``, stripped), so a key that is not
+    among them has no bundled name and :func:`display_name` returns it without validating every
+    bundled framework (~0.2 s; a national panel's indicators x00 ... x39 are looked up this way).
+    None when a bundled file extends a framework outside the package or cannot be read here.
+    """
+    folder = resources.files("cbeclab").joinpath("frameworks")
+    # the names cbeclab.frameworks.list_frameworks() lists, without importing the loader (pydantic)
+    bundled = sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    tokens: set[str] = set()
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(k)
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+        elif x is not None:
+            tokens.update((str(x), str(x).strip()))
+
+    for name in bundled:
+        try:
+            raw = _yaml("cbeclab.frameworks", f"{name}.yaml")
+        except (OSError, yaml.YAMLError):
+            return None
+        ext = raw.get("extends") if isinstance(raw, dict) else None
+        if ext is not None and str(ext) not in bundled and not folder.joinpath(str(ext)).is_file():
+            return None
+        walk(raw)
+    return frozenset(tokens)
 
 
 @cache
@@ -181,9 +228,8 @@ def _dataset_names(kind: str, source: str | None) -> Names:
         if kind == "construct":
             return {str(k): _pair(v) for k, v in yk.items()}
         return {str(i): _pair(iv) for v in yk.values() for i, iv in (v.get("items") or {}).items()}
-    from cbeclab.datasets.guangzhou import CLUSTERS
-
-    gz = {k: {"en": en, "zh": zh} for k, (en, zh) in CLUSTERS.items()}
+    clusters = _yaml("cbeclab.datasets", "data", "guangzhou_clusters.yaml")  # = datasets.guangzhou.CLUSTERS
+    gz = {str(k): {"en": str(v["en"]), "zh": str(v["zh"])} for k, v in clusters.items()}
     out: Names = {}
     for name, entry in raw.items():
         if source and name != source:
@@ -267,6 +313,10 @@ def display_name(kind: str, key: Any, lang: str | None = None, *, source: Any = 
     """
     code = resolve_lang(lang)
     text = str(key)
+    if kind in ("indicator", "dimension", "subsystem") and source is None:
+        tokens = _bundled_framework_tokens()
+        if tokens is not None and text not in tokens:
+            return text  # not in any bundled framework file: no bundled name (see the function)
     entry = names_of(kind, source).get(text)
     if not entry:
         return text

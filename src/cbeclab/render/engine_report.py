@@ -543,7 +543,9 @@ def build_engine_document(
                     sheet=_("GM {series}", series=short, lang=lg)[:31],
                 )
             )
-            recs = [dict(r) for r in fc.params.to_dict("records")]
+            # interpret.gm11 reads status, a and C only (records of every column cost ~0.1 s a series)
+            gm_cols = [c for c in fc.params.columns if c in ("status", "a", "C")]
+            recs = [dict(r) for r in fc.params[gm_cols].to_dict("records")]
             for text in interpret.gm11(recs, lg):
                 blocks.append(Paragraph(text, "interpretation"))
             if len(fc.values):

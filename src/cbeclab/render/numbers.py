@@ -208,10 +208,13 @@ def header_with_unit(label: str, unit: str | None, lang: str | None = None) -> s
     return _("{label} ({unit})", label=label, unit=unit, lang=lang)
 
 
-def frame_formats(df: pd.DataFrame) -> dict[str, Format]:
-    """The "auto" format of each column of ``df`` (used when a builder gives none)."""
+def frame_formats(df: pd.DataFrame, columns: Iterable[Any] | None = None) -> dict[str, Format]:
+    """The "auto" format of each column of ``df`` (used when a builder gives none).
+
+    ``columns``: only these columns (without copying them out of ``df``); default every column.
+    """
     out: dict[str, Format] = {}
-    for c in df.columns:
+    for c in df.columns if columns is None else columns:
         s = df[c]
         if pd.api.types.is_bool_dtype(s):
             out[str(c)] = "text"

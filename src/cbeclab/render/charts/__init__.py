@@ -1,4 +1,7 @@
-"""Charts of cbeclab's results: Vega-Lite (altair) for data charts, Graphviz for the SEM path diagram.
+"""Charts of cbeclab's results: Vega-Lite for data charts, Graphviz for the SEM path diagram.
+
+The engine charts are written as plain Vega-Lite mappings (:mod:`cbeclab.render.charts.vl`, no
+altair import); the survey, diagnosis and sensitivity charts are built with altair.
 
 Each builder takes a result object and a language and returns a list of :class:`Chart`; a chart can
 be drawn as PNG or SVG (vl-convert, offline) or as interactive HTML (the vendored Vega-Embed).

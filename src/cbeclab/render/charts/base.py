@@ -18,7 +18,15 @@ from typing import Any, Literal
 
 from cbeclab.errors import SpecError
 
-__all__ = ["CHART_FONT", "CJK_FONT", "FONT_DIRS", "LATIN_FONT", "Chart", "vendored_scripts"]
+__all__ = [
+    "CHART_FONT",
+    "CJK_FONT",
+    "FONT_DIRS",
+    "LATIN_FONT",
+    "VEGA_LITE_VERSION",
+    "Chart",
+    "vendored_scripts",
+]
 
 #: CJK font of every chart (Debian's fonts-noto-cjk)
 CJK_FONT = "Noto Sans CJK SC"
@@ -39,6 +47,10 @@ FONT_DIRS: tuple[str, ...] = (
     "/usr/share/fonts/truetype/noto",
     "/usr/local/share/fonts",
 )
+#: the Vega-Lite version of every chart spec: the one the installed altair writes
+#: (``altair.VEGALITE_VERSION``; ``tests/test_charts_base.py`` checks that they agree). A constant,
+#: so that builders of plain mappings and the PNG renderer need not import altair (~0.8 s).
+VEGA_LITE_VERSION = "6.4.1"
 _STATIC = "static"
 _SCRIPTS = ("vega-bundle.min.js",)
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
@@ -75,9 +87,8 @@ def _script_json(obj: Any) -> str:
 
 
 def _vl_version() -> str:
-    import altair as alt
-
-    return ".".join(alt.VEGALITE_VERSION.split(".")[:2])
+    """``major.minor`` of :data:`VEGA_LITE_VERSION`, as vl-convert takes it (no altair import)."""
+    return ".".join(VEGA_LITE_VERSION.split(".")[:2])
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
 from cbeclab.i18n import resolve_lang
-from cbeclab.render.charts.base import CHART_FONT, Chart
+from cbeclab.render.charts.base import CHART_FONT, VEGA_LITE_VERSION, Chart
+
+if TYPE_CHECKING:  # altair is imported by the builders that use it (not by the engine charts)
+    import altair as alt
 
 __all__ = [
     "CONTEXT",
@@ -71,7 +73,11 @@ def theme(width: int = 420, height: int = 240) -> dict[str, Any]:
 def chart(
     key: str, title: str, obj: Any, *, note: str | None = None, width: int = 420, height: int = 240
 ) -> Chart:
-    """Wrap an altair chart (or a finished Vega-Lite mapping) as a :class:`Chart` with the theme."""
+    """Wrap an altair chart (or a finished Vega-Lite mapping) as a :class:`Chart` with the theme.
+
+    Every spec gets the ``$schema`` of :data:`~cbeclab.render.charts.base.VEGA_LITE_VERSION` (the
+    Vega-Lite of the installed altair, which a test checks), so a mapping needs no altair import.
+    """
     spec = obj if isinstance(obj, dict) else obj.to_dict(validate=True)
     spec = dict(spec)
     merged = dict(spec.get("config", {}))  # altair adds its default view size here; the theme wins
@@ -79,7 +85,7 @@ def chart(
         merged[k] = {**merged[k], **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
     spec["config"] = merged
     spec.pop("$schema", None)
-    spec["$schema"] = f"https://vega.github.io/schema/vega-lite/v{alt.SCHEMA_VERSION.lstrip('v')}.json"
+    spec["$schema"] = f"https://vega.github.io/schema/vega-lite/v{VEGA_LITE_VERSION}.json"
     return Chart(key=key, title=title, kind="vega-lite", spec=spec, note=note)
 
 
@@ -178,7 +184,14 @@ def grade_bands(lang: str) -> pd.DataFrame:
 
 def grade_colour_scale(bands: pd.DataFrame) -> alt.Scale:
     """Red (extreme imbalance) to green (high-quality coordination), one colour a grade."""
-    return alt.Scale(domain=list(bands["label"]), scheme="redyellowgreen")
+    import altair as alt
+
+    return alt.Scale(**grade_colour_spec(bands))
+
+
+def grade_colour_spec(bands: pd.DataFrame) -> dict[str, Any]:
+    """:func:`grade_colour_scale` as a Vega-Lite scale mapping (no altair needed)."""
+    return {"domain": [str(v) for v in bands["label"]], "scheme": "redyellowgreen"}
 
 
 def pick_label(obj: Any, lang: str, stem: str = "") -> str:
@@ -202,6 +215,8 @@ def period_sort(values: Sequence[Any]) -> list[Any]:
 
 def period_x(periods: Sequence[Any], title: str, field: str = "period") -> alt.X:
     """x encoding of periods: a year axis (integer ticks) when periods are numbers, else ordered labels."""
+    import altair as alt
+
     order = period_sort(list(periods))
     try:
         nums = [float(p) for p in order]
@@ -217,6 +232,30 @@ def period_x(periods: Sequence[Any], title: str, field: str = "period") -> alt.X
     return alt.X(
         f"{field}:O", title=title, sort=order, axis=alt.Axis(labelAngle=-45 if len(order) > 8 else 0)
     )
+
+
+def period_x_spec(periods: Sequence[Any], title: str, field: str = "period") -> dict[str, Any]:
+    """:func:`period_x` as a Vega-Lite channel mapping (no altair needed; the same axis and scale)."""
+    order = period_sort(list(periods))
+    try:
+        nums = [float(p) for p in order]
+    except (TypeError, ValueError):
+        nums = []
+    if nums and all(float(n).is_integer() for n in nums):
+        return {
+            "field": field,
+            "type": "quantitative",
+            "title": title,
+            "scale": {"zero": False, "nice": False, "domain": [min(nums), max(nums)]},
+            "axis": {"format": "d", "tickMinStep": 1},
+        }
+    return {
+        "field": field,
+        "type": "ordinal",
+        "title": title,
+        "sort": [v.item() if isinstance(v, np.generic) else v for v in order],
+        "axis": {"labelAngle": -45 if len(order) > 8 else 0},
+    }
 
 
 def shorten(text: str, n: int = 18) -> str:
