@@ -85,10 +85,21 @@ def _source_text(spec: Any, source: str, lang: str) -> str:
     return _rel_source(spec, source)
 
 
-def _charts(result: Any, names: dict[str, str], lang: str) -> list[Any]:
+def _charts(
+    result: Any, names: dict[str, str], lang: str, on_figures: Callable[[list[Figure]], None] | None = None
+) -> list[Figure]:
+    """The engine charts as Figures; ``on_figures`` gets each group as soon as it is built."""
     from cbeclab.render.charts.engine import engine_charts
 
-    return list(engine_charts(result, lang, names))
+    made: dict[int, Figure] = {}  # the same Figure objects go to on_figures and into the document
+
+    def built(charts: list[Any]) -> None:
+        group = [made.setdefault(id(c), Figure(c.key, c)) for c in charts]
+        if on_figures is not None:
+            on_figures(group)
+
+    charts = engine_charts(result, lang, names, on_charts=built)
+    return [made.get(id(c)) or Figure(c.key, c) for c in charts]
 
 
 def _series_label(name: str, names: dict[str, str], lang: str) -> str:
@@ -148,13 +159,14 @@ def build_engine_document(
 ) -> Document:
     """The engine report of a :class:`~cbeclab.pipeline.RunResult` as a :class:`Document`.
 
-    ``on_figures`` is called with the report's figures as soon as they exist, before the tables are
-    built (:func:`cbeclab.store.write_run` hands them to a process that draws the Word report's PNGs).
+    ``on_figures`` is called with the report's figures as soon as they exist, group by group while
+    the charts are built and before the tables are (:func:`cbeclab.store.write_run` hands them to a
+    process that draws the Word report's PNGs).
     """
     lg = resolve_lang(lang or result.spec.lang)
     spec, p = result.spec, result.panel
     names, units = display_names(spec, result.subsystems, lg)
-    figures = [Figure(c.key, c) for c in _charts(result, names, lg)]
+    figures = _charts(result, names, lg, on_figures)
     sens = getattr(result, "sensitivity", None)
     sens_figure = None
     if sens is not None:
@@ -162,8 +174,8 @@ def build_engine_document(
 
         chart = sensitivity_chart(sens.to_frame(), lg)
         sens_figure = Figure(chart.key, chart)
-    if on_figures is not None:
-        on_figures(figures + ([sens_figure] if sens_figure is not None else []))
+    if on_figures is not None and sens_figure is not None:
+        on_figures([sens_figure])
     sections: list[Section] = []
     xlsx_only = ("xlsx",)
 

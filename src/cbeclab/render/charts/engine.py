@@ -15,7 +15,7 @@ bottom entities).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -858,7 +858,11 @@ def _with_entity_names(result: Any, lang: str) -> Any:
 
 
 def engine_charts(
-    run_result: Any, lang: str | None = None, names: Mapping[str, Any] | None = None
+    run_result: Any,
+    lang: str | None = None,
+    names: Mapping[str, Any] | None = None,
+    *,
+    on_charts: Callable[[list[Chart]], None] | None = None,
 ) -> list[Chart]:
     """The charts of a :class:`~cbeclab.pipeline.RunResult`, in report order.
 
@@ -870,6 +874,9 @@ def engine_charts(
         ``"en"`` or ``"zh"`` (default: the current language).
     names
         Display names of subsystems (``{name: {en, zh}}`` or ``{name: text}``), e.g. from the framework.
+    on_charts
+        Called with each group of charts as soon as it is built (the PNG helper of a run starts
+        drawing them while the rest are built).
 
     Returns
     -------
@@ -889,17 +896,23 @@ def engine_charts(
             ents = _entities(frame)
             break
     many = len(ents) > LINE_MAX
+
+    def add(charts: list[Chart]) -> None:
+        out.extend(charts)
+        if on_charts is not None and charts:
+            on_charts(list(charts))
+
     if syn is not None and not syn.synergy.empty:
-        out += (
+        add(
             _synergy_many(run_result, code, names, len(ents))
             if many
             else _synergy_few(run_result, code, names)
         )
     if run_result.coupling is not None and not run_result.coupling.table.empty:
-        out += _coupling_many(run_result, code, len(ents)) if many else _coupling_few(run_result, code)
+        add(_coupling_many(run_result, code, len(ents)) if many else _coupling_few(run_result, code))
     elif run_result.stages is not None and not run_result.stages.empty:
-        out.append(_ranking(run_result, code, ents, many=many))
+        add([_ranking(run_result, code, ents, many=many)])
     if run_result.obstacles is not None:
-        out += _obstacle_charts(run_result, code, names, many)
-    out += _forecast_charts(run_result, code, names)
+        add(_obstacle_charts(run_result, code, names, many))
+    add(_forecast_charts(run_result, code, names))
     return out
