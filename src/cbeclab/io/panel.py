@@ -295,6 +295,40 @@ def _years_to_long(
     return out, value_col or "value"
 
 
+def _period_of(v: Any) -> tuple[float | None, bool]:
+    """One period cell: ``(year, date_like)``, or ``(None, False)`` when it cannot be read as a year."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return None, False
+    if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year") and not isinstance(v, str):
+        return pd.Timestamp(v).year, True
+    if isinstance(v, bool | np.bool_):
+        return None, False
+    if isinstance(v, int | np.integer):
+        if abs(int(v)) >= _MAX_PERIOD:
+            return None, False
+        return int(v), False
+    if isinstance(v, float | np.floating):
+        if float(v).is_integer() and abs(float(v)) < _MAX_PERIOD:
+            return int(v), False
+        return None, False
+    text = str(v)
+    m = _YEAR_RE.match(text)
+    if m:
+        if len(m.group(1).lstrip("+-")) > 9:  # "9999999999年": too large for a period
+            return None, False
+        return int(m.group(1)), False
+    try:
+        f = float(text)
+        if f.is_integer() and abs(f) < _MAX_PERIOD:
+            return int(f), False
+    except (ValueError, OverflowError):
+        pass
+    m = _DATE_RE.match(text)
+    if m:
+        return int(m.group(1)), True
+    return None, False
+
+
 def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarray) -> tuple[pd.Series, bool]:
     """Parse a period column into integers.
 
@@ -311,54 +345,40 @@ def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarra
     DataError
         Naming the first unparseable cells with their spreadsheet rows.
     """
-    out = np.full(len(values), np.nan)
     date_like = False
     bad: list[tuple[int, Any]] = []
-    vals = values.to_numpy(dtype=object)
-    for i, v in enumerate(vals):  # one pass over the period column only (not a hot path)
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
-            bad.append((int(rows[i]), v))
-            continue
-        if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year") and not isinstance(v, str):
-            out[i] = pd.Timestamp(v).year
-            date_like = True
-            continue
-        if isinstance(v, bool | np.bool_):
-            bad.append((int(rows[i]), v))
-            continue
-        if isinstance(v, int | np.integer):
-            if abs(int(v)) >= _MAX_PERIOD:
-                bad.append((int(rows[i]), v))
-                continue
-            out[i] = int(v)
-            continue
-        if isinstance(v, float | np.floating):
-            if float(v).is_integer() and abs(float(v)) < _MAX_PERIOD:
-                out[i] = int(v)
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        # a plain integer or float column, as a CSV reads years: the cell rules below, on arrays
+        num = values.to_numpy()
+        if dtype.kind == "f":
+            f64 = num.astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                good = np.isfinite(f64) & (np.floor(f64) == f64) & (np.abs(f64) < _MAX_PERIOD)
+            out = np.where(good, f64, np.nan)
+        else:
+            good = (num < _MAX_PERIOD) if dtype.kind == "u" else (num < _MAX_PERIOD) & (num > -_MAX_PERIOD)
+            out = np.where(good, num, 0).astype(np.float64)
+        if not bool(good.all()):
+            objs = values.to_numpy(dtype=object)
+            bad = [(int(rows[i]), objs[i]) for i in np.flatnonzero(~good)]
+    else:
+        out = np.full(len(values), np.nan)
+        vals = values.to_numpy(dtype=object)
+        # a text period is read once, however many rows repeat it
+        seen: dict[str, tuple[float | None, bool]] = {}
+        for i, v in enumerate(vals):
+            if type(v) is str:
+                got = seen.get(v)
+                if got is None:
+                    got = seen[v] = _period_of(v)
             else:
+                got = _period_of(v)
+            if got[0] is None:
                 bad.append((int(rows[i]), v))
-            continue
-        text = str(v)
-        m = _YEAR_RE.match(text)
-        if m:
-            if len(m.group(1).lstrip("+-")) > 9:  # "9999999999年": too large for a period
-                bad.append((int(rows[i]), v))
-                continue
-            out[i] = int(m.group(1))
-            continue
-        try:
-            f = float(text)
-            if f.is_integer() and abs(f) < _MAX_PERIOD:
-                out[i] = int(f)
-                continue
-        except (ValueError, OverflowError):
-            pass
-        m = _DATE_RE.match(text)
-        if m:
-            out[i] = int(m.group(1))
-            date_like = True
-            continue
-        bad.append((int(rows[i]), v))
+            else:
+                out[i] = got[0]
+                date_like = date_like or got[1]
     if bad:
         shown = "; ".join(
             _("row {row}: {value}", row=r, value=show(v) if not _isna(v) else _("(empty)"))
@@ -542,9 +562,7 @@ def panel_from_frame(
     ent_labels = ent.astype("string").str.strip().astype(object)
     per, date_like = parse_periods(df[period], where=where, column=period, rows=rows)
     if date_like:
-        notes.append(
-            _("period column {col!r} contained dates or year-month text; read as years", col=period)
-        )
+        notes.append(_("period column {col!r} contained dates or year-month text; read as years", col=period))
 
     # ---- reshape to wide values + per-cell row numbers -----------------------------------------
     if layout == "long":
@@ -680,8 +698,9 @@ def panel_from_frame(
         rowmap = pd.DataFrame({c: rows for c in cols}, index=mi, columns=cols)
 
     # ---- full sorted grid ----------------------------------------------------------------------
-    ents = sorted({str(e) for e in wide.index.get_level_values(0)})
-    pers = sorted(set(int(p) for p in wide.index.get_level_values(1)))
+    # distinct labels first, then the per-label conversions (not once per row)
+    ents = sorted({str(e) for e in pd.unique(wide.index.get_level_values(0).to_numpy(dtype=object))})
+    pers = sorted({int(p) for p in pd.unique(wide.index.get_level_values(1).to_numpy())})
     grid = pd.MultiIndex.from_product([ents, pers], names=[entity, period])
     wide.index = wide.index.set_names([entity, period])
     rowmap.index = rowmap.index.set_names([entity, period])
