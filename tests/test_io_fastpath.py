@@ -86,6 +86,7 @@ CASES: dict[str, bytes] = {
     "header_only": b"e,year,v\n",
     "empty_entity": b"e,year,v\na,2010,1\n,2011,2\n",
     "text_indicator": b"e,year,v,label\na,2010,1,x\nb,2011,2,y\n",
+    "negative_gaps": b"e,year,v,w\na,2010,1,-2\na,2011,,3\na,2012,3,-1\nb,2010,4,5\nb,2012,-6,7\n",
     "ascii_control_blank": b"\x1c\x1d \n",
 }
 

@@ -525,7 +525,8 @@ def panel_from_frame(
         synthetic = True
     if df.shape[0] == 0:
         raise DataError("the table has no data rows", where=where, fix="add data rows below the header")
-    df = df.copy()
+    # a new frame for the renamed columns; the cells are only read below, so they are not copied
+    df = df.copy(deep=False)
     df.columns = pd.Index([str(c).strip() for c in df.columns])
     if layout not in ("wide", "long"):
         raise DataError(
@@ -552,14 +553,15 @@ def panel_from_frame(
         rows = np.arange(df.shape[0]) + _ROW_OFFSET
 
     ent = df[entity]
-    ent_missing = ent.isna() | (ent.astype("string").str.strip() == "")
+    ent_text = ent.astype("string").str.strip()  # converted and stripped once, for the check and the labels
+    ent_missing = ent.isna() | (ent_text == "")
     if bool(ent_missing.any()):
         raise DataError(
             f"empty entity cell(s) at {_rows_text(rows[ent_missing.to_numpy()])}",
             where=f"{where} column {entity!r}",
             fix="fill in the entity name or delete the row",
         )
-    ent_labels = ent.astype("string").str.strip().astype(object)
+    ent_labels = ent_text.astype(object)
     per, date_like = parse_periods(df[period], where=where, column=period, rows=rows)
     if date_like:
         notes.append(_("period column {col!r} contained dates or year-month text; read as years", col=period))
@@ -695,7 +697,7 @@ def panel_from_frame(
         }
         mi = pd.MultiIndex.from_arrays([key["e"].to_numpy(), key["p"].to_numpy()], names=["e", "p"])
         wide = pd.DataFrame(values, index=mi, columns=cols)
-        rowmap = pd.DataFrame({c: rows for c in cols}, index=mi, columns=cols)
+        rowmap = pd.DataFrame({"r": rows}, index=mi)  # one column: a row's cells share its number
 
     # ---- full sorted grid ----------------------------------------------------------------------
     # distinct labels first, then the per-label conversions (not once per row)
@@ -708,7 +710,6 @@ def panel_from_frame(
     wide = wide.reindex(grid).astype(float)
     rowmap = rowmap.reindex(grid).fillna(0).astype(np.int64)
     wide.columns = pd.Index([str(c) for c in wide.columns])
-    rowmap.columns = wide.columns
     if len(grid) > n_rows_before and layout == "wide":
         notes.append(
             _(
@@ -719,7 +720,7 @@ def panel_from_frame(
 
     # ---- checks on values ----------------------------------------------------------------------
     arr = wide.to_numpy()
-    rowarr = rowmap.to_numpy()
+    rowarr = np.broadcast_to(rowmap.to_numpy(), arr.shape)  # the file row of every cell
     colnames = [str(c) for c in wide.columns]
     if nonnegative:
         neg = arr < 0

@@ -162,6 +162,9 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(values.dtype):
         bad = values.notna().astype(bool)
         return pd.Series(float("nan"), index=values.index, dtype=float), bad
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        # a plain numpy number column: to_numeric would hand it back as it is
+        return values.astype(float), pd.Series(False, index=values.index)
     if pd.api.types.is_numeric_dtype(values.dtype):
         num = pd.to_numeric(values, errors="coerce").astype(float)
         return num, pd.Series(False, index=values.index)
