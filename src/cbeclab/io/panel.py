@@ -721,6 +721,7 @@ def panel_from_frame(
     # ---- checks on values ----------------------------------------------------------------------
     arr = wide.to_numpy()
     rowarr = np.broadcast_to(rowmap.to_numpy(), arr.shape)  # the file row of every cell
+    nan = np.isnan(arr)  # the missing cells, found once for the checks below
     colnames = [str(c) for c in wide.columns]
     if nonnegative:
         neg = arr < 0
@@ -737,9 +738,9 @@ def panel_from_frame(
                 "(e.g. a trade balance)",
             )
     with np.errstate(invalid="ignore"):
-        col_min = np.nanmin(np.where(np.isnan(arr), np.inf, arr), axis=0)
-        col_max = np.nanmax(np.where(np.isnan(arr), -np.inf, arr), axis=0)
-    n_obs = (~np.isnan(arr)).sum(axis=0)
+        col_min = np.nanmin(np.where(nan, np.inf, arr), axis=0)
+        col_max = np.nanmax(np.where(nan, -np.inf, arr), axis=0)
+    n_obs = (~nan).sum(axis=0)
     empty = [c for c, k in zip(wide.columns, n_obs) if k == 0]
     if empty:
         raise DataError(
@@ -763,9 +764,10 @@ def panel_from_frame(
     else:
         n_e_, n_t_ = len(ents), len(pers)
         cube3 = arr.reshape(n_e_, n_t_, arr.shape[1])
-        lo3 = np.where(np.isnan(cube3), np.inf, cube3).min(axis=1)
-        hi3 = np.where(np.isnan(cube3), -np.inf, cube3).max(axis=1)
-        flat = (lo3 == hi3) & ((~np.isnan(cube3)).sum(axis=1) >= 2)
+        nan3 = nan.reshape(cube3.shape)
+        lo3 = np.where(nan3, np.inf, cube3).min(axis=1)
+        hi3 = np.where(nan3, -np.inf, cube3).max(axis=1)
+        flat = (lo3 == hi3) & ((~nan3).sum(axis=1) >= 2)
         if flat.any():
             e_i, k_i = np.nonzero(flat)
             shown = ", ".join(
@@ -782,7 +784,7 @@ def panel_from_frame(
             )
 
     # ---- missing cells and imputation ----------------------------------------------------------
-    miss_mask = np.isnan(arr)
+    miss_mask = nan
     if miss_mask.any():
         r_i, c_i = np.nonzero(miss_mask)
         missing = pd.DataFrame(

@@ -702,7 +702,8 @@ def _read_csv_arrow(buf: bytes, first_line: str, delim: str, where: str) -> pd.D
                 and bool(pc.any(pc.match_substring_regex(stripped, r"^0\d")).as_py())
             )
         ):
-            whole = bool((num % 1 == 0).all()) and float(np.abs(num).max()) <= _MAX_EXACT_INT
+            # (the cells are finite here, where floor(x) == x is x % 1 == 0 without the slow fmod)
+            whole = bool((np.floor(num) == num).all()) and float(np.abs(num).max()) <= _MAX_EXACT_INT
             cols[name] = num.astype("int64") if whole else num
             continue
         blank = pc.equal(stripped, "")
