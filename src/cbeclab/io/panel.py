@@ -403,6 +403,15 @@ def _col_label(df: pd.DataFrame, col: str) -> str:
     return f"{show(col)} ({letter})" if letter else show(col)
 
 
+def _holds_number(s: pd.Series) -> bool:
+    """Whether :func:`to_number` finds at least one number in ``s`` (numpy number columns: any non-NaN
+    cell, checked on the array instead of through a parsed copy)."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        return bool((~np.isnan(s.to_numpy(dtype=float))).any())
+    num, _bad = to_number(s)
+    return bool(num.notna().any())
+
+
 def _parse_indicator(
     s: pd.Series, *, where: str, column: str, rows: np.ndarray, layout: str, label: str | None = None
 ) -> pd.Series:
@@ -655,8 +664,7 @@ def panel_from_frame(
         if indicators is None:
             cols = []
             for c in others:
-                num, _bad = to_number(df[c])
-                if not bool(num.notna().any()):
+                if not _holds_number(df[c]):
                     notes.append(_("column {col!r} skipped: it holds no numbers", col=c))
                     marks = df[c].astype("string").str.strip().str.lower()
                     if bool((marks == "synthetic").any()) and not synthetic:
