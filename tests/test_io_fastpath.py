@@ -258,3 +258,62 @@ def test_text_probe_agrees_with_full_parse() -> None:
         readers._TEXT_PROBE = saved
     pd.testing.assert_frame_equal(quick, full, check_exact=True)
     assert quick["numbers"].dtype == np.int64 and quick["names"].dtype != np.int64
+
+
+_ASCII_TOKENS = [
+    "1",
+    "-2.5",
+    "+3",
+    ".5",
+    "5.",
+    "1e5",
+    "1E-3",
+    "007",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "na",
+    "N/A",
+    "null",
+    "None",
+    "-",
+    "--",
+    "...",
+    "..",
+    "",
+    " ",
+    "  7  ",
+    "abc",
+    "1e400",
+    "1e",
+    "e5",
+    "0x10",
+    "1_0",
+    "+-1",
+    "#N/A",
+    "12345678901234567890123",
+    "9007199254740993",
+    "-0",
+    "0.1000000000000000055511151231257827",
+]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_to_number_ascii_route_equals_cell_route(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns of ASCII cells (missing markers, numbers, text, None) parse the same by both routes."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    pool = _ASCII_TOKENS if seed % 3 else ["1", "2.5", "", "-3", "na"]  # some columns all numbers
+    cells = [None if rng.random() < 0.1 else pool[int(rng.integers(len(pool)))] for _ in range(n)]
+    series = [
+        pd.Series(cells, dtype=object, name="v"),
+        pd.Series(cells, dtype="string", name="w", index=np.arange(n) * 3 + 1),
+        pd.Series([None] * n, dtype=object),
+    ]
+    quick = [readers.to_number(s) for s in series]
+    monkeypatch.setattr(readers, "_to_number_ascii", lambda text: None)
+    for s, (num, bad) in zip(series, quick):
+        ref_num, ref_bad = readers.to_number(s)
+        pd.testing.assert_series_equal(num, ref_num, check_exact=True)
+        pd.testing.assert_series_equal(bad, ref_bad, check_exact=True)

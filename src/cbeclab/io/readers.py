@@ -145,6 +145,46 @@ def column_letter(k: int) -> str:
     return out
 
 
+#: :data:`_NUMBER_RE` for ASCII text in RE2 syntax (Python's ``\\d`` is ``[0-9]`` on ASCII)
+_NUMBER_RE2 = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _to_number_ascii(text: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """:func:`to_number` of stripped text whose every cell is ASCII without ``%`` or ``,``; else ``None``.
+
+    On such cells the cell-by-cell steps change nothing (NFKC and the minus-sign fix leave ASCII as
+    it is; no percent or thousands cell can occur), so only the missing markers and the number
+    pattern are left, and arrow checks those on the whole column at once (issue 8: a column with a
+    few empty cells took 0.3 s through Python regexes). The numbers come from the same
+    ``pd.to_numeric`` call on the same cells as the general route.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    if not (isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"):
+        return None
+    arr = text.array.__arrow_array__()
+    if arr.null_count == len(arr):
+        return None
+    if not pc.all(pc.string_is_ascii(arr)).as_py():
+        return None
+    if pc.any(pc.match_substring(arr, "%")).as_py() or pc.any(pc.match_substring(arr, ",")).as_py():
+        return None
+    markers = pa.array(sorted(MISSING_MARKERS), pa.string())
+    missing_a = np.asarray(
+        pc.or_(pc.is_null(arr), pc.fill_null(pc.is_in(pc.ascii_lower(arr), markers), False))
+    )
+    ok_a = np.asarray(pc.fill_null(pc.match_substring_regex(arr, _NUMBER_RE2), False))
+    missing = pd.Series(missing_a, index=text.index, name=text.name)
+    ok = pd.Series(ok_a, index=text.index, name=text.name)
+    num = pd.to_numeric(text.where(ok & ~missing), errors="coerce").astype(float)
+    num = num.where(np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)))  # overflow to inf: not a number
+    bad = ~missing & num.isna()
+    return num, bad.astype(bool)
+
+
 def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse a column cell by cell into floats.
 
@@ -169,6 +209,9 @@ def to_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         num = pd.to_numeric(values, errors="coerce").astype(float)
         return num, pd.Series(False, index=values.index)
     text = values.astype("string").str.strip()
+    quick = _to_number_ascii(text)
+    if quick is not None:
+        return quick
     text = text.map(lambda t: unicodedata.normalize("NFKC", t) if isinstance(t, str) else t).astype("string")
     missing = text.isna() | text.str.lower().isin(MISSING_MARKERS)
     plain = text.str.replace("\u2212", "-", regex=False)  # unicode minus sign
