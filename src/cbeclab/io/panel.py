@@ -295,6 +295,40 @@ def _years_to_long(
     return out, value_col or "value"
 
 
+def _period_of(v: Any) -> tuple[float | None, bool]:
+    """One period cell: ``(year, date_like)``, or ``(None, False)`` when it cannot be read as a year."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return None, False
+    if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year") and not isinstance(v, str):
+        return pd.Timestamp(v).year, True
+    if isinstance(v, bool | np.bool_):
+        return None, False
+    if isinstance(v, int | np.integer):
+        if abs(int(v)) >= _MAX_PERIOD:
+            return None, False
+        return int(v), False
+    if isinstance(v, float | np.floating):
+        if float(v).is_integer() and abs(float(v)) < _MAX_PERIOD:
+            return int(v), False
+        return None, False
+    text = str(v)
+    m = _YEAR_RE.match(text)
+    if m:
+        if len(m.group(1).lstrip("+-")) > 9:  # "9999999999年": too large for a period
+            return None, False
+        return int(m.group(1)), False
+    try:
+        f = float(text)
+        if f.is_integer() and abs(f) < _MAX_PERIOD:
+            return int(f), False
+    except (ValueError, OverflowError):
+        pass
+    m = _DATE_RE.match(text)
+    if m:
+        return int(m.group(1)), True
+    return None, False
+
+
 def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarray) -> tuple[pd.Series, bool]:
     """Parse a period column into integers.
 
@@ -310,55 +344,46 @@ def parse_periods(values: pd.Series, *, where: str, column: str, rows: np.ndarra
     ------
     DataError
         Naming the first unparseable cells with their spreadsheet rows.
+
+    A plain numpy integer or float column (what a CSV reader gives for years) is checked with array
+    operations, and a text period is parsed once however many rows repeat it (issue 8: the cell loop
+    took 0.3 s on a 60,000-row panel); the rules, results and messages are the cell-by-cell ones
+    (:func:`_period_of`).
     """
-    out = np.full(len(values), np.nan)
     date_like = False
     bad: list[tuple[int, Any]] = []
-    vals = values.to_numpy(dtype=object)
-    for i, v in enumerate(vals):  # one pass over the period column only (not a hot path)
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
-            bad.append((int(rows[i]), v))
-            continue
-        if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year") and not isinstance(v, str):
-            out[i] = pd.Timestamp(v).year
-            date_like = True
-            continue
-        if isinstance(v, bool | np.bool_):
-            bad.append((int(rows[i]), v))
-            continue
-        if isinstance(v, int | np.integer):
-            if abs(int(v)) >= _MAX_PERIOD:
-                bad.append((int(rows[i]), v))
-                continue
-            out[i] = int(v)
-            continue
-        if isinstance(v, float | np.floating):
-            if float(v).is_integer() and abs(float(v)) < _MAX_PERIOD:
-                out[i] = int(v)
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        # a plain integer or float column, as a CSV reads years: the cell rules below, on arrays
+        num = values.to_numpy()
+        if dtype.kind == "f":
+            f64 = num.astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                good = np.isfinite(f64) & (np.floor(f64) == f64) & (np.abs(f64) < _MAX_PERIOD)
+            out = np.where(good, f64, np.nan)
+        else:
+            good = (num < _MAX_PERIOD) if dtype.kind == "u" else (num < _MAX_PERIOD) & (num > -_MAX_PERIOD)
+            out = np.where(good, num, 0).astype(np.float64)
+        if not bool(good.all()):
+            objs = values.to_numpy(dtype=object)
+            bad = [(int(rows[i]), objs[i]) for i in np.flatnonzero(~good)]
+    else:
+        out = np.full(len(values), np.nan)
+        vals = values.to_numpy(dtype=object)
+        # a text period is read once, however many rows repeat it
+        seen: dict[str, tuple[float | None, bool]] = {}
+        for i, v in enumerate(vals):
+            if type(v) is str:
+                got = seen.get(v)
+                if got is None:
+                    got = seen[v] = _period_of(v)
             else:
+                got = _period_of(v)
+            if got[0] is None:
                 bad.append((int(rows[i]), v))
-            continue
-        text = str(v)
-        m = _YEAR_RE.match(text)
-        if m:
-            if len(m.group(1).lstrip("+-")) > 9:  # "9999999999年": too large for a period
-                bad.append((int(rows[i]), v))
-                continue
-            out[i] = int(m.group(1))
-            continue
-        try:
-            f = float(text)
-            if f.is_integer() and abs(f) < _MAX_PERIOD:
-                out[i] = int(f)
-                continue
-        except (ValueError, OverflowError):
-            pass
-        m = _DATE_RE.match(text)
-        if m:
-            out[i] = int(m.group(1))
-            date_like = True
-            continue
-        bad.append((int(rows[i]), v))
+            else:
+                out[i] = got[0]
+                date_like = date_like or got[1]
     if bad:
         shown = "; ".join(
             _("row {row}: {value}", row=r, value=show(v) if not _isna(v) else _("(empty)"))
@@ -376,6 +401,15 @@ def _col_label(df: pd.DataFrame, col: str) -> str:
     """``'exports'``, or ``'exports' (C)`` when the table came from a spreadsheet with column letters."""
     letter = df.attrs.get("letters", {}).get(col)
     return f"{show(col)} ({letter})" if letter else show(col)
+
+
+def _holds_number(s: pd.Series) -> bool:
+    """Whether :func:`to_number` finds at least one number in ``s`` (numpy number columns: any non-NaN
+    cell, checked on the array instead of through a parsed copy)."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        return bool((~np.isnan(s.to_numpy(dtype=float))).any())
+    num, _bad = to_number(s)
+    return bool(num.notna().any())
 
 
 def _parse_indicator(
@@ -505,7 +539,8 @@ def panel_from_frame(
         synthetic = True
     if df.shape[0] == 0:
         raise DataError("the table has no data rows", where=where, fix="add data rows below the header")
-    df = df.copy()
+    # a new frame for the renamed columns; the cells are only read below, so they are not copied
+    df = df.copy(deep=False)
     df.columns = pd.Index([str(c).strip() for c in df.columns])
     if layout not in ("wide", "long"):
         raise DataError(
@@ -532,19 +567,18 @@ def panel_from_frame(
         rows = np.arange(df.shape[0]) + _ROW_OFFSET
 
     ent = df[entity]
-    ent_missing = ent.isna() | (ent.astype("string").str.strip() == "")
+    ent_text = ent.astype("string").str.strip()  # converted and stripped once, for the check and the labels
+    ent_missing = ent.isna() | (ent_text == "")
     if bool(ent_missing.any()):
         raise DataError(
             f"empty entity cell(s) at {_rows_text(rows[ent_missing.to_numpy()])}",
             where=f"{where} column {entity!r}",
             fix="fill in the entity name or delete the row",
         )
-    ent_labels = ent.astype("string").str.strip().astype(object)
+    ent_labels = ent_text.astype(object)
     per, date_like = parse_periods(df[period], where=where, column=period, rows=rows)
     if date_like:
-        notes.append(
-            _("period column {col!r} contained dates or year-month text; read as years", col=period)
-        )
+        notes.append(_("period column {col!r} contained dates or year-month text; read as years", col=period))
 
     # ---- reshape to wide values + per-cell row numbers -----------------------------------------
     if layout == "long":
@@ -630,8 +664,7 @@ def panel_from_frame(
         if indicators is None:
             cols = []
             for c in others:
-                num, _bad = to_number(df[c])
-                if not bool(num.notna().any()):
+                if not _holds_number(df[c]):
                     notes.append(_("column {col!r} skipped: it holds no numbers", col=c))
                     marks = df[c].astype("string").str.strip().str.lower()
                     if bool((marks == "synthetic").any()) and not synthetic:
@@ -677,11 +710,12 @@ def panel_from_frame(
         }
         mi = pd.MultiIndex.from_arrays([key["e"].to_numpy(), key["p"].to_numpy()], names=["e", "p"])
         wide = pd.DataFrame(values, index=mi, columns=cols)
-        rowmap = pd.DataFrame({c: rows for c in cols}, index=mi, columns=cols)
+        rowmap = pd.DataFrame({"r": rows}, index=mi)  # one column: a row's cells share its number
 
     # ---- full sorted grid ----------------------------------------------------------------------
-    ents = sorted({str(e) for e in wide.index.get_level_values(0)})
-    pers = sorted(set(int(p) for p in wide.index.get_level_values(1)))
+    # distinct labels first, then the per-label conversions (not once per row)
+    ents = sorted({str(e) for e in pd.unique(wide.index.get_level_values(0).to_numpy(dtype=object))})
+    pers = sorted({int(p) for p in pd.unique(wide.index.get_level_values(1).to_numpy())})
     grid = pd.MultiIndex.from_product([ents, pers], names=[entity, period])
     wide.index = wide.index.set_names([entity, period])
     rowmap.index = rowmap.index.set_names([entity, period])
@@ -689,7 +723,6 @@ def panel_from_frame(
     wide = wide.reindex(grid).astype(float)
     rowmap = rowmap.reindex(grid).fillna(0).astype(np.int64)
     wide.columns = pd.Index([str(c) for c in wide.columns])
-    rowmap.columns = wide.columns
     if len(grid) > n_rows_before and layout == "wide":
         notes.append(
             _(
@@ -700,7 +733,8 @@ def panel_from_frame(
 
     # ---- checks on values ----------------------------------------------------------------------
     arr = wide.to_numpy()
-    rowarr = rowmap.to_numpy()
+    rowarr = np.broadcast_to(rowmap.to_numpy(), arr.shape)  # the file row of every cell
+    nan = np.isnan(arr)  # the missing cells, found once for the checks below
     colnames = [str(c) for c in wide.columns]
     if nonnegative:
         neg = arr < 0
@@ -717,9 +751,9 @@ def panel_from_frame(
                 "(e.g. a trade balance)",
             )
     with np.errstate(invalid="ignore"):
-        col_min = np.nanmin(np.where(np.isnan(arr), np.inf, arr), axis=0)
-        col_max = np.nanmax(np.where(np.isnan(arr), -np.inf, arr), axis=0)
-    n_obs = (~np.isnan(arr)).sum(axis=0)
+        col_min = np.nanmin(np.where(nan, np.inf, arr), axis=0)
+        col_max = np.nanmax(np.where(nan, -np.inf, arr), axis=0)
+    n_obs = (~nan).sum(axis=0)
     empty = [c for c, k in zip(wide.columns, n_obs) if k == 0]
     if empty:
         raise DataError(
@@ -743,9 +777,10 @@ def panel_from_frame(
     else:
         n_e_, n_t_ = len(ents), len(pers)
         cube3 = arr.reshape(n_e_, n_t_, arr.shape[1])
-        lo3 = np.where(np.isnan(cube3), np.inf, cube3).min(axis=1)
-        hi3 = np.where(np.isnan(cube3), -np.inf, cube3).max(axis=1)
-        flat = (lo3 == hi3) & ((~np.isnan(cube3)).sum(axis=1) >= 2)
+        nan3 = nan.reshape(cube3.shape)
+        lo3 = np.where(nan3, np.inf, cube3).min(axis=1)
+        hi3 = np.where(nan3, -np.inf, cube3).max(axis=1)
+        flat = (lo3 == hi3) & ((~nan3).sum(axis=1) >= 2)
         if flat.any():
             e_i, k_i = np.nonzero(flat)
             shown = ", ".join(
@@ -762,7 +797,7 @@ def panel_from_frame(
             )
 
     # ---- missing cells and imputation ----------------------------------------------------------
-    miss_mask = np.isnan(arr)
+    miss_mask = nan
     if miss_mask.any():
         r_i, c_i = np.nonzero(miss_mask)
         missing = pd.DataFrame(
