@@ -209,9 +209,11 @@ class BatchKernel:
         Z = np.concatenate([T, G.transpose(0, 2, 1)], axis=2)
         K = (Z.transpose(0, 2, 1) @ (Si @ Z)).reshape(k, -1)
         E = self.E
-        Muu = K[:, self.g_uu].reshape(k, E, E)
-        Mvv = K[:, self.g_vv].reshape(k, E, E) * self.s_vv
-        Mvu = K[:, self.g_vu].reshape(k, E, E) * self.s_vu
+        # np.take keeps the draws as the slowest axis (``K[:, idx]`` would make them the fastest,
+        # and every per-draw solve on H would then copy a strided matrix)
+        Muu = np.take(K, self.g_uu, axis=1).reshape(k, E, E)
+        Mvv = np.take(K, self.g_vv, axis=1).reshape(k, E, E) * self.s_vv
+        Mvu = np.take(K, self.g_vu, axis=1).reshape(k, E, E) * self.s_vu
         H = 2.0 * (Mvu * Mvu.transpose(0, 2, 1) + Mvv * Muu)
         return H if cm._identity_J else cm.J.T @ H @ cm.J
 
@@ -419,7 +421,7 @@ class LowRankKernel:
         diag_w = Di - np.einsum("bic,bic->bi", R2, P) - d_sss
         ZWZ = Z.transpose(0, 2, 1) @ WZ
         flat = np.concatenate([diag_w, WZ.reshape(k, -1), ZWZ.reshape(k, -1)], axis=1)
-        g = flat[:, self.g_idx] * self.g_mul
+        g = np.take(flat, self.g_idx, axis=1) * self.g_mul
         return g if cm._identity_J else g @ cm.J
 
     def sigma_inverse(self, st: dict[str, Array]) -> Array:
@@ -444,10 +446,10 @@ class LowRankKernel:
         Ks[:, p:, p:] = Z.transpose(0, 2, 1) @ Y
         Kf = Ks.reshape(k, -1)
         E = self.E
-        Muu = Kf[:, self.g_uu]
-        Mvv = Kf[:, self.g_vv] * self.s_vv
-        Mvu = Kf[:, self.g_vu] * self.s_vu
-        MvuT = Kf[:, self.g_uv] * self.s_uv
+        Muu = np.take(Kf, self.g_uu, axis=1)
+        Mvv = np.take(Kf, self.g_vv, axis=1) * self.s_vv
+        Mvu = np.take(Kf, self.g_vu, axis=1) * self.s_vu
+        MvuT = np.take(Kf, self.g_uv, axis=1) * self.s_uv
         H = (2.0 * (Mvu * MvuT + Mvv * Muu)).reshape(k, E, E)
         return H if cm._identity_J else cm.J.T @ H @ cm.J
 
@@ -588,12 +590,12 @@ def fit_many(
     st0 = kern.state(theta0[None], Sbar, np.linalg.slogdet(Sbar)[1])
     ok0 = bool(np.isfinite(st0["F"][0]) and not _fallback(st0)[0])
     H0 = kern.expected_hessian(st0)[0] if ok0 else np.eye(q)
-    Hinv: Array = np.broadcast_to(_inv_or_pinv(H0), (ids.size, q, q))
+    metric = _InverseBFGS(_inv_or_pinv(H0))
     for it in range(1, max_iter + 1):
         if ids.size == 0:
             break
         nit[ids] = it
-        step = -(Hinv @ g[:, :, None])[:, :, 0]
+        step = -metric.apply(g)
         new_th, new_F, new_st, alpha = _line_search(kern, th, step, F, C, ld)
         # no descent at all, or outside the kernel's factorisation: the draw goes to fit_cov
         moved = np.isfinite(new_F) & ~_fallback(new_st)
@@ -608,18 +610,16 @@ def fit_many(
             ids, C, ld, g, s_vec = ids[keep], C[keep], ld[keep], g[keep], s_vec[keep]
             new_th, new_F = new_th[keep], new_F[keep]
             new_st = {key: val[keep] for key, val in new_st.items()}
-            if it > 1:  # at step 1 Hinv is the shared matrix, replaced below
-                Hinv = Hinv[keep]
+            metric.take(keep)
         th, F, st = new_th, new_F, new_st
         if ids.size == 0:
             break
         g_new = kern.gradient(st, C)
-        y = g_new - g
-        g = g_new
-        if it == 1:
-            Hinv = _inv_or_pinv_stack(kern.expected_hessian(st))
+        if it == 1:  # each draw's own inverse expected Hessian at its first iterate
+            metric = _InverseBFGS(_inv_or_pinv_stack(kern.expected_hessian(st)))
         else:
-            Hinv = _bfgs(Hinv, s_vec, y)
+            metric.update(s_vec, g_new - g)
+        g = g_new
     for i in np.flatnonzero(~conv).tolist():  # the exact one-draw Newton fit
         try:
             t1, ok1, it1 = cm.fit_cov(covs[i], n, start=theta0, tol=tol)
@@ -682,20 +682,64 @@ def _inv_or_pinv_stack(H: Array) -> Array:
         return np.stack([_inv_or_pinv(h) for h in H])
 
 
-def _bfgs(Hinv: Array, s: Array, y: Array) -> Array:
-    """BFGS update of stacked inverse Hessians (Nocedal & Wright 2006, eq. 6.17), as one batched
-    rank-2 product added in place (``Hinv`` must be an array of its own, not a view); skipped
-    where the curvature ``s'y`` is not positive."""
-    sy = np.einsum("bi,bi->b", s, y)
-    Hy = (Hinv @ y[:, :, None])[:, :, 0]
-    yHy = np.einsum("bi,bi->b", y, Hy)
-    ok = sy > 1e-12 * np.sqrt(np.einsum("bi,bi->b", s, s) * np.einsum("bi,bi->b", y, y))
-    r = np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)
-    c1 = (sy + yHy) * r * r
-    left = np.stack([s, Hy], axis=2)  # (k, q, 2)
-    right = np.stack([c1[:, None] * s - r[:, None] * Hy, -r[:, None] * s], axis=1)  # (k, 2, q)
-    Hinv += left @ right
-    return Hinv
+class _InverseBFGS:
+    """BFGS inverse-Hessian approximations of a stack of draws, kept as their base matrix and the
+    update pairs: ``H g`` by the two-loop recursion (Nocedal & Wright 2006, Algorithm 7.4) with
+    every pair kept, which is the full BFGS update of eq. 6.17 applied to the base, without
+    forming a ``(k, q, q)`` matrix per step.  A pair whose curvature ``s'y`` is not positive
+    (``s'y ≤ 1e-12 |s||y|``) is skipped (``ρ = 0``).
+
+    ``base`` is one ``(q, q)`` matrix shared by every draw or a ``(k, q, q)`` stack.
+    """
+
+    def __init__(self, base: Array) -> None:
+        self.base = base
+        self.pairs: list[tuple[Array, Array, Array]] = []
+
+    def apply(self, g: Array) -> Array:
+        """``H_b g_b`` for every draw ``b`` of ``g`` (shape ``(k, q)``)."""
+        q = g
+        alphas = []
+        for s, y, rho in reversed(self.pairs):
+            a = rho * np.einsum("bi,bi->b", s, q)
+            q = q - a[:, None] * y
+            alphas.append(a)
+        if self.base.ndim == 2:
+            r = q @ self.base.T
+        else:
+            r = (self.base @ q[:, :, None])[:, :, 0]
+        for (s, y, rho), a in zip(self.pairs, reversed(alphas), strict=True):
+            b = rho * np.einsum("bi,bi->b", y, r)
+            r = r + (a - b)[:, None] * s
+        return r
+
+    def update(self, s: Array, y: Array) -> None:
+        """Add the pair of a step ``s`` and gradient change ``y`` (shapes ``(k, q)``)."""
+        sy = np.einsum("bi,bi->b", s, y)
+        ok = sy > 1e-12 * np.sqrt(np.einsum("bi,bi->b", s, s) * np.einsum("bi,bi->b", y, y))
+        rho = np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)
+        self.pairs.append((s, y, rho))
+
+    def take(self, keep: Array) -> None:
+        """Keep the draws flagged in ``keep`` (a shared base stays shared)."""
+        if self.base.ndim == 3:
+            self.base = self.base[keep]
+        self.pairs = [(s[keep], y[keep], rho[keep]) for s, y, rho in self.pairs]
+
+    def matrix(self) -> Array:
+        """The approximations as a ``(k, q, q)`` stack (for tests)."""
+        pairs = self.pairs
+        k = pairs[0][0].shape[0] if pairs else (self.base.shape[0] if self.base.ndim == 3 else 1)
+        H = np.array(np.broadcast_to(self.base, (k, *self.base.shape[-2:])))
+        for s, y, rho in pairs:
+            Hy = (H @ y[:, :, None])[:, :, 0]
+            yHy = np.einsum("bi,bi->b", y, Hy)
+            H = (
+                H
+                - rho[:, None, None] * (Hy[:, :, None] * s[:, None, :] + s[:, :, None] * Hy[:, None, :])
+                + ((rho * rho * yHy + rho)[:, None, None]) * (s[:, :, None] * s[:, None, :])
+            )
+        return H
 
 
 def kernel_for(cm: Any, start: Array | None = None) -> BatchKernel | LowRankKernel:
