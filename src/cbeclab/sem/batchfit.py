@@ -19,6 +19,11 @@ stacked and iterated together:
 * a draw stops when its largest step component falls below ``tol · (1 + max|θ̂|)`` (the criterion
   of :meth:`cbeclab.sem.ml.CompiledModel.fit_cov`).
 
+Factor models (paths only out of latent variables, observed residual variances only, no
+covariates) use :class:`LowRankKernel` instead, which never forms ``Σ`` or ``Σ⁻¹`` on the iteration
+path (``O(p c²)`` per draw and step for ``c`` latent variables); the BFGS approximations are kept as
+base matrix plus update pairs (:class:`_InverseBFGS`, the two-loop recursion).
+
 Draws that do not converge here (a non-positive-definite ``Σ`` on every halving, the iteration
 cap) are handed back to the exact one-draw Newton fit of ``fit_cov``, so the batch never loses a
 draw that the one-at-a-time path would have fitted.  The minimiser is the same; only the path to it
