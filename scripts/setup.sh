@@ -9,3 +9,6 @@ if [ "$extra" = "dev" ]; then
 else
   "$PY" -m pip install -q --disable-pip-version-check -e .
 fi
+# byte-compile the sources (pip does it for regular installs, not for editable ones): with
+# PYTHONDONTWRITEBYTECODE set, every command would otherwise recompile cbeclab at start-up
+"$PY" -m compileall -q src

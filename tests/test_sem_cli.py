@@ -85,3 +85,33 @@ def test_sem_cli_group_invariance_json(tmp_path: Path) -> None:
     assert {p["group"] for p in doc["params"]} == {"Pasteur", "Grant-White"}
     r2 = CliRunner().invoke(main, ["sem", str(model), str(data), "--invariance"])
     assert r2.exit_code != 0 and "--group" in r2.output
+
+
+def test_commands_register_lazily_and_help_lists_them_all() -> None:
+    """``import cbeclab.cli`` imports no command module (nor pandas, scipy); running a command
+    imports its own module only; ``--help`` lists every command of :data:`cbeclab.cli.COMMANDS`,
+    which names exactly the commands the modules register."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import cbeclab.cli as c\n"
+        "bad = [m for m in ('pandas', 'scipy', *c.SUBCOMMAND_MODULES) if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "from click.testing import CliRunner\n"
+        "r = CliRunner().invoke(c.main, ['sem', '--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert 'cbeclab.cli.sem' in sys.modules and 'cbeclab.cli.engine' not in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    import cbeclab.cli as cli
+
+    cli.load_all()
+    assert set(cli.main.commands) == set(cli.COMMANDS)
+    for name, mod in cli.COMMANDS.items():
+        assert cli.main.commands[name].callback.__module__ == mod
+    out = CliRunner().invoke(main, ["--help"]).output
+    listed = [ln.split()[0] for ln in out.split("Commands:")[1].splitlines() if ln.strip()]
+    assert sorted(set(listed)) == sorted(cli.COMMANDS)

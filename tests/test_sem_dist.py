@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats as ss
 
 from cbeclab.sem import dist
@@ -38,3 +39,47 @@ def test_sem_command_path_does_not_import_scipy_stats() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_brentq_port_matches_scipy_bit_for_bit() -> None:
+    """cbeclab.sem.roots.brentq (used by the RMSEA interval instead of importing scipy.optimize)."""
+    from scipy import optimize
+
+    from cbeclab.sem import dist
+    from cbeclab.sem.roots import brentq
+
+    rng = np.random.default_rng(0)
+    n = 0
+    for i in range(600):
+        c = rng.standard_normal(4)
+
+        def f(x: float, c: np.ndarray = c) -> float:
+            return float(((c[0] * x + c[1]) * x + c[2]) * x + c[3])
+
+        a, b = rng.uniform(-5, 0), rng.uniform(0, 5)
+        if np.sign(f(a)) == np.sign(f(b)):
+            continue
+        xt = [2e-12, 1e-12, 1e-6][i % 3]
+        assert brentq(f, a, b, xtol=xt) == optimize.brentq(f, a, b, xtol=xt)
+        n += 1
+    for i in range(60):  # the RMSEA equations: P(chi2_df(lambda) <= x2) = prob
+        x2, df, prob = rng.uniform(1, 400), float(rng.integers(1, 200)), (0.95, 0.05)[i % 2]
+
+        def g(lam: float, x2: float = x2, df: float = df, prob: float = prob) -> float:
+            return float(dist.ncx2.cdf(x2, df, lam) if lam > 0 else dist.chi2.cdf(x2, df)) - prob
+
+        if g(0.0) < 0:
+            continue
+        hi = max(x2, 1.0)
+        while g(hi) > 0:
+            hi *= 2.0
+        assert brentq(g, 0.0, hi, xtol=1e-12) == optimize.brentq(g, 0.0, hi, xtol=1e-12)
+        n += 1
+    assert n > 300
+    assert brentq(lambda x: x, 0.0, 1.0) == 0.0  # an endpoint that is a root
+    with pytest.raises(ValueError, match="different signs"):
+        brentq(lambda x: x * x + 1.0, -1.0, 1.0)
+    with pytest.raises(RuntimeError):  # as scipy (RuntimeError when it does not converge)
+        optimize.brentq(lambda x: x**3 - 0.3, 0.0, 1.0, maxiter=1)
+    with pytest.raises(RuntimeError):
+        brentq(lambda x: x**3 - 0.3, 0.0, 1.0, maxiter=1)

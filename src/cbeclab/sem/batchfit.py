@@ -19,6 +19,11 @@ stacked and iterated together:
 * a draw stops when its largest step component falls below ``tol · (1 + max|θ̂|)`` (the criterion
   of :meth:`cbeclab.sem.ml.CompiledModel.fit_cov`).
 
+Factor models (paths only out of latent variables, observed residual variances only, no
+covariates) use :class:`LowRankKernel` instead, which never forms ``Σ`` or ``Σ⁻¹`` on the iteration
+path (``O(p c²)`` per draw and step for ``c`` latent variables); the BFGS approximations are kept as
+base matrix plus update pairs (:class:`_InverseBFGS`, the two-loop recursion).
+
 Draws that do not converge here (a non-positive-definite ``Σ`` on every halving, the iteration
 cap) are handed back to the exact one-draw Newton fit of ``fit_cov``, so the batch never loses a
 draw that the one-at-a-time path would have fitted.  The minimiser is the same; only the path to it
@@ -147,7 +152,9 @@ class BatchKernel:
             dd = np.arange(p)
             inv[:, dd, dd] += Di[good]
             Si[j] = inv
-            logdet = np.log(D[j]).sum(axis=1) + 2.0 * np.log(np.diagonal(Ln[good], axis1=1, axis2=2)).sum(axis=1)
+            logdet = np.log(D[j]).sum(axis=1) + 2.0 * np.log(np.diagonal(Ln[good], axis1=1, axis2=2)).sum(
+                axis=1
+            )
             F[j] = logdet + np.einsum("bij,bij->b", covs[j], inv) - ld_s[j] - p
         rest = np.ones(F.size, dtype=bool)
         rest[j] = False
@@ -207,11 +214,286 @@ class BatchKernel:
         Z = np.concatenate([T, G.transpose(0, 2, 1)], axis=2)
         K = (Z.transpose(0, 2, 1) @ (Si @ Z)).reshape(k, -1)
         E = self.E
-        Muu = K[:, self.g_uu].reshape(k, E, E)
-        Mvv = K[:, self.g_vv].reshape(k, E, E) * self.s_vv
-        Mvu = K[:, self.g_vu].reshape(k, E, E) * self.s_vu
+        # np.take keeps the draws as the slowest axis (``K[:, idx]`` would make them the fastest,
+        # and every per-draw solve on H would then copy a strided matrix)
+        Muu = np.take(K, self.g_uu, axis=1).reshape(k, E, E)
+        Mvv = np.take(K, self.g_vv, axis=1).reshape(k, E, E) * self.s_vv
+        Mvu = np.take(K, self.g_vu, axis=1).reshape(k, E, E) * self.s_vu
         H = 2.0 * (Mvu * Mvu.transpose(0, 2, 1) + Mvv * Muu)
         return H if cm._identity_J else cm.J.T @ H @ cm.J
+
+
+class LowRankKernel:
+    """Stacked F, gradient and expected Hessian of factor models in ``O(p c²)`` per draw.
+
+    For the models of :meth:`eligible` (every path starts at a latent variable; observed
+    variables have residual variances only; no covariates), with the ``c`` latent variables ``L``,
+    ``Λ = A[obs, L]``, ``B_L = (I − A[L, L])⁻¹``, ``U = Λ B_L`` (``= T[:, L]``), ``M = S[L, L]``
+    and ``D`` the residual variances:
+
+    * ``Σ = D + U M U'`` and ``Σ⁻¹ = D⁻¹ − P M̃ P'`` with ``P = D⁻¹U``, ``K = U'D⁻¹U = R R'``,
+      ``N = I + R'M R = L_N L_N'``, ``X = L_N⁻¹ R'M`` and ``M̃ = M (I + K M)⁻¹ = M − X'X``
+      (Woodbury plus the push-through identity); ``log|Σ| = Σ log D + 2 Σ log diag L_N``.
+      ``Σ⁻¹`` itself (``p × p``) is never formed on the iteration path;
+    * the derivative vectors of :mod:`cbeclab.sem.ml` are columns of ``Z_s = [I_p, U, V]`` with
+      ``V = G'[:, L] = U M B_L'`` (the ``T`` column of an observed variable without outgoing
+      paths is a unit vector), so the gradient ``2 u'Wv`` (``W = Σ⁻¹ − Σ⁻¹SΣ⁻¹``) only needs
+      ``diag W``, ``W [U V]`` and ``[U V]' W [U V]``, and the expected Hessian only ``Z_s'Σ⁻¹Z_s``
+      (``(p + 2c)²`` instead of ``(2m)²``).  The only ``p × p`` products left per step are
+      ``S P`` and ``S D⁻¹V`` (``p × p × c``), against four ``p × p × m`` ones of
+      :class:`BatchKernel`;
+    * the ``c × c`` Cholesky factors come from one stacked LAPACK call (column by column across
+      the stack, :func:`_chol_small`, when a member is not positive definite) and the triangular
+      solve runs row by row across the stack (:func:`_lower_solve`).
+
+    A candidate with a non-positive residual variance (or a rank-deficient ``U``), where the
+    factorisation does not apply, gets the dense ``F`` of ``Σ = D + UMU'`` and the flag ``fb``:
+    :func:`fit_many` hands such a draw, once accepted, to the one-draw fit.
+
+    Checked against: :meth:`cbeclab.sem.ml.CompiledModel.gradient` / ``expected_hessian`` and
+    :class:`BatchKernel` (``tests/test_bootstrap_batch.py``, 1e-10).
+    """
+
+    def __init__(self, cm: CompiledModel) -> None:
+        if not self.eligible(cm):
+            raise ValueError("model outside the factor-model class of LowRankKernel")
+        self.cm = cm
+        p, m = cm.p, cm.m
+        c = m - p
+        self.p, self.c = p, c
+        # theta -> the four blocks (flat scatter indices into each block)
+        lo = cm.a_r < p
+        self.lam0 = cm.A0[:p, p:].ravel().copy()
+        self.lam_i, self.lam_t = cm.a_r[lo] * c + (cm.a_c[lo] - p), cm.a_t[lo]
+        self.all0 = cm.A0[p:, p:].ravel().copy()
+        self.all_i, self.all_t = (cm.a_r[~lo] - p) * c + (cm.a_c[~lo] - p), cm.a_t[~lo]
+        so = cm.s_r < p
+        self.d0 = np.diagonal(cm.S0)[:p].copy()
+        self.d_i, self.d_t = cm.s_r[so], cm.s_t[so]
+        self.m0 = cm.S0[p:, p:].ravel().copy()
+        r, cc, t = cm.s_r[~so] - p, cm.s_c[~so] - p, cm.s_t[~so]
+        self.m_i = np.concatenate([r * c + cc, cc * c + r])
+        self.m_t = np.concatenate([t, t])
+        self.Ic = np.eye(c)
+        # derivative-vector columns (T columns 0..m-1, G' columns m..2m-1) -> columns of Z_s
+        zmap = np.full(2 * m, -1, dtype=np.intp)
+        zmap[:p] = np.arange(p)
+        zmap[p:m] = p + np.arange(c)
+        zmap[m + p : 2 * m] = p + c + np.arange(c)
+        zu, zv = zmap[cm.u_idx], zmap[cm.v_idx]
+        w = p + 2 * c
+        self.w = w
+        self.g_uu = (zu[:, None] * w + zu[None, :]).ravel()
+        self.g_vv = (zv[:, None] * w + zv[None, :]).ravel()
+        self.g_vu = (zv[:, None] * w + zu[None, :]).ravel()
+        self.g_uv = (zu[:, None] * w + zv[None, :]).ravel()  # (Mvu)' gathered directly
+        E = len(zu)
+        self.E = E
+        self.s_vv = (cm.v_scale[:, None] * cm.v_scale[None, :]).ravel()
+        self.s_vu = np.broadcast_to(cm.v_scale[:, None], (E, E)).ravel().copy()
+        self.s_uv = np.broadcast_to(cm.v_scale[None, :], (E, E)).ravel().copy()
+        # gradient entries: diag W | W Z (p x 2c) | Z'W Z (2c x 2c), Z = [U V]
+        gi = np.empty(E, dtype=np.intp)
+        for e, (a, b) in enumerate(zip(zu.tolist(), zv.tolist(), strict=True)):
+            if a < p and b < p:
+                gi[e] = a  # a residual variance (eligible() rules out covariances)
+            elif a < p:
+                gi[e] = p + a * 2 * c + (b - p)
+            else:
+                gi[e] = p + p * 2 * c + (a - p) * 2 * c + (b - p)
+        self.g_idx = gi
+        self.g_mul = 2.0 * cm.v_scale
+        self.diag_p = np.arange(p)
+
+    @staticmethod
+    def eligible(cm: CompiledModel) -> bool:
+        """Factor-model structure: no covariates; every path (free or fixed) starts at a latent
+        variable; (co)variances only as observed residual variances or among latent variables."""
+        p, m = cm.p, cm.m
+        if m == p or len(cm.exo_r):
+            return False
+        a_cols = np.concatenate([cm.a_c, np.nonzero(cm.A0)[1]])
+        if np.any(a_cols < p):
+            return False
+        fr, fc = np.nonzero(cm.S0)
+        r = np.concatenate([cm.s_r, fr])
+        c = np.concatenate([cm.s_c, fc])
+        obs_var = (r == c) & (r < p)
+        lat = (r >= p) & (c >= p)
+        return bool(np.all(obs_var | lat))
+
+    def applies(self, theta: Array) -> bool:
+        """Whether the factorisation holds at ``theta`` (positive residual variances, ``U`` of full
+        column rank, ``Σ`` positive definite)."""
+        p = self.p
+        st = self.state(theta[None], np.eye(p)[None], np.zeros(1))
+        return bool(np.isfinite(st["F"][0]) and not st["fb"][0])
+
+    # ------------------------------------------------------------------ blocks of theta
+    def _scatter(self, base: Array, idx: Array, t: Array, th: Array, shape: tuple[int, ...]) -> Array:
+        out = np.broadcast_to(base, (th.shape[0], base.size)).copy()
+        if idx.size:
+            out[:, idx] = th[:, t]
+        return out.reshape((th.shape[0], *shape))
+
+    def blocks(self, th: Array) -> tuple[Array, Array, Array, Array]:
+        """``Λ`` (k, p, c), ``A[L, L]`` (k, c, c), ``D`` (k, p) and ``M`` (k, c, c) at ``th``."""
+        p, c = self.p, self.c
+        lam = self._scatter(self.lam0, self.lam_i, self.lam_t, th, (p, c))
+        all_ = self._scatter(self.all0, self.all_i, self.all_t, th, (c, c))
+        D = self._scatter(self.d0, self.d_i, self.d_t, th, (p,))
+        M = self._scatter(self.m0, self.m_i, self.m_t, th, (c, c))
+        return lam, all_, D, M
+
+    def _bl(self, all_: Array) -> Array:
+        cm = self.cm
+        if cm.depth is not None:  # nilpotent: I + A_LL + ... + A_LL^depth
+            Bl = np.broadcast_to(self.Ic, all_.shape)
+            for _ in range(cm.depth):
+                Bl = self.Ic + all_ @ Bl
+            return np.asarray(Bl)
+        return _inv_stack(self.Ic - all_)
+
+    # ------------------------------------------------------------------ the stacked model
+    def state(self, th: Array, covs: Array, ld_s: Array) -> dict[str, Array]:
+        """F (``inf`` where Σ is not positive definite) and the factors the gradient needs;
+        ``fb`` flags draws outside the factorisation (see the class notes)."""
+        p = self.p
+        lam, all_, D, M = self.blocks(th)
+        Bl = self._bl(all_)
+        U = lam @ Bl
+        ok = np.all(D > 0, axis=1)
+        Di = 1.0 / np.where(ok[:, None], D, 1.0)
+        P = Di[:, :, None] * U
+        K = U.transpose(0, 2, 1) @ P
+        R, r_ok = _chol_any(K)
+        RtM = R.transpose(0, 2, 1) @ M
+        N = self.Ic + RtM @ R
+        Ln, n_ok = _chol_any(N)
+        X = _lower_solve(Ln, RtM)
+        Mt = M - X.transpose(0, 2, 1) @ X
+        SP = covs @ P
+        PSP = P.transpose(0, 2, 1) @ SP
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logdet = np.log(D * ok[:, None] + ~ok[:, None]).sum(axis=1) + 2.0 * np.log(
+                np.abs(np.diagonal(Ln, axis1=1, axis2=2))
+            ).sum(axis=1)
+        sdiag = np.diagonal(covs, axis1=1, axis2=2)
+        tr = np.einsum("bi,bi->b", Di, sdiag) - np.einsum("bij,bij->b", PSP, Mt)
+        F = logdet + tr - ld_s - p
+        fit = ok & r_ok
+        F = np.where(fit & n_ok, F, math.inf)
+        fb = np.zeros(F.size, dtype=bool)
+        if not fit.all():  # outside the factorisation: the dense F of D + U M U'
+            j = np.flatnonzero(~fit)
+            Sig = U[j] @ M[j] @ U[j].transpose(0, 2, 1)
+            Sig[:, self.diag_p, self.diag_p] += D[j]
+            L, good = _chol_stack(Sig)
+            if good.any():
+                jg = j[good]
+                Si = _inv_stack(Sig[good])
+                ld = 2.0 * np.log(np.diagonal(L[good], axis1=1, axis2=2)).sum(axis=1)
+                F[jg] = ld + np.einsum("bij,bij->b", covs[jg], Si) - ld_s[jg] - p
+                fb[jg] = True
+        return {"F": F, "fb": fb, "U": U, "P": P, "Mt": Mt, "SP": SP, "PSP": PSP, "M": M, "Bl": Bl, "Di": Di}
+
+    def _zy(self, st: dict[str, Array]) -> tuple[Array, Array, Array, Array]:
+        """``Z = [U V]``, ``R2 = P M̃`` (Σ⁻¹ = D⁻¹ − R2 P'), ``P'Z`` and ``Y = Σ⁻¹Z``."""
+        U, P, Mt, M, Bl, Di = st["U"], st["P"], st["Mt"], st["M"], st["Bl"], st["Di"]
+        V = U @ (M @ Bl.transpose(0, 2, 1))
+        Z = np.concatenate([U, V], axis=2)
+        R2 = P @ Mt
+        PtZ = P.transpose(0, 2, 1) @ Z
+        Y = Di[:, :, None] * Z - R2 @ PtZ
+        return Z, R2, PtZ, Y
+
+    def gradient(self, st: dict[str, Array], covs: Array) -> Array:
+        """∂F_ML/∂θ for every draw, shape ``(k, q)``."""
+        cm = self.cm
+        P, Mt, SP, PSP, Di = st["P"], st["Mt"], st["SP"], st["PSP"], st["Di"]
+        k, p, c = P.shape
+        Z, R2, PtZ, Y = self._zy(st)
+        DV = Di[:, :, None] * Z[:, :, c:]
+        SR2 = SP @ Mt  # S R2
+        SY = np.concatenate([SP, covs @ DV], axis=2) - SR2 @ PtZ  # S Σ⁻¹ Z
+        WZ = Y - (Di[:, :, None] * SY - R2 @ (P.transpose(0, 2, 1) @ SY))  # (Σ⁻¹ − Σ⁻¹SΣ⁻¹) Z
+        # diag(Σ⁻¹SΣ⁻¹)_i with Σ⁻¹e_i = D⁻¹_i e_i − R2 P_i':
+        #   D⁻¹_i² S_ii − 2 D⁻¹_i (S R2)_i·P_i + P_i (R2'S R2) P_i'
+        Q = Mt @ PSP @ Mt
+        sdiag = np.diagonal(covs, axis1=1, axis2=2)
+        d_sss = Di * Di * sdiag - 2.0 * Di * np.einsum("bic,bic->bi", SR2, P)
+        d_sss += np.einsum("bic,bic->bi", P @ Q, P)
+        diag_w = Di - np.einsum("bic,bic->bi", R2, P) - d_sss
+        ZWZ = Z.transpose(0, 2, 1) @ WZ
+        flat = np.concatenate([diag_w, WZ.reshape(k, -1), ZWZ.reshape(k, -1)], axis=1)
+        g = np.take(flat, self.g_idx, axis=1) * self.g_mul
+        return g if cm._identity_J else g @ cm.J
+
+    def sigma_inverse(self, st: dict[str, Array]) -> Array:
+        """``Σ⁻¹ = D⁻¹ − P M̃ P'`` as ``(k, p, p)`` (for the Hessian and for tests)."""
+        P = st["P"]
+        Si = -(P @ st["Mt"] @ P.transpose(0, 2, 1))
+        Si[:, self.diag_p, self.diag_p] += st["Di"]
+        return Si
+
+    def expected_hessian(self, st: dict[str, Array]) -> Array:
+        """Expected Hessian per draw, ``(k, q, q)``: the formula of :meth:`BatchKernel.expected_hessian`
+        on the Gram matrix ``Z_s'Σ⁻¹Z_s = [[Σ⁻¹, Y], [Y', Z'Y]]`` (``Y = Σ⁻¹Z``)."""
+        cm = self.cm
+        Z, _R2, _PtZ, Y = self._zy(st)
+        Si = self.sigma_inverse(st)
+        k, p = Si.shape[:2]
+        w = self.w
+        Ks = np.empty((k, w, w))
+        Ks[:, :p, :p] = Si
+        Ks[:, :p, p:] = Y
+        Ks[:, p:, :p] = Y.transpose(0, 2, 1)
+        Ks[:, p:, p:] = Z.transpose(0, 2, 1) @ Y
+        Kf = Ks.reshape(k, -1)
+        E = self.E
+        Muu = np.take(Kf, self.g_uu, axis=1)
+        Mvv = np.take(Kf, self.g_vv, axis=1) * self.s_vv
+        Mvu = np.take(Kf, self.g_vu, axis=1) * self.s_vu
+        MvuT = np.take(Kf, self.g_uv, axis=1) * self.s_uv
+        H = (2.0 * (Mvu * MvuT + Mvv * Muu)).reshape(k, E, E)
+        return H if cm._identity_J else cm.J.T @ H @ cm.J
+
+
+def _chol_any(X: Array) -> tuple[Array, Array]:
+    """Cholesky factors of a stack: LAPACK when every member is positive definite, else
+    :func:`_chol_small` (which flags the others instead of raising)."""
+    try:
+        L = np.linalg.cholesky(X)
+    except np.linalg.LinAlgError:
+        return _chol_small(X)
+    return L, np.asarray(np.isfinite(np.diagonal(L, axis1=1, axis2=2)).all(axis=1))
+
+
+def _chol_small(X: Array) -> tuple[Array, Array]:
+    """Lower Cholesky factors of a stack of small matrices, column by column across the stack;
+    ``ok`` flags the positive-definite members (the others hold finite filler)."""
+    k, c, _ = X.shape
+    L = np.zeros_like(X)
+    ok = np.ones(k, dtype=bool)
+    for j in range(c):
+        s = X[:, j:, j] - (L[:, j:, :j] @ L[:, j, :j, None])[:, :, 0] if j else X[:, j:, j].copy()
+        d = s[:, 0]
+        pos = d > 0
+        ok &= pos
+        L[:, j:, j] = s / np.sqrt(np.where(pos, d, 1.0))[:, None]
+    return L, ok
+
+
+def _lower_solve(L: Array, Bm: Array) -> Array:
+    """``L⁻¹ Bm`` for stacks of lower-triangular ``L`` (forward substitution across the stack)."""
+    c = L.shape[1]
+    X = np.empty_like(Bm)
+    d = np.diagonal(L, axis1=1, axis2=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(c):
+            row = Bm[:, i, :] - (L[:, i, None, :i] @ X[:, :i, :])[:, 0, :] if i else Bm[:, i, :]
+            X[:, i, :] = row / d[:, i, None]
+    return X
 
 
 def _chol_stack(X: Array) -> tuple[Array, Array]:
@@ -251,7 +533,7 @@ def fit_many(
     *,
     tol: float = 1e-6,
     max_iter: int = 100,
-    kernel: BatchKernel | None = None,
+    kernel: BatchKernel | LowRankKernel | None = None,
 ) -> tuple[Array, Array, Array]:
     """Minimise F_ML for every covariance matrix of ``covs`` (shape ``(k, p, p)``) from ``start``.
 
@@ -260,6 +542,11 @@ def fit_many(
     (Measured on the seed-000 model: a shared metric with BFGS needs ~13 steps, a per-draw Hessian
     at the first iterate without updates ~10, with updates ~8; one-draw Newton 4-5 but each of its
     steps builds a Hessian, about five gradients' worth of arithmetic.)
+
+    A draw leaves the stack as soon as it has converged: its gradient and inverse-Hessian update
+    are not computed for the step that finished it.  Factor models use :class:`LowRankKernel`
+    (:func:`kernel_for`); a draw that reaches a point outside its factorisation (a non-positive
+    residual variance) is handed to ``fit_cov`` like a draw without descent.
 
     Parameters
     ----------
@@ -275,7 +562,7 @@ def fit_many(
     max_iter
         Iteration cap of the batch (unconverged draws go to ``fit_cov``).
     kernel
-        A cached :class:`BatchKernel` of ``cm``.
+        A kernel of ``cm`` (default :func:`kernel_for`).
 
     Returns
     -------
@@ -285,8 +572,8 @@ def fit_many(
     covs = np.asarray(covs, dtype=np.float64)
     k = covs.shape[0]
     q = cm.q
-    kern = kernel if kernel is not None else kernel_for(cm)
     theta0 = np.asarray(start, dtype=np.float64)
+    kern = kernel if kernel is not None else kernel_for(cm, theta0)
     out_th = np.full((k, q), np.nan)
     conv = np.zeros(k, dtype=bool)
     nit = np.zeros(k, dtype=np.int64)
@@ -298,57 +585,46 @@ def fit_many(
     C, ld = covs, ld_all
     st = kern.state(th, C, ld)
     F = st["F"]
-    good = np.isfinite(F)
-    ids, th, C, ld, F = ids[good], th[good], C[good], ld[good], F[good]
-    st = {key: val[good] for key, val in st.items()}
+    good = np.isfinite(F) & ~_fallback(st)
+    if not good.all():
+        ids, th, C, ld, F = ids[good], th[good], C[good], ld[good], F[good]
+        st = {key: val[good] for key, val in st.items()}
     g = kern.gradient(st, C)
     # step 1: the expected Hessian at the start (covariate block: the block's mean covariance)
     Sbar = covs.mean(axis=0)[None]
     st0 = kern.state(theta0[None], Sbar, np.linalg.slogdet(Sbar)[1])
-    H0 = kern.expected_hessian(st0)[0] if np.isfinite(st0["F"][0]) else np.eye(q)
-    Hinv: Array = np.broadcast_to(_inv_or_pinv(H0), (ids.size, q, q))
+    ok0 = bool(np.isfinite(st0["F"][0]) and not _fallback(st0)[0])
+    H0 = kern.expected_hessian(st0)[0] if ok0 else np.eye(q)
+    metric = _InverseBFGS(_inv_or_pinv(H0))
     for it in range(1, max_iter + 1):
         if ids.size == 0:
             break
         nit[ids] = it
-        step = -np.einsum("bij,bj->bi", Hinv, g)
-        alpha = np.ones(ids.size)
-        new_F = np.full(ids.size, math.inf)
-        new_th = th.copy()
-        new_st = {key: np.empty_like(val) for key, val in st.items()}
-        todo = np.arange(ids.size)
-        for _h in range(30):
-            cand = th[todo] + alpha[todo, None] * step[todo]
-            s2 = kern.state(cand, C[todo], ld[todo])
-            ok = s2["F"] <= F[todo] + 1e-12 * (1.0 + np.abs(F[todo]))
-            pos = todo[ok]
-            new_th[pos], new_F[pos] = cand[ok], s2["F"][ok]
-            for key, val in s2.items():
-                new_st[key][pos] = val[ok]
-            todo = todo[~ok]
-            if todo.size == 0:
-                break
-            alpha[todo] *= 0.5
-        moved = np.isfinite(new_F)  # no descent at all: the draw goes to fit_cov
+        step = -metric.apply(g)
+        new_th, new_F, new_st, alpha = _line_search(kern, th, step, F, C, ld)
+        # no descent at all, or outside the kernel's factorisation: the draw goes to fit_cov
+        moved = np.isfinite(new_F) & ~_fallback(new_st)
         size = np.max(np.abs(alpha[:, None] * step), axis=1) if q else np.zeros(ids.size)
         dF = F - new_F
-        s_vec = new_th - th
-        th, F = new_th, new_F
-        st = new_st
-        g_new = kern.gradient(st, C) if moved.all() else _grad_where(kern, st, C, moved, q)
-        y = g_new - g
-        g = g_new
-        if it == 1:
-            Hinv = _inv_or_pinv_stack(kern.expected_hessian(st))
-        else:
-            Hinv = _bfgs(Hinv, s_vec, y)
-        done = moved & ((size < scale) | ((alpha == 1.0) & (dF < tol * tol * (1.0 + np.abs(F)))))
-        out_th[ids[done]] = th[done]
+        done = moved & ((size < scale) | ((alpha == 1.0) & (dF < tol * tol * (1.0 + np.abs(new_F)))))
+        out_th[ids[done]] = new_th[done]
         conv[ids[done]] = True
         keep = moved & ~done
+        s_vec = new_th - th
         if not keep.all():
-            ids, th, C, ld, F, g, Hinv = ids[keep], th[keep], C[keep], ld[keep], F[keep], g[keep], Hinv[keep]
-            st = {key: val[keep] for key, val in st.items()}
+            ids, C, ld, g, s_vec = ids[keep], C[keep], ld[keep], g[keep], s_vec[keep]
+            new_th, new_F = new_th[keep], new_F[keep]
+            new_st = {key: val[keep] for key, val in new_st.items()}
+            metric.take(keep)
+        th, F, st = new_th, new_F, new_st
+        if ids.size == 0:
+            break
+        g_new = kern.gradient(st, C)
+        if it == 1:  # each draw's own inverse expected Hessian at its first iterate
+            metric = _InverseBFGS(_inv_or_pinv_stack(kern.expected_hessian(st)))
+        else:
+            metric.update(s_vec, g_new - g)
+        g = g_new
     for i in np.flatnonzero(~conv).tolist():  # the exact one-draw Newton fit
         try:
             t1, ok1, it1 = cm.fit_cov(covs[i], n, start=theta0, tol=tol)
@@ -358,11 +634,43 @@ def fit_many(
     return out_th, conv, nit
 
 
-def _grad_where(kern: BatchKernel, st: dict[str, Array], C: Array, mask: Array, q: int) -> Array:
-    g = np.zeros((mask.size, q))
-    if mask.any():
-        g[mask] = kern.gradient({key: val[mask] for key, val in st.items()}, C[mask])
-    return g
+def _fallback(st: dict[str, Array]) -> Array:
+    """Draws a kernel flags as outside its factorisation (all False for :class:`BatchKernel`)."""
+    fb = st.get("fb")
+    return fb if fb is not None else np.zeros(st["F"].size, dtype=bool)
+
+
+def _line_search(
+    kern: Any, th: Array, step: Array, F: Array, C: Array, ld: Array, halvings: int = 30
+) -> tuple[Array, Array, dict[str, Array], Array]:
+    """Step halving per draw: the first of ``th + α step`` (α = 1, ½, ¼, …; at most ``halvings``
+    evaluations) with ``F`` not above the current value.  Draws without such a point get
+    ``F = inf``.  The common case, every full step accepted, costs one kernel state and no copies.
+    """
+    thr = F + 1e-12 * (1.0 + np.abs(F))
+    alpha = np.ones(th.shape[0])
+    cand = th + step
+    s2 = kern.state(cand, C, ld)
+    ok = s2["F"] <= thr
+    if ok.all():
+        return cand, s2["F"], s2, alpha
+    new_F = np.full(th.shape[0], math.inf)
+    new_th = th.copy()
+    new_st = {key: np.empty_like(val) for key, val in s2.items()}
+    pos = np.flatnonzero(ok)
+    todo = np.flatnonzero(~ok)
+    for _h in range(1, halvings + 1):
+        new_th[pos], new_F[pos] = cand[ok], s2["F"][ok]
+        for key, val in s2.items():
+            new_st[key][pos] = val[ok]
+        if todo.size == 0 or _h == halvings:
+            break
+        alpha[todo] *= 0.5
+        cand = th[todo] + alpha[todo, None] * step[todo]
+        s2 = kern.state(cand, C[todo], ld[todo])
+        ok = s2["F"] <= thr[todo]
+        pos, todo = todo[ok], todo[~ok]
+    return new_th, new_F, new_st, alpha
 
 
 def _inv_or_pinv(H: Array) -> Array:
@@ -379,22 +687,77 @@ def _inv_or_pinv_stack(H: Array) -> Array:
         return np.stack([_inv_or_pinv(h) for h in H])
 
 
-def _bfgs(Hinv: Array, s: Array, y: Array) -> Array:
-    """BFGS update of stacked inverse Hessians (Nocedal & Wright 2006, eq. 6.17), as one batched
-    rank-2 product; skipped where the curvature ``s'y`` is not positive."""
-    sy = np.einsum("bi,bi->b", s, y)
-    Hy = np.einsum("bij,bj->bi", Hinv, y)
-    yHy = np.einsum("bi,bi->b", y, Hy)
-    ok = sy > 1e-12 * np.sqrt(np.einsum("bi,bi->b", s, s) * np.einsum("bi,bi->b", y, y))
-    r = np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)
-    c1 = (sy + yHy) * r * r
-    left = np.stack([s, Hy], axis=2)  # (k, q, 2)
-    right = np.stack([c1[:, None] * s - r[:, None] * Hy, -r[:, None] * s], axis=1)  # (k, 2, q)
-    return Hinv + left @ right
+class _InverseBFGS:
+    """BFGS inverse-Hessian approximations of a stack of draws, kept as their base matrix and the
+    update pairs: ``H g`` by the two-loop recursion (Nocedal & Wright 2006, Algorithm 7.4) with
+    every pair kept, which is the full BFGS update of eq. 6.17 applied to the base, without
+    forming a ``(k, q, q)`` matrix per step.  A pair whose curvature ``s'y`` is not positive
+    (``s'y ≤ 1e-12 |s||y|``) is skipped (``ρ = 0``).
+
+    ``base`` is one ``(q, q)`` matrix shared by every draw or a ``(k, q, q)`` stack.
+    """
+
+    def __init__(self, base: Array) -> None:
+        self.base = base
+        self.pairs: list[tuple[Array, Array, Array]] = []
+
+    def apply(self, g: Array) -> Array:
+        """``H_b g_b`` for every draw ``b`` of ``g`` (shape ``(k, q)``)."""
+        q = g
+        alphas = []
+        for s, y, rho in reversed(self.pairs):
+            a = rho * np.einsum("bi,bi->b", s, q)
+            q = q - a[:, None] * y
+            alphas.append(a)
+        if self.base.ndim == 2:
+            r = q @ self.base.T
+        else:
+            r = (self.base @ q[:, :, None])[:, :, 0]
+        for (s, y, rho), a in zip(self.pairs, reversed(alphas), strict=True):
+            b = rho * np.einsum("bi,bi->b", y, r)
+            r = r + (a - b)[:, None] * s
+        return r
+
+    def update(self, s: Array, y: Array) -> None:
+        """Add the pair of a step ``s`` and gradient change ``y`` (shapes ``(k, q)``)."""
+        sy = np.einsum("bi,bi->b", s, y)
+        ok = sy > 1e-12 * np.sqrt(np.einsum("bi,bi->b", s, s) * np.einsum("bi,bi->b", y, y))
+        rho = np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)
+        self.pairs.append((s, y, rho))
+
+    def take(self, keep: Array) -> None:
+        """Keep the draws flagged in ``keep`` (a shared base stays shared)."""
+        if self.base.ndim == 3:
+            self.base = self.base[keep]
+        self.pairs = [(s[keep], y[keep], rho[keep]) for s, y, rho in self.pairs]
+
+    def matrix(self) -> Array:
+        """The approximations as a ``(k, q, q)`` stack (for tests)."""
+        pairs = self.pairs
+        k = pairs[0][0].shape[0] if pairs else (self.base.shape[0] if self.base.ndim == 3 else 1)
+        H = np.array(np.broadcast_to(self.base, (k, *self.base.shape[-2:])))
+        for s, y, rho in pairs:
+            Hy = (H @ y[:, :, None])[:, :, 0]
+            yHy = np.einsum("bi,bi->b", y, Hy)
+            H = (
+                H
+                - rho[:, None, None] * (Hy[:, :, None] * s[:, None, :] + s[:, :, None] * Hy[:, None, :])
+                + ((rho * rho * yHy + rho)[:, None, None]) * (s[:, :, None] * s[:, None, :])
+            )
+        return H
 
 
-def kernel_for(cm: Any) -> BatchKernel:
-    """A :class:`BatchKernel` cached on the compiled model object."""
+def kernel_for(cm: Any, start: Array | None = None) -> BatchKernel | LowRankKernel:
+    """The fastest kernel for ``cm``, cached on the compiled model object: a
+    :class:`LowRankKernel` for factor models whose factorisation holds at ``start`` (every residual
+    variance positive, ``Σ`` positive definite), else a :class:`BatchKernel`."""
+    if LowRankKernel.eligible(cm):
+        lk = getattr(cm, "_lowrank_kernel", None)
+        if lk is None:
+            lk = LowRankKernel(cm)
+            cm._lowrank_kernel = lk
+        if start is None or lk.applies(np.asarray(start, dtype=np.float64)):
+            return lk
     kern = getattr(cm, "_batch_kernel", None)
     if kern is None:
         kern = BatchKernel(cm)

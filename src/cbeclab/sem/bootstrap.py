@@ -30,7 +30,13 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from cbeclab.errors import CbecWarning, SpecError
-from cbeclab.sem.resample import BLOCK, _one_blas_thread, block_covariances, keep_freed_memory
+from cbeclab.sem.resample import (
+    BLOCK,
+    _one_blas_thread,
+    block_covariances,
+    keep_freed_memory,
+    pin_one_blas_thread,
+)
 
 CIMethod = Literal["bc", "perc"]
 ProgressFn = Callable[[int, int], None]
@@ -305,12 +311,7 @@ def _compiled(spec: RefitSpec) -> Any:
 
 
 def _limit_blas_threads() -> None:
-    try:  # one BLAS thread per worker: the parallelism is across draws
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except Exception:  # pragma: no cover - optional
-        pass
+    pin_one_blas_thread()  # one BLAS thread per worker: the parallelism is across draws
 
 
 def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
@@ -326,7 +327,10 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     cm = _compiled(spec)
     X = spec.X
     n = X.shape[0]
-    covs = block_covariances(X, spec.seed, start, stop, ddof=spec.cov_ddof)
+    # whole RNG blocks, computed once: the batched refit fits whole blocks, the rest uses the chunk
+    b_lo = (start // BLOCK) * BLOCK
+    blocks = block_covariances(X, spec.seed, b_lo, ((stop - 1) // BLOCK + 1) * BLOCK, ddof=spec.cov_ddof)
+    covs = blocks[start - b_lo : stop - b_lo]
     m = stop - start
     k = spec.theta0.size
     std0 = np.asarray(cm.standardized(spec.theta0), dtype=np.float64)
@@ -340,7 +344,7 @@ def run_chunk(spec: RefitSpec, start: int, stop: int) -> ChunkOut:
     conv = np.zeros(m, dtype=bool)
     nit = np.zeros(m, dtype=np.int64)
     errors: list[tuple[int, str]] = []
-    fits = _fit_block_batched(cm, spec, start, stop) if hasattr(cm, "fit_many") else None
+    fits = _fit_block_batched(cm, spec, start, stop, blocks) if hasattr(cm, "fit_many") else None
     post = getattr(cm, "post_many", None)
     set_exo = getattr(getattr(cm, "cm", None), "set_exo", None)
     for i in range(m):
@@ -391,18 +395,23 @@ def accepted(
 
 
 def _fit_block_batched(
-    cm: Any, spec: RefitSpec, start: int, stop: int
+    cm: Any, spec: RefitSpec, start: int, stop: int, blocks: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batched refits of draws ``start .. stop-1``, always one whole RNG block per batch.
 
     A block's draws are fitted together whatever the chunking, so each draw sees the same arithmetic
-    (and gives the same bits) in one process, N processes or a Dask cluster.
+    (and gives the same bits) in one process, N processes or a Dask cluster.  ``blocks``: the
+    covariance matrices of the whole blocks spanning the chunk, when the caller has them already.
     """
     n = spec.X.shape[0]
+    b_lo = (start // BLOCK) * BLOCK
     th, cv, it = [], [], []
     for blk in range(start // BLOCK, (stop - 1) // BLOCK + 1):
         b0 = blk * BLOCK
-        covs = block_covariances(spec.X, spec.seed, b0, b0 + BLOCK, ddof=spec.cov_ddof)
+        if blocks is not None:
+            covs = blocks[b0 - b_lo : b0 - b_lo + BLOCK]
+        else:
+            covs = block_covariances(spec.X, spec.seed, b0, b0 + BLOCK, ddof=spec.cov_ddof)
         t, c, k = cm.fit_many(covs, n, spec.theta0)
         lo, hi = max(start, b0) - b0, min(stop, b0 + BLOCK) - b0
         th.append(t[lo:hi])

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from cbeclab.errors import CbecWarning, ConvergenceError, DataError, ModelSyntaxError, SpecError
 from cbeclab.i18n import _
@@ -721,6 +720,8 @@ def _estimate(cm: CompiledModel, S: Array, n: int, start: Array | None) -> tuple
             return np.zeros_like(th)
 
     x0 = cm.start_values(S)
+    from scipy import optimize  # here, not at import: 0.3 s of every command's start-up
+
     opt = optimize.minimize(f, x0, jac=g, method="BFGS", options={"maxiter": 5000, "gtol": 1e-8})
     theta2, conv2, it2 = cm.fit_cov(S, n, opt.x)
     if conv2:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import math
 
-from scipy import optimize
-
 from cbeclab.sem import dist as stats
 from cbeclab.sem.fit.state import FitState
+from cbeclab.sem.roots import brentq
 
 
 def _lambda_for(x2: float, df: float, prob: float) -> float:
@@ -30,7 +29,7 @@ def _lambda_for(x2: float, df: float, prob: float) -> float:
     hi = max(x2, 1.0)
     while f(hi) > 0:
         hi *= 2.0
-    return float(optimize.brentq(f, 0.0, hi, xtol=1e-12))
+    return float(brentq(f, 0.0, hi, xtol=1e-12))  # scipy.optimize.brentq, bit for bit
 
 
 def rmsea(
