@@ -41,16 +41,16 @@ def test_sem_command_path_does_not_import_scipy_stats() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_brentq_port_matches_scipy_bit_for_bit() -> None:
-    """cbeclab.sem.roots.brentq (used by the RMSEA interval instead of importing scipy.optimize)."""
+def test_find_root_agrees_with_scipy_brentq() -> None:
+    """cbeclab.sem.roots.find_root (used by the RMSEA interval instead of importing scipy.optimize)."""
     from scipy import optimize
 
     from cbeclab.sem import dist
-    from cbeclab.sem.roots import brentq
+    from cbeclab.sem.roots import find_root
 
     rng = np.random.default_rng(0)
     n = 0
-    for i in range(600):
+    for i in range(600):  # cubics: a bracket may hold three roots, so check that a root was found
         c = rng.standard_normal(4)
 
         def f(x: float, c: np.ndarray = c) -> float:
@@ -60,9 +60,12 @@ def test_brentq_port_matches_scipy_bit_for_bit() -> None:
         if np.sign(f(a)) == np.sign(f(b)):
             continue
         xt = [2e-12, 1e-12, 1e-6][i % 3]
-        assert brentq(f, a, b, xtol=xt) == optimize.brentq(f, a, b, xtol=xt)
+        r = find_root(f, a, b, xtol=xt)
+        assert a <= r <= b
+        tol = 2 * (xt + 1e-15 * abs(r))
+        assert f(r) == 0 or np.sign(f(r - tol)) != np.sign(f(r + tol))
         n += 1
-    for i in range(60):  # the RMSEA equations: P(chi2_df(lambda) <= x2) = prob
+    for i in range(60):  # the RMSEA equations (monotone in lambda): one root, the same as SciPy's
         x2, df, prob = rng.uniform(1, 400), float(rng.integers(1, 200)), (0.95, 0.05)[i % 2]
 
         def g(lam: float, x2: float = x2, df: float = df, prob: float = prob) -> float:
@@ -73,13 +76,13 @@ def test_brentq_port_matches_scipy_bit_for_bit() -> None:
         hi = max(x2, 1.0)
         while g(hi) > 0:
             hi *= 2.0
-        assert brentq(g, 0.0, hi, xtol=1e-12) == optimize.brentq(g, 0.0, hi, xtol=1e-12)
+        ref = optimize.brentq(g, 0.0, hi, xtol=1e-12)
+        assert find_root(g, 0.0, hi, xtol=1e-12) == pytest.approx(ref, rel=1e-12, abs=4e-12)
         n += 1
     assert n > 300
-    assert brentq(lambda x: x, 0.0, 1.0) == 0.0  # an endpoint that is a root
+    assert find_root(lambda x: x, 0.0, 1.0) == 0.0  # an endpoint that is a root
+    assert find_root(lambda x: x - 0.25, 0.0, 1.0) == pytest.approx(0.25, abs=1e-12)  # by hand
     with pytest.raises(ValueError, match="different signs"):
-        brentq(lambda x: x * x + 1.0, -1.0, 1.0)
-    with pytest.raises(RuntimeError):  # as scipy (RuntimeError when it does not converge)
-        optimize.brentq(lambda x: x**3 - 0.3, 0.0, 1.0, maxiter=1)
+        find_root(lambda x: x * x + 1.0, -1.0, 1.0)
     with pytest.raises(RuntimeError):
-        brentq(lambda x: x**3 - 0.3, 0.0, 1.0, maxiter=1)
+        find_root(lambda x: x**3 - 0.3, 0.0, 1.0, maxiter=1)

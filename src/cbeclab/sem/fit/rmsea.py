@@ -15,7 +15,7 @@ import math
 
 from cbeclab.sem import dist as stats
 from cbeclab.sem.fit.state import FitState
-from cbeclab.sem.roots import brentq
+from cbeclab.sem.roots import find_root
 
 
 def _lambda_for(x2: float, df: float, prob: float) -> float:
@@ -29,7 +29,7 @@ def _lambda_for(x2: float, df: float, prob: float) -> float:
     hi = max(x2, 1.0)
     while f(hi) > 0:
         hi *= 2.0
-    return float(brentq(f, 0.0, hi, xtol=1e-12))  # scipy.optimize.brentq, bit for bit
+    return find_root(f, 0.0, hi, xtol=1e-12)
 
 
 def rmsea(
