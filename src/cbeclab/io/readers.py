@@ -719,7 +719,7 @@ def _read_csv_arrow(buf: bytes, first_line: str, delim: str, where: str) -> pd.D
     every other line is one row of the header's width (no blank lines, no quoted line breaks, no
     title, footer or note rows). Then it gives what the general path gives: cells stripped, blanks
     missing, columns whose every cell arrow casts to a finite float already numeric (leading-zero
-    codes stay text; the rest is left to :func:`_convert_numeric_columns`); row numbers are the
+    codes stay text; numbers with missing cells are checked by :func:`_numbers_with_gaps`; the rest is left to :func:`_convert_numeric_columns`); row numbers are the
     default ones (first data row = file row 2), so ``attrs["rows"]`` is not set. Anything else returns ``None`` and the general path reads the file.
 
     ``buf`` is the file as UTF-8 bytes with LF line ends (the file's own bytes when it is plain UTF-8
