@@ -214,24 +214,11 @@ def period_sort(values: Sequence[Any]) -> list[Any]:
 
 
 def period_x(periods: Sequence[Any], title: str, field: str = "period") -> alt.X:
-    """x encoding of periods: a year axis (integer ticks) when periods are numbers, else ordered labels."""
+    """x encoding of periods: a year axis (integer ticks) when periods are numbers, else ordered labels
+    (:func:`period_x_spec` as an altair channel, for the builders that use altair)."""
     import altair as alt
 
-    order = period_sort(list(periods))
-    try:
-        nums = [float(p) for p in order]
-    except (TypeError, ValueError):
-        nums = []
-    if nums and all(float(n).is_integer() for n in nums):
-        return alt.X(
-            f"{field}:Q",
-            title=title,
-            scale=alt.Scale(zero=False, nice=False, domain=[min(nums), max(nums)]),
-            axis=alt.Axis(format="d", tickMinStep=1),
-        )
-    return alt.X(
-        f"{field}:O", title=title, sort=order, axis=alt.Axis(labelAngle=-45 if len(order) > 8 else 0)
-    )
+    return alt.X.from_dict(period_x_spec(periods, title, field))
 
 
 def period_x_spec(periods: Sequence[Any], title: str, field: str = "period") -> dict[str, Any]:
