@@ -105,6 +105,22 @@ def test_helper_process_pngs_are_the_in_process_pngs(many_result) -> None:  # ty
         assert got[f] == f.chart.to_png(scale=2.0)
 
 
+def test_figures_sent_group_by_group_come_back_complete(many_result) -> None:  # type: ignore[no-untyped-def]
+    """Charts are streamed to the helper as they are built (several submits); a submit after the
+    results were collected is ignored."""
+    doc = build_engine_document(many_result, "zh")
+    figs = doc.figures()[:4]
+    with pngjobs.PngJobs() as jobs:
+        jobs.submit(figs[:1])
+        jobs.submit([])
+        jobs.submit(figs[1:4])
+        got = jobs.results()
+        jobs.submit(doc.figures()[4:])
+    assert list(got) == figs  # in the order sent, every one drawn
+    for f in figs:
+        assert got[f] == f.chart.to_png(scale=2.0)
+
+
 def test_a_helper_that_cannot_start_leaves_the_figures_to_the_run(
     many_result, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
