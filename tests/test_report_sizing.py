@@ -132,3 +132,30 @@ def test_a_helper_that_cannot_start_leaves_the_figures_to_the_run(
     assert got == {}
     d = open_docx(io.BytesIO(docx_bytes(doc, got)))
     assert len(d.inline_shapes) == len(doc.figures())
+
+
+def test_pending_waits_for_each_figure_and_gives_the_helpers_bytes(many_result) -> None:  # type: ignore[no-untyped-def]
+    """``pending().get`` blocks until that figure is drawn: the Word file built from it while the
+    helper still works holds the same pictures as one built from the collected results."""
+    doc = build_engine_document(many_result, "en")
+    figs = doc.figures()[:3]
+    with pngjobs.PngJobs() as jobs:
+        jobs.submit(figs)
+        view = jobs.pending()
+        got = [view.get(f) for f in reversed(figs)]  # asked out of order: each waits for its own
+        assert view.get(object()) is None  # never sent: answered at once, not waited for
+        jobs.submit(doc.figures()[3:])  # input ended: ignored
+    assert got[::-1] == [f.chart.to_png(scale=2.0) for f in figs]
+
+
+def test_pending_gives_none_when_the_helper_cannot_start(
+    many_result, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(pngjobs, "_WORKER", Path("/nonexistent/_png_worker.py"))
+    doc = build_engine_document(many_result, "en")
+    with pngjobs.PngJobs() as jobs:
+        jobs.submit(doc.figures())
+        view = jobs.pending()
+        assert [view.get(f) for f in doc.figures()] == [None] * len(doc.figures())
+        d = open_docx(io.BytesIO(docx_bytes(doc, view)))
+    assert len(d.inline_shapes) == len(doc.figures())

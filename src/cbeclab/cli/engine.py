@@ -9,7 +9,7 @@ from typing import Any, cast
 import click
 import pandas as pd
 
-from cbeclab.cli import main
+from cbeclab.cli import exit_without_teardown, main
 from cbeclab.cli.i18n import LANG_HELP, output_lang
 from cbeclab.errors import SpecError
 from cbeclab.i18n import _, pgettext, use_lang
@@ -234,6 +234,8 @@ def run_cmd(
     ensure_dir(Path(out).resolve().parent)  # a file in the way, no permission: one located error
     sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
     _run_and_write(load_spec(spec_path), Path(out), lang, quiet, sens, scheduler)
+    if scheduler is None:  # a Dask client shuts down in the interpreter's exit handlers: let them run
+        exit_without_teardown()
 
 
 @main.command("demo")
@@ -265,6 +267,8 @@ def demo_cmd(
     title = display_name("dataset", "guangzhou_demo", output_lang(lang, spec))  # the demo's title in zh or en
     sens = _sens_options(sens_n, seed, concentration, bound_margin_range, vary_base)
     _run_and_write(spec.model_copy(update={"title": title}), Path(out), lang, False, sens, scheduler)
+    if scheduler is None:
+        exit_without_teardown()
 
 
 #: how the one-off commands' messages name their options (their own flags, never spec fields)

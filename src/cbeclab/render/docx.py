@@ -14,7 +14,7 @@ import io
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document as new_docx
@@ -229,11 +229,16 @@ def _styles(d: Any) -> None:
         sec.left_margin = sec.right_margin = Cm(2.2)
 
 
-def docx_bytes(doc: Document, pngs: Mapping[Figure, bytes] | None = None) -> bytes:
+class _PngSource(Protocol):
+    def get(self, figure: Figure, default: None = None, /) -> bytes | None: ...
+
+
+def docx_bytes(doc: Document, pngs: Mapping[Figure, bytes] | _PngSource | None = None) -> bytes:
     """The Word document of ``doc`` as bytes.
 
-    ``pngs``: figures already drawn (by :class:`cbeclab.render.pngjobs.PngJobs`, at scale 2); the
-    others are drawn here.
+    ``pngs``: figures already drawn (by :class:`cbeclab.render.pngjobs.PngJobs`, at scale 2): a
+    mapping, or :meth:`PngJobs.pending <cbeclab.render.pngjobs.PngJobs.pending>`, whose ``get`` waits
+    for a figure still being drawn. The others are drawn here.
     """
     pngs = pngs or {}
     d = new_docx()

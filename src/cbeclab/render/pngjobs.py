@@ -6,7 +6,8 @@ starts a small process (:mod:`cbeclab.render._png_worker`, which imports only vl
 starts -- before the data is read, so the process has its fonts registered and its JavaScript engine
 warmed up by the time the first chart exists. Charts are handed over as soon as they are built
 (:meth:`PngJobs.submit`, any number of calls), drawn there one by one, and collected when the Word
-file is assembled (:meth:`PngJobs.results`); meanwhile the run builds the rest of the report and
+file is assembled (:meth:`PngJobs.results`, or figure by figure with :meth:`PngJobs.pending`, so the
+Word file's text and tables are built while the last figures are still being drawn); meanwhile the run builds the rest of the report and
 writes the store, result.json, result.xlsx and report.html on the other core. The bytes are the ones
 :meth:`Chart.to_png` gives (same library, same fonts and Vega-Lite version).
 
@@ -18,6 +19,7 @@ writes a file.
 >>> jobs = PngJobs()          # doctest: +SKIP
 >>> jobs.submit(doc.figures())  # doctest: +SKIP
 >>> pngs = jobs.results()       # {Figure: PNG bytes}  # doctest: +SKIP
+>>> docx_bytes(doc, jobs.pending())  # waits for each figure when the Word file reaches it  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class PngJobs:
         self._keys: queue.Queue[Any] = queue.Queue()  # figures sent, in order, for the reader
         self._out: queue.Queue[Any] = queue.Queue()  # request lines for the writer
         self._got: dict[Any, bytes] = {}
+        self._sent: set[int] = set()  # id() of the figures handed to the helper and not answered yet
+        self._answered = threading.Condition()
+        self._reading = True  # the reader thread still runs
         self._threads: list[threading.Thread] = []
         self._closed_input = False
         try:
@@ -86,6 +91,8 @@ class PngJobs:
                 line = json.dumps(job, allow_nan=False)
             except (TypeError, ValueError):
                 continue  # not JSON: drawn in-process
+            with self._answered:
+                self._sent.add(id(f))
             self._keys.put(f)
             self._out.put((line + "\n").encode("utf-8"))
 
@@ -111,10 +118,18 @@ class PngJobs:
                     break
                 (n,) = struct.unpack(">Q", head)
                 data = proc.stdout.read(n) if n else b""
-                if n and len(data) == n:
-                    self._got[key] = data
+                with self._answered:
+                    if n and len(data) == n:
+                        self._got[key] = data
+                    self._sent.discard(id(key))
+                    self._answered.notify_all()
         except (OSError, ValueError):
             pass
+        finally:
+            with self._answered:
+                self._reading = False
+                self._sent.clear()
+                self._answered.notify_all()
 
     def _end_input(self) -> None:
         if not self._closed_input:
@@ -131,6 +146,19 @@ class PngJobs:
             t.join(timeout)
         self.close()
         return dict(self._got)
+
+    def pending(self) -> _Pending:
+        """A view whose ``get(figure)`` waits until that figure is drawn (or failed) and returns its
+        PNG bytes, or None when the helper did not draw it (never sent, failed, or the helper died).
+
+        Ends the input, like :meth:`results`; the figures keep arriving while the caller works."""
+        self._end_input()
+        return _Pending(self)
+
+    def _wait_for(self, figure: Any, timeout: float) -> bytes | None:
+        with self._answered:
+            self._answered.wait_for(lambda: id(figure) not in self._sent or not self._reading, timeout)
+            return self._got.get(figure)
 
     def close(self) -> None:
         """Stop the helper if it still runs (a run that failed before its Word report)."""
@@ -152,3 +180,15 @@ class PngJobs:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Pending:
+    """What :meth:`PngJobs.pending` returns: ``get(figure)`` blocks until the helper answered it."""
+
+    def __init__(self, jobs: PngJobs, timeout: float = 600.0) -> None:
+        self._jobs = jobs
+        self._timeout = timeout
+
+    def get(self, figure: Any, default: bytes | None = None) -> bytes | None:
+        png = self._jobs._wait_for(figure, self._timeout)
+        return default if png is None else png

@@ -198,7 +198,9 @@ def write_run(
         render_xlsx(report, stage / "result.xlsx", max_cells=XLSX_MAX_CELLS, stored=stored, keep=("summary",))
         writer.files["result.xlsx"] = _file_entry(stage / "result.xlsx")
         writer.add_file("report.html", render_html(report).encode("utf-8"))
-        writer.add_file("report.docx", docx_bytes(report, pngs.results()))
+        # the Word file's text and tables are built while the helper still draws its last figures:
+        # each figure is waited for where the document reaches it
+        writer.add_file("report.docx", docx_bytes(report, pngs.pending()))
         writer.finish(json_safe(result.spec.model_dump(exclude={"base_dir"})))
     return {
         "json": target / "result.json",
