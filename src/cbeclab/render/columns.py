@@ -116,15 +116,20 @@ def table_from_frame(
 
 
 def lang_column(df: pd.DataFrame, base: str, lang: str) -> pd.DataFrame:
-    """Keep the ``base_<lang>`` text column of a result under the name ``base``; drop the others."""
+    """Keep the ``base_<lang>`` text column of a result under the name ``base``; drop the others.
+
+    The kept column stands where the first of ``base``, ``base_en``, ``base_zh`` stood, so the
+    columns come in the same order whatever the language."""
     col = f"{base}_{lang}"
     if col not in df.columns:
         return df
-    out = df.drop(
-        columns=[c for c in df.columns if c.startswith(base + "_") and c[len(base) + 1 :] in ("en", "zh")]
-    )
-    out = out.drop(columns=[base], errors="ignore")
-    out.insert(min(list(df.columns).index(col), len(out.columns)), base, df[col].to_numpy())
+    family = {base} | {
+        c for c in df.columns if c.startswith(base + "_") and c[len(base) + 1 :] in ("en", "zh")
+    }
+    names = list(df.columns)
+    first = next(i for i, c in enumerate(names) if c in family)
+    out = df.drop(columns=[c for c in names if c in family])
+    out.insert(sum(1 for c in names[:first] if c not in family), base, df[col].to_numpy())
     return out
 
 
